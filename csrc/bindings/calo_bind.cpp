@@ -1,0 +1,5 @@
+#include "bindings/bindings.hpp"
+
+namespace na64::py {
+void bind_calo(pybind11::module_& m) { (void)m; }
+}  // namespace na64::py

@@ -1,0 +1,15 @@
+"""na64reco: reconstruction for NA64-style missing-energy experiments.
+
+Raw DATE files in, physics out: raw decoding, waveform fits with pile-up resolution,
+calorimeter and straw reconstruction, the trigger firmware path, and the job that runs
+them from a shell, a notebook or a Dask cluster.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from ._core import build_info
+from .columns import Columns
+
+__all__ = ["__version__", "build_info", "Columns"]

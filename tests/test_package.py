@@ -1,0 +1,33 @@
+import numpy as np
+import pytest
+
+import na64reco as nr
+from na64reco.cli import build_parser, main
+
+
+def test_compiled_core_reports_its_build():
+    info = nr.build_info()
+    assert info.startswith("compiler ")
+
+
+def test_columns_rejects_ragged_lengths():
+    with pytest.raises(ValueError, match="has 2 rows, expected 3"):
+        nr.Columns(a=np.zeros(3), b=np.zeros(2))
+
+
+def test_columns_take_and_concatenate_keep_rows_aligned():
+    t = nr.Columns(a=np.arange(5), b=np.arange(5) * 10)
+    sub = t.take(t.a % 2 == 0)
+    assert sub.a.tolist() == [0, 2, 4] and sub.b.tolist() == [0, 20, 40]
+    both = nr.Columns.concatenate([sub, sub])
+    assert both.nrows == 6 and both.b.tolist() == [0, 20, 40, 0, 20, 40]
+    with pytest.raises(AttributeError, match="no column 'c'"):
+        _ = t.c
+
+
+def test_cli_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert nr.__version__ in capsys.readouterr().out
+    assert build_parser().prog == "na64reco"

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Incremental in-place build for development: _core and libna64fw land in na64reco/,
+# so `PYTHONPATH=$PWD pytest` runs against the working tree without pip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cmake --preset dev -DPython_EXECUTABLE="$(command -v python3)" >/dev/null
+cmake --build --preset dev -j "${JOBS:-2}"
