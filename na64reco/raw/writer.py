@@ -197,8 +197,10 @@ class _ChunkEncoder:
         self.item_kind, self.item_ref = self._item_template()
         # S-Link format byte, bits 0..6: chip data layout (docs/raw-decoding.md).
         fmt = np.zeros(self.h.n_slots, dtype=np.int64)
-        fmt[np.isin(self.h.slot_source, data.s_source)] = SLINK_FORMAT_MSADC
-        fmt[np.isin(self.h.slot_source, data.t_source)] = SLINK_FORMAT_F1
+        for sources, code in ((data.s_source, SLINK_FORMAT_MSADC), (data.t_source, SLINK_FORMAT_F1)):
+            present = np.zeros(MUX_SOURCE_MIN, dtype=bool)
+            present[sources] = True
+            fmt[present[self.h.slot_source]] = code
         self.slot_format = fmt
 
     def _item_template(self) -> tuple[np.ndarray, np.ndarray]:
@@ -415,7 +417,8 @@ class _ChunkEncoder:
         stream[is_header] = block_headers
         stream[~is_header] = record_stream
 
-        units, first = np.unique(block_unit, return_index=True)
+        first = np.flatnonzero(_starts_of_runs(block_unit))  # block_unit is sorted
+        units = block_unit[first]
         unit_words = np.add.reduceat(block_words, first)
         # stream word i of unit u goes to payload_start[u] + (i - first stream word of u):
         # indices that only increase, which numpy scatters at close to copy speed
