@@ -24,9 +24,18 @@ class RawFile {
     std::lock_guard<std::mutex> lock(*mutex_);
     decoder_.rewind();
   }
-  bool done() const { return decoder_.done(); }
-  uint64_t offset() const { return decoder_.offset(); }
-  int64_t events_decoded() const { return decoder_.events_decoded(); }
+  bool done() const {
+    std::lock_guard<std::mutex> lock(*mutex_);
+    return decoder_.done();
+  }
+  uint64_t offset() const {
+    std::lock_guard<std::mutex> lock(*mutex_);
+    return decoder_.offset();
+  }
+  int64_t events_decoded() const {
+    std::lock_guard<std::mutex> lock(*mutex_);
+    return decoder_.events_decoded();
+  }
   size_t size() const { return bytes_->size(); }
   const std::string& name() const { return name_; }
 
