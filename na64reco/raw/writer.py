@@ -76,11 +76,14 @@ class _Input:
 
         self._read_sadc(TableView("sadc", sadc))
         self._read_tdc(TableView("tdc", tdc))
-        overlap = np.intersect1d(self.s_source, self.t_source)
-        if overlap.size:
+        in_sadc = np.zeros(MUX_SOURCE_MIN, dtype=bool)
+        in_sadc[self.s_source] = True
+        in_tdc = np.zeros(MUX_SOURCE_MIN, dtype=bool)
+        in_tdc[self.t_source] = True
+        if (in_sadc & in_tdc).any():
             raise ValueError(
-                f"source id {int(overlap[0])} appears in both sadc and tdc: a source is one MSADC "
-                "or one F1 readout"
+                f"source id {int(np.flatnonzero(in_sadc & in_tdc)[0])} appears in both sadc and tdc: "
+                "a source is one MSADC or one F1 readout"
             )
         extra = np.asarray(list(extra_sources), dtype=np.int64)
         first_bad_row("sources", "source_id", (extra < 0) | (extra >= MUX_SOURCE_MIN), extra,
@@ -401,12 +404,14 @@ class _ChunkEncoder:
         records[:, 0] = d.s_sum[s] | (ns << 16) | (d.s_channel[s] << 26) | (1 << 30)
         if n_words:
             # a little-endian uint32 view holds two samples as lo | hi << 16: repack to 12 bits
-            pairs = np.ascontiguousarray(samples).view("<u4")
-            data = records[:, 1:]
-            np.bitwise_and(pairs, np.uint32(0xFFF), out=data)
-            data |= (pairs >> np.uint32(4)) & np.uint32(0xFFF000)
+            samples = np.ascontiguousarray(samples)
+            pairs = samples.view("<u4")
+            data = pairs >> np.uint32(4)
+            np.bitwise_and(data, np.uint32(0xFFF000), out=data)
+            np.bitwise_or(data, samples[:, 0::2], out=data)
             data |= np.uint32(0x80 << 24)
             data[:, 0] ^= np.uint32((0x80 ^ 0x40) << 24)
+            records[:, 1:] = data
         if (rec_words == 1 + n_words).all():
             out.fill_rest(records.reshape(-1))
         else:
