@@ -250,7 +250,6 @@ class _ChunkEncoder:
         rec_words = 1 + (s_ns + 1) // 2
         block_new = _starts_of_runs(s_unit, s_port, s_chip)
         block_first = np.flatnonzero(block_new)
-        block_of_digit = np.cumsum(block_new) - 1
         block_words = 1 + (np.add.reduceat(rec_words, block_first) if block_first.size else block_first)
         block_unit = s_unit[block_first]
         too_big = block_words > 0xFFF
@@ -273,7 +272,7 @@ class _ChunkEncoder:
         payload = np.bincount(block_unit, weights=block_words, minlength=n_units).astype(np.int64)
         payload += np.bincount(t_unit, weights=t_words, minlength=n_units).astype(np.int64)
         src_words = (SLINK_HEADER_WORDS + payload).reshape(ne, n_slots)
-        self._check_16bit(src_words, lo, carry_rows, "S-Link block")
+        self._check_16bit(src_words, lo, carry_rows, "S-Link block of source", h.slot_source)
 
         # ---- sizes up the hierarchy
         if n_slots:
@@ -281,7 +280,7 @@ class _ChunkEncoder:
         else:
             eq_payload = np.zeros((ne, 0), dtype=np.int64)
         eq_payload += MUX_HEADER_WORDS * h.eq_is_mux
-        self._check_16bit(np.where(h.eq_is_mux, eq_payload, 0), lo, carry_rows, "multiplexer block")
+        self._check_16bit(np.where(h.eq_is_mux, eq_payload, 0), lo, carry_rows, "multiplexer block", h.eq_id)
         eq_words = EQUIPMENT_HEADER_WORDS + eq_payload
         if self.super_events and h.ldc_id.size:
             ldc_words = DATE_HEADER_WORDS + np.add.reduceat(eq_words, h.ldc_first_eq, axis=1)
@@ -344,16 +343,16 @@ class _ChunkEncoder:
             payload_start = slot_off.reshape(-1) + SLINK_HEADER_WORDS
             self._write_f1(out, t, payload_start, t_unit, t_words, t_header, eis, lo)
             # last: the MSADC records fill the words left free by everything else
-            self._write_msadc(out, s, payload_start, block_first, block_of_digit, block_words,
-                              block_unit, rec_words, eis, lo)
+            self._write_msadc(out, s, payload_start, block_first, block_words, block_unit, rec_words, eis, lo)
         return out.words
 
-    def _check_16bit(self, words: np.ndarray, lo: int, carry_rows: np.ndarray, what: str) -> None:
+    def _check_16bit(self, words: np.ndarray, lo: int, carry_rows: np.ndarray, what: str,
+                     ids: np.ndarray) -> None:
         if words.size and words.max() > 0xFFFF:
             r, c = np.argwhere(words > 0xFFFF)[0]
             raise ValueError(
-                f"events: row {lo + carry_rows[r]} needs a {what} of {words[r, c]} words "
-                f"(column {c} of the source order); the 16-bit S-Link size field allows 65535"
+                f"events: row {lo + carry_rows[r]} needs a {what} {ids[c]} of {words[r, c]} words; "
+                "the 16-bit S-Link size field allows 65535"
             )
 
     def _date_headers(self, lo: int, hi: int, event_words, super_bit) -> np.ndarray:
@@ -379,8 +378,8 @@ class _ChunkEncoder:
         hdr[:, 16] = d.time[sl]
         return hdr
 
-    def _write_msadc(self, out, s, payload_start, block_first, block_of_digit, block_words,
-                     block_unit, rec_words, eis, lo) -> None:
+    def _write_msadc(self, out, s, payload_start, block_first, block_words, block_unit, rec_words,
+                     eis, lo) -> None:
         """ADC block headers go to their computed offsets; the channel records, built as one
         matrix in file order, then fill every word not yet written (the records are exactly
         the words left once all headers and F1 words are placed)."""
