@@ -208,7 +208,7 @@ def _build(run: int, chosen: dict[str, Path]) -> Setup:
     offsets = {n: int(offset[i]) for i, n in enumerate(SADC_PLANES)}
     n_cells = int(offset[-1])
 
-    _, gains, _ = read_gains(chosen["gains"], shapes, offsets, n_cells)
+    gains, _ = read_gains(chosen["gains"], shapes, offsets, n_cells)
     m = channel_map.sadc
     cells = offset[m.plane.astype(np.int64)] + m.y.astype(np.int64) * g.nx[m.plane] + m.x
     missing = np.flatnonzero(np.isnan(gains[cells]))
@@ -218,7 +218,7 @@ def _build(run: int, chosen: dict[str, Path]) -> Setup:
             f"{SADC_PLANES[m.plane[i]]} cell ({m.x[i]}, {m.y[i]}) is mapped (line {m.line[i]} of "
             f"{channel_map.path}) but has no mev_per_adc", chosen["gains"])
     if "led" in chosen:
-        _, spills, factors = read_led(chosen["led"], run, shapes, offsets, n_cells)
+        spills, factors = read_led(chosen["led"], run, shapes, offsets, n_cells)
     else:
         spills, factors = np.zeros(0, dtype=np.int64), np.zeros((0, n_cells))
     calibration = Calibration(run=run, mev_per_adc=gains, led_spills=spills, led_factors=factors,
