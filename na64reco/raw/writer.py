@@ -474,7 +474,8 @@ def _encode_iter(events, sadc, tdc, *, super_events, multiplexed_sources, ldc_gr
     encoder = _ChunkEncoder(data, bool(super_events))
     for lo, hi, s_range, t_range in _chunks(data, chunk_events):
         if hi > lo:
-            yield encoder.encode(lo, hi, s_range, t_range).astype("<u4", copy=False).tobytes()
+            # a byte view of the little-endian words: no copy on the way to the file
+            yield memoryview(encoder.encode(lo, hi, s_range, t_range).astype("<u4", copy=False)).cast("B")
 
 
 def encode_events(
