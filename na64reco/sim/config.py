@@ -128,8 +128,7 @@ class SimConfig:
     trigger_random_probability: float = 0.001  # random-trigger bit
 
     # --- output ---------------------------------------------------------------------------------
-    chunk_events: int = 4096
-    noise_bank_size: int = 1 << 20
+    chunk_events: int = 2048
 
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -267,8 +266,4 @@ class SimConfig:
         _check_range("trigger_random_probability", self.trigger_random_probability, 0.0, 1.0)
         if not isinstance(self.chunk_events, int) or not 1 <= self.chunk_events <= 1 << 20:
             raise ValueError(f"chunk_events = {self.chunk_events!r} is out of range; allowed integers [1, {1 << 20}]")
-        if not isinstance(self.noise_bank_size, int) or not 1 << 12 <= self.noise_bank_size <= 1 << 26:
-            raise ValueError(
-                f"noise_bank_size = {self.noise_bank_size!r} is out of range; allowed integers [{1 << 12}, {1 << 26}]"
-            )
         return self

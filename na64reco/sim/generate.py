@@ -11,13 +11,14 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from .beam import Particles, draw_particles, draw_pileup_times
-from .cells import CELL_KIND, CELL_PLANE, CELL_X, CELL_Y, KINDS, N_CELLS, PLANE_SLICES, plane_index
+from .cells import KINDS, N_CELLS
 from .config import SimConfig
 from .readout import Readout
 from .showers import deposits
 from .straws import RtRelation, straw_hits
 from .trigger import trigger_mask
-from .waveforms import ChannelConditions, synthesize
+from .truth_tables import TruthContext, event_table, particle_table, pulse_table, straw_table
+from .waveforms import ChannelConditions, draw_noise, synthesize
 
 __all__ = ["Chunk", "generate_chunk", "EVENT_TYPE_SOB", "EVENT_TYPE_EOB", "EVENT_TYPE_PHYSICS"]
 
@@ -38,10 +39,16 @@ class Chunk:
     truth_particles: dict[str, np.ndarray]
     truth_straws: dict[str, np.ndarray]
     samples: np.ndarray  # (n_physics, N_CELLS, 32) uint16, the same values as sadc["samples"]
+    pileup_count: int = 0  # extra particles generated in this chunk
 
 
 def _concat_particles(a: Particles, b: Particles) -> Particles:
     return Particles(**{f.name: np.concatenate([getattr(a, f.name), getattr(b, f.name)]) for f in fields(Particles)})
+
+
+def _sort_particles(p: Particles) -> Particles:
+    order = np.argsort(p.event, kind="stable")
+    return Particles(**{f.name: getattr(p, f.name)[order] for f in fields(Particles)})
 
 
 def _run_structure(cfg: SimConfig, first: int, n: int, total: int):
@@ -96,8 +103,15 @@ def generate_chunk(
     first: int,
     n: int,
     total: int,
+    *,
+    with_truth: bool = True,
+    with_pulses: bool = True,
 ) -> Chunk:
-    """Simulate physics events [first, first + n) of a run of ``total`` events."""
+    """Simulate physics events [first, first + n) of a run of ``total`` events.
+
+    ``with_truth=False`` skips the truth tables (left empty), ``with_pulses=False`` only the
+    per-pulse one: both cost time and are only needed when truth is written.
+    """
     k_ecal = KINDS.index("ecal")
     phase = rng.uniform(-0.5, 0.5, n) * cfg.trigger_jitter_ns
     base = cfg.trigger_sample * cfg.sample_ns + phase
@@ -106,7 +120,9 @@ def generate_chunk(
     trig = draw_particles(rng, cfg, np.arange(n, dtype=np.int64), np.zeros(n), is_pileup=False)
     pu_event, pu_dt, n_pileup = draw_pileup_times(rng, cfg, n, trig_peak[:, k_ecal])
     pile = draw_particles(rng, cfg, pu_event, pu_dt, is_pileup=True)
-    allp = _concat_particles(trig, pile)
+    # particles sorted by event, the trigger particle first: row order of every particle table
+    allp = _sort_particles(_concat_particles(trig, pile))
+    first_particle = np.searchsorted(allp.event, np.arange(n + 1))
     dep = deposits(rng, cfg, readout.geometry, allp)
     amp = dep / readout.mev_per_adc[None, :]
     small = amp < cfg.min_pulse_adc
@@ -114,10 +130,8 @@ def generate_chunk(
     dep[small] = 0.0
     peaks = trig_peak[allp.event] + allp.dt_ns[:, None]
 
-    samples = synthesize(
-        rng, cfg, cond, readout.chip_group,
-        amp[:n], peaks[:n], pile.event, amp[n:], peaks[n:],
-    )
+    noise = draw_noise(rng, cfg, n, int(readout.chip_group.max()) + 1)
+    samples = synthesize(cfg, cond, readout.chip_group, noise, amp, peaks, first_particle)
     pedestal_mean = 0.5 * (cond.pedestal_even + cond.pedestal_odd).astype(np.float32)
     mask = trigger_mask(rng, cfg, samples, pedestal_mean, readout.mev_per_adc)
 
@@ -138,81 +152,11 @@ def generate_chunk(
         "samples": samples.reshape(n * N_CELLS, cfg.n_samples),
     }
 
-    run = np.full(n, cfg.run, dtype=np.int64)
-    truth_events = _truth_events(cfg, readout, trig, dep[:n], trig_peak, phase, n_pileup, mask, f1_trigger_time)
-    truth_events = {"run": run, "spill": spill, "event": event_in_run, "event_in_spill": in_spill, **truth_events}
-
-    # one row per generated pulse: (particle, cell) with a non-zero amplitude
-    p_idx, cell = np.nonzero(amp)
-    kind_of_cell = CELL_KIND[cell]
-    truth_pulses = {
-        "run": np.full(p_idx.size, cfg.run, dtype=np.int64),
-        "event": event_in_run[allp.event[p_idx]],
-        "plane": CELL_PLANE[cell],
-        "x": CELL_X[cell],
-        "y": CELL_Y[cell],
-        "amplitude_adc": amp[p_idx, cell].astype(np.float32),
-        "time_ns": peaks[p_idx, kind_of_cell].astype(np.float32),
-        "energy_mev": dep[p_idx, cell].astype(np.float32),
-        "is_pileup": allp.is_pileup[p_idx],
-        "particle": p_idx.astype(np.int32),
-    }
-    order = np.lexsort((truth_pulses["time_ns"], cell, truth_pulses["event"]))
-    truth_pulses = {k: v[order] for k, v in truth_pulses.items()}
-
-    truth_particles = {
-        "run": np.full(allp.n, cfg.run, dtype=np.int64),
-        "event": event_in_run[allp.event],
-        "particle": np.arange(allp.n, dtype=np.int32),
-        "pdg": allp.pdg,
-        "energy_mev": allp.energy_mev,
-        "e_missing_mev": allp.e_missing_mev,
-        "dt_ns": allp.dt_ns,
-        "is_pileup": allp.is_pileup,
-        "x0": allp.x_mm,
-        "y0": allp.y_mm,
-        "tx": allp.tx,
-        "ty": allp.ty,
-    }
-    truth_straws = dict(straws.truth)
-    truth_straws["event"] = event_in_run[truth_straws["event"]]
-    truth_straws = {"run": np.full(truth_straws["event"].size, cfg.run, dtype=np.int64), **truth_straws}
-    return Chunk(events, sadc, tdc, truth_events, truth_pulses, truth_particles, truth_straws, samples)
-
-
-def _truth_events(cfg, readout, trig: Particles, dep, trig_peak, phase, n_pileup, mask, f1_trigger_time):
-    def plane_sum(*names: str) -> np.ndarray:
-        return sum(dep[:, PLANE_SLICES[plane_index(nm)]].sum(axis=1) for nm in names)
-
-    ecal = np.concatenate([dep[:, PLANE_SLICES[plane_index("ECAL0")]], dep[:, PLANE_SLICES[plane_index("ECAL1")]]], 1)
-    hcal_names = ("HCAL0", "HCAL1", "HCAL2", "HCAL3")
-    hcal = np.concatenate([dep[:, PLANE_SLICES[plane_index(nm)]] for nm in hcal_names], 1)
-    counters = np.concatenate(
-        [dep[:, PLANE_SLICES[plane_index(nm)]] for nm in ("S1", "S2", "S3", "S4", "V1", "V2")], 1
-    )
-    return {
-        "particle": trig.pdg,
-        "is_signal": trig.is_signal,
-        "e_beam": trig.energy_mev,
-        "e_missing": trig.e_missing_mev,
-        "e_ecal_true": ecal.sum(axis=1),
-        "e_prs_true": plane_sum("ECAL0"),
-        "e_hcal_true": hcal.sum(axis=1),
-        "e_veto_true": plane_sum("VETO"),
-        "e_srd_true": plane_sum("SRD"),
-        "n_pileup": n_pileup.astype(np.int32),
-        "x0": trig.x_mm,
-        "y0": trig.y_mm,
-        "tx": trig.tx,
-        "ty": trig.ty,
-        "z_ref": np.full(trig.n, readout.straws.z_ref_mm),
-        "trigger_phase_ns": phase,
-        "t_ecal_ns": trig_peak[:, KINDS.index("ecal")],
-        "trigger_mask": mask,
-        "f1_trigger_time": f1_trigger_time.astype(np.int32),
-        "ecal_cells": ecal.astype(np.float32),
-        "hcal_cells": hcal.astype(np.float32),
-        "veto_cells": dep[:, PLANE_SLICES[plane_index("VETO")]].astype(np.float32),
-        "srd_cells": dep[:, PLANE_SLICES[plane_index("SRD")]].astype(np.float32),
-        "counter_cells": counters.astype(np.float32),
-    }
+    if not with_truth:
+        return Chunk(events, sadc, tdc, {}, {}, {}, {}, samples, int(pile.n))
+    ctx = TruthContext(cfg, readout, allp, first_particle, event_in_run, dep, amp, peaks)
+    truth_events = event_table(ctx, spill, in_spill, trig_peak, phase, n_pileup, mask, f1_trigger_time)
+    truth_pulses = pulse_table(ctx) if with_pulses else {}
+    truth_particles = particle_table(ctx)
+    truth_straws = straw_table(ctx, straws.truth)
+    return Chunk(events, sadc, tdc, truth_events, truth_pulses, truth_particles, truth_straws, samples, int(pile.n))

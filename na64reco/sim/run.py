@@ -17,7 +17,7 @@ import numpy as np
 
 from .cells import CELL_PLANE, CELL_X, CELL_Y, N_CELLS, PLANES
 from .config import SimConfig
-from .generate import Chunk, generate_chunk
+from .generate import EVENT_TYPE_PHYSICS, Chunk, generate_chunk
 from .readout import Readout
 from .straws import load_rt
 from .truth import TRUTH_TABLES, TruthWriter, truth_paths
@@ -159,6 +159,10 @@ def simulate(
     def temp_for(target: Path) -> str:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         os.close(fd)
+        # mkstemp creates 0600; the final file gets the permissions a plain open() would give
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         temps.append((tmp, target))
         return tmp
 
@@ -178,15 +182,19 @@ def simulate(
             first = k * cfg.chunk_events
             n = min(cfg.chunk_events, n_events - first)
             rng = np.random.Generator(np.random.PCG64(seq))
-            chunk = generate_chunk(rng, cfg, readout, cond, rt, first, n, n_events)
+            chunk = generate_chunk(
+                rng, cfg, readout, cond, rt, first, n, n_events,
+                with_truth=writer is not None, with_pulses=truth_pulses,
+            )
             if raw_fh is not None:
                 summary.bytes_written += write_raw(
-                    raw_fh, chunk.events, chunk.sadc, chunk.tdc, sources=sources, chunk_events=len(chunk.events["type"])
+                    raw_fh, chunk.events, chunk.sadc, chunk.tdc, sources=sources, chunk_events=256
                 )
             if writer is not None:
                 writer.write_chunk(chunk)
-            summary.n_pileup += int(chunk.truth_events["n_pileup"].sum())
-            spills.update(np.unique(chunk.truth_events["spill"]).tolist())
+            physics = chunk.events["type"] == EVENT_TYPE_PHYSICS
+            summary.n_pileup += int(chunk.pileup_count)
+            spills.update(np.unique(chunk.events["spill"][physics]).tolist())
             for name, arr in (("sadc_digits", chunk.sadc["event"]), ("tdc_hits", chunk.tdc["event"])):
                 summary.counts[name] = summary.counts.get(name, 0) + int(arr.size)
             if bar is not None:

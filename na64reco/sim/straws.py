@@ -94,11 +94,6 @@ class StrawHits:
     truth: dict[str, np.ndarray]
 
 
-def _sorted(cols: dict[str, np.ndarray], keys: list[str]) -> dict[str, np.ndarray]:
-    order = np.lexsort([cols[k] for k in reversed(keys)])
-    return {k: v[order] for k, v in cols.items()}
-
-
 def straw_hits(
     rng: np.random.Generator,
     cfg: SimConfig,
@@ -161,9 +156,12 @@ def straw_hits(
     recorded = (truth["time_ns"] >= cfg.tdc_window_ns[0]) & (truth["time_ns"] <= cfg.tdc_window_ns[1])
     truth["recorded"] = recorded
     truth["time_bins"] = time_bins.astype(np.int32)
-    truth = _sorted(truth, ["event", "straw_plane", "layer", "tube", "time_ns"])
+    # one stable sort on a combined key: event, plane, layer, tube (then generation order)
+    key = ((truth["event"] * P + truth["straw_plane"]) * L + truth["layer"]) * T + truth["tube"]
+    order = np.argsort(key, kind="stable")
+    truth = {k: v[order] for k, v in truth.items()}
 
-    sel = truth["recorded"]
+    sel = np.flatnonzero(truth["recorded"])
     e, p_, l_, t_ = truth["event"][sel], truth["straw_plane"][sel], truth["layer"][sel], truth["tube"][sel]
     trig = trigger_time[e].astype(np.int64)
     raw_time = ((trig << 7) + truth["time_bins"][sel]) & 0xFFFF
@@ -176,5 +174,4 @@ def straw_hits(
         "raw_time": raw_time.astype(np.int64),
         "trigger_time": trig,
     }
-    tdc = _sorted(tdc, ["event", "source_id", "port", "chip", "channel", "raw_time"])
     return StrawHits(tdc=tdc, truth=truth)
