@@ -136,8 +136,7 @@ def generate_chunk(
 
     noise = draw_noise(rng, cfg, n, int(readout.chip_group.max()) + 1)
     samples = synthesize(cfg, cond, readout.chip_group, noise, amp, peaks, first_particle)
-    pedestal_mean = 0.5 * (cond.pedestal_even + cond.pedestal_odd).astype(np.float32)
-    mask = trigger_mask(rng, cfg, samples, pedestal_mean, readout.mev_per_adc)
+    mask = trigger_mask(rng, cfg, samples)
 
     events["trigger_mask"][phys_row] = mask
     f1_trigger_time = rng.integers(0, 512, n)
