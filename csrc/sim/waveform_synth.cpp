@@ -81,7 +81,7 @@ void synthesize_waveforms(const SynthInput& in, std::uint16_t* out) {
     for (std::int64_t c = 0; c < in.n_cells; ++c) {
       const float rms = in.noise_rms[c];
       const float* ped = in.pedestal + c * S;
-      for (std::int64_t s = 0; s < S; ++s) white[s] = rng.normal();
+      rng.fill(white.data(), S);
       if (rho != 0.0f) {
         for (std::int64_t s = 1; s < S; ++s) white[s] = rho * white[s - 1] + rho_scale * white[s];
       }
@@ -118,7 +118,7 @@ void noise_windows(std::uint64_t seed, std::int64_t n_windows, std::int64_t wind
   const float rho_scale = std::sqrt(1.0f - rho * rho);
   for (std::int64_t w = 0; w < n_windows; ++w) {
     float* x = out + w * window;
-    for (std::int64_t s = 0; s < window; ++s) x[s] = rng.normal();
+    rng.fill(x, window);
     if (rho != 0.0f) {
       for (std::int64_t s = 1; s < window; ++s) x[s] = rho * x[s - 1] + rho_scale * x[s];
     }
