@@ -226,3 +226,16 @@ def test_failure_mid_run_leaves_no_file_behind(tmp_path, monkeypatch):
         simulate(300, 1, tmp_path / "run.dat", truth=tmp_path / "t.parquet", chunk_events=100)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.dat"]
     assert (tmp_path / "run.dat").read_bytes() == b"old"
+
+
+def test_truth_amplitudes_calibrate_back_to_the_true_energy(truth):
+    """The reconstruction's amplitude * mev_per_adc * LED(spill) gives the deposited energy."""
+    setup = nr.detector.load_setup(RUN)
+    p = truth["pulses"]
+    spill = truth["events"]["spill"][p["event"] - 1]
+    cell = setup.cell_index(p["plane"], p["x"], p["y"])
+    assert np.all(cell >= 0)
+    led = setup.calibration.led_correction(spill, cell)
+    assert np.any(np.abs(led - 1.0) > 1e-3)  # run 6000 has per-spill LED factors
+    energy = setup.calibration.mev(p["amplitude_adc"].astype(np.float64), spill, cell)
+    assert np.allclose(energy, p["energy_mev"], rtol=1e-5, atol=1e-6)
