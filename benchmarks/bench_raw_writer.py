@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import time
 
 import numpy as np
@@ -46,6 +47,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     events, sadc, tdc = make_tables(args.events, args.digits, args.tdc_hits)
+    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (timings scale with it)")
     for label, kw in [("plain", {}), ("super events + multiplexer", dict(super_events=True, multiplexed_sources=[[600, 601]]))]:
         best = np.inf
         for _ in range(args.repeat):

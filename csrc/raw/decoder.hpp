@@ -6,6 +6,7 @@
 
 #include "raw/batch.hpp"
 #include "raw/error_codes.hpp"
+#include "raw/layout.hpp"
 
 namespace na64::raw {
 
@@ -24,7 +25,7 @@ class Decoder {
   void rewind() { pos_ = 0; next_index_ = 0; }
 
  private:
-  uint32_t word(size_t byte_offset) const;
+  uint32_t word(size_t byte_offset) const { return load_word(base_ + byte_offset); }
   bool valid_header_at(size_t pos) const;
   size_t find_header(size_t from, size_t limit) const;
   size_t find_header_of_other_event(size_t from, size_t limit, uint32_t id0, uint32_t id1) const;
@@ -43,6 +44,8 @@ class Decoder {
 
   // Records an error against the event being decoded (row -1 outside events).
   void error(ErrorCode code, size_t offset, int32_t source_id, int64_t value);
+
+  static constexpr size_t kProbeEvents = 64;
 
   const uint8_t* base_;
   size_t size_;
