@@ -101,10 +101,10 @@ void synthesize_waveforms(const SynthInput& in, std::uint16_t* out) {
       }
       std::uint16_t* o = out + (e * in.n_cells + c) * S;
       for (std::int64_t s = 0; s < S; ++s) {
-        float v = std::nearbyint(acc[s]);
-        // written so that NaN lands on 0 instead of an undefined cast
-        v = v >= 0.0f ? (v > 4095.0f ? 4095.0f : v) : 0.0f;
-        o[s] = static_cast<std::uint16_t>(v);
+        // round half up by truncation after the clamp (an inline conversion, where
+        // nearbyint is a libm call on baseline x86-64); NaN lands on 0, not on an undefined cast
+        const float v = acc[s];
+        o[s] = v >= 0.0f ? (v < 4095.0f ? static_cast<std::uint16_t>(v + 0.5f) : std::uint16_t{4095}) : std::uint16_t{0};
       }
     }
   }
