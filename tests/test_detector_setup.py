@@ -144,3 +144,11 @@ def test_setup_pickles_for_worker_processes():
     addr = setup.sadc_address(1, 2, 3)
     assert copy.annotate_sadc(addr).plane.tolist() == [1]
     assert np.array_equal(copy.calibration.mev_per_adc, setup.calibration.mev_per_adc)
+
+
+def test_out_of_range_address_fields_do_not_alias_mapped_channels():
+    setup = load_setup(RUN_2022)
+    # (619, port 256) would pack to the same key as (620, port 0)
+    table = dict(source_id=np.array([619, 620]), port=np.array([256, 0]), chip=np.array([0, 0]),
+                 channel=np.array([0, 0]))
+    assert setup.annotate_sadc(table).plane.tolist() == [-1, 0]

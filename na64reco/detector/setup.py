@@ -162,11 +162,16 @@ def _lookup(sorted_keys: np.ndarray, rows: np.ndarray, table: Mapping[str, Any])
     for c in ("source_id", "port", "chip", "channel"):
         if c not in table:
             raise ValueError(f"table has no column {c!r}; columns are {list(table)}")
-    key = address_key(table["source_id"], table["port"], table["chip"], table["channel"])
+    fields = [np.asarray(table[c], dtype=np.int64) for c in ("source_id", "port", "chip", "channel")]
+    key = address_key(*fields)
     if sorted_keys.size == 0:
         return np.full(key.shape, -1, dtype=np.int64)
     i = np.clip(np.searchsorted(sorted_keys, key), 0, sorted_keys.size - 1)
-    return np.where(sorted_keys[i] == key, rows[i], -1)
+    found = sorted_keys[i] == key
+    # a field outside its byte would alias another address in the packed key
+    for f in fields[1:]:
+        found &= (f >= 0) & (f < 256)
+    return np.where(found, rows[i], -1)
 
 
 def _candidates(kind: str, data_dir: Path | None, files: Mapping[str, Any] | None) -> list[Path]:
@@ -188,7 +193,7 @@ def _candidates(kind: str, data_dir: Path | None, files: Mapping[str, Any] | Non
 _range_cache: dict[tuple[Path, int], RunRange] = {}
 
 
-def _ranges(kind: str, paths: list[Path]) -> list[RunRange]:
+def _ranges(paths: list[Path]) -> list[RunRange]:
     out = []
     for p in paths:
         stamp = (p.resolve(), p.stat().st_mtime_ns)
@@ -279,7 +284,7 @@ def load_setup(run: int, *, data_dir: str | os.PathLike[str] | None = None,
             if kind == "led":
                 continue  # LED corrections are optional: factor 1.0
             raise ConfigError(f"no {kind} files ({CONFIG_KINDS[kind]}) in {user_dir or PACKAGE_DATA}")
-        ranges = _ranges(kind, paths)
+        ranges = _ranges(paths)
         if kind == "led" and not any(r.contains(run) for r in check_overlaps(kind, ranges)):
             continue
         chosen[kind] = select_file(kind, run, ranges).path
