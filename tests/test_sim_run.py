@@ -1,13 +1,16 @@
 """End-to-end: a simulated run decoded back agrees with its truth, sample by sample."""
 
 import filecmp
+import json
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 import na64reco as nr
 from na64reco.firmware import emulate
-from na64reco.sim import SimConfig, load_rt, read_truth, simulate
+from na64reco.sim import SimConfig, load_rt, read_truth, read_truth_metadata, simulate
 from na64reco.sim.cells import CELL_KIND, CELL_PLANE, CELL_X, CELL_Y, KINDS, N_CELLS
 from na64reco.sim.trigger import trigger_roles
 from na64reco.sim.waveforms import load_template
@@ -239,3 +242,16 @@ def test_truth_amplitudes_calibrate_back_to_the_true_energy(truth):
     assert np.any(np.abs(led - 1.0) > 1e-3)  # run 6000 has per-spill LED factors
     energy = setup.calibration.mev(p["amplitude_adc"].astype(np.float64), spill, cell)
     assert np.allclose(energy, p["energy_mev"], rtol=1e-5, atol=1e-6)
+
+
+def test_every_truth_file_records_seed_and_configuration(run_files):
+    d, _ = run_files
+    config = json.loads(json.dumps(SimConfig(**OPTIONS).to_dict()))  # tuples become lists
+    for name in ("truth.parquet", "truth.pulses.parquet", "truth.straws.parquet", "truth.channels.parquet"):
+        meta = read_truth_metadata(d / name)
+        assert meta["seed"] == 42 and meta["n_events"] == N_EVENTS and meta["run"] == RUN
+        assert meta["config"] == config
+        assert meta["config"]["straw_sigma_r_mm"] == 0.15  # the smearing behind r_smeared_mm
+    pq.write_table(pa.table({"a": [1]}), d / "other.parquet")
+    with pytest.raises(ValueError, match="no na64reco.sim metadata; not a simulation truth file"):
+        read_truth_metadata(d / "other.parquet")
