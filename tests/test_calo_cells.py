@@ -42,6 +42,19 @@ def test_energy_split_by_time_window_around_master_time():
     assert ev.calo_status[0] == 0
 
 
+def test_pulse_time_error_widens_the_window():
+    lay = calo.CaloLayout()
+    cal = _calib(lay, mev=1.0, sigma=2.0)
+    rows = [(0, s, 0, 0, 100.0, 150.0) for s in ("S1", "S2", "S3", "S4")] + [(0, "ECAL1", 0, 0, 5.0, 160.0)]
+    p = _pulses(rows, lay)
+    sharp = calo.reconstruct_calo(p, 1, cal)  # 10 ns late = 5 sigma: not in time
+    p["time_err"] = np.array([0.1] * 4 + [4.0])  # a small pulse timed to 4 ns: 2.2 sigma
+    wide = calo.reconstruct_calo(p, 1, cal)
+    c = lay.cells_of("ECAL1").start
+    assert sharp.e_in[0, c] == 0.0 and sharp.e_near[0, c] == 5.0
+    assert wide.e_in[0, c] == 5.0
+
+
 def test_led_correction_per_spill_falls_back_to_run_average(tmp_path):
     lay = calo.CaloLayout()
     (tmp_path / "led.txt").write_text(
@@ -118,7 +131,7 @@ def test_core_rejects_inconsistent_offsets_and_cells():
         time_sigma_ns=np.ones(n), led_run=np.ones(n), led_spill=np.zeros((0, n)), counter_cells=[],
         counter_offset_ns=[], nominal_ns=0.0, search_ns=10.0, n_sigma=3.0, near_sigma=5.0,
     )  # fmt: skip
-    one = dict(cell=np.array([0], np.int32), amplitude=np.ones(1), time_ns=np.zeros(1))
+    one = dict(cell=np.array([0], np.int32), amplitude=np.ones(1), time_ns=np.zeros(1), time_err=None)
     with pytest.raises(ValueError, match="offsets end at 2 but there are 1 pulses"):
         core.calibrate_cells(offsets=np.array([0, 2]), **one, **args)
     with pytest.raises(ValueError, match="cell 7, expected 0..2"):

@@ -107,7 +107,9 @@ void calibrate_cells(const PulseBatch& p, const int32_t* spill_row, const CellCa
       double led = led_row ? led_row[cell] : nan;
       if (!std::isfinite(led)) led = c.led_run[cell];
       const double energy = amp * c.mev_per_adc[cell] * led;
-      const double pull = std::fabs(t - t_master - c.time_mean_ns[cell]) / c.time_sigma_ns[cell];
+      const double sigma_cell = c.time_sigma_ns[cell];
+      const double err = p.time_err && std::isfinite(p.time_err[i]) ? p.time_err[i] : 0.0;
+      const double pull = std::fabs(t - t_master - c.time_mean_ns[cell]) / std::sqrt(sigma_cell * sigma_cell + err * err);
       if (pull <= n_sigma) {
         e_in[cell] += energy;
         if (amp > best_amp[cell]) {

@@ -50,7 +50,7 @@ void test_calibration_split() {
   std::vector<int32_t> spill{0, -1};
   std::vector<double> mev{2.0, 3.0, 1.0, 1.0}, tmean(n_cells, 0.0), tsig(n_cells, 2.0), led_run(n_cells, 1.0);
   std::vector<double> led_spill{0.5, std::numeric_limits<double>::quiet_NaN(), 1.0, 1.0};
-  PulseBatch p{2, offsets.data(), 3, cell.data(), amp.data(), time.data()};
+  PulseBatch p{2, offsets.data(), 3, cell.data(), amp.data(), time.data(), nullptr};
   CellCalibration c{n_cells, mev.data(), tmean.data(), tsig.data(), led_run.data(), led_spill.data(), 1};
   MasterTimeConfig m{{}, {}, 100.0, 10.0};
   std::vector<double> e_in(2 * n_cells), e_near(2 * n_cells), e_out(2 * n_cells), t(2 * n_cells), master(2);
@@ -63,10 +63,10 @@ void test_calibration_split() {
   NA64_CHECK(e_in[n_cells] == 0.0 && std::isnan(t[n_cells]));
 
   std::vector<int64_t> bad{0, 5, 3};
-  PulseBatch pb{2, bad.data(), 3, cell.data(), amp.data(), time.data()};
+  PulseBatch pb{2, bad.data(), 3, cell.data(), amp.data(), time.data(), nullptr};
   NA64_CHECK(throws_input_error([&] { calibrate_cells(pb, spill.data(), c, m, 3.0, 8.0, o); }));
   std::vector<int32_t> bad_cell{0, 9, 1};
-  PulseBatch pc{2, offsets.data(), 3, bad_cell.data(), amp.data(), time.data()};
+  PulseBatch pc{2, offsets.data(), 3, bad_cell.data(), amp.data(), time.data(), nullptr};
   NA64_CHECK(throws_input_error([&] { calibrate_cells(pc, spill.data(), c, m, 3.0, 8.0, o); }));
 }
 

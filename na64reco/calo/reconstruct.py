@@ -112,6 +112,9 @@ def pulse_table(digits: Mapping[str, np.ndarray], pulses: Mapping[str, np.ndarra
         y=np.asarray(digits["y"])[wave],
         amplitude=np.asarray(pulses["amplitude"], dtype=np.float64),
         time_ns=np.asarray(pulses["time_ns"], dtype=np.float64),
+        time_err=np.asarray(pulses["time_err"], dtype=np.float64)
+        if "time_err" in pulses
+        else np.zeros(len(wave)),
     )
 
 
@@ -163,7 +166,8 @@ def reconstruct_calo(
 ) -> CaloResult:
     """Calorimeter reconstruction of a batch.
 
-    pulses: columns event (row in the batch), plane, x, y, amplitude (ADC), time_ns.
+    pulses: columns event (row in the batch), plane, x, y, amplitude (ADC), time_ns and,
+    optionally, time_err (ns; widens the time window of poorly timed small pulses).
     spills: spill number per event (selects LED rows; None = run average everywhere).
     present: optional (n_events, n_planes) bool from `plane_presence` over the digits;
     absent detectors set calo_status bits.
@@ -179,6 +183,7 @@ def reconstruct_calo(
     cell = cell[mapped][order]
     amplitude = np.asarray(pulses["amplitude"], dtype=np.float64)[mapped][order]
     time_ns = np.asarray(pulses["time_ns"], dtype=np.float64)[mapped][order]
+    time_err = np.asarray(pulses["time_err"], dtype=np.float64)[mapped][order] if "time_err" in pulses else None
     if spills is None:
         spill_row = np.full(n_events, -1, dtype=np.int32)
     else:
@@ -188,7 +193,7 @@ def reconstruct_calo(
         spill_row = calibration.spill_rows(spills)
     counters = layout.counter_cells()
     e_in, e_near, e_out, t_cell, master, n_counters = _calo.calibrate_cells(
-        offsets, cell, amplitude, time_ns, spill_row,
+        offsets, cell, amplitude, time_ns, time_err, spill_row,
         calibration.mev_per_adc, calibration.time_mean_ns, calibration.time_sigma_ns,
         calibration.led_run, calibration.led_table,
         counters, [0.0] * len(counters), config.nominal_master_ns, config.master_search_ns,

@@ -91,7 +91,7 @@ def cells_to_pulses(
     threshold_adc: float = 4.0,
     event_offset: int = 0,
 ) -> dict[str, np.ndarray]:
-    """Fitted-pulse rows (event, plane, x, y, amplitude, time_ns) from deposits (n, n_cells).
+    """Fitted-pulse rows (event, plane, x, y, amplitude, time_ns, time_err) from deposits (n, n_cells).
 
     Amplitudes get Gaussian noise; only pulses above threshold_adc are kept (what a
     fitter reports); times scatter around time_ns[event] with the given sigma, which grows
@@ -110,4 +110,5 @@ def cells_to_pulses(
         "y": y_of_cell[cell].astype(np.int16),
         "amplitude": a,
         "time_ns": t,
+        "time_err": sigma,
     }
