@@ -8,8 +8,7 @@ namespace py = pybind11;
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "na64reco compiled core (C++17): raw decoding, waveform fits, calorimeter and straw reconstruction";
-  // pybind11 tries translators newest first: the base class goes first so that the
-  // derived InputError's translator (registered after it) wins for InputError.
+  // Translators are tried newest first: the derived InputError must be registered last.
   py::register_local_exception<na64::Error>(m, "CoreError", PyExc_RuntimeError);
   py::register_local_exception<na64::InputError>(m, "InputError", PyExc_ValueError);
   m.def("build_info", &na64::build_info, "Compiler, build type and sanitizer state of the compiled core.");
