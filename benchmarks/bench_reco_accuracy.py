@@ -23,7 +23,7 @@ from na64reco.selection.synthetic import (
     ToyBeam,
     toy_events,
 )
-from na64reco.straw import load_geometry, load_rt, reconstruct_straws
+from na64reco.straw import TOY_GEOMETRY, load_geometry, load_rt, reconstruct_straws
 from na64reco.straw.synthetic import straight_tracks
 
 
@@ -85,7 +85,8 @@ def ecal_position(n: int, cal, geo, rt, rng) -> None:
     ny = np.array([p[2] for p in lay.planes])[plane]
     for s in lay.counters:
         dep[:, lay.cells_of(s).start] = 5.0
-    p = cells_to_pulses(rng2, dep, plane, local // ny, local % ny, cal.mev_per_adc, np.full(n, 150.0))
+    p = cells_to_pulses(rng2, dep, plane, local // ny, local % ny, cal.mev_per_adc, np.full(n, 140.0),
+                        cell_offset_ns=cal.time_mean_ns)
     res = reconstruct_calo(p, n, cal)
     ev = res.events
     dx, dy = ev.ecal_x - x, ev.ecal_y - y
@@ -200,7 +201,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=float, default=1.0, help="multiplies every sample size")
     args = ap.parse_args()
-    cal, geo, rt = load_calibration(1), load_geometry(), load_rt()
+    cal, geo, rt = load_calibration(1), load_geometry(path=TOY_GEOMETRY), load_rt()
     rng = np.random.default_rng(2026)
     k = args.scale
     print("All inputs are TOY events (na64reco.selection.synthetic), not the full simulator.")

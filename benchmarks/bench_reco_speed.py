@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 from na64reco.calo import load_calibration, reconstruct_calo  # noqa: E402
 from na64reco.selection import CutFlow  # noqa: E402
 from na64reco.selection.synthetic import PARTICLE_ELECTRON, PARTICLE_HADRON, PARTICLE_SIGNAL, toy_events  # noqa: E402
-from na64reco.straw import load_geometry, load_rt, reconstruct_straws  # noqa: E402
+from na64reco.straw import TOY_GEOMETRY, load_geometry, load_rt, reconstruct_straws  # noqa: E402
 
 
 def main() -> None:
@@ -32,7 +32,7 @@ def main() -> None:
     args = ap.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-    cal, geo, rt = load_calibration(1), load_geometry(), load_rt()
+    cal, geo, rt = load_calibration(1), load_geometry(path=TOY_GEOMETRY), load_rt()
     rng = np.random.default_rng(1)
     n = args.events
     kinds = rng.choice([PARTICLE_ELECTRON, PARTICLE_SIGNAL, PARTICLE_HADRON], size=n, p=[0.98, 0.01, 0.01])

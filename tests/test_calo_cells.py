@@ -76,7 +76,7 @@ def test_no_counter_pulse_flags_the_event_and_uses_the_nominal_time():
     rows = [(0, "ECAL1", 3, 3, 100.0, 151.0), (1, "S1", 0, 0, 50.0, 149.0), (1, "ECAL1", 3, 3, 100.0, 149.5)]
     res = calo.reconstruct_calo(_pulses(rows, lay), 2, _calib(lay))
     assert res.events.calo_status[0] & calo.STATUS_NO_MASTER_TIME
-    assert res.events.master_time_ns[0] == 150.0
+    assert res.events.master_time_ns[0] == calo.CaloConfig().nominal_master_ns
     assert res.events.calo_status[1] == 0 and res.events.master_time_ns[1] == 149.0
 
 
@@ -108,7 +108,8 @@ def test_plane_presence_and_pulse_join():
 
 def test_unsorted_pulses_and_unmapped_rows_are_handled():
     lay = calo.CaloLayout()
-    p = _pulses([(1, "ECAL1", 0, 0, 10.0, 150.0), (0, "ECAL1", 0, 0, 20.0, 150.0)], lay)
+    t = calo.CaloConfig().nominal_master_ns  # no counters: the master time is nominal
+    p = _pulses([(1, "ECAL1", 0, 0, 10.0, t), (0, "ECAL1", 0, 0, 20.0, t)], lay)
     p["plane"] = np.append(p["plane"], -1)
     for k in ("event", "x", "y", "amplitude", "time_ns"):
         p[k] = np.append(p[k], p[k][:1])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .._core.calo import CaloLayout as CoreLayout
 from .._core.calo import ClusterConfig, ShowerProfile, veto_module_energy
-from .calibration import CalibrationError, CaloCalibration, load_calibration
+from .calibration import CalibrationError, CaloCalibration, calibration_from_setup, load_calibration
 from .layout import DEFAULT_PLANES, CaloLayout
 from .reconstruct import (
     STATUS_ECAL_MISSING,
@@ -41,6 +41,7 @@ __all__ = [
     "STATUS_SRD_MISSING",
     "STATUS_VETO_MISSING",
     "ShowerProfile",
+    "calibration_from_setup",
     "load_calibration",
     "plane_presence",
     "pulse_table",

@@ -58,8 +58,8 @@ class CaloConfig:
 
     n_sigma: float = 3.0  # in time
     near_sigma: float = 8.0  # between n_sigma and this: ambiguous timing, counted as bad energy
-    nominal_master_ns: float = 150.0  # where the beam counters' pulses are expected
-    master_search_ns: float = 40.0
+    nominal_master_ns: float = 135.0  # where the beam counters' pulses are expected
+    master_search_ns: float = 45.0
     veto_ratio: float = 0.3
     pileup_threshold_mev: float = 1000.0  # out-of-time ECAL+HCAL energy that marks pile-up
     cluster: _calo.ClusterConfig = field(default_factory=_default_cluster_config)

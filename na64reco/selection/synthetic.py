@@ -31,7 +31,7 @@ class ToyBeam:
     e_beam_gev: float = 100.0
     beam_cell: tuple[int, int] = (3, 3)  # ECAL cell the beam is aimed at
     spot_sigma_mm: float = 6.0
-    master_ns: float = 150.0  # trigger particle's time in the readout window
+    master_ns: float = 140.0  # beam counters' time in the readout window (others follow their delays)
     pileup_window_ns: tuple[float, float] = (-150.0, 220.0)
     stochastic: float = 0.09  # intrinsic ECAL resolution a/sqrt(E) (+) b
     constant: float = 0.01
@@ -140,7 +140,8 @@ def toy_events(
     plane, cxx, cyy = _cell_maps(calibration)
     led = calibration.led_run
     scale = calibration.mev_per_adc * led
-    readout = dict(noise_adc=beam.noise_adc, threshold_adc=beam.threshold_adc)
+    readout = dict(noise_adc=beam.noise_adc, threshold_adc=beam.threshold_adc,
+                   cell_offset_ns=calibration.time_mean_ns)
     parts = [cells_to_pulses(rng, dep, plane, cxx, cyy, scale, master, beam.time_sigma_ns, **readout)]
 
     has_pu = rng.random(n) < pileup_probability
