@@ -85,7 +85,7 @@ def ecal_position(n: int, cal, geo, rt, rng) -> None:
     ny = np.array([p[2] for p in lay.planes])[plane]
     for s in lay.counters:
         dep[:, lay.cells_of(s).start] = 5.0
-    p = cells_to_pulses(rng2, dep, plane, local // ny, local % ny, cal.mev_per_adc, np.full(n, 140.0),
+    p = cells_to_pulses(rng2, dep, plane, local // ny, local % ny, cal.mev_per_adc, np.full(n, 127.5),
                         cell_offset_ns=cal.time_mean_ns)
     res = reconstruct_calo(p, n, cal)
     ev = res.events

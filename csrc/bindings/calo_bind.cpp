@@ -39,7 +39,7 @@ pb::tuple calibrate_cells(const carray<int64_t>& offsets, const carray<int32_t>&
                           const carray<double>& time_sigma_ns, const carray<double>& led_run,
                           const carray<double>& led_spill, const std::vector<int32_t>& counter_cells,
                           const std::vector<double>& counter_offset_ns, double nominal_ns, double search_ns,
-                          double n_sigma, double near_sigma) {
+                          double n_sigma, double near_sigma, double max_time_err_ns) {
   if (offsets.ndim() != 1 || offsets.shape(0) < 1)
     throw InputError("calibrate_cells: offsets must be a 1-d array of n_events + 1 values");
   const auto n_events = offsets.shape(0) - 1;
@@ -73,7 +73,7 @@ pb::tuple calibrate_cells(const carray<int64_t>& offsets, const carray<int32_t>&
                       n_counters.mutable_data()};
   {
     pb::gil_scoped_release release;
-    calo::calibrate_cells(p, spill_row.data(), c, m, n_sigma, near_sigma, o);
+    calo::calibrate_cells(p, spill_row.data(), c, m, n_sigma, near_sigma, max_time_err_ns, o);
   }
   return pb::make_tuple(e_in, e_near, e_out, t_cell, master, n_counters);
 }
@@ -226,7 +226,7 @@ void bind_calo(pybind11::module_& m) {
         pb::arg("time_ns"), pb::arg("time_err"), pb::arg("spill_row"), pb::arg("mev_per_adc"), pb::arg("time_mean_ns"),
         pb::arg("time_sigma_ns"), pb::arg("led_run"), pb::arg("led_spill"), pb::arg("counter_cells"),
         pb::arg("counter_offset_ns"), pb::arg("nominal_ns"), pb::arg("search_ns"), pb::arg("n_sigma"),
-        pb::arg("near_sigma"),
+        pb::arg("near_sigma"), pb::arg("max_time_err_ns") = 3.0,
         "Pulses grouped by event (CSR offsets) -> (e_in, e_near, e_out, t_cell, master_ns, n_counters); MeV, ns.");
   m.def("cluster_grid", &cluster_grid, pb::arg("energies"), pb::arg("config"), pb::arg("pileup") = false,
         "Clusters of (n_events, sections, nx, ny) cell energies in MeV; dict of per-cluster arrays.");

@@ -50,12 +50,14 @@ struct CellOutputs {
 
 // spill_row[e] selects the LED row of event e (-1: use the run average). With
 // pull = |t - master - time_mean| / sqrt(time_sigma^2 + time_err^2) (small pulses have
-// worse timing, so their window widens) a pulse is in time when pull <= n_sigma,
+// worse timing, so their window widens; time_err is capped at max_time_err_ns because fits
+// of pulses peaking before the window report huge errors and would otherwise look in time)
+// a pulse is in time when pull <= n_sigma,
 // near (bad energy) when pull <= near_sigma, else pile-up. Throws InputError on
 // inconsistent arguments (bad offsets, cells or spill rows out of range).
 void calibrate_cells(const PulseBatch& pulses, const int32_t* spill_row,
                      const CellCalibration& calib, const MasterTimeConfig& master,
-                     double n_sigma, double near_sigma, CellOutputs& out);
+                     double n_sigma, double near_sigma, double max_time_err_ns, CellOutputs& out);
 
 // Global cell index of (plane, x, y) rows: plane_begin[p] + x * ny[p] + y, or -1 when the
 // plane is unknown (e.g. -1 = unmapped digit) or (x, y) lies outside it.

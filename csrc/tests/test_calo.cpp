@@ -56,7 +56,7 @@ void test_calibration_split() {
   std::vector<double> e_in(2 * n_cells), e_near(2 * n_cells), e_out(2 * n_cells), t(2 * n_cells), master(2);
   std::vector<int32_t> used(2);
   CellOutputs o{e_in.data(), e_near.data(), e_out.data(), t.data(), master.data(), used.data()};
-  calibrate_cells(p, spill.data(), c, m, 3.0, 8.0, o);
+  calibrate_cells(p, spill.data(), c, m, 3.0, 8.0, 3.0, o);
   NA64_CHECK(e_in[0] == 10.0 * 2.0 * 0.5);  // spill LED
   NA64_CHECK(e_in[1] == 5.0 * 3.0);         // NaN spill LED -> run average
   NA64_CHECK(e_out[1] == 7.0 * 3.0);        // 30 ns late = 15 sigma
@@ -64,10 +64,10 @@ void test_calibration_split() {
 
   std::vector<int64_t> bad{0, 5, 3};
   PulseBatch pb{2, bad.data(), 3, cell.data(), amp.data(), time.data(), nullptr};
-  NA64_CHECK(throws_input_error([&] { calibrate_cells(pb, spill.data(), c, m, 3.0, 8.0, o); }));
+  NA64_CHECK(throws_input_error([&] { calibrate_cells(pb, spill.data(), c, m, 3.0, 8.0, 3.0, o); }));
   std::vector<int32_t> bad_cell{0, 9, 1};
   PulseBatch pc{2, offsets.data(), 3, bad_cell.data(), amp.data(), time.data(), nullptr};
-  NA64_CHECK(throws_input_error([&] { calibrate_cells(pc, spill.data(), c, m, 3.0, 8.0, o); }));
+  NA64_CHECK(throws_input_error([&] { calibrate_cells(pc, spill.data(), c, m, 3.0, 8.0, 3.0, o); }));
 }
 
 void test_cluster_random_inputs_do_not_crash() {

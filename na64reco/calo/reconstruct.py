@@ -58,8 +58,12 @@ class CaloConfig:
 
     n_sigma: float = 3.0  # in time
     near_sigma: float = 8.0  # between n_sigma and this: ambiguous timing, counted as bad energy
-    nominal_master_ns: float = 135.0  # where the beam counters' pulses are expected
-    master_search_ns: float = 45.0
+    max_time_err_ns: float = 3.0  # cap on the per-pulse time error that widens the window
+    # where the trigger particle's beam-counter pulses sit in the window: the trigger
+    # position minus the counters' delay (simulated setup: 137.5 - 10 ns), +- the trigger
+    # phase jitter (12.5 ns full width); a wider search picks up pile-up counter pulses
+    nominal_master_ns: float = 127.5
+    master_search_ns: float = 10.0
     veto_ratio: float = 0.3
     pileup_threshold_mev: float = 1000.0  # out-of-time ECAL+HCAL energy that marks pile-up
     cluster: _calo.ClusterConfig = field(default_factory=_default_cluster_config)
@@ -197,7 +201,7 @@ def reconstruct_calo(
         calibration.mev_per_adc, calibration.time_mean_ns, calibration.time_sigma_ns,
         calibration.led_run, calibration.led_table,
         counters, [0.0] * len(counters), config.nominal_master_ns, config.master_search_ns,
-        config.n_sigma, config.near_sigma,
+        config.n_sigma, config.near_sigma, config.max_time_err_ns,
     )  # fmt: skip
     ev = _calo.event_variables(e_in, e_near, e_out, core_layout, config.veto_ratio)
     grid = (n_events, 2, core_layout.ecal_nx, core_layout.ecal_ny)
@@ -272,6 +276,8 @@ def reconstruct_calo(
         if core_layout.srd_modules
         else np.zeros(n_events),
         e_bad=e_bad,
+        e_bad_ecal=ev["e_bad_ecal"] / MEV_PER_GEV,
+        e_bad_hcal=ev["e_bad_hcal"] / MEV_PER_GEV,
         e_pileup=e_pileup,
         master_time_ns=master,
         n_counters=n_counters,

@@ -31,7 +31,7 @@ class ToyBeam:
     e_beam_gev: float = 100.0
     beam_cell: tuple[int, int] = (3, 3)  # ECAL cell the beam is aimed at
     spot_sigma_mm: float = 6.0
-    master_ns: float = 140.0  # beam counters' time in the readout window (others follow their delays)
+    master_ns: float = 127.5  # beam counters' time in the readout window (others follow their delays)
     pileup_window_ns: tuple[float, float] = (-150.0, 220.0)
     stochastic: float = 0.09  # intrinsic ECAL resolution a/sqrt(E) (+) b
     constant: float = 0.01
