@@ -54,7 +54,7 @@ def reconstruct_file(path: Path, run: int, noise_rms: float) -> dict[str, np.nda
         plane = digits["plane"]
         kinds = plane_kind[np.where(plane >= 0, plane, len(setup.planes))]
         t0 = time.perf_counter()
-        rows_all, parts = [], []
+        rows_all, parts, flags = [], [], []
         for kind, fitter in fitters.items():
             rows = np.flatnonzero(kinds == kind)
             if not rows.size:
@@ -64,11 +64,13 @@ def reconstruct_file(path: Path, run: int, noise_rms: float) -> dict[str, np.nda
             parts.append({"wave": rows[p["wave"]], "amplitude": p["amplitude"], "time_ns": p["time_ns"],
                           "time_err": p["time_err"]})  # fmt: skip
             rows_all.append(rows)
+            flags.append(res.waves["flags"])
         pulses_raw = {k: np.concatenate([q[k] for q in parts]) for k in parts[0]}
         pulses = nr.calo.pulse_table(digits, pulses_raw)
         t1 = time.perf_counter()
         present = plane_presence(digits["event"], plane, n, len(setup.planes))
-        calo = reconstruct_calo(pulses, n, cal, spills=ev["spill"], present=present)
+        failed = nr.calo.failed_fits(digits, np.concatenate(rows_all), np.concatenate(flags), n, len(setup.planes))
+        calo = reconstruct_calo(pulses, n, cal, spills=ev["spill"], present=present, failed=failed)
         tdc = setup.annotate_tdc(batch.tdc)
         straw = reconstruct_straws(tdc, n, geo, rt)
         events = calo.events.with_columns(**straw.events.to_dict())

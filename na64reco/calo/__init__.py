@@ -12,6 +12,7 @@ from .calibration import CalibrationError, CaloCalibration, calibration_from_set
 from .layout import DEFAULT_PLANES, CaloLayout
 from .reconstruct import (
     STATUS_ECAL_MISSING,
+    STATUS_FIT_FAILED,
     STATUS_HCAL_MISSING,
     STATUS_NAMES,
     STATUS_NO_MASTER_TIME,
@@ -19,6 +20,7 @@ from .reconstruct import (
     STATUS_VETO_MISSING,
     CaloConfig,
     CaloResult,
+    failed_fits,
     plane_presence,
     pulse_table,
     pulses_to_csr,
@@ -35,6 +37,7 @@ __all__ = [
     "CoreLayout",
     "DEFAULT_PLANES",
     "STATUS_ECAL_MISSING",
+    "STATUS_FIT_FAILED",
     "STATUS_HCAL_MISSING",
     "STATUS_NAMES",
     "STATUS_NO_MASTER_TIME",
@@ -42,6 +45,7 @@ __all__ = [
     "STATUS_VETO_MISSING",
     "ShowerProfile",
     "calibration_from_setup",
+    "failed_fits",
     "load_calibration",
     "plane_presence",
     "pulse_table",
