@@ -142,20 +142,20 @@ def main() -> None:
             simulate(n, 100 + i, raw, truth=truth, truth_pulses=False, **over)
         results[name] = joined(raw, truth, run, cfg.noise_rms_adc)
 
-    print("\n== ECAL energy (GeV) vs truth deposit of the trigger particle ==")
-    print(f"{'sample':<26}{'<E_reco/E_true>':>16}{'sigma(E_reco-E_true)/E':>24}{'intrinsic sigma/E':>19}{'ratio':>7}")
+    print("\n== ECAL energy (GeV) vs the simulated deposit of the trigger particle (events with calo_status 0) ==")
+    print(f"{'sample':<24}{'<E_reco/E_true>':>16}{'sig(E_reco-E_true)/E':>22}{'sig(E_true)/E':>15}"
+          f"{'sig(E_reco)/E':>15}{'ratio':>7}")  # fmt: skip
     for name in ("electrons", "electrons, no pile-up"):
         reco, t = results[name]
         e_true = t["e_ecal_true"] / 1000.0
         ok = (reco["calo_status"] == 0) & (e_true > 1)
-        m, s = core_sigma(reco["e_ecal"][ok] / e_true[ok])
+        m, _ = core_sigma(reco["e_ecal"][ok] / e_true[ok])
         _, s_diff = core_sigma((reco["e_ecal"][ok] - e_true[ok]) / e_true[ok])
-        e = float(np.median(e_true[ok]))
-        intrinsic = np.hypot(cfg.ecal_stochastic / np.sqrt(e), cfg.ecal_constant)
-        _, s_abs = core_sigma(reco["e_ecal"][ok])
-        print(f"{name:<26}{m:>16.4f}{s_diff:>24.4f}{intrinsic:>19.4f}{(s_abs / e) / intrinsic:>7.3f}")
-    print("ratio = sigma(E_reco)/E over the simulated intrinsic a/sqrt(E) (+) c (target <= 1.10;")
-    print("        E_reco's spread also holds the beam energy spread of the simulation)")
+        mt, st = core_sigma(e_true[ok])
+        mr, sr = core_sigma(reco["e_ecal"][ok])
+        print(f"{name:<24}{m:>16.4f}{s_diff:>22.4f}{st / mt:>15.4f}{sr / mr:>15.4f}{(sr / mr) / (st / mt):>7.3f}")
+    print("sig(E_true)/E is the simulated intrinsic resolution (with the 1% beam spread);")
+    print("ratio = sig(E_reco)/sig(E_true), target <= 1.10")
 
     print("\n== ECAL position (mm) vs the true impact (electrons) ==")
     reco, t = results["electrons"]
@@ -179,8 +179,8 @@ def main() -> None:
     print(f"doublet point sigma {s_pt:.4f} mm; sigma_r/sqrt(2) = {cfg.straw_sigma_r_mm / np.sqrt(2):.4f}; "
           f"ratio {s_pt / (cfg.straw_sigma_r_mm / np.sqrt(2)):.3f} (target <= 1.20)")  # fmt: skip
     seg = reco["seg_ok"]
-    good = seg & (np.abs(reco["seg_x0"] - t["x0"]) < 1.0) & (np.abs(reco["seg_y0"] - t["y0"]) < 1.0)
-    print(f"segment efficiency {seg.mean():.4f}, within 1 mm of truth {good.mean():.4f}; "
+    good = seg & (np.abs(reco["seg_x0"] - t["x0"]) < 2.0) & (np.abs(reco["seg_y0"] - t["y0"]) < 2.0)
+    print(f"segment efficiency {seg.mean():.4f}, within 2 mm of the true impact at the ECAL {good.mean():.4f}; "
           f"sigma x0 {core_sigma(reco['seg_x0'][seg] - t['x0'][seg])[1]:.3f} mm, "
           f"sigma tx {1e6 * core_sigma(reco['seg_tx'][seg] - t['tx'][seg])[1]:.1f} urad")  # fmt: skip
 
