@@ -119,14 +119,46 @@ def failed_fits(
     flags: np.ndarray,
     n_events: int,
     n_planes: int,
-    mask: int = 1 << 2,
     min_span_adc: float = 50.0,
+    saturated_pileup: bool = True,
+    chi2_ndf: np.ndarray | None = None,
+    max_chi2_ndf: float = 3000.0,
+    pulse_wave: np.ndarray | None = None,
+    pulse_time_ns: np.ndarray | None = None,
+    overlap_ns: float = 100.0,
 ) -> np.ndarray:
-    """(n_events, n_planes) bool: planes with a fitted digit whose flags hit `mask` (default
-    the waveform fitter's ``fit_failed`` bit) and whose samples span at least min_span_adc
-    (a failed fit of a quiet channel loses no energy that matters). wave_rows: digit row of
-    each fitted waveform; digits need ``samples`` when min_span_adc > 0."""
-    rows = np.asarray(wave_rows, dtype=np.int64)[(np.asarray(flags).astype(np.int64) & mask) != 0]
+    """(n_events, n_planes) bool: planes with a waveform whose energy cannot be trusted.
+
+    A waveform counts when the fitter flagged ``fit_failed``, or (``saturated_pileup``)
+    when it is both ``saturated`` and ``pileup``: clipped samples under overlapping pulses
+    leave the split between the pulses, and so the in-time energy, undetermined (on
+    simulated runs such fits moved the trigger electron's energy to the pile-up pulse), or
+    when its chi2/ndf (optional per-waveform array) exceeds max_chi2_ndf. Given the fitted
+    pulses (pulse_wave: index into wave_rows, pulse_time_ns), a saturated pile-up waveform
+    only counts when two of its pulses lie within overlap_ns of each other.
+    Waveforms whose samples span less than min_span_adc are ignored (a quiet channel loses
+    no energy that matters). wave_rows: digit row of each fitted waveform; flags: the
+    fitter's per-waveform flags; digits need ``samples`` when min_span_adc > 0.
+    """
+    from ..waveform import FLAGS
+
+    f = np.asarray(flags).astype(np.int64)
+    bad = (f & FLAGS["fit_failed"]) != 0
+    if saturated_pileup:
+        sat = ((f & FLAGS["saturated"]) != 0) & ((f & FLAGS["pileup"]) != 0)
+        if pulse_wave is not None and pulse_time_ns is not None:
+            w = np.asarray(pulse_wave, dtype=np.int64)
+            t = np.asarray(pulse_time_ns, dtype=np.float64)
+            order = np.lexsort((t, w))
+            w, t = w[order], t[order]
+            close = (w[1:] == w[:-1]) & (np.diff(t) < overlap_ns)
+            overlapping = np.zeros(f.size, dtype=bool)
+            overlapping[w[1:][close]] = True
+            sat &= overlapping
+        bad |= sat
+    if chi2_ndf is not None:
+        bad |= np.asarray(chi2_ndf, dtype=np.float64) > max_chi2_ndf
+    rows = np.asarray(wave_rows, dtype=np.int64)[bad]
     if min_span_adc > 0 and rows.size:
         s = np.asarray(digits["samples"])[rows]
         if "nsamples" in digits:
