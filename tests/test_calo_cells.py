@@ -163,7 +163,7 @@ def test_failed_fits_flag_the_event():
     # fit_failed, or saturated together with pile-up; saturation or pile-up alone is fine
     assert failed[0, 6] and not failed[0, 1] and failed[1, 0] and not failed[1, 1]
     bad_chi2 = calo.failed_fits(digits, np.arange(4), np.zeros(4), 2, len(lay.planes),
-                                chi2_ndf=np.array([1.0, 500.0, 2.0, 3.0]))  # fmt: skip
+                                chi2_ndf=np.array([1.0, 5000.0, 2.0, 3.0]))  # fmt: skip
     assert bad_chi2[0, 6] and bad_chi2.sum() == 1
     # with the pulses known, saturation + pile-up only counts for overlapping pulses
     apart = calo.failed_fits(digits, np.arange(4), np.array([0, 0, 0, 3]), 2, len(lay.planes),
