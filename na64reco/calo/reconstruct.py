@@ -87,16 +87,14 @@ class CaloResult:
     n_unmapped: int  # pulses whose (plane, x, y) is not a calorimeter cell
 
 
-def pulses_to_csr(event: np.ndarray, n_events: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row order that groups rows by event (stable) and the CSR offsets (n_events + 1)."""
+def pulses_to_csr(event: np.ndarray, n_events: int) -> tuple[np.ndarray | None, np.ndarray]:
+    """Row order that groups rows by event (stable; None when they already are) and the CSR
+    offsets (n_events + 1)."""
     event = np.asarray(event, dtype=np.int64)
     if event.size and (event.min() < 0 or event.max() >= n_events):
         bad = event[(event < 0) | (event >= n_events)][0]
         raise ValueError(f"pulse event index {bad} outside 0..{n_events - 1}")
-    if event.size > 1 and np.any(event[1:] < event[:-1]):
-        order = np.argsort(event, kind="stable")
-    else:
-        order = np.arange(event.size)
+    order = np.argsort(event, kind="stable") if event.size > 1 and np.any(event[1:] < event[:-1]) else None
     counts = np.bincount(event, minlength=n_events)
     offsets = np.zeros(n_events + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
@@ -260,14 +258,22 @@ def reconstruct_calo(
     raw_amplitude = np.asarray(pulses["amplitude"], dtype=np.float64)
     absurd = ~(np.abs(raw_amplitude) <= config.max_amplitude_adc)
     mapped = (cell >= 0) & ~absurd
-    absurd_events = np.asarray(pulses["event"], dtype=np.int64)[absurd & (cell >= 0)]
+    all_events = np.asarray(pulses["event"], dtype=np.int64)
+    absurd_events = all_events[absurd & (cell >= 0)]
     n_unmapped = int(np.count_nonzero(cell < 0))
-    event = np.asarray(pulses["event"], dtype=np.int64)[mapped]
+    keep = None if mapped.all() else np.flatnonzero(mapped)
+    event = all_events if keep is None else all_events[keep]
     order, offsets = pulses_to_csr(event, n_events)
-    cell = cell[mapped][order]
-    amplitude = raw_amplitude[mapped][order]
-    time_ns = np.asarray(pulses["time_ns"], dtype=np.float64)[mapped][order]
-    time_err = np.asarray(pulses["time_err"], dtype=np.float64)[mapped][order] if "time_err" in pulses else None
+    # one gather per column: rows kept, then grouped by event (identity when already sorted)
+    take = keep if order is None else (order if keep is None else keep[order])
+
+    def column(values: np.ndarray) -> np.ndarray:
+        return values if take is None else values[take]
+
+    cell = column(cell)
+    amplitude = column(raw_amplitude)
+    time_ns = column(np.asarray(pulses["time_ns"], dtype=np.float64))
+    time_err = column(np.asarray(pulses["time_err"], dtype=np.float64)) if "time_err" in pulses else None
     if spills is None:
         spill_row = np.full(n_events, -1, dtype=np.int32)
     else:
