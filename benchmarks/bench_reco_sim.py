@@ -92,8 +92,8 @@ def reconstruct_file(path: Path, run: int, noise_rms: float) -> dict[str, np.nda
         # per-cluster residuals need the truth: keep straw clusters with their event key
         cl = straw.clusters
         keep = phys[cl.event]
-        clusters_all.append({"spill": ev["spill"][cl.event[keep]], "event": ev["event_in_run"][cl.event[keep]],
-                             **{k: v[keep] for k, v in cl.to_dict().items()}})  # fmt: skip
+        clusters_all.append({**{k: v[keep] for k, v in cl.to_dict().items()}, "spill": ev["spill"][cl.event[keep]],
+                             "event": ev["event_in_run"][cl.event[keep]]})  # fmt: skip
     result = {k: np.concatenate(v) for k, v in out.items()}
     result["_clusters"] = {k: np.concatenate([c[k] for c in clusters_all]) for k in clusters_all[0]}  # type: ignore[assignment]
     result["_geometry"] = geo  # type: ignore[assignment]
