@@ -11,7 +11,22 @@ __version__ = "0.1.0"
 
 from ._core import build_info
 from .columns import Columns
-from . import detector, firmware, sim
+from . import calo, detector, firmware, selection, sim, straw
 from .raw import decode_bytes, open_raw
+from .waveform import PulseTemplate, WaveformFitter
 
-__all__ = ["__version__", "build_info", "Columns", "decode_bytes", "detector", "firmware", "open_raw", "sim"]
+__all__ = [
+    "__version__",
+    "build_info",
+    "Columns",
+    "PulseTemplate",
+    "WaveformFitter",
+    "calo",
+    "decode_bytes",
+    "detector",
+    "firmware",
+    "open_raw",
+    "selection",
+    "sim",
+    "straw",
+]

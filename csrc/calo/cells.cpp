@@ -1,0 +1,150 @@
+#include "calo/cells.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "common/error.hpp"
+
+namespace na64::calo {
+namespace {
+
+void validate(const PulseBatch& p, const int32_t* spill_row, const CellCalibration& c,
+              const MasterTimeConfig& m) {
+  if (p.n_events > 0 && (p.offsets == nullptr || spill_row == nullptr))
+    throw InputError("calibrate_cells: offsets and spill rows are required");
+  if (p.n_events > 0 && p.offsets[0] != 0)
+    throw InputError(concat("calibrate_cells: offsets must start at 0, got ", p.offsets[0]));
+  for (std::size_t e = 0; e < p.n_events; ++e) {
+    if (p.offsets[e + 1] < p.offsets[e])
+      throw InputError(concat("calibrate_cells: offsets decrease at event ", e, " (", p.offsets[e],
+                              " -> ", p.offsets[e + 1], ")"));
+    const int32_t row = spill_row[e];
+    if (row < -1 || (row >= 0 && static_cast<std::size_t>(row) >= c.n_spill_rows))
+      throw InputError(concat("calibrate_cells: event ", e, " has LED spill row ", row,
+                              ", expected -1 or < ", c.n_spill_rows));
+  }
+  const int64_t last = p.n_events ? p.offsets[p.n_events] : 0;
+  if (static_cast<std::size_t>(last) != p.n_pulses)
+    throw InputError(concat("calibrate_cells: offsets end at ", last, " but there are ", p.n_pulses,
+                            " pulses"));
+  for (std::size_t i = 0; i < p.n_pulses; ++i)
+    if (p.cell[i] < 0 || static_cast<std::size_t>(p.cell[i]) >= c.n_cells)
+      throw InputError(concat("calibrate_cells: pulse ", i, " has cell ", p.cell[i],
+                              ", expected 0..", c.n_cells - 1));
+  if (m.counter_cells.size() != m.counter_offset_ns.size())
+    throw InputError(concat("calibrate_cells: ", m.counter_cells.size(), " counter cells but ",
+                            m.counter_offset_ns.size(), " counter offsets"));
+  for (int32_t cell : m.counter_cells)
+    if (cell < 0 || static_cast<std::size_t>(cell) >= c.n_cells)
+      throw InputError(concat("calibrate_cells: counter cell ", cell, " outside 0..", c.n_cells - 1));
+}
+
+// Mean over fired counters of (time - offset); the pulse closest to its expectation is used.
+double master_time(const PulseBatch& p, int64_t begin, int64_t end, const MasterTimeConfig& m,
+                   int32_t& used) {
+  double sum = 0.0;
+  used = 0;
+  for (std::size_t k = 0; k < m.counter_cells.size(); ++k) {
+    const double expected = m.nominal_ns + m.counter_offset_ns[k];
+    double best = std::numeric_limits<double>::infinity();
+    double best_time = 0.0;
+    for (int64_t i = begin; i < end; ++i) {
+      if (p.cell[i] != m.counter_cells[k] || !(p.amplitude[i] > 0.0)) continue;
+      const double d = std::fabs(p.time_ns[i] - expected);
+      if (d <= m.search_ns && d < best) {
+        best = d;
+        best_time = p.time_ns[i];
+      }
+    }
+    if (std::isfinite(best)) {
+      sum += best_time - m.counter_offset_ns[k];
+      ++used;
+    }
+  }
+  return used ? sum / used : m.nominal_ns;
+}
+
+}  // namespace
+
+void calibrate_cells(const PulseBatch& p, const int32_t* spill_row, const CellCalibration& c,
+                     const MasterTimeConfig& m, double n_sigma, double near_sigma, double max_time_err_ns,
+                     CellOutputs& out) {
+  validate(p, spill_row, c, m);
+  if (!(max_time_err_ns >= 0.0))
+    throw InputError(concat("calibrate_cells: max_time_err_ns ", max_time_err_ns, ", expected >= 0"));
+  if (!(n_sigma > 0.0) || !(near_sigma >= n_sigma))
+    throw InputError(concat("calibrate_cells: n_sigma ", n_sigma, ", near_sigma ", near_sigma,
+                            "; expected 0 < n_sigma <= near_sigma"));
+  for (std::size_t k = 0; k < c.n_cells; ++k)
+    if (!(c.time_sigma_ns[k] > 0.0) || !std::isfinite(c.mev_per_adc[k]) || !std::isfinite(c.led_run[k]))
+      throw InputError(concat("calibrate_cells: cell ", k, " has mev_per_adc ", c.mev_per_adc[k], ", LED ",
+                              c.led_run[k], ", time sigma ", c.time_sigma_ns[k],
+                              " ns; expected finite values and sigma > 0"));
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::size_t nc = c.n_cells;
+  std::vector<double> best_amp(nc);
+  for (std::size_t e = 0; e < p.n_events; ++e) {
+    double* e_in = out.e_in + e * nc;
+    double* e_out = out.e_out + e * nc;
+    double* e_near = out.e_near + e * nc;
+    double* t_cell = out.t_cell + e * nc;
+    for (std::size_t k = 0; k < nc; ++k) {
+      e_in[k] = 0.0;
+      e_out[k] = 0.0;
+      e_near[k] = 0.0;
+      t_cell[k] = nan;
+      best_amp[k] = 0.0;
+    }
+    const int64_t begin = p.offsets[e], end = p.offsets[e + 1];
+    int32_t used = 0;
+    const double t_master = master_time(p, begin, end, m, used);
+    out.master_ns[e] = t_master;
+    out.n_counters[e] = used;
+    const double* led_row = spill_row[e] >= 0 ? c.led_spill + static_cast<std::size_t>(spill_row[e]) * nc
+                                              : nullptr;
+    for (int64_t i = begin; i < end; ++i) {
+      const double amp = p.amplitude[i];
+      const double t = p.time_ns[i];
+      if (!std::isfinite(amp) || !std::isfinite(t)) continue;  // failed fits carry no energy
+      const int32_t cell = p.cell[i];
+      double led = led_row ? led_row[cell] : nan;
+      if (!std::isfinite(led)) led = c.led_run[cell];
+      const double energy = amp * c.mev_per_adc[cell] * led;
+      const double sigma_cell = c.time_sigma_ns[cell];
+      const double err =
+          p.time_err && std::isfinite(p.time_err[i]) ? std::min(std::fabs(p.time_err[i]), max_time_err_ns) : 0.0;
+      const double pull = std::fabs(t - t_master - c.time_mean_ns[cell]) / std::sqrt(sigma_cell * sigma_cell + err * err);
+      if (pull <= n_sigma) {
+        e_in[cell] += energy;
+        if (amp > best_amp[cell]) {
+          best_amp[cell] = amp;
+          t_cell[cell] = t;
+        }
+      } else if (pull <= near_sigma) {
+        e_near[cell] += energy;
+      } else {
+        e_out[cell] += energy;
+      }
+    }
+  }
+}
+
+void cell_index(const int16_t* plane, const int16_t* x, const int16_t* y, std::size_t n,
+                const std::vector<int64_t>& begin, const std::vector<int32_t>& nx,
+                const std::vector<int32_t>& ny, int32_t* out) {
+  if (begin.size() != nx.size() || nx.size() != ny.size())
+    throw InputError(concat("cell_index: ", begin.size(), " plane offsets, ", nx.size(), " widths, ", ny.size(),
+                            " heights; expected one of each per plane"));
+  const int n_planes = static_cast<int>(begin.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const int p = plane[i];
+    if (p < 0 || p >= n_planes || x[i] < 0 || y[i] < 0 || x[i] >= nx[p] || y[i] >= ny[p]) {
+      out[i] = -1;
+      continue;
+    }
+    out[i] = static_cast<int32_t>(begin[p] + static_cast<int64_t>(x[i]) * ny[p] + y[i]);
+  }
+}
+
+}  // namespace na64::calo
