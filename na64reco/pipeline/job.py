@@ -1,0 +1,237 @@
+"""A reconstruction job: raw files in, one output file (ROOT or Parquet) out.
+
+``run_job`` plans chunks, runs them (serial, local processes or Dask), merges the results
+in input order into the writer, checks that every input event is accounted for and
+commits the output atomically. The CLI ``na64reco reco`` is a thin shell over it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..config import JobConfig
+from ..output.histograms import StandardHistograms
+from ..output.writers import open_writer
+from .accounting import Accounting
+from .chunks import Chunk, FileScan, plan_chunks, scan_file
+from .executors import make_executor
+from .parts import PartStore
+from .process import ChunkResult
+
+__all__ = ["JobResult", "NothingReadError", "StrictModeError", "run_job", "plan_job"]
+
+
+class NothingReadError(RuntimeError):
+    """No input file could be read at all."""
+
+
+class StrictModeError(RuntimeError):
+    """Strict mode and some input was unreadable or had decode errors."""
+
+
+@dataclass
+class JobResult:
+    output: Path
+    accounting: Accounting
+    histograms: StandardHistograms
+    timings: dict[str, float]
+    elapsed_s: float
+    nchunks: int
+    chunks_resumed: int
+    executor: str
+    stage_report: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def events_per_second(self) -> float:
+        return self.accounting.events_read / self.elapsed_s if self.elapsed_s > 0 else float("nan")
+
+    def summary(self) -> str:
+        lines = [self.accounting.summary()]
+        lines.append(
+            f"{self.nchunks} chunks ({self.chunks_resumed} resumed) on {self.executor} in {self.elapsed_s:.2f} s"
+            f" = {self.events_per_second:,.0f} events/s"
+        )
+        missing = [k for k, ok in self.stage_report.items() if not ok]
+        if missing:
+            lines.append("stages not in this build (columns left NaN, status bit STAGE_MISSING): " + ", ".join(missing))
+        lines.append(f"output: {self.output}")
+        return "\n".join(lines)
+
+    def stage_breakdown(self) -> str:
+        total = sum(self.timings.values()) or 1.0
+        return "\n".join(f"  {k:<12}{v:9.3f} s  {100 * v / total:5.1f} %" for k, v in self.timings.items())
+
+
+def plan_job(inputs: Sequence[str | os.PathLike[str]], config: JobConfig) -> tuple[list[FileScan], list[Chunk], dict[str, str]]:
+    """Scan the inputs and cut them into chunks; unreadable files are returned by name."""
+    scans: list[FileScan] = []
+    failed: dict[str, str] = {}
+    for path in inputs:
+        p = str(path)
+        try:
+            scan = scan_file(p)
+        except OSError as exc:
+            failed[p] = exc.strerror or str(exc)
+            continue
+        if scan.nevents == 0:
+            failed[p] = scan.problem or "no DATE events"
+            continue
+        scans.append(scan)
+    return scans, plan_chunks(scans, int(config["job"]["events_per_chunk"])), failed
+
+
+def _manifest(scans: list[FileScan], config: JobConfig, output: Path) -> dict[str, Any]:
+    files = []
+    for s in scans:
+        st = os.stat(s.path)
+        files.append({"path": os.path.abspath(s.path), "size": st.st_size, "mtime_ns": st.st_mtime_ns})
+    return {"version": __version__, "files": files, "config": config.digest(), "output": output.name}
+
+
+class _Progress:
+    def __init__(self, total_events: int, total_bytes: int, enabled: bool) -> None:
+        self.enabled = enabled
+        self.t0 = time.perf_counter()
+        self.bytes = 0
+        self.bar: Any = None
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total_events, unit="ev", unit_scale=True, desc="reco", file=sys.stderr, dynamic_ncols=True)
+            self.total_bytes = total_bytes
+
+    def update(self, events: int, nbytes: int) -> None:
+        self.bytes += nbytes
+        if self.bar is not None:
+            dt = max(time.perf_counter() - self.t0, 1e-9)
+            self.bar.set_postfix_str(f"{self.bytes / 1e6 / dt:.1f} MB/s", refresh=False)
+            self.bar.update(events)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def run_job(
+    inputs: Sequence[str | os.PathLike[str]],
+    output: str | os.PathLike[str],
+    config: JobConfig | None = None,
+    *,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    client: Any = None,
+    resume: bool = False,
+    force: bool = False,
+    progress: bool = False,
+) -> JobResult:
+    """Reconstruct ``inputs`` into ``output`` (format from ``config["output"]["format"]``).
+
+    Raises ``NothingReadError`` when no input could be read, ``StrictModeError`` in strict
+    mode on any unreadable file or decode error, ``OutputExistsError`` when ``output``
+    exists and ``force`` is false. An interrupted job leaves no file at ``output``.
+    """
+    t_start = time.perf_counter()
+    config = config or JobConfig()
+    if not inputs:
+        raise ValueError("no input files given")
+    out_cfg = config["output"]
+    strict = bool(config["job"]["strict"])
+
+    # Refuse an existing output before any work (the writer checks again when it opens).
+    from ..output.atomic import check_target
+
+    target = check_target(output, force or resume)
+    if resume and target.exists() and not force:
+        raise FileExistsError(f"output {target} is already complete; pass --force to recompute it")
+
+    scans, chunks, failed = plan_job(inputs, config)
+    if failed and strict:
+        raise StrictModeError("strict mode: unreadable input " + "; ".join(f"{p}: {w}" for p, w in failed.items()))
+    if not chunks:
+        raise NothingReadError("nothing could be read: " + "; ".join(f"{p}: {w}" for p, w in failed.items()))
+
+    store = PartStore(target, _manifest(scans, config, target)) if resume else None
+    done = store.open() if store else set()
+    todo = [c for c in chunks if c.index not in done]
+
+    accounting = Accounting()
+    accounting.files_failed.update(failed)
+    for p in failed:
+        try:
+            accounting.unreadable_bytes += os.path.getsize(p)
+        except OSError:
+            pass
+    histograms = StandardHistograms()
+    timings: Counter[str] = Counter()
+    total_bytes = sum(c.nbytes for c in chunks)
+    bar = _Progress(sum(c.nevents for c in chunks), total_bytes, progress)
+
+    writer = open_writer(
+        target, out_cfg["format"], int(out_cfg["rows_per_basket"]), bool(out_cfg["jagged"]), out_cfg["compression"], force=True
+    )
+    executor = make_executor(jobs=jobs, scheduler=scheduler, client=client)
+    try:
+        from .chain import Reconstruction
+
+        stage_report = Reconstruction(config).stage_report()
+        computed: Iterator[ChunkResult] = executor.map_ordered(todo, config)
+        for chunk in chunks:
+            if chunk.index in done:
+                assert store is not None
+                result = store.load(chunk.index)
+            else:
+                result = next(computed)
+                if result.index != chunk.index:
+                    raise RuntimeError(f"chunk {result.index} arrived where chunk {chunk.index} was expected")
+                if store:
+                    store.save(result)
+            if strict and result.accounting.errors_by_name:
+                raise StrictModeError(
+                    f"strict mode: decode errors in {chunk.path} bytes {chunk.start}-{chunk.stop}: "
+                    + ", ".join(f"{k} x{v}" for k, v in sorted(result.accounting.errors_by_name.items()))
+                )
+            t0 = time.perf_counter()
+            writer.write(result.reco)
+            timings["output"] += time.perf_counter() - t0
+            accounting.add(result.accounting)
+            histograms.add(result.histograms)
+            timings.update(result.timings)
+            bar.update(result.accounting.events_read, chunk.nbytes)
+        accounting.check()
+        t0 = time.perf_counter()
+        metadata = {
+            "na64reco_version": __version__,
+            "inputs": [str(p) for p in inputs],
+            "config": config.to_dict(),
+            "chunks": len(chunks),
+        }
+        writer.finish(histograms, accounting, metadata)
+        timings["output"] += time.perf_counter() - t0
+    except BaseException:
+        writer.abort()
+        raise
+    finally:
+        bar.close()
+        executor.close()
+    if store:
+        store.remove()
+    # Writing happens in the parent while chunks are computed; report it as "output".
+    return JobResult(
+        output=target,
+        accounting=accounting,
+        histograms=histograms,
+        timings=dict(timings),
+        elapsed_s=time.perf_counter() - t_start,
+        nchunks=len(chunks),
+        chunks_resumed=len(done & {c.index for c in chunks}),
+        executor=executor.description,
+        stage_report=stage_report,
+    )
