@@ -19,7 +19,6 @@ from typing import Any
 from .. import __version__
 from ..config import JobConfig
 from ..output.histograms import StandardHistograms
-from ..output.writers import open_writer
 from .accounting import Accounting
 from .chunks import Chunk, FileScan, plan_chunks, scan_file
 from .executors import make_executor
@@ -147,6 +146,7 @@ def run_job(
 
     # Refuse an existing output before any work (the writer checks again when it opens).
     from ..output.atomic import check_target
+    from ..output.writers import open_writer
 
     target = check_target(output, force or resume)
     if resume and target.exists() and not force:
@@ -207,12 +207,9 @@ def run_job(
             bar.update(result.accounting.events_read, chunk.nbytes)
         accounting.check()
         t0 = time.perf_counter()
-        metadata = {
-            "na64reco_version": __version__,
-            "inputs": [str(p) for p in inputs],
-            "config": config.to_dict(),
-            "chunks": len(chunks),
-        }
+        # Only what determines the contents: the chunking and parallelism do not.
+        stored_config = {k: v for k, v in config.to_dict().items() if k != "job"}
+        metadata = {"na64reco_version": __version__, "inputs": [str(p) for p in inputs], "config": stored_config}
         writer.finish(histograms, accounting, metadata)
         timings["output"] += time.perf_counter() - t0
     except BaseException:

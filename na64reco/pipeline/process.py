@@ -32,6 +32,27 @@ class ChunkResult:
     histograms: StandardHistograms
     timings: dict[str, float] = field(default_factory=dict)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Columns is not picklable as such (attribute lookup recurses before its slots are
+        # set), so results cross process boundaries as plain dicts of arrays.
+        jagged = {name: t.to_dict() for name, t in self.reco.jagged.items()}
+        return (
+            _rebuild_result,
+            (self.index, self.reco.events.to_dict(), jagged, self.accounting, self.histograms, self.timings),
+        )
+
+
+def _rebuild_result(
+    index: int,
+    events: dict[str, np.ndarray],
+    jagged: dict[str, dict[str, np.ndarray]],
+    accounting: Accounting,
+    histograms: StandardHistograms,
+    timings: dict[str, float],
+) -> ChunkResult:
+    reco = RecoBatch(Columns(events), {name: Columns(t) for name, t in jagged.items()})
+    return ChunkResult(index, reco, accounting, histograms, timings)
+
 
 def decoder_available() -> bool:
     try:
