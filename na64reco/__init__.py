@@ -11,5 +11,6 @@ __version__ = "0.1.0"
 
 from ._core import build_info
 from .columns import Columns
+from .raw import decode_bytes, open_raw
 
-__all__ = ["__version__", "build_info", "Columns"]
+__all__ = ["__version__", "build_info", "Columns", "decode_bytes", "open_raw"]
