@@ -1,4 +1,5 @@
-"""Raw DATE data: decoding into columnar batches (``open_raw``, ``decode_bytes``).
+"""Raw DATE data: decoding into columnar batches (``open_raw``, ``decode_bytes``), writing
+(``write_raw``) and the layout constants.
 
 See ``docs/raw-decoding.md`` for the decoder's conventions and error codes.
 """
@@ -6,11 +7,14 @@ See ``docs/raw-decoding.md`` for the decoder's conventions and error codes.
 from __future__ import annotations
 
 from .._core.raw import FORMAT_F1, FORMAT_MSADC, MUX_SOURCE_ID_MIN
+from .layout import EVENT_TYPE_NAMES
 from .reader import ERROR_CODES, ERROR_NAMES, F1_BIN_NS, RawBatch, RawFile, decode_bytes, open_raw
+from .writer import encode_events, write_raw
 
 __all__ = [
     "ERROR_CODES",
     "ERROR_NAMES",
+    "EVENT_TYPE_NAMES",
     "F1_BIN_NS",
     "FORMAT_F1",
     "FORMAT_MSADC",
@@ -18,5 +22,7 @@ __all__ = [
     "RawBatch",
     "RawFile",
     "decode_bytes",
+    "encode_events",
     "open_raw",
+    "write_raw",
 ]
