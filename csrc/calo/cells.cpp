@@ -1,0 +1,114 @@
+#include "calo/cells.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "common/error.hpp"
+
+namespace na64::calo {
+namespace {
+
+void validate(const PulseBatch& p, const int32_t* spill_row, const CellCalibration& c,
+              const MasterTimeConfig& m) {
+  if (p.n_events > 0 && (p.offsets == nullptr || spill_row == nullptr))
+    throw InputError("calibrate_cells: offsets and spill rows are required");
+  if (p.n_events > 0 && p.offsets[0] != 0)
+    throw InputError(concat("calibrate_cells: offsets must start at 0, got ", p.offsets[0]));
+  for (std::size_t e = 0; e < p.n_events; ++e) {
+    if (p.offsets[e + 1] < p.offsets[e])
+      throw InputError(concat("calibrate_cells: offsets decrease at event ", e, " (", p.offsets[e],
+                              " -> ", p.offsets[e + 1], ")"));
+    const int32_t row = spill_row[e];
+    if (row < -1 || (row >= 0 && static_cast<std::size_t>(row) >= c.n_spill_rows))
+      throw InputError(concat("calibrate_cells: event ", e, " has LED spill row ", row,
+                              ", expected -1 or < ", c.n_spill_rows));
+  }
+  const int64_t last = p.n_events ? p.offsets[p.n_events] : 0;
+  if (static_cast<std::size_t>(last) != p.n_pulses)
+    throw InputError(concat("calibrate_cells: offsets end at ", last, " but there are ", p.n_pulses,
+                            " pulses"));
+  for (std::size_t i = 0; i < p.n_pulses; ++i)
+    if (p.cell[i] < 0 || static_cast<std::size_t>(p.cell[i]) >= c.n_cells)
+      throw InputError(concat("calibrate_cells: pulse ", i, " has cell ", p.cell[i],
+                              ", expected 0..", c.n_cells - 1));
+  if (m.counter_cells.size() != m.counter_offset_ns.size())
+    throw InputError(concat("calibrate_cells: ", m.counter_cells.size(), " counter cells but ",
+                            m.counter_offset_ns.size(), " counter offsets"));
+  for (int32_t cell : m.counter_cells)
+    if (cell < 0 || static_cast<std::size_t>(cell) >= c.n_cells)
+      throw InputError(concat("calibrate_cells: counter cell ", cell, " outside 0..", c.n_cells - 1));
+}
+
+// Mean over fired counters of (time - offset); the pulse closest to its expectation is used.
+double master_time(const PulseBatch& p, int64_t begin, int64_t end, const MasterTimeConfig& m,
+                   int32_t& used) {
+  double sum = 0.0;
+  used = 0;
+  for (std::size_t k = 0; k < m.counter_cells.size(); ++k) {
+    const double expected = m.nominal_ns + m.counter_offset_ns[k];
+    double best = std::numeric_limits<double>::infinity();
+    double best_time = 0.0;
+    for (int64_t i = begin; i < end; ++i) {
+      if (p.cell[i] != m.counter_cells[k] || !(p.amplitude[i] > 0.0)) continue;
+      const double d = std::fabs(p.time_ns[i] - expected);
+      if (d <= m.search_ns && d < best) {
+        best = d;
+        best_time = p.time_ns[i];
+      }
+    }
+    if (std::isfinite(best)) {
+      sum += best_time - m.counter_offset_ns[k];
+      ++used;
+    }
+  }
+  return used ? sum / used : m.nominal_ns;
+}
+
+}  // namespace
+
+void calibrate_cells(const PulseBatch& p, const int32_t* spill_row, const CellCalibration& c,
+                     const MasterTimeConfig& m, double n_sigma, CellOutputs& out) {
+  validate(p, spill_row, c, m);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::size_t nc = c.n_cells;
+  std::vector<double> best_amp(nc);
+  for (std::size_t e = 0; e < p.n_events; ++e) {
+    double* e_in = out.e_in + e * nc;
+    double* e_out = out.e_out + e * nc;
+    double* t_cell = out.t_cell + e * nc;
+    for (std::size_t k = 0; k < nc; ++k) {
+      e_in[k] = 0.0;
+      e_out[k] = 0.0;
+      t_cell[k] = nan;
+      best_amp[k] = 0.0;
+    }
+    const int64_t begin = p.offsets[e], end = p.offsets[e + 1];
+    int32_t used = 0;
+    const double t_master = master_time(p, begin, end, m, used);
+    out.master_ns[e] = t_master;
+    out.n_counters[e] = used;
+    const double* led_row = spill_row[e] >= 0 ? c.led_spill + static_cast<std::size_t>(spill_row[e]) * nc
+                                              : nullptr;
+    for (int64_t i = begin; i < end; ++i) {
+      const double amp = p.amplitude[i];
+      const double t = p.time_ns[i];
+      if (!std::isfinite(amp) || !std::isfinite(t)) continue;  // failed fits carry no energy
+      const int32_t cell = p.cell[i];
+      double led = led_row ? led_row[cell] : nan;
+      if (!std::isfinite(led)) led = c.led_run[cell];
+      const double energy = amp * c.mev_per_adc[cell] * led;
+      const double pull = std::fabs(t - t_master - c.time_mean_ns[cell]);
+      if (pull <= n_sigma * c.time_sigma_ns[cell]) {
+        e_in[cell] += energy;
+        if (amp > best_amp[cell]) {
+          best_amp[cell] = amp;
+          t_cell[cell] = t;
+        }
+      } else {
+        e_out[cell] += energy;
+      }
+    }
+  }
+}
+
+}  // namespace na64::calo

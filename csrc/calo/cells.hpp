@@ -1,0 +1,56 @@
+// Calibrated cell energies from fitted pulses: ADC -> MeV with per-spill LED corrections,
+// and the split of each cell's energy into in-time and out-of-time (pile-up) parts using
+// the event's master time from the beam counters.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace na64::calo {
+
+// Fitted pulses of a batch, grouped by event: pulses of event e are rows
+// offsets[e] .. offsets[e+1]-1. `cell` is the global cell index of the calorimeter layout.
+struct PulseBatch {
+  std::size_t n_events = 0;
+  const int64_t* offsets = nullptr;  // n_events + 1
+  std::size_t n_pulses = 0;
+  const int32_t* cell = nullptr;
+  const double* amplitude = nullptr;  // ADC counts above pedestal
+  const double* time_ns = nullptr;    // template peak time from the window start
+};
+
+struct CellCalibration {
+  std::size_t n_cells = 0;
+  const double* mev_per_adc = nullptr;    // n_cells
+  const double* time_mean_ns = nullptr;   // expected pulse time relative to the master time
+  const double* time_sigma_ns = nullptr;  // width of that expectation
+  const double* led_run = nullptr;        // n_cells: run-average LED correction
+  const double* led_spill = nullptr;      // n_spill_rows x n_cells; NaN = no LED that spill
+  std::size_t n_spill_rows = 0;
+};
+
+// The master time is the mean over the beam counters that fired of (pulse time - offset);
+// per counter the pulse closest to nominal_ns + offset within search_ns is taken.
+struct MasterTimeConfig {
+  std::vector<int32_t> counter_cells;
+  std::vector<double> counter_offset_ns;
+  double nominal_ns = 0.0;
+  double search_ns = 50.0;
+};
+
+struct CellOutputs {
+  double* e_in = nullptr;       // n_events x n_cells, MeV, pulses inside the time window
+  double* e_out = nullptr;      // n_events x n_cells, MeV, pulses outside (pile-up)
+  double* t_cell = nullptr;     // n_events x n_cells, time of the largest in-time pulse, NaN if none
+  double* master_ns = nullptr;  // n_events (nominal_ns where no counter fired)
+  int32_t* n_counters = nullptr;  // n_events: counters that contributed to the master time
+};
+
+// spill_row[e] selects the LED row of event e (-1: use the run average). A cell counts as
+// in time when |t - master - time_mean| <= n_sigma * time_sigma. Throws InputError on
+// inconsistent arguments (bad offsets, cells or spill rows out of range).
+void calibrate_cells(const PulseBatch& pulses, const int32_t* spill_row,
+                     const CellCalibration& calib, const MasterTimeConfig& master,
+                     double n_sigma, CellOutputs& out);
+
+}  // namespace na64::calo
