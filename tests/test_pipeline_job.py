@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _pipeline_raw import date_event, write_run  # noqa: E402
+from _pipeline_raw import date_events, write_run  # noqa: E402
 from na64reco.config import load_config
 from na64reco.output import OutputExistsError, read_accounting, read_events, read_histograms
 from na64reco.pipeline import NothingReadError, StrictModeError, run_job
@@ -169,9 +169,24 @@ def test_unreadable_files_are_reported_and_the_rest_processed(run_files, tmp_pat
 
 def test_truncated_file_keeps_the_whole_events_before_the_cut(tmp_path):
     path = tmp_path / "trunc.dat"
-    whole = b"".join(date_event(1, 1, k, k) for k in range(10))
-    path.write_bytes(whole + date_event(1, 1, 10, 10)[:40])
+    data = date_events(11)
+    cut = len(data) - 30
+    path.write_bytes(data[:cut])
     res = run_job([path], tmp_path / "out.root", _cfg())
-    assert res.accounting.events_read == 10
-    assert res.accounting.unreadable_bytes == 40
-    assert res.accounting.errors_by_name["unreadable_tail"] == 1
+    acc = res.accounting
+    assert acc.events_read == 11
+    assert sum(acc.outcomes.values()) == 11
+    assert acc.outcomes["selected"] == 10
+    assert sum(v for k, v in acc.outcomes.items() if k.startswith("error:")) == 1
+    events = read_events(res.output)
+    assert events.status.to_numpy()[-1] & 1 and not np.any(events.status.to_numpy()[:-1] & 1)
+
+
+def test_garbage_before_the_first_event_is_skipped_by_the_decoder(tmp_path):
+    path = tmp_path / "junkfirst.dat"
+    path.write_bytes(b"\x07" * 64 + date_events(5))
+    res = run_job([path], tmp_path / "out.root", _cfg())
+    assert res.accounting.events_read == 5
+    assert res.accounting.unreadable_bytes == 64
+    assert res.accounting.errors_by_name["bytes_skipped"] == 1
+    assert not res.accounting.files_failed

@@ -103,12 +103,25 @@ def _restrict(raw: Any, keep: np.ndarray) -> Any:
         t = getattr(raw, table)
         ev = t["event"]
         if table == "errors":
-            sel = (ev >= 0) & keep[np.clip(ev, 0, None)] if ev.size else np.zeros(0, bool)
+            padded = np.append(keep, False)  # event -1 (no event named) maps to the pad
+            sel = padded[np.where(ev >= 0, ev, keep.size)]
         else:
-            sel = keep[ev] if ev.size else np.zeros(0, bool)
+            sel = keep[ev]
         sub = t.take(sel)
         out[table] = sub.with_columns(event=new_row[sub["event"]].astype(np.int64)) if sub.nrows else sub
     return _Raw(**out)
+
+
+# Decoder errors that are reports, not faults: the event is still good.
+REPORT_ONLY_ERRORS = ("module_missing",)
+
+
+def _report_codes() -> np.ndarray:
+    try:
+        from ..raw import ERROR_CODES
+    except ImportError:
+        return np.zeros(0, np.uint16)
+    return np.asarray([ERROR_CODES[n] for n in REPORT_ONLY_ERRORS if n in ERROR_CODES], np.uint16)
 
 
 def error_name(code: int) -> str:
@@ -175,20 +188,19 @@ class Reconstruction:
         state.columns = _initial_columns(state.raw.events)
         state.jagged = {name: empty_jagged(name) for name in JAGGED_COLUMNS}
 
-        # First error of each physics event names its outcome (errors are in stream order).
+        # First error of each physics event names its outcome (errors are in stream order);
+        # reports that are not faults (a module that did not answer) do not make it bad.
         has_error = np.zeros(state.n, bool)
         error_outcomes: Counter[str] = Counter()
         perr = state.raw.errors
         if perr.nrows:
-            evs = perr["event"]
+            fault = ~np.isin(perr["code"], _report_codes())
+            evs = perr["event"][fault]
+            codes = perr["code"][fault]
             first = np.unique(evs, return_index=True)[1]
             has_error[evs[first]] = True
-            for code, count in zip(*np.unique(perr["code"][first], return_counts=True)):
+            for code, count in zip(*np.unique(codes[first], return_counts=True)):
                 error_outcomes[f"error:{error_name(int(code))}"] += int(count)
-        has_error |= state.columns["n_errors"] > 0
-        unnamed = int(np.count_nonzero(has_error)) - sum(error_outcomes.values())
-        if unnamed:
-            error_outcomes["error:unnamed"] += unnamed
         state.flag(st.DECODE_ERROR, has_error)
         state.extras["has_error"] = has_error
 

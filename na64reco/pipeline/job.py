@@ -23,7 +23,7 @@ from .accounting import Accounting
 from .chunks import Chunk, FileScan, plan_chunks, scan_file
 from .executors import make_executor
 from .parts import PartStore
-from .process import ChunkResult
+from .process import ChunkResult, decoder_available
 
 __all__ = ["JobResult", "NothingReadError", "StrictModeError", "run_job", "plan_job"]
 
@@ -80,7 +80,7 @@ def plan_job(inputs: Sequence[str | os.PathLike[str]], config: JobConfig) -> tup
         except OSError as exc:
             failed[p] = exc.strerror or str(exc)
             continue
-        if scan.nevents == 0:
+        if scan.nevents == 0 and not (scan.size and decoder_available()):
             failed[p] = scan.problem or "no DATE events"
             continue
         scans.append(scan)
@@ -171,6 +171,7 @@ def run_job(
             pass
     histograms = StandardHistograms()
     timings: Counter[str] = Counter()
+    events_per_file: Counter[int] = Counter()
     total_bytes = sum(c.nbytes for c in chunks)
     bar = _Progress(sum(c.nevents for c in chunks), total_bytes, progress)
 
@@ -200,11 +201,21 @@ def run_job(
                 )
             t0 = time.perf_counter()
             writer.write(result.reco)
+            events_per_file[chunk.file_index] += result.accounting.events_read
             timings["output"] += time.perf_counter() - t0
             accounting.add(result.accounting)
             histograms.add(result.histograms)
             timings.update(result.timings)
             bar.update(result.accounting.events_read, chunk.nbytes)
+        # A file whose header walk failed at once was handed whole to the decoder, which
+        # resynchronises; if even that found no event, the file was unreadable.
+        for file_index, scan in enumerate(scans):
+            if events_per_file[file_index] == 0:
+                accounting.files_failed[scan.path] = scan.problem or "no DATE events"
+        if accounting.events_read == 0:
+            raise NothingReadError("nothing could be read: " + "; ".join(f"{p}: {w}" for p, w in accounting.files_failed.items()))
+        if strict and accounting.files_failed:
+            raise StrictModeError("strict mode: unreadable input " + "; ".join(f"{p}: {w}" for p, w in accounting.files_failed.items()))
         accounting.check()
         t0 = time.perf_counter()
         # Only what determines the contents: the chunking and parallelism do not.

@@ -67,16 +67,25 @@ def _empty(columns: dict[str, str]) -> Columns:
 
 
 def decode_chunk(data: bytes, chunk: Chunk) -> tuple[Any, int, bool]:
-    """Decoded batch of the chunk's bytes, bytes not covered by whole events, full decode?
+    """Decoded batch of the chunk's bytes, bytes that belong to no event, full decode?
 
-    With the decoder in the build this is ``na64reco.raw.decode_bytes``; without it only
+    With the decoder in the build this is ``na64reco.raw.decode_bytes``, with event
+    indices and byte offsets moved from chunk-relative to file-relative; without it only
     the DATE headers are read (no digits), and the caller flags the events.
     """
     if decoder_available():
-        from ..raw import decode_bytes
+        from ..raw import ERROR_CODES, decode_bytes
 
-        batch = decode_bytes(data, offset=chunk.start, first_index=chunk.first_event)
-        return batch, 0, True
+        batch = decode_bytes(data)
+        ev = batch.events
+        batch.events = ev.with_columns(
+            index=ev["index"] + np.int64(chunk.first_event), offset=ev["offset"] + np.uint64(chunk.start)
+        )
+        err = batch.errors
+        batch.errors = err.with_columns(offset=err["offset"] + np.uint64(chunk.start))
+        lost_codes = [ERROR_CODES[name] for name in UNREADABLE_BYTE_ERRORS if name in ERROR_CODES]
+        lost = int(err["value"][np.isin(err["code"], lost_codes)].sum()) if err.nrows else 0
+        return batch, lost, True
     events, covered = read_headers(data, base_offset=chunk.start, first_event=chunk.first_event)
     raw = _Raw(
         events=events,
@@ -85,6 +94,10 @@ def decode_chunk(data: bytes, chunk: Chunk) -> tuple[Any, int, bool]:
         errors=_empty({"event": "i8", "offset": "u8", "source_id": "i4", "code": "u2", "value": "i8"}),
     )
     return raw, len(data) - covered, False
+
+
+# Decoder errors whose value is a count of file bytes that lie in no decoded event.
+UNREADABLE_BYTE_ERRORS = ("bytes_skipped", "truncated_header")
 
 
 _RECO_CACHE: dict[str, Reconstruction] = {}
@@ -130,7 +143,7 @@ def process_chunk(chunk: Chunk, config: JobConfig) -> ChunkResult:
     acc.outcomes.update(outcome.error_outcomes)
     acc.outcomes.update(outcome.cut_outcomes)
     acc.errors_by_name.update(outcome.errors_by_name)
-    if unreadable:
+    if unreadable and not full:
         acc.errors_by_name["unreadable_tail"] += 1
     acc.written = batch.nevents
     acc.bytes_read = len(data)
