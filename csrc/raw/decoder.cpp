@@ -251,9 +251,11 @@ void Decoder::decode_slink(size_t begin, size_t nwords, bool inside_mux) {
     }
     return;
   }
-  const uint32_t format = slink::data_format(word(begin + 8));
   const size_t data = begin + 4 * slink::kHeaderWords;
   const size_t ndata = nwords - slink::kHeaderWords;
+  if (ndata == 0) return;  // a source with nothing to say in this event
+  uint32_t format = slink::data_format(word(begin + 8));
+  if (format == slink::kFormatUnspecified) format = slink::infer_format(word(data));
   switch (format) {
     case slink::kFormatMsadc: return decode_msadc(data, ndata, source, event_number);
     case slink::kFormatF1: return decode_f1(data, ndata, source);

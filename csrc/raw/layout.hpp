@@ -57,6 +57,15 @@ inline constexpr uint32_t kMuxSourceIdMin = 896;
 // Project convention: S-Link word 2, format & 0x7F selects the chip data layout.
 inline constexpr uint32_t kFormatF1 = 1;
 inline constexpr uint32_t kFormatMsadc = 3;
+inline constexpr uint32_t kFormatUnspecified = 0;
+// Writers that leave the format at 0 are read by the first chip data word: an MSADC block
+// starts with an ADC header (key 3) or a module-missing word (key 0, size 1), an F1 block
+// with a header word (bit 31 = 0) or a data word (bits 31..30 = 10). An F1 header word
+// whose bits 12..31 read exactly 1 is indistinguishable from a module-missing word.
+inline uint32_t infer_format(uint32_t first_word) {
+  if ((first_word >> 30) == 3u || (first_word >> 12) == 1u) return kFormatMsadc;
+  return kFormatF1;
+}
 inline uint32_t event_size(uint32_t w0) { return bits(w0, 0, 16); }
 inline uint32_t source_id(uint32_t w0) { return bits(w0, 16, 10); }
 inline uint32_t event_number(uint32_t w1) { return bits(w1, 0, 20); }

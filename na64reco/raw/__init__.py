@@ -1,5 +1,5 @@
-"""Raw DATE data: decoding into columnar batches (``open_raw``, ``decode_bytes``), writing
-(``write_raw``) and the layout constants.
+"""Raw DATE data: decoding into columnar batches (``open_raw``, ``decode_bytes``) and
+writing (``write_raw``, ``encode_events``).
 
 See ``docs/raw-decoding.md`` for the decoder's conventions and error codes.
 """

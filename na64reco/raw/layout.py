@@ -23,6 +23,8 @@ __all__ = [
     "MSADC_KEY",
     "MSADC_MAX_SAMPLE",
     "SLINK_FORMAT_FIRST_EVENT",
+    "SLINK_FORMAT_MSADC",
+    "SLINK_FORMAT_F1",
 ]
 
 DATE_MAGIC = 0xDA1E5AFE
@@ -44,6 +46,9 @@ MUX_SOURCE_MIN = 896
 MUX_SOURCE_MAX = 1023
 #: Bit 7 of the S-Link format byte marks the first event of a run.
 SLINK_FORMAT_FIRST_EVENT = 0x80
+#: Project convention (docs/raw-decoding.md): format bits 0..6 name the chip data layout.
+SLINK_FORMAT_MSADC = 3
+SLINK_FORMAT_F1 = 1
 
 #: Only these DATE event types carry equipment data.
 EQUIPMENT_EVENT_TYPES = (6, 7, 8)

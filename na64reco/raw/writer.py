@@ -41,7 +41,9 @@ from .layout import (
     MSADC_MAX_SAMPLE,
     MUX_HEADER_WORDS,
     MUX_SOURCE_MIN,
+    SLINK_FORMAT_F1,
     SLINK_FORMAT_FIRST_EVENT,
+    SLINK_FORMAT_MSADC,
     SLINK_HEADER_WORDS,
 )
 
@@ -187,6 +189,11 @@ class _ChunkEncoder:
         self.h = data.hierarchy
         self.super_events = super_events
         self.item_kind, self.item_ref = self._item_template()
+        # S-Link format byte, bits 0..6: chip data layout (docs/raw-decoding.md).
+        fmt = np.zeros(self.h.n_slots, dtype=np.int64)
+        fmt[np.isin(self.h.slot_source, data.s_source)] = SLINK_FORMAT_MSADC
+        fmt[np.isin(self.h.slot_source, data.t_source)] = SLINK_FORMAT_F1
+        self.slot_format = fmt
 
     def _item_template(self) -> tuple[np.ndarray, np.ndarray]:
         """Order of the units inside an event: 0 sub-event header, 1 equipment header,
@@ -319,7 +326,7 @@ class _ChunkEncoder:
             slh[:, :, 0] = src_words | (h.slot_source << 16) | (slink_type[:, None] << 26)
             slh[:, :, 1] = (eis_c | (spill_c << 20))[:, None]
             first = (d.event_in_run[lo:hi][carry_rows] == 1) * SLINK_FORMAT_FIRST_EVENT
-            slh[:, :, 2] = (first << 24)[:, None]
+            slh[:, :, 2] = (first[:, None] | self.slot_format[None, :]) << 24
             slot_off = np.empty((ne, n_slots), dtype=np.int64)
             slot_off[:, ref[kind == 3]] = item_off[:, kind == 3]
             _scatter(out, slot_off, slh)
