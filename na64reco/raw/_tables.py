@@ -71,8 +71,8 @@ class TableView:
                     f"{self.name}.{column}: row {row} has {arr[row]}, expected {lo}..{hi}{reason}"
                 )
         if hi > np.iinfo(np.int64).max:
-            return arr.astype(np.uint64)
-        return arr.astype(np.int64)
+            return arr.astype(np.uint64, copy=False)
+        return arr.astype(np.int64, copy=False)
 
 
 def first_bad_row(name: str, column: str, bad: np.ndarray, values: np.ndarray, expected: str) -> None:

@@ -85,7 +85,8 @@ class _Input:
         extra = np.asarray(list(extra_sources), dtype=np.int64)
         first_bad_row("sources", "source_id", (extra < 0) | (extra >= MUX_SOURCE_MIN), extra,
                       f"0..{MUX_SOURCE_MIN - 1}")
-        all_sources = np.unique(np.concatenate([self.s_source, self.t_source, extra]))
+        present = np.bincount(np.concatenate([self.s_source, self.t_source, extra]), minlength=1)
+        all_sources = np.flatnonzero(present)
         self.hierarchy: Hierarchy = build_hierarchy(all_sources.tolist(), **hierarchy_args)
         self._sort_digits()
 
@@ -110,7 +111,7 @@ class _Input:
         self.s_channel = v.integers("channel", 0, 15, what="4-bit chan_id")
         self.s_nsamples = v.integers("nsamples", 0, 511, what="9-bit sample count")
         if v.nrows == 0 and not v.has("samples"):
-            self.s_samples = np.zeros((0, 0), dtype=np.uint32)
+            self.s_samples = np.zeros((0, 0), dtype=np.uint16)
         else:
             samples = v.raw("samples")
             if samples.ndim != 2:
@@ -127,17 +128,16 @@ class _Input:
             self.s_sum = self.s_samples.sum(axis=1, dtype=np.int64) & 0xFFFF
 
     def _checked_samples(self, samples: np.ndarray) -> np.ndarray:
-        """Samples past ``nsamples`` are ignored (and written as 0); the rest must be 0..4095."""
-        valid = np.arange(samples.shape[1]) < self.s_nsamples[:, None]
-        out = np.where(valid, samples, 0)
-        bad = (out < 0) | (out > MSADC_MAX_SAMPLE)
-        if bad.any():
-            row, col = (int(i) for i in np.argwhere(bad)[0])
+        """Samples past ``nsamples`` are ignored (written as 0); the rest must be 0..4095."""
+        if (self.s_nsamples != samples.shape[1]).any():
+            samples = np.where(np.arange(samples.shape[1]) < self.s_nsamples[:, None], samples, 0)
+        if samples.size and (samples.min() < 0 or samples.max() > MSADC_MAX_SAMPLE):
+            row, col = (int(i) for i in np.argwhere((samples < 0) | (samples > MSADC_MAX_SAMPLE))[0])
             raise ValueError(
                 f"sadc.samples: row {row}, sample {col} has {samples[row, col]}, expected "
                 f"0..{MSADC_MAX_SAMPLE} (12-bit ADC)"
             )
-        return out.astype(np.uint32)
+        return samples.astype(np.uint16, copy=False)
 
     def _read_tdc(self, v: TableView) -> None:
         self.t_event = self._event_column(v)
@@ -149,13 +149,19 @@ class _Input:
         self.t_trigger_time = v.integers("trigger_time", 0, 0x1FF, what="9-bit trigger time")
 
     def _sort_digits(self) -> None:
+        """Stable sort of digits into write order; skipped when the input is already in it."""
         slot = self.hierarchy.slot_of_source
-        s_order = np.lexsort((self.s_chip, self.s_port, slot[self.s_source], self.s_event))
-        for name in ("event", "source", "port", "chip", "channel", "nsamples", "samples", "sum"):
-            setattr(self, f"s_{name}", getattr(self, f"s_{name}")[s_order])
-        t_order = np.lexsort((self.t_port, slot[self.t_source], self.t_event))
-        for name in ("event", "source", "port", "chip", "channel", "raw_time", "trigger_time"):
-            setattr(self, f"t_{name}", getattr(self, f"t_{name}")[t_order])
+        n_slots = max(self.hierarchy.n_slots, 1)
+        s_key = ((self.s_event * n_slots + slot[self.s_source]) * 8 + self.s_port) * 4 + self.s_chip
+        if s_key.size and (s_key[1:] < s_key[:-1]).any():
+            order = np.argsort(s_key, kind="stable")
+            for name in ("event", "source", "port", "chip", "channel", "nsamples", "samples", "sum"):
+                setattr(self, f"s_{name}", getattr(self, f"s_{name}")[order])
+        t_key = (self.t_event * n_slots + slot[self.t_source]) * 16 + self.t_port
+        if t_key.size and (t_key[1:] < t_key[:-1]).any():
+            order = np.argsort(t_key, kind="stable")
+            for name in ("event", "source", "port", "chip", "channel", "raw_time", "trigger_time"):
+                setattr(self, f"t_{name}", getattr(self, f"t_{name}")[order])
 
 
 def _within_group_offsets(sizes: np.ndarray, group: np.ndarray) -> np.ndarray:
@@ -369,36 +375,54 @@ class _ChunkEncoder:
 
     def _write_msadc(self, out, s, payload_start, block_first, block_of_digit, block_words,
                      block_unit, rec_words, eis, lo) -> None:
+        """Build the chip data of all MSADC sources as one stream in file order, then copy it
+        into the payload ranges of their S-Link blocks (whole arrays, no per-digit index
+        arithmetic in two dimensions)."""
         d = self.d
         if block_first.size == 0:
             return
-        block_off = payload_start[block_unit] + _within_group_offsets(block_words, block_unit)
-        ev_local = d.s_event[s] - lo
-        out[block_off] = (
-            (eis[ev_local[block_first]] & 0xFFF)
+        ns = d.s_nsamples[s]
+        samples = d.s_samples[s]
+        if samples.shape[1] % 2:
+            samples = np.pad(samples, ((0, 0), (0, 1)))
+        n_words = samples.shape[1] // 2
+        records = np.empty((ns.size, 1 + n_words), dtype=np.uint32)
+        records[:, 0] = d.s_sum[s] | (ns << 16) | (d.s_channel[s] << 26) | (1 << 30)
+        if n_words:
+            # a little-endian uint32 view holds two samples as lo | hi << 16: repack to 12 bits
+            pairs = np.ascontiguousarray(samples).view("<u4")
+            data = records[:, 1:]
+            np.bitwise_and(pairs, np.uint32(0xFFF), out=data)
+            data |= (pairs >> np.uint32(4)) & np.uint32(0xFFF000)
+            data |= np.uint32(0x80 << 24)
+            data[:, 0] ^= np.uint32((0x80 ^ 0x40) << 24)
+        if (rec_words == 1 + n_words).all():
+            record_stream = records.reshape(-1)
+        else:
+            record_stream = records[np.arange(1 + n_words) < rec_words[:, None]]
+
+        ev_local = d.s_event[s][block_first] - lo
+        block_headers = (
+            (eis[ev_local] & 0xFFF)
             | (block_words << 12)
             | (d.s_chip[s][block_first] << 25)
             | (d.s_port[s][block_first] << 27)
             | (MSADC_KEY << 30)
         )
-        rec_off = block_off[block_of_digit] + 1 + _within_group_offsets(rec_words, block_of_digit)
-        ns = d.s_nsamples[s]
-        out[rec_off] = d.s_sum[s] | (ns << 16) | (d.s_channel[s] << 26) | (1 << 30)
-        samples = d.s_samples[s]
-        if samples.shape[1] % 2:
-            samples = np.pad(samples, ((0, 0), (0, 1)))
-        n_words = samples.shape[1] // 2
-        if n_words == 0:
-            return
-        words = samples[:, 0::2] | (samples[:, 1::2] << 12)
-        words |= np.uint32(0x80 << 24)
-        words[:, 0] ^= np.uint32((0x80 ^ 0x40) << 24)
-        used = (ns + 1) // 2
-        if (used == n_words).all():
-            out[(rec_off[:, None] + 1 + np.arange(n_words)).reshape(-1)] = words.reshape(-1)
-        else:
-            valid = np.arange(n_words) < used[:, None]
-            out[(rec_off[:, None] + 1 + np.arange(n_words))[valid]] = words[valid]
+        stream = np.empty(int(block_words.sum()), dtype=np.uint32)
+        is_header = np.zeros(stream.size, dtype=bool)
+        is_header[np.cumsum(block_words) - block_words] = True
+        stream[is_header] = block_headers
+        stream[~is_header] = record_stream
+
+        units, first = np.unique(block_unit, return_index=True)
+        unit_words = np.add.reduceat(block_words, first)
+        # stream word i of unit u goes to payload_start[u] + (i - first stream word of u):
+        # indices that only increase, which numpy scatters at close to copy speed
+        shift = payload_start[units] - (np.cumsum(unit_words) - unit_words)
+        target = np.repeat(shift, unit_words)
+        target += np.arange(stream.size)
+        out[target] = stream
 
     def _write_f1(self, out, t, payload_start, t_unit, t_words, t_header, eis, lo) -> None:
         d = self.d
@@ -456,7 +480,7 @@ def encode_events(
     multiplexed_sources: Mapping[int, Iterable[int]] | Iterable[Iterable[int]] = (),
     ldc_groups: Mapping[int, Iterable[int]] | None = None,
     sources: Iterable[int] | None = None,
-    chunk_events: int = 20_000,
+    chunk_events: int = 2_000,
 ) -> bytes:
     """The bytes ``write_raw`` would write for these tables (see there for the arguments)."""
     return b"".join(_encode_iter(
@@ -475,7 +499,7 @@ def write_raw(
     multiplexed_sources: Mapping[int, Iterable[int]] | Iterable[Iterable[int]] = (),
     ldc_groups: Mapping[int, Iterable[int]] | None = None,
     sources: Iterable[int] | None = None,
-    chunk_events: int = 20_000,
+    chunk_events: int = 2_000,
 ) -> int:
     """Write a DATE raw file; returns the number of bytes written.
 
