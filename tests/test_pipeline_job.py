@@ -168,18 +168,31 @@ def test_unreadable_files_are_reported_and_the_rest_processed(run_files, tmp_pat
 
 
 def test_truncated_file_keeps_the_whole_events_before_the_cut(tmp_path):
-    path = tmp_path / "trunc.dat"
-    data = date_events(11)
-    cut = len(data) - 30
-    path.write_bytes(data[:cut])
-    res = run_job([path], tmp_path / "out.root", _cfg())
+    bare = tmp_path / "bare.dat"
+    data = date_events(11)  # 68-byte events: a 30-byte cut leaves a header fragment
+    bare.write_bytes(data[:-30])
+    acc = run_job([bare], tmp_path / "bare.root", _cfg()).accounting
+    assert acc.events_read == 10 and acc.outcomes["selected"] == 10
+    assert acc.unreadable_bytes == 38 and acc.errors_by_name["truncated_header"] == 1
+
+    full = tmp_path / "full.dat"
+    n = write_run(full, nspills=1, per_spill=12)
+    full.write_bytes(_cut_inside_last_physics(full))
+    res = run_job([full], tmp_path / "full.root", _cfg())
     acc = res.accounting
-    assert acc.events_read == 11
-    assert sum(acc.outcomes.values()) == 11
-    assert acc.outcomes["selected"] == 10
-    assert sum(v for k, v in acc.outcomes.items() if k.startswith("error:")) == 1
-    events = read_events(res.output)
-    assert events.status.to_numpy()[-1] & 1 and not np.any(events.status.to_numpy()[:-1] & 1)
+    assert acc.events_read == n - 1  # the end-of-burst event after the cut is gone
+    assert sum(acc.outcomes.values()) == acc.events_read
+    assert acc.outcomes["error:event_truncated"] == 1
+    status = read_events(res.output).status.to_numpy()
+    assert status[-1] & 1 and not np.any(status[:-1] & 1)
+
+
+def _cut_inside_last_physics(path: Path) -> bytes:
+    from na64reco.pipeline import scan_file
+
+    scan = scan_file(path)
+    last_physics = int(scan.offsets[-2])
+    return path.read_bytes()[: last_physics + int(scan.sizes[-2]) - 8]
 
 
 def test_garbage_before_the_first_event_is_skipped_by_the_decoder(tmp_path):
