@@ -7,11 +7,12 @@ reports whether its library piece is part of this build.
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 
 from ..config import JobConfig
 from .chain import EventState, Stage
 
-__all__ = ["default_stages", "MissingStage"]
+__all__ = ["default_stages", "MissingStage", "template_for_plane"]
 
 
 class MissingStage:
@@ -47,3 +48,13 @@ def default_stages(config: JobConfig) -> list[Stage]:
     ):
         stages.append(MissingStage(name, module))
     return stages
+
+
+_TEMPLATE_OF_PLANE = ("ecal", "ecal", "hcal", "hcal", "hcal", "hcal", "veto", "srd")
+
+
+def template_for_plane(plane: int, template_dir: str = "") -> Path:
+    """The pulse template file of an SADC plane (docs/data-model.md plane numbers)."""
+    name = _TEMPLATE_OF_PLANE[plane] if 0 <= plane < len(_TEMPLATE_OF_PLANE) else "counter"
+    base = Path(template_dir) if template_dir else Path(__file__).resolve().parent.parent / "data" / "templates"
+    return base / f"{name}.txt"
