@@ -36,7 +36,7 @@ def test_single_msadc_channel_hand_checked():
         10 | (4095 << 12) | (0x40 << 24),
         0 | (7 << 12) | (0x80 << 24),
     ]
-    slink = [(3 + 4) | (620 << 16) | (7 << 26), 5 | (3 << 20), 0]
+    slink = [(3 + 4) | (620 << 16) | (7 << 26), 5 | (3 << 20), 3 << 24]  # format 3 = MSADC
     equipment = [28 + 4 * 7, 64, 620, 0, 0, 0, 4]
     assert got == date_header(4 * (17 + 7 + 7)) + equipment + slink + adc_block
 
@@ -76,6 +76,7 @@ def test_f1_header_then_data_words_new_header_on_trigger_time_change():
     hdr2 = (3 << 4) | (7 << 8) | (2 << 11) | (511 << 15) | ((67 & 0x3F) << 24)
     data = [(3 << 4) | (t << 8) | (cc << 24) | (1 << 31) for t, cc in [(100, 13), (200, 14), (65535, 23)]]
     assert f1 == [hdr1, data[0], data[1], hdr2, data[2]]
+    assert got[17 + 7 + 2] == 1 << 24  # S-Link format 1 = F1 (docs/raw-decoding.md)
 
 
 def test_trigger_mask_spans_both_pattern_words():
