@@ -1,5 +1,222 @@
+// Python bindings of the waveform core: PulseTemplate and the batch WaveformFitter.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+
 #include "bindings/bindings.hpp"
+#include "common/error.hpp"
+#include "waveform/pulse_template.hpp"
+#include "waveform/waveform_fitter.hpp"
+
+namespace pb = pybind11;
+using na64::concat;
+using na64::InputError;
+using namespace na64::waveform;
+
+namespace {
+
+template <typename T>
+pb::array_t<T> empty1(int64_t n) {
+  return pb::array_t<T>(static_cast<pb::ssize_t>(n));
+}
+
+std::vector<double> to_vector(const pb::array_t<double, pb::array::c_style | pb::array::forcecast>& a,
+                              const char* what) {
+  if (a.ndim() != 1) throw InputError(concat(what, " must be one-dimensional, got ", a.ndim(), " dimensions"));
+  return std::vector<double>(a.data(), a.data() + a.size());
+}
+
+pb::array_t<double> evaluate_many(const PulseTemplate& t, const pb::array_t<double, pb::array::c_style | pb::array::forcecast>& x,
+                                  bool derivative) {
+  pb::array_t<double> out(std::vector<pb::ssize_t>(x.shape(), x.shape() + x.ndim()));
+  const double* in = x.data();
+  double* o = out.mutable_data();
+  for (pb::ssize_t i = 0; i < x.size(); ++i) o[i] = derivative ? t.derivative(in[i]) : t.value(in[i]);
+  return out;
+}
+
+PedestalMode parse_pedestal(const std::string& s) {
+  if (s == "fit") return PedestalMode::kFit;
+  if (s == "leading") return PedestalMode::kLeading;
+  if (s == "fixed") return PedestalMode::kFixed;
+  throw InputError(concat("pedestal must be 'fit', 'leading' or 'fixed', got '", s, "'"));
+}
+
+template <typename Sample>
+pb::dict run_fit(const WaveformFitter& f, const pb::array& samples_any, const pb::object& recorded_obj,
+                 const pb::object& pedestal_obj) {
+  const int w = f.config().nsamples;
+  auto samples = pb::array_t<Sample, pb::array::c_style | pb::array::forcecast>::ensure(samples_any);
+  if (!samples) throw InputError("samples could not be converted to a numeric array");
+  if (samples.ndim() != 2 || samples.shape(1) != w)
+    throw InputError(concat("samples must have shape (n, ", w, "), got ndim ", samples.ndim(), " and ",
+                            samples.ndim() >= 2 ? samples.shape(1) : -1, " columns"));
+  const int64_t n = samples.shape(0);
+  pb::array_t<int32_t, pb::array::c_style | pb::array::forcecast> recorded;
+  if (!recorded_obj.is_none()) {
+    recorded = pb::array_t<int32_t, pb::array::c_style | pb::array::forcecast>::ensure(recorded_obj);
+    if (!recorded || recorded.ndim() != 1 || recorded.shape(0) != n)
+      throw InputError(concat("nsamples must be a 1-d integer array of length ", n));
+  }
+  pb::array_t<double, pb::array::c_style | pb::array::forcecast> pedestal;
+  if (!pedestal_obj.is_none()) {
+    pedestal = pb::array_t<double, pb::array::c_style | pb::array::forcecast>::ensure(pedestal_obj);
+    if (!pedestal || pedestal.ndim() != 2 || pedestal.shape(0) != n || pedestal.shape(1) != 2)
+      throw InputError(concat("pedestal values must have shape (", n, ", 2) (even, odd)"));
+    const double* p = pedestal.data();
+    for (int64_t i = 0; i < 2 * n; ++i)
+      if (!std::isfinite(p[i]))
+        throw InputError(concat("pedestal value of waveform ", i / 2, " is not finite: ", p[i]));
+  }
+  auto amplitude = empty1<double>(n), amplitude_err = empty1<double>(n), time_ns = empty1<double>(n),
+       time_err = empty1<double>(n), ped = empty1<double>(n), ped_even = empty1<double>(n),
+       ped_odd = empty1<double>(n), chi2 = empty1<double>(n), pileup_amp = empty1<double>(n);
+  auto ndf = empty1<int32_t>(n), npulses = empty1<int32_t>(n);
+  auto flags = empty1<uint32_t>(n);
+  WaveOutputs out{amplitude.mutable_data(), amplitude_err.mutable_data(), time_ns.mutable_data(),
+                  time_err.mutable_data(),  ped.mutable_data(),           ped_even.mutable_data(),
+                  ped_odd.mutable_data(),   chi2.mutable_data(),          ndf.mutable_data(),
+                  npulses.mutable_data(),   flags.mutable_data(),         pileup_amp.mutable_data()};
+  std::vector<PulseRow> rows;
+  {
+    pb::gil_scoped_release release;
+    f.fit(samples.data(), n, recorded_obj.is_none() ? nullptr : recorded.data(),
+          pedestal_obj.is_none() ? nullptr : pedestal.data(), out, rows);
+  }
+  const auto m = static_cast<int64_t>(rows.size());
+  auto p_wave = empty1<int64_t>(m);
+  auto p_amp = empty1<double>(m), p_time = empty1<double>(m), p_amp_err = empty1<double>(m),
+       p_time_err = empty1<double>(m);
+  auto p_in_time = empty1<bool>(m);
+  for (int64_t i = 0; i < m; ++i) {
+    const PulseRow& r = rows[static_cast<size_t>(i)];
+    p_wave.mutable_data()[i] = r.wave;
+    p_amp.mutable_data()[i] = r.amplitude;
+    p_time.mutable_data()[i] = r.time_ns;
+    p_amp_err.mutable_data()[i] = r.amplitude_err;
+    p_time_err.mutable_data()[i] = r.time_err;
+    p_in_time.mutable_data()[i] = r.in_time;
+  }
+  pb::dict waves;
+  waves["amplitude"] = amplitude;
+  waves["time_ns"] = time_ns;
+  waves["pedestal"] = ped;
+  waves["chi2"] = chi2;
+  waves["npulses"] = npulses;
+  waves["flags"] = flags;
+  waves["amplitude_err"] = amplitude_err;
+  waves["time_err"] = time_err;
+  waves["ndf"] = ndf;
+  waves["pedestal_even"] = ped_even;
+  waves["pedestal_odd"] = ped_odd;
+  waves["pileup_amplitude"] = pileup_amp;
+  pb::dict pulses;
+  pulses["wave"] = p_wave;
+  pulses["amplitude"] = p_amp;
+  pulses["time_ns"] = p_time;
+  pulses["amplitude_err"] = p_amp_err;
+  pulses["time_err"] = p_time_err;
+  pulses["in_time"] = p_in_time;
+  pb::dict result;
+  result["waves"] = waves;
+  result["pulses"] = pulses;
+  return result;
+}
+
+}  // namespace
 
 namespace na64::py {
-void bind_waveform(pybind11::module_& m) { (void)m; }
+void bind_waveform(pybind11::module_& m) {
+  pb::class_<PulseTemplate>(m, "PulseTemplate",
+                            "Tabulated pulse shape (natural cubic spline), rescaled to peak 1 at t = 0 ns.")
+      .def(pb::init([](const pb::array_t<double, pb::array::c_style | pb::array::forcecast>& t,
+                       const pb::array_t<double, pb::array::c_style | pb::array::forcecast>& v) {
+             return PulseTemplate(to_vector(t, "times_ns"), to_vector(v, "values"));
+           }),
+           pb::arg("times_ns"), pb::arg("values"))
+      .def("value", [](const PulseTemplate& t, const pb::array_t<double, pb::array::c_style | pb::array::forcecast>& x) {
+        return evaluate_many(t, x, false);
+      }, pb::arg("t_ns"), "Template value at times t_ns (0 outside the tabulated range).")
+      .def("derivative", [](const PulseTemplate& t, const pb::array_t<double, pb::array::c_style | pb::array::forcecast>& x) {
+        return evaluate_many(t, x, true);
+      }, pb::arg("t_ns"), "Time derivative (per ns) of the template at t_ns.")
+      .def_property_readonly("times_ns", [](const PulseTemplate& t) {
+        return pb::array_t<double>(static_cast<pb::ssize_t>(t.times().size()), t.times().data());
+      })
+      .def_property_readonly("values", [](const PulseTemplate& t) {
+        return pb::array_t<double>(static_cast<pb::ssize_t>(t.values().size()), t.values().data());
+      })
+      .def_property_readonly("t_min", &PulseTemplate::t_min)
+      .def_property_readonly("t_max", &PulseTemplate::t_max)
+      .def_property_readonly("peak_shift_ns", &PulseTemplate::peak_shift_ns,
+                             "Time of the input's peak (subtracted from the tabulated times).")
+      .def_property_readonly("peak_value", &PulseTemplate::peak_value,
+                             "Peak value of the input (the tabulated values were divided by it).")
+      .def("__repr__", [](const PulseTemplate& t) {
+        return concat("PulseTemplate(", t.times().size(), " points, ", t.t_min(), " to ", t.t_max(), " ns)");
+      });
+
+  pb::class_<WaveformFitter>(m, "WaveformFitter", "Batch waveform fitter for windows of a fixed length.")
+      .def(pb::init([](const PulseTemplate& tpl, double sampling_ns, int nsamples, double noise_rms,
+                       const pb::object& noise_cov, const std::string& pedestal, int leading_samples,
+                       double saturation_adc, bool pileup, int max_pulses, double phase_step_ns,
+                       double dictionary_step_ns, double pre_window_ns, double post_window_ns,
+                       double min_significance, double pileup_chi2_sigma, double pileup_residual_sigma,
+                       double pileup_dchi2, const pb::object& trigger_time_ns, double in_time_window_ns,
+                       int threads) {
+             FitterConfig c;
+             c.sampling_ns = sampling_ns;
+             c.nsamples = nsamples;
+             c.noise_rms = noise_rms;
+             if (!noise_cov.is_none()) {
+               auto cov = pb::array_t<double, pb::array::c_style | pb::array::forcecast>::ensure(noise_cov);
+               if (!cov || cov.ndim() != 2 || cov.shape(0) != nsamples || cov.shape(1) != nsamples)
+                 throw InputError(concat("noise_cov must be a (", nsamples, ", ", nsamples, ") matrix"));
+               c.noise_covariance.assign(cov.data(), cov.data() + cov.size());
+             }
+             c.pedestal = parse_pedestal(pedestal);
+             c.leading_samples = leading_samples;
+             c.saturation_adc = saturation_adc;
+             c.pileup = pileup;
+             c.max_pulses = max_pulses;
+             c.phase_step_ns = phase_step_ns;
+             c.dictionary_step_ns = dictionary_step_ns;
+             c.pre_window_ns = pre_window_ns;
+             c.post_window_ns = post_window_ns;
+             c.min_significance = min_significance;
+             c.pileup_chi2_sigma = pileup_chi2_sigma;
+             c.pileup_residual_sigma = pileup_residual_sigma;
+             c.pileup_dchi2 = pileup_dchi2;
+             c.trigger_time_ns = trigger_time_ns.is_none() ? std::nan("") : trigger_time_ns.cast<double>();
+             c.in_time_window_ns = in_time_window_ns;
+             c.threads = threads;
+             return std::make_unique<WaveformFitter>(tpl, std::move(c));
+           }),
+           pb::arg("template"), pb::arg("sampling_ns") = 12.5, pb::arg("nsamples") = 32,
+           pb::arg("noise_rms") = 2.0, pb::arg("noise_cov") = pb::none(), pb::arg("pedestal") = "fit",
+           pb::arg("leading_samples") = 6, pb::arg("saturation_adc") = 4095.0, pb::arg("pileup") = true,
+           pb::arg("max_pulses") = 6, pb::arg("phase_step_ns") = 0.5, pb::arg("dictionary_step_ns") = 6.25,
+           pb::arg("pre_window_ns") = 100.0, pb::arg("post_window_ns") = 12.5, pb::arg("min_significance") = 5.0,
+           pb::arg("pileup_chi2_sigma") = 2.0, pb::arg("pileup_residual_sigma") = 3.0,
+           pb::arg("pileup_dchi2") = 25.0, pb::arg("trigger_time_ns") = pb::none(),
+           pb::arg("in_time_window_ns") = 25.0, pb::arg("threads") = 1)
+      .def_property_readonly("nsamples", [](const WaveformFitter& f) { return f.config().nsamples; })
+      .def_property_readonly("tau_min", &WaveformFitter::tau_min)
+      .def_property_readonly("tau_max", &WaveformFitter::tau_max)
+      .def(
+          "fit",
+          [](const WaveformFitter& f, const pb::array& samples, const pb::object& nsamples,
+             const pb::object& pedestal) {
+            if (pb::isinstance<pb::array_t<uint16_t>>(samples))
+              return run_fit<uint16_t>(f, samples, nsamples, pedestal);
+            if (pb::isinstance<pb::array_t<float>>(samples)) return run_fit<float>(f, samples, nsamples, pedestal);
+            return run_fit<double>(f, samples, nsamples, pedestal);
+          },
+          pb::arg("samples"), pb::arg("nsamples") = pb::none(), pb::arg("pedestal") = pb::none(),
+          "Fit (n, W) samples; returns {'waves': {...}, 'pulses': {...}} of numpy columns.");
+}
 }  // namespace na64::py

@@ -1,0 +1,312 @@
+#include "waveform/fit_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "waveform/small_linalg.hpp"
+
+namespace na64::waveform {
+
+namespace {
+
+constexpr double kConvergedNs = 1e-3;   // stop Gauss-Newton when no time moves more than this
+constexpr double kNnlsTolerance = 3.0;  // atoms enter the NNLS above this correlation (sigmas)
+
+double clampd(double v, double lo, double hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+// Linear least squares of the whitened data on the columns (template, -derivative) of every
+// pulse at its current time (exact template, or nearest table phase).
+struct Solution {
+  int np = 0;
+  double theta[kMaxParams];
+  double base[kMaxPulses];  // the times the columns were evaluated at
+};
+
+bool solve_at(const FitContext& ctx, PulseModel& m, bool exact, bool with_stats, Solution& s) {
+  const int n = ctx.nsamples;
+  const int k = m.npulses;
+  const int np = 2 * k;
+  const double* col[kMaxParams];
+  ExactBasis eb[kMaxPulses];
+  for (int i = 0; i < k; ++i) {
+    if (exact || ctx.table == nullptr) {
+      exact_basis(*ctx.shape, *ctx.space, m.tau[i], eb[i]);
+      col[2 * i] = eb[i].f;
+      col[2 * i + 1] = eb[i].d;
+      s.base[i] = m.tau[i];
+    } else {
+      const int p = ctx.table->nearest(m.tau[i]);
+      col[2 * i] = ctx.table->f_row(p);
+      col[2 * i + 1] = ctx.table->d_row(p);
+      s.base[i] = ctx.table->tau_of(p);
+    }
+  }
+  double nm[kMaxParams * kMaxParams], rhs[kMaxParams];
+  for (int a = 0; a < np; ++a) {
+    rhs[a] = dot(col[a], ctx.yw, n);
+    for (int b = 0; b <= a; ++b) nm[a * np + b] = nm[b * np + a] = dot(col[a], col[b], n);
+  }
+  if (!cholesky(nm, np, np)) return false;
+  cholesky_solve(nm, np, np, rhs, s.theta);
+  s.np = np;
+  for (int a = 0; a < np; ++a)
+    if (!std::isfinite(s.theta[a])) return false;
+  if (!with_stats) return true;
+
+  double var[kMaxParams];
+  cholesky_inverse_diagonal(nm, np, np, var);
+  m.chi2 = std::max(0.0, ctx.ypy - dot(s.theta, rhs, np));
+  std::memcpy(m.residual, ctx.ywp, sizeof(double) * static_cast<size_t>(n));
+  for (int a = 0; a < np; ++a)
+    for (int q = 0; q < n; ++q) m.residual[q] -= s.theta[a] * col[a][q];
+  m.model_indicator[0] = m.model_indicator[1] = 0.0;
+  for (int i = 0; i < k; ++i) {
+    const double amp = s.theta[2 * i];
+    m.amp[i] = amp;
+    m.amp_err[i] = std::sqrt(std::max(var[2 * i], 0.0));
+    m.tau_err[i] = std::sqrt(std::max(var[2 * i + 1], 0.0)) / std::max(std::fabs(amp), m.amp_err[i] + 1e-300);
+    if (exact || ctx.table == nullptr)
+      for (int p = 0; p < ctx.space->nindicator; ++p)
+        m.model_indicator[p] += s.theta[2 * i] * eb[i].ef[p] + s.theta[2 * i + 1] * eb[i].ed[p];
+  }
+  return true;
+}
+
+// Moves every pulse by its Gauss-Newton step, drops the ones whose amplitude is not positive
+// and merges pulses closer than a quarter sample. Returns whether the set of pulses changed.
+bool apply_step(const FitContext& ctx, PulseModel& m, const Solution& s, double& max_move) {
+  const double dt = ctx.shape->sampling_ns();
+  bool changed = false;
+  max_move = 0.0;
+  int kept = 0;
+  for (int i = 0; i < m.npulses; ++i) {
+    const double amp = s.theta[2 * i];
+    if (!(amp > 0.0)) {
+      changed = true;
+      continue;
+    }
+    const double tau = clampd(s.base[i] + clampd(s.theta[2 * i + 1] / amp, -dt, dt), ctx.tau_lo, ctx.tau_hi);
+    max_move = std::max(max_move, std::fabs(tau - m.tau[i]));
+    m.amp[kept] = amp;
+    m.tau[kept] = tau;
+    ++kept;
+  }
+  m.npulses = kept;
+  // insertion sort by time (a handful of pulses)
+  for (int i = 1; i < m.npulses; ++i)
+    for (int j = i; j > 0 && m.tau[j] < m.tau[j - 1]; --j) {
+      std::swap(m.tau[j], m.tau[j - 1]);
+      std::swap(m.amp[j], m.amp[j - 1]);
+    }
+  int out = 0;
+  for (int i = 0; i < m.npulses; ++i) {
+    if (out > 0 && m.tau[i] - m.tau[out - 1] < 0.25 * dt) {
+      const double a = m.amp[out - 1] + m.amp[i];
+      m.tau[out - 1] = (m.amp[out - 1] * m.tau[out - 1] + m.amp[i] * m.tau[i]) / a;
+      m.amp[out - 1] = a;
+      changed = true;
+      continue;
+    }
+    m.amp[out] = m.amp[i];
+    m.tau[out] = m.tau[i];
+    ++out;
+  }
+  m.npulses = out;
+  return changed;
+}
+
+}  // namespace
+
+void prepare_context(FitContext& ctx, const double* y) {
+  const int n = ctx.nsamples;
+  ctx.space->whiten(y, ctx.yw);
+  std::memcpy(ctx.ywp, ctx.yw, sizeof(double) * static_cast<size_t>(n));
+  ctx.space->project(ctx.ywp);
+  ctx.ypy = dot(ctx.ywp, ctx.ywp, n);
+}
+
+bool fit_single(const FitContext& ctx, double tau0, PulseModel& m) {
+  const int n = ctx.nsamples;
+  const double dt = ctx.shape->sampling_ns();
+  double tau = clampd(tau0, ctx.tau_lo, ctx.tau_hi);
+  if (ctx.table != nullptr) {
+    // Optimal filter: amplitude and amplitude x time shift from the nearest phase's
+    // precomputed coefficients; a couple of hops bring the phase next to the answer.
+    const PhaseTable& t = *ctx.table;
+    for (int it = 0; it < 4; ++it) {
+      const int p = t.nearest(tau);
+      const double b1 = dot(t.f_row(p), ctx.yw, n), b2 = dot(t.d_row(p), ctx.yw, n);
+      const double* mi = &t.minv[3 * static_cast<size_t>(p)];
+      const double a1 = mi[0] * b1 + mi[1] * b2, a2 = mi[1] * b1 + mi[2] * b2;
+      if (!(a1 > 0.0)) break;
+      tau = clampd(t.tau_of(p) + clampd(a2 / a1, -dt, dt), ctx.tau_lo, ctx.tau_hi);
+      if (t.nearest(tau) == p) break;
+    }
+  }
+  // Gauss-Newton on the exact (interpolated) template, continuous time.
+  ExactBasis b;
+  bool solved = false;
+  const int max_exact = ctx.table != nullptr ? 4 : 12;
+  m.npulses = 1;
+  for (int it = 0; it < max_exact; ++it) {
+    exact_basis(*ctx.shape, *ctx.space, tau, b);
+    const double m11 = dot(b.f, b.f, n), m12 = dot(b.f, b.d, n), m22 = dot(b.d, b.d, n);
+    const double det = m11 * m22 - m12 * m12;
+    if (!(m11 > 1e-12) || !(det > 1e-12 * m11 * m22)) break;
+    const double b1 = dot(b.f, ctx.yw, n), b2 = dot(b.d, ctx.yw, n);
+    const double i11 = m22 / det, i12 = -m12 / det, i22 = m11 / det;
+    const double a1 = i11 * b1 + i12 * b2, a2 = i12 * b1 + i22 * b2;
+    if (!std::isfinite(a1) || !std::isfinite(a2)) break;
+    solved = true;
+    m.amp[0] = a1;
+    m.tau[0] = tau;
+    m.amp_err[0] = std::sqrt(i11);
+    m.tau_err[0] = std::sqrt(i22) / std::max(std::fabs(a1), m.amp_err[0]);
+    m.chi2 = std::max(0.0, ctx.ypy - (a1 * b1 + a2 * b2));
+    for (int p = 0; p < ctx.space->nindicator; ++p) m.model_indicator[p] = a1 * b.ef[p] + a2 * b.ed[p];
+    if (!(a1 > 0.0)) {
+      for (int q = 0; q < n; ++q) m.residual[q] = ctx.ywp[q] - a1 * b.f[q] - a2 * b.d[q];
+      break;  // no positive pulse: the shift a2/a1 means nothing
+    }
+    const double next = clampd(tau + clampd(a2 / a1, -dt, dt), ctx.tau_lo, ctx.tau_hi);
+    const double moved = next - tau;
+    tau = next;
+    m.tau[0] = tau;
+    if (std::fabs(moved) < kConvergedNs || it + 1 == max_exact) {
+      for (int q = 0; q < n; ++q) m.residual[q] = ctx.ywp[q] - a1 * b.f[q] - a2 * b.d[q];
+      break;
+    }
+  }
+  return solved;
+}
+
+bool refine_pulses(const FitContext& ctx, PulseModel& m) {
+  if (m.npulses <= 0) return false;
+  Solution s;
+  double max_move = 0.0;
+  if (ctx.table != nullptr) {
+    for (int it = 0; it < 3; ++it) {
+      int phase_before[kMaxPulses];
+      for (int i = 0; i < m.npulses; ++i) phase_before[i] = ctx.table->nearest(m.tau[i]);
+      const int k_before = m.npulses;
+      if (!solve_at(ctx, m, false, false, s)) break;
+      const bool changed = apply_step(ctx, m, s, max_move);
+      if (m.npulses == 0) return false;
+      bool same_phase = !changed && m.npulses == k_before;
+      for (int i = 0; same_phase && i < m.npulses; ++i) same_phase = ctx.table->nearest(m.tau[i]) == phase_before[i];
+      if (same_phase) break;
+    }
+  }
+  for (int it = 0; it < 6; ++it) {
+    if (!solve_at(ctx, m, true, false, s)) return false;
+    const bool changed = apply_step(ctx, m, s, max_move);
+    if (m.npulses == 0) return false;
+    if (!changed && max_move < kConvergedNs) break;
+  }
+  return solve_at(ctx, m, true, true, s);
+}
+
+void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scratch, PulseModel& m) {
+  const FitterConfig& cfg = *ctx.cfg;
+  const int n = ctx.nsamples;
+  const int natoms = dict.natoms;
+  const int max_pulses = std::min(cfg.max_pulses, kMaxPulses);
+  const PulseModel single = m;
+  double* b = scratch;
+  double* w = scratch + natoms;
+  for (int j = 0; j < natoms; ++j) b[j] = dot(dict.atom(j), ctx.yw, n);
+  NnlsResult nn;
+  nnls_gram(dict.gram.data(), b, dict.inv_norm.data(), natoms, kNnlsTolerance,
+            std::min(kMaxActive, 2 * max_pulses + 2), w, nn);
+  // Atoms in time order, values alongside.
+  for (int i = 1; i < nn.nactive; ++i)
+    for (int j = i; j > 0 && nn.index[j] < nn.index[j - 1]; --j) {
+      std::swap(nn.index[j], nn.index[j - 1]);
+      std::swap(nn.value[j], nn.value[j - 1]);
+    }
+  // Merge runs of neighbouring atoms into one pulse each (a pulse between two dictionary
+  // times lights up both): summed amplitude at the amplitude-weighted time.
+  PulseModel cand;
+  for (int start = 0; start < nn.nactive;) {
+    int end = start + 1;
+    while (end < nn.nactive && nn.index[end] - nn.index[end - 1] <= 1) ++end;
+    double sx = 0.0, stx = 0.0;
+    for (int i = start; i < end; ++i) {
+      sx += nn.value[i];
+      stx += nn.value[i] * dict.tau_of(nn.index[i]);
+    }
+    if (sx > 0.0 && cand.npulses < kMaxPulses) {
+      cand.amp[cand.npulses] = sx;
+      cand.tau[cand.npulses] = stx / sx;
+      ++cand.npulses;
+    }
+    start = end;
+  }
+  // Largest first, at most max_pulses.
+  for (int i = 1; i < cand.npulses; ++i)
+    for (int j = i; j > 0 && cand.amp[j] > cand.amp[j - 1]; --j) {
+      std::swap(cand.amp[j], cand.amp[j - 1]);
+      std::swap(cand.tau[j], cand.tau[j - 1]);
+    }
+  cand.npulses = std::min(cand.npulses, max_pulses);
+  if (cand.npulses == 0 || !refine_pulses(ctx, cand)) cand = single;
+
+  // Backward: drop the least significant extra pulse while it does not earn its keep.
+  while (cand.npulses > 1) {
+    int worst = 0;
+    double worst_z2 = 1e300;
+    for (int i = 0; i < cand.npulses; ++i) {
+      const double z = cand.amp[i] / std::max(cand.amp_err[i], 1e-300);
+      if (z * z < worst_z2) {
+        worst_z2 = z * z;
+        worst = i;
+      }
+    }
+    if (worst_z2 >= cfg.pileup_dchi2) break;
+    for (int i = worst; i + 1 < cand.npulses; ++i) {
+      cand.amp[i] = cand.amp[i + 1];
+      cand.tau[i] = cand.tau[i + 1];
+    }
+    --cand.npulses;
+    if (!refine_pulses(ctx, cand)) {
+      cand = single;
+      break;
+    }
+  }
+
+  // Forward: add the dictionary pulse that best explains the residual while the chi2 gain
+  // is significant (catches pulses the NNLS merged or missed).
+  while (cand.npulses < max_pulses) {
+    int best = -1;
+    double best_score = 0.0, best_c = 0.0;
+    for (int j = 0; j < natoms; ++j) {
+      const double c = dot(dict.atom(j), cand.residual, n);
+      const double score = c * dict.inv_norm[j];
+      if (score > best_score) {
+        best_score = score;
+        best = j;
+        best_c = c;
+      }
+    }
+    if (best < 0 || best_score * best_score < cfg.pileup_dchi2) break;
+    PulseModel trial = cand;
+    trial.amp[trial.npulses] = best_c * dict.inv_norm[best] * dict.inv_norm[best];
+    trial.tau[trial.npulses] = dict.tau_of(best);
+    ++trial.npulses;
+    if (!refine_pulses(ctx, trial) || trial.npulses <= cand.npulses) break;
+    if (cand.chi2 - trial.chi2 < cfg.pileup_dchi2) break;
+    bool all_significant = true;
+    for (int i = 0; i < trial.npulses; ++i) {
+      const double z = trial.amp[i] / std::max(trial.amp_err[i], 1e-300);
+      all_significant = all_significant && z * z >= cfg.pileup_dchi2;
+    }
+    if (!all_significant) break;
+    cand = trial;
+  }
+
+  if (cand.npulses >= 2 && single.chi2 - cand.chi2 < cfg.pileup_dchi2) cand = single;
+  m = cand;
+}
+
+}  // namespace na64::waveform

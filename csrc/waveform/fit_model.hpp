@@ -1,0 +1,50 @@
+// The per-waveform fitting steps (single pulse, multi-pulse refinement, NNLS pile-up search),
+// shared by the fast path (precomputed tables) and the masked-sample path (computed on the fly).
+#pragma once
+#include "waveform/fitter_config.hpp"
+#include "waveform/nnls.hpp"
+#include "waveform/phase_tables.hpp"
+#include "waveform/pulse_template.hpp"
+#include "waveform/sample_space.hpp"
+
+namespace na64::waveform {
+
+constexpr int kMaxPulses = 12;
+
+// Everything one waveform's fit looks at, in the whitened space.
+struct FitContext {
+  const FitterConfig* cfg;
+  const SampledShape* shape;
+  const SampleSpace* space;
+  const PhaseTable* table;  // null when samples are masked
+  double tau_lo, tau_hi;
+  int nsamples;
+  double yw[kMaxSamples];   // whitened data
+  double ywp[kMaxSamples];  // whitened data with the pedestal directions removed
+  double ypy;               // |ywp|^2: chi2 of "no pulse"
+};
+
+struct PulseModel {
+  int npulses = 0;
+  double amp[kMaxPulses] = {}, tau[kMaxPulses] = {};
+  double amp_err[kMaxPulses] = {}, tau_err[kMaxPulses] = {};
+  double chi2 = 0.0;
+  double model_indicator[2] = {};  // whitened pedestal indicators . whitened pulse model
+  double residual[kMaxSamples];    // whitened, projected residual at the last solve
+};
+
+void prepare_context(FitContext& ctx, const double* y);
+
+// One pulse, optimal filter on the phase table (if any) then Gauss-Newton on the exact
+// template. Returns false when the normal equations are singular.
+bool fit_single(const FitContext& ctx, double tau0, PulseModel& m);
+
+// Joint refinement of all pulses in m (amplitudes and times); pulses whose amplitude turns
+// non-positive are dropped and pulses that converge onto each other are merged.
+bool refine_pulses(const FitContext& ctx, PulseModel& m);
+
+// Full pile-up resolution starting from the single-pulse result; dict must match ctx.space.
+// w: scratch of dict.natoms doubles (twice).
+void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scratch, PulseModel& m);
+
+}  // namespace na64::waveform

@@ -1,0 +1,68 @@
+// Options, quality flags and output layout of the waveform fitter.
+#pragma once
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+namespace na64::waveform {
+
+// Per-waveform quality flags (bit mask); documented in docs/waveform.md.
+enum Flag : uint32_t {
+  kSaturated = 1u << 0,       // samples at the overflow code were masked
+  kPileup = 1u << 1,          // more than one significant pulse
+  kFitFailed = 1u << 2,       // too few usable samples or a numerically singular fit
+  kOutOfWindow = 1u << 3,     // no pulse in the in-time window (or inside the sampling window)
+  kNoPulse = 1u << 4,         // no significant positive pulse (flat or empty channel)
+  kNegative = 1u << 5,        // significant negative excursion
+  kPedestalFitted = 1u << 6,  // leading-sample pedestal was disturbed: fitted jointly instead
+  kMaskedSamples = 1u << 7,   // samples beyond the recorded count or non-finite were masked
+};
+
+enum class PedestalMode { kFit, kLeading, kFixed };
+
+struct FitterConfig {
+  double sampling_ns = 12.5;
+  int nsamples = 32;
+  double noise_rms = 2.0;
+  std::vector<double> noise_covariance;  // nsamples^2, row-major; empty = white noise
+  PedestalMode pedestal = PedestalMode::kFit;
+  int leading_samples = 6;               // for PedestalMode::kLeading
+  double saturation_adc = 4095.0;        // samples >= this are masked
+  bool pileup = true;
+  int max_pulses = 6;
+  double phase_step_ns = 0.5;            // per-phase coefficient table granularity
+  double dictionary_step_ns = 6.25;      // NNLS dictionary spacing (half a sample)
+  double pre_window_ns = 100.0;          // earliest dictionary pulse: tails of earlier pulses
+  double post_window_ns = 12.5;          // latest dictionary pulse after the last sample
+  double min_significance = 5.0;         // amplitude / error for a pulse to count
+  double pileup_chi2_sigma = 2.0;        // prefilter: chi2 above ndf + this * sqrt(2 ndf)
+  double pileup_residual_sigma = 3.0;    // prefilter: residual bump (2-sample sum) in sigma
+  double pileup_dchi2 = 25.0;            // chi2 gain needed to keep an extra pulse
+  double trigger_time_ns = std::numeric_limits<double>::quiet_NaN();  // NaN: none
+  double in_time_window_ns = 25.0;       // half width around trigger_time_ns
+  int threads = 1;
+};
+
+// Per-waveform outputs (the main / in-time pulse), as column pointers of length n.
+struct WaveOutputs {
+  double* amplitude;
+  double* amplitude_err;
+  double* time_ns;
+  double* time_err;
+  double* pedestal;       // mean of the even and odd pedestals
+  double* pedestal_even;
+  double* pedestal_odd;
+  double* chi2;
+  int32_t* ndf;
+  int32_t* npulses;
+  uint32_t* flags;
+  double* pileup_amplitude;  // sum of the amplitudes of the other pulses
+};
+
+struct PulseRow {
+  int64_t wave;
+  double amplitude, time_ns, amplitude_err, time_err;
+  bool in_time;
+};
+
+}  // namespace na64::waveform

@@ -1,0 +1,103 @@
+#include "waveform/nnls.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "waveform/small_linalg.hpp"
+
+namespace na64::waveform {
+
+namespace {
+
+// Unconstrained solution restricted to the passive set; false if numerically singular.
+bool solve_passive(const double* gram, const double* b, int natoms, const int* idx, int n, double* z) {
+  double m[kMaxActive * kMaxActive];
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) m[i * n + j] = gram[static_cast<long>(idx[i]) * natoms + idx[j]];
+  if (!cholesky(m, n, n)) return false;
+  double rhs[kMaxActive];
+  for (int i = 0; i < n; ++i) rhs[i] = b[idx[i]];
+  cholesky_solve(m, n, n, rhs, z);
+  return true;
+}
+
+}  // namespace
+
+void nnls_gram(const double* gram, const double* b, const double* inv_norm, int natoms, double tolerance,
+               int max_active, double* w, NnlsResult& out) {
+  max_active = std::clamp(max_active, 1, kMaxActive);
+  int idx[kMaxActive];
+  double x[kMaxActive];
+  int n = 0;
+  for (int j = 0; j < natoms; ++j) w[j] = b[j];
+  unsigned char excluded_budget = 0;
+  for (int outer = 0; outer < 3 * kMaxActive; ++outer) {
+    // Most correlated atom not yet passive.
+    int best = -1;
+    double best_score = tolerance;
+    for (int j = 0; j < natoms; ++j) {
+      const double s = w[j] * inv_norm[j];
+      if (!(s > best_score)) continue;
+      bool passive = false;
+      for (int i = 0; i < n; ++i) passive = passive || idx[i] == j;
+      if (!passive) {
+        best = j;
+        best_score = s;
+      }
+    }
+    if (best < 0 || n >= max_active) break;
+    idx[n] = best;
+    x[n] = 0.0;
+    ++n;
+    bool added_ok = true;
+    for (int inner = 0; inner < 3 * kMaxActive; ++inner) {
+      double z[kMaxActive];
+      if (!solve_passive(gram, b, natoms, idx, n, z)) {
+        // The new atom is (numerically) a combination of the passive ones: drop it.
+        --n;
+        added_ok = false;
+        break;
+      }
+      bool feasible = true;
+      for (int i = 0; i < n; ++i) feasible = feasible && z[i] > 0.0;
+      if (feasible) {
+        for (int i = 0; i < n; ++i) x[i] = z[i];
+        break;
+      }
+      // Step from x towards z until the first passive coefficient hits zero, drop those.
+      double alpha = 1.0;
+      for (int i = 0; i < n; ++i)
+        if (z[i] <= 0.0) alpha = std::min(alpha, x[i] / (x[i] - z[i]));
+      int m = 0;
+      for (int i = 0; i < n; ++i) {
+        const double xi = x[i] + alpha * (z[i] - x[i]);
+        if (xi > 1e-12 * (1.0 + std::fabs(x[i]))) {
+          idx[m] = idx[i];
+          x[m] = xi;
+          ++m;
+        }
+      }
+      n = m;
+      if (n == 0) break;
+    }
+    if (!added_ok && ++excluded_budget > 3) break;
+    // Gradient w = b - G x over all atoms (x is sparse).
+    for (int j = 0; j < natoms; ++j) {
+      double s = b[j];
+      const double* row = &gram[static_cast<long>(j) * natoms];
+      for (int i = 0; i < n; ++i) s -= row[idx[i]] * x[i];
+      w[j] = s;
+    }
+    if (!added_ok) {
+      // Keep the singular atom from being chosen again.
+      w[best] = 0.0;
+    }
+  }
+  out.nactive = n;
+  for (int i = 0; i < n; ++i) {
+    out.index[i] = idx[i];
+    out.value[i] = x[i];
+  }
+}
+
+}  // namespace na64::waveform

@@ -1,0 +1,82 @@
+#include "waveform/phase_tables.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "waveform/small_linalg.hpp"
+
+namespace na64::waveform {
+
+void exact_basis(const SampledShape& shape, const SampleSpace& space, double tau, ExactBasis& out) {
+  const int n = space.nsamples;
+  double t[kMaxSamples], tp[kMaxSamples];
+  shape.eval_window(tau, n, t, tp);
+  for (int k = 0; k < n; ++k) tp[k] = -tp[k];
+  space.whiten(t, out.f);
+  space.whiten(tp, out.d);
+  for (int p = 0; p < space.nindicator; ++p) {
+    out.ef[p] = dot(space.indicator[p], out.f, n);
+    out.ed[p] = dot(space.indicator[p], out.d, n);
+  }
+  space.project(out.f);
+  space.project(out.d);
+}
+
+void PhaseTable::build(const SampledShape& shape, const SampleSpace& space, double lo, double hi, double st) {
+  tau_lo = lo;
+  step = st;
+  inv_step = 1.0 / st;
+  nsamples = space.nsamples;
+  nphase = static_cast<int>(std::floor((hi - lo) / st + 1e-9)) + 1;
+  f.assign(static_cast<size_t>(nphase) * nsamples, 0.0);
+  d.assign(static_cast<size_t>(nphase) * nsamples, 0.0);
+  minv.assign(static_cast<size_t>(nphase) * 3, 0.0);
+  ExactBasis b;
+  for (int p = 0; p < nphase; ++p) {
+    exact_basis(shape, space, tau_of(p), b);
+    std::copy(b.f, b.f + nsamples, &f[static_cast<size_t>(p) * nsamples]);
+    std::copy(b.d, b.d + nsamples, &d[static_cast<size_t>(p) * nsamples]);
+    const double m11 = dot(b.f, b.f, nsamples), m12 = dot(b.f, b.d, nsamples), m22 = dot(b.d, b.d, nsamples);
+    const double det = m11 * m22 - m12 * m12;
+    // A phase whose pulse lies (almost) outside the window cannot be fitted: zero
+    // coefficients make the optimal filter return "no pulse" there instead of garbage.
+    if (det > 1e-12 * (m11 * m22 + 1e-300) && m11 > 1e-12) {
+      minv[3 * p + 0] = m22 / det;
+      minv[3 * p + 1] = -m12 / det;
+      minv[3 * p + 2] = m11 / det;
+    }
+  }
+}
+
+int PhaseTable::nearest(double tau) const {
+  const double u = (tau - tau_lo) * inv_step + 0.5;
+  if (!(u > 0.0)) return 0;
+  if (u >= nphase - 1) return nphase - 1;
+  return static_cast<int>(u);
+}
+
+void Dictionary::build(const SampledShape& shape, const SampleSpace& space, double lo, double hi, double st) {
+  tau_lo = lo;
+  step = st;
+  nsamples = space.nsamples;
+  natoms = static_cast<int>(std::floor((hi - lo) / st + 1e-9)) + 1;
+  atoms.resize(static_cast<size_t>(natoms) * nsamples);
+  gram.resize(static_cast<size_t>(natoms) * natoms);
+  inv_norm.resize(static_cast<size_t>(natoms));
+  ExactBasis b;
+  for (int j = 0; j < natoms; ++j) {
+    exact_basis(shape, space, tau_of(j), b);
+    std::copy(b.f, b.f + nsamples, &atoms[static_cast<size_t>(j) * nsamples]);
+  }
+  for (int i = 0; i < natoms; ++i) {
+    for (int j = 0; j <= i; ++j) {
+      const double g = dot(atom(i), atom(j), nsamples);
+      gram[static_cast<size_t>(i) * natoms + j] = g;
+      gram[static_cast<size_t>(j) * natoms + i] = g;
+    }
+    const double g = gram[static_cast<size_t>(i) * natoms + i];
+    inv_norm[i] = g > 1e-20 ? 1.0 / std::sqrt(g) : 0.0;
+  }
+}
+
+}  // namespace na64::waveform

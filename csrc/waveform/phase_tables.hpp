@@ -1,0 +1,48 @@
+// Precomputed, per-fitter quantities for the common case (no masked sample): the whitened,
+// pedestal-projected template and derivative at every time phase with their 2x2 inverse
+// normal matrix (optimal-filter coefficients), and the NNLS dictionary with its Gram matrix.
+#pragma once
+#include <cstddef>
+#include <vector>
+
+#include "waveform/pulse_template.hpp"
+#include "waveform/sample_space.hpp"
+
+namespace na64::waveform {
+
+// Whitened, projected T(t_k - tau) and -T'(t_k - tau); ew/dw receive the whitened
+// (unprojected) indicator dot products used to read the pedestals back.
+struct ExactBasis {
+  double f[kMaxSamples];
+  double d[kMaxSamples];
+  double ef[2], ed[2];
+};
+void exact_basis(const SampledShape& shape, const SampleSpace& space, double tau, ExactBasis& out);
+
+struct PhaseTable {
+  double tau_lo = 0, step = 1, inv_step = 1;
+  int nphase = 0, nsamples = 0;
+  std::vector<double> f, d;   // nphase * nsamples
+  std::vector<double> minv;   // nphase * 3: inverse normal matrix (11, 12, 22)
+
+  void build(const SampledShape& shape, const SampleSpace& space, double tau_lo, double tau_hi, double step);
+  int nearest(double tau) const;
+  double tau_of(int p) const { return tau_lo + step * p; }
+  const double* f_row(int p) const { return &f[static_cast<std::size_t>(p) * nsamples]; }
+  const double* d_row(int p) const { return &d[static_cast<std::size_t>(p) * nsamples]; }
+};
+
+struct Dictionary {
+  double tau_lo = 0, step = 1;
+  int natoms = 0, nsamples = 0;
+  std::vector<double> atoms;     // natoms * nsamples, whitened and projected
+  std::vector<double> gram;      // natoms * natoms
+  std::vector<double> inv_norm;  // 1 / |atom|
+
+  // Reserves storage once; later builds of the same size reuse it.
+  void build(const SampledShape& shape, const SampleSpace& space, double tau_lo, double tau_hi, double step);
+  double tau_of(int j) const { return tau_lo + step * j; }
+  const double* atom(int j) const { return &atoms[static_cast<std::size_t>(j) * nsamples]; }
+};
+
+}  // namespace na64::waveform

@@ -1,0 +1,58 @@
+// Dense symmetric positive-definite solves for the handful of parameters of a waveform fit
+// (at most kMaxParams), on the stack.
+#pragma once
+#include <cmath>
+
+namespace na64::waveform {
+
+constexpr int kMaxParams = 24;
+
+// In-place Cholesky of the n x n matrix a (row-major, leading dimension ld); false when a is
+// not numerically positive definite.
+inline bool cholesky(double* a, int n, int ld) {
+  for (int j = 0; j < n; ++j) {
+    double d = a[j * ld + j];
+    for (int k = 0; k < j; ++k) d -= a[j * ld + k] * a[j * ld + k];
+    if (!(d > 1e-300) || !std::isfinite(d)) return false;
+    d = std::sqrt(d);
+    a[j * ld + j] = d;
+    for (int i = j + 1; i < n; ++i) {
+      double s = a[i * ld + j];
+      for (int k = 0; k < j; ++k) s -= a[i * ld + k] * a[j * ld + k];
+      a[i * ld + j] = s / d;
+    }
+  }
+  return true;
+}
+
+// Solve L L^T x = b with the factor from cholesky(); x may alias b.
+inline void cholesky_solve(const double* l, int n, int ld, const double* b, double* x) {
+  for (int i = 0; i < n; ++i) {
+    double s = b[i];
+    for (int k = 0; k < i; ++k) s -= l[i * ld + k] * x[k];
+    x[i] = s / l[i * ld + i];
+  }
+  for (int i = n - 1; i >= 0; --i) {
+    double s = x[i];
+    for (int k = i + 1; k < n; ++k) s -= l[k * ld + i] * x[k];
+    x[i] = s / l[i * ld + i];
+  }
+}
+
+// Diagonal of the inverse from the Cholesky factor (the parameter variances).
+inline void cholesky_inverse_diagonal(const double* l, int n, int ld, double* diag) {
+  double e[kMaxParams];
+  for (int j = 0; j < n; ++j) {
+    for (int i = 0; i < n; ++i) e[i] = (i == j) ? 1.0 : 0.0;
+    cholesky_solve(l, n, ld, e, e);
+    diag[j] = e[j];
+  }
+}
+
+inline double dot(const double* a, const double* b, int n) {
+  double s = 0.0;
+  for (int k = 0; k < n; ++k) s += a[k] * b[k];
+  return s;
+}
+
+}  // namespace na64::waveform

@@ -1,0 +1,379 @@
+#include "waveform/waveform_fitter.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <thread>
+
+#include "common/error.hpp"
+#include "waveform/fit_model.hpp"
+#include "waveform/pedestal.hpp"
+#include "waveform/small_linalg.hpp"
+
+namespace na64::waveform {
+
+// Scratch owned by one thread for a whole batch: the per-waveform space and dictionary used
+// when samples are masked. Sized once, so the per-waveform path never allocates.
+struct FitWorkspace {
+  SampleSpace space;
+  Dictionary dict;
+  std::vector<double> scratch;
+};
+
+namespace {
+
+void check_config(const FitterConfig& c) {
+  auto positive = [](double v, const char* name) {
+    if (!(v > 0.0) || !std::isfinite(v)) throw InputError(concat(name, " must be positive and finite, got ", v));
+  };
+  positive(c.sampling_ns, "sampling_ns");
+  positive(c.noise_rms, "noise_rms");
+  positive(c.phase_step_ns, "phase_step_ns");
+  positive(c.dictionary_step_ns, "dictionary_step_ns");
+  positive(c.in_time_window_ns, "in_time_window_ns");
+  positive(c.min_significance, "min_significance");
+  positive(c.pileup_dchi2, "pileup_dchi2");
+  positive(c.pileup_residual_sigma, "pileup_residual_sigma");
+  if (!(c.pileup_chi2_sigma >= 0.0)) throw InputError(concat("pileup_chi2_sigma must be >= 0, got ", c.pileup_chi2_sigma));
+  if (c.nsamples < 8 || c.nsamples > kMaxSamples)
+    throw InputError(concat("windows of ", c.nsamples, " samples are not supported; expected 8 to ", kMaxSamples));
+  if (!(c.pre_window_ns >= 0.0) || !(c.post_window_ns >= 0.0))
+    throw InputError(concat("pre_window_ns and post_window_ns must be >= 0, got ", c.pre_window_ns, " and ",
+                            c.post_window_ns));
+  if (c.max_pulses < 1 || c.max_pulses > kMaxPulses)
+    throw InputError(concat("max_pulses must be 1 to ", kMaxPulses, ", got ", c.max_pulses));
+  if (c.leading_samples < 2 || c.leading_samples > c.nsamples)
+    throw InputError(concat("leading_samples must be 2 to ", c.nsamples, ", got ", c.leading_samples));
+  if (c.threads < 0) throw InputError(concat("threads must be >= 0 (0 = all cores), got ", c.threads));
+  if (std::isnan(c.saturation_adc)) throw InputError("saturation_adc is NaN");
+  if (!std::isnan(c.trigger_time_ns) && !std::isfinite(c.trigger_time_ns))
+    throw InputError(concat("trigger_time_ns must be finite or NaN (none), got ", c.trigger_time_ns));
+  if ((c.pre_window_ns + c.nsamples * c.sampling_ns + c.post_window_ns) / c.dictionary_step_ns > 2000)
+    throw InputError(concat("dictionary_step_ns = ", c.dictionary_step_ns, " makes more than 2000 atoms"));
+  if ((c.pre_window_ns + c.nsamples * c.sampling_ns + c.post_window_ns) / c.phase_step_ns > 100000)
+    throw InputError(concat("phase_step_ns = ", c.phase_step_ns, " makes more than 100000 phases"));
+}
+
+double noise_sigma(const FitterConfig& c) {
+  if (c.noise_covariance.empty()) return c.noise_rms;
+  double s = 0.0;
+  for (int k = 0; k < c.nsamples; ++k) s += c.noise_covariance[static_cast<size_t>(k) * c.nsamples + k];
+  return std::sqrt(s / c.nsamples);
+}
+
+}  // namespace
+
+WaveformFitter::WaveformFitter(const PulseTemplate& tpl, FitterConfig config)
+    : tpl_(tpl), cfg_(std::move(config)), shape_(tpl, cfg_.sampling_ns) {
+  check_config(cfg_);
+  if (!cfg_.noise_covariance.empty()) check_covariance(cfg_.noise_covariance, cfg_.nsamples);
+  noise_.rms = cfg_.noise_rms;
+  noise_.covariance = cfg_.noise_covariance;
+  tau_lo_ = -cfg_.pre_window_ns;
+  tau_hi_ = (cfg_.nsamples - 1) * cfg_.sampling_ns + cfg_.post_window_ns;
+  auto make_variant = [&](bool fit_pedestal) {
+    auto v = std::make_unique<Variant>();
+    if (!build_space(v->space, cfg_.nsamples, noise_, nullptr, fit_pedestal))
+      throw InputError("cannot build the fit space for the configured window and noise");
+    v->table.build(shape_, v->space, tau_lo_, tau_hi_, cfg_.phase_step_ns);
+    v->dict.build(shape_, v->space, tau_lo_, tau_hi_, cfg_.dictionary_step_ns);
+    return v;
+  };
+  with_pedestal_ = make_variant(true);  // also the fallback of the leading-sample mode
+  if (cfg_.pedestal != PedestalMode::kFit) without_pedestal_ = make_variant(false);
+}
+
+WaveformFitter::~WaveformFitter() = default;
+
+void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, const double* fixed_pedestal,
+                             FitWorkspace& ws, const WaveOutputs& out, std::vector<PulseRow>& pulses) const {
+  const int n = cfg_.nsamples;
+  const double dt = cfg_.sampling_ns;
+  uint32_t flags = 0;
+  double y[kMaxSamples];
+  unsigned char mask[kMaxSamples];
+  bool any_masked = false;
+  for (int k = 0; k < n; ++k) {
+    double v = raw[k];
+    mask[k] = 0;
+    if (k >= nrecorded || !std::isfinite(v)) {
+      mask[k] = 1;
+      flags |= kMaskedSamples;
+      v = 0.0;
+    } else if (v >= cfg_.saturation_adc) {
+      mask[k] = 1;
+      flags |= kSaturated;
+    }
+    any_masked = any_masked || mask[k];
+    y[k] = v;
+  }
+
+  // Pedestal treatment.
+  bool fit_pedestal = true;
+  double ped[2] = {0.0, 0.0};
+  if (cfg_.pedestal == PedestalMode::kFixed) {
+    ped[0] = fixed_pedestal[0];
+    ped[1] = fixed_pedestal[1];
+    fit_pedestal = false;
+  } else if (cfg_.pedestal == PedestalMode::kLeading) {
+    unsigned char used[kMaxSamples];
+    for (int k = 0; k < n; ++k) used[k] = !mask[k];
+    const LeadingPedestal lp = leading_pedestal(y, used, n, cfg_.leading_samples, noise_sigma(cfg_));
+    if (lp.quiet) {
+      ped[0] = lp.even;
+      ped[1] = lp.odd;
+      fit_pedestal = false;
+    } else {
+      flags |= kPedestalFitted;
+    }
+  }
+  if (!fit_pedestal)
+    for (int k = 0; k < n; ++k)
+      if (!mask[k]) y[k] -= ped[k % 2];
+
+  const Variant& variant = fit_pedestal ? *with_pedestal_ : *without_pedestal_;
+  FitContext ctx;
+  ctx.cfg = &cfg_;
+  ctx.shape = &shape_;
+  ctx.nsamples = n;
+  ctx.tau_lo = tau_lo_;
+  ctx.tau_hi = tau_hi_;
+  bool space_ok = true;
+  if (any_masked) {
+    space_ok = build_space(ws.space, n, noise_, mask, fit_pedestal);
+    ctx.space = &ws.space;
+    ctx.table = nullptr;
+  } else {
+    ctx.space = &variant.space;
+    ctx.table = &variant.table;
+  }
+
+  auto write_failed = [&]() {
+    out.amplitude[wave] = 0.0;
+    out.amplitude_err[wave] = 0.0;
+    out.time_ns[wave] = 0.0;
+    out.time_err[wave] = 0.0;
+    out.pedestal_even[wave] = ped[0];
+    out.pedestal_odd[wave] = ped[1];
+    out.pedestal[wave] = 0.5 * (ped[0] + ped[1]);
+    out.chi2[wave] = 0.0;
+    out.ndf[wave] = 0;
+    out.npulses[wave] = 0;
+    out.flags[wave] = flags | kFitFailed | kNoPulse;
+    out.pileup_amplitude[wave] = 0.0;
+  };
+  if (!space_ok) {
+    write_failed();
+    return;
+  }
+  prepare_context(ctx, y);
+
+  // Starting time: the largest sample above a rough pedestal (parabola through its
+  // neighbours), or the middle of a saturated run.
+  double base[2] = {0.0, 0.0};
+  if (fit_pedestal) {
+    int cnt[2] = {0, 0};
+    for (int k = 0; k < n && (cnt[0] < 2 || cnt[1] < 2); ++k)
+      if (!mask[k] && cnt[k % 2] < 2) {
+        base[k % 2] += y[k];
+        ++cnt[k % 2];
+      }
+    for (int p = 0; p < 2; ++p) base[p] = cnt[p] ? base[p] / cnt[p] : 0.0;
+  }
+  int kmax = -1;
+  double ymax = -1e300;
+  for (int k = 0; k < n; ++k)
+    if (!mask[k] && y[k] - base[k % 2] > ymax) {
+      ymax = y[k] - base[k % 2];
+      kmax = k;
+    }
+  double tau0 = kmax >= 0 ? kmax * dt : 0.0;
+  if (kmax > 0 && kmax + 1 < n && !mask[kmax - 1] && !mask[kmax + 1]) {
+    const double ym = y[kmax - 1] - base[(kmax - 1) % 2], yp = y[kmax + 1] - base[(kmax + 1) % 2];
+    const double curv = ym - 2.0 * ymax + yp;
+    if (curv < 0.0) tau0 += dt * std::clamp(0.5 * (ym - yp) / curv, -0.5, 0.5);
+  }
+  if (flags & kSaturated) {
+    int best_len = 0, best_start = 0;
+    for (int k = 0; k < n;) {
+      if (!(mask[k] && raw[k] >= cfg_.saturation_adc)) {
+        ++k;
+        continue;
+      }
+      int e = k;
+      while (e < n && mask[e] && raw[e] >= cfg_.saturation_adc) ++e;
+      if (e - k > best_len) {
+        best_len = e - k;
+        best_start = k;
+      }
+      k = e;
+    }
+    tau0 = (best_start + 0.5 * (best_len - 1)) * dt;
+  }
+
+  PulseModel model;
+  if (!fit_single(ctx, tau0, model)) {
+    write_failed();
+    return;
+  }
+  const int ndf_single = ctx.space->nused - ctx.space->npedestal - 2;
+
+  // Pile-up prefilter: chi2 too large, or a positive bump left in the residual.
+  if (cfg_.pileup && ndf_single > 2) {
+    bool suspicious = model.chi2 > ndf_single + cfg_.pileup_chi2_sigma * std::sqrt(2.0 * ndf_single);
+    const double bump_limit = cfg_.pileup_residual_sigma * std::sqrt(2.0);
+    for (int k = 0; !suspicious && k + 1 < n; ++k) suspicious = model.residual[k] + model.residual[k + 1] > bump_limit;
+    if (suspicious) {
+      const Dictionary* dict = &variant.dict;
+      if (any_masked) {
+        ws.dict.build(shape_, ws.space, tau_lo_, tau_hi_, cfg_.dictionary_step_ns);
+        dict = &ws.dict;
+      }
+      if (ws.scratch.size() < 2 * static_cast<size_t>(dict->natoms)) ws.scratch.resize(2 * static_cast<size_t>(dict->natoms));
+      resolve_pileup(ctx, *dict, ws.scratch.data(), model);
+    }
+  }
+
+  // Pedestals read back from the data minus the pulses (least squares on the whitened
+  // even / odd indicators).
+  if (fit_pedestal) {
+    const SampleSpace& sp = *ctx.space;
+    double g[4] = {0, 0, 0, 0}, r[2] = {0, 0};
+    for (int a = 0; a < sp.nindicator; ++a) {
+      r[a] = dot(sp.indicator[a], ctx.yw, n) - model.model_indicator[a];
+      for (int b = 0; b < sp.nindicator; ++b) g[a * 2 + b] = dot(sp.indicator[a], sp.indicator[b], n);
+    }
+    double p[2] = {0.0, 0.0};
+    if (sp.nindicator == 2) {
+      const double det = g[0] * g[3] - g[1] * g[2];
+      if (std::fabs(det) > 1e-300) {
+        p[0] = (g[3] * r[0] - g[1] * r[1]) / det;
+        p[1] = (g[0] * r[1] - g[2] * r[0]) / det;
+      }
+    } else if (sp.nindicator == 1 && g[0] > 0.0) {
+      p[0] = r[0] / g[0];
+    }
+    for (int a = 0; a < sp.nindicator; ++a) ped[sp.indicator_parity[a]] = p[a];
+    if (sp.nindicator == 1) ped[1 - sp.indicator_parity[0]] = p[0];
+  }
+
+  // Significant pulses, the main one, the in-time ones.
+  int k = model.npulses;
+  const bool single_path = k == 1;
+  int significant = 0;
+  int keep[kMaxPulses];
+  for (int i = 0; i < k; ++i)
+    if (model.amp[i] >= cfg_.min_significance * model.amp_err[i] && model.amp[i] > 0.0) keep[significant++] = i;
+  if (single_path && model.amp[0] < -cfg_.min_significance * model.amp_err[0]) flags |= kNegative;
+  const bool has_trigger = !std::isnan(cfg_.trigger_time_ns);
+  const double window_end = (n - 1) * dt;
+  int main = -1;
+  double main_amp = -1e300;
+  bool in_time[kMaxPulses] = {};
+  for (int s = 0; s < significant; ++s) {
+    const int i = keep[s];
+    const double t = model.tau[i];
+    const bool eligible = has_trigger ? std::fabs(t - cfg_.trigger_time_ns) <= cfg_.in_time_window_ns
+                                      : (t >= 0.0 && t <= window_end);
+    in_time[i] = has_trigger && eligible;
+    if (eligible && model.amp[i] > main_amp) {
+      main_amp = model.amp[i];
+      main = i;
+    }
+  }
+  if (significant > 0 && main < 0) {
+    flags |= kOutOfWindow;
+    for (int s = 0; s < significant; ++s)
+      if (model.amp[keep[s]] > main_amp) {
+        main_amp = model.amp[keep[s]];
+        main = keep[s];
+      }
+  }
+  if (significant == 0) {
+    flags |= kNoPulse;
+    main = 0;  // report the best single-pulse estimate, flagged
+  }
+  if (!has_trigger && significant > 0 && !(flags & kOutOfWindow)) in_time[main] = true;
+  if (significant > 1) flags |= kPileup;
+
+  double others = 0.0;
+  for (int s = 0; s < significant; ++s)
+    if (keep[s] != main) others += model.amp[keep[s]];
+  auto finite_or_zero = [](double v) { return std::isfinite(v) ? v : 0.0; };
+  out.amplitude[wave] = finite_or_zero(model.amp[main]);
+  out.amplitude_err[wave] = finite_or_zero(model.amp_err[main]);
+  out.time_ns[wave] = finite_or_zero(model.tau[main]);
+  out.time_err[wave] = finite_or_zero(model.tau_err[main]);
+  out.pedestal_even[wave] = finite_or_zero(ped[0]);
+  out.pedestal_odd[wave] = finite_or_zero(ped[1]);
+  out.pedestal[wave] = finite_or_zero(0.5 * (ped[0] + ped[1]));
+  out.chi2[wave] = finite_or_zero(model.chi2);
+  out.ndf[wave] = ctx.space->nused - ctx.space->npedestal - 2 * k;
+  out.npulses[wave] = significant;
+  out.flags[wave] = flags;
+  out.pileup_amplitude[wave] = finite_or_zero(others);
+  for (int s = 0; s < significant; ++s) {
+    const int i = keep[s];
+    pulses.push_back(PulseRow{wave, finite_or_zero(model.amp[i]), finite_or_zero(model.tau[i]),
+                              finite_or_zero(model.amp_err[i]), finite_or_zero(model.tau_err[i]), in_time[i]});
+  }
+}
+
+template <typename Sample>
+void WaveformFitter::fit_range(const Sample* samples, int64_t begin, int64_t end, const int32_t* recorded,
+                               const double* fixed_pedestal, const WaveOutputs& out,
+                               std::vector<PulseRow>& pulses) const {
+  FitWorkspace ws;
+  const int n = cfg_.nsamples;
+  double row[kMaxSamples];
+  for (int64_t i = begin; i < end; ++i) {
+    const Sample* s = samples + i * n;
+    for (int k = 0; k < n; ++k) row[k] = static_cast<double>(s[k]);
+    const int nrec = recorded ? std::clamp(recorded[i], 0, n) : n;
+    fit_one(row, i, nrec, fixed_pedestal ? fixed_pedestal + 2 * i : nullptr, ws, out, pulses);
+  }
+}
+
+template <typename Sample>
+void WaveformFitter::fit(const Sample* samples, int64_t n, const int32_t* recorded, const double* fixed_pedestal,
+                         const WaveOutputs& out, std::vector<PulseRow>& pulses) const {
+  if (cfg_.pedestal == PedestalMode::kFixed && fixed_pedestal == nullptr)
+    throw InputError("pedestal mode 'fixed' needs the pedestal values of every waveform");
+  int nthreads = cfg_.threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : cfg_.threads;
+  // Small batches are not worth a thread each.
+  nthreads = static_cast<int>(std::clamp<int64_t>(n / 256, 1, nthreads));
+  pulses.clear();
+  if (nthreads == 1) {
+    fit_range(samples, 0, n, recorded, fixed_pedestal, out, pulses);
+    return;
+  }
+  std::vector<std::vector<PulseRow>> parts(static_cast<size_t>(nthreads));
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(nthreads));
+  std::vector<std::thread> workers;
+  for (int t = 0; t < nthreads; ++t) {
+    const int64_t b = n * t / nthreads, e = n * (t + 1) / nthreads;
+    workers.emplace_back([&, t, b, e]() {
+      try {
+        fit_range(samples, b, e, recorded, fixed_pedestal, out, parts[static_cast<size_t>(t)]);
+      } catch (...) {
+        errors[static_cast<size_t>(t)] = std::current_exception();
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  size_t total = 0;
+  for (auto& p : parts) total += p.size();
+  pulses.reserve(total);
+  for (auto& p : parts) pulses.insert(pulses.end(), p.begin(), p.end());
+}
+
+template void WaveformFitter::fit<uint16_t>(const uint16_t*, int64_t, const int32_t*, const double*,
+                                            const WaveOutputs&, std::vector<PulseRow>&) const;
+template void WaveformFitter::fit<float>(const float*, int64_t, const int32_t*, const double*, const WaveOutputs&,
+                                         std::vector<PulseRow>&) const;
+template void WaveformFitter::fit<double>(const double*, int64_t, const int32_t*, const double*, const WaveOutputs&,
+                                          std::vector<PulseRow>&) const;
+
+}  // namespace na64::waveform

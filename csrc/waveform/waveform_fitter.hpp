@@ -1,0 +1,59 @@
+// Batch waveform fitter: pedestal, single-pulse optimal-filter fit, and pile-up resolution
+// (NNLS over a dense dictionary of shifted templates, then continuous-time refinement).
+// The per-waveform work never allocates and never throws; problems become quality flags.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "waveform/fitter_config.hpp"
+#include "waveform/phase_tables.hpp"
+#include "waveform/pulse_template.hpp"
+#include "waveform/sample_space.hpp"
+
+namespace na64::waveform {
+
+struct FitWorkspace;
+
+class WaveformFitter {
+ public:
+  WaveformFitter(const PulseTemplate& tpl, FitterConfig config);
+  ~WaveformFitter();
+  WaveformFitter(const WaveformFitter&) = delete;
+  WaveformFitter& operator=(const WaveformFitter&) = delete;
+
+  const FitterConfig& config() const { return cfg_; }
+  const PulseTemplate& pulse_template() const { return tpl_; }
+
+  // samples: n rows of nsamples() values (row-major). recorded: optional per-row count of
+  // valid samples (the rest is masked). fixed_pedestal: n x 2 (even, odd), required in
+  // PedestalMode::kFixed. Fills out[0..n) and appends pulses (ordered by wave, then time).
+  template <typename Sample>
+  void fit(const Sample* samples, int64_t n, const int32_t* recorded, const double* fixed_pedestal,
+           const WaveOutputs& out, std::vector<PulseRow>& pulses) const;
+
+  // Time range of the dictionary / single-pulse fit (peak time, ns from sample 0).
+  double tau_min() const { return tau_lo_; }
+  double tau_max() const { return tau_hi_; }
+
+ private:
+  struct Variant {  // everything precomputed for one pedestal treatment, unmasked windows
+    SampleSpace space;
+    PhaseTable table;
+    Dictionary dict;
+  };
+  template <typename Sample>
+  void fit_range(const Sample* samples, int64_t begin, int64_t end, const int32_t* recorded,
+                 const double* fixed_pedestal, const WaveOutputs& out, std::vector<PulseRow>& pulses) const;
+  void fit_one(const double* raw, int64_t wave, int nrecorded, const double* fixed_pedestal, FitWorkspace& ws,
+               const WaveOutputs& out, std::vector<PulseRow>& pulses) const;
+
+  PulseTemplate tpl_;
+  FitterConfig cfg_;
+  NoiseModel noise_;
+  SampledShape shape_;
+  double tau_lo_, tau_hi_;
+  std::unique_ptr<Variant> with_pedestal_, without_pedestal_;
+};
+
+}  // namespace na64::waveform

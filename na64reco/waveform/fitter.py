@@ -1,0 +1,152 @@
+"""The batch waveform fitter (a thin layer over na64reco._core.waveform.WaveformFitter)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._core import waveform as _core
+from ..columns import Columns
+from .templates import PulseTemplate
+
+__all__ = ["FLAGS", "FitResult", "WaveformFitter", "describe_flags"]
+
+#: Per-waveform quality flags (bit values of ``FitResult.flags``).
+FLAGS = {
+    "saturated": 1 << 0,
+    "pileup": 1 << 1,
+    "fit_failed": 1 << 2,
+    "out_of_window": 1 << 3,
+    "no_pulse": 1 << 4,
+    "negative": 1 << 5,
+    "pedestal_fitted": 1 << 6,
+    "masked_samples": 1 << 7,
+}
+
+
+def describe_flags(value: int) -> list[str]:
+    """Names of the flags set in one ``flags`` value."""
+    return [name for name, bit in FLAGS.items() if int(value) & bit]
+
+
+class FitResult:
+    """Outcome of ``WaveformFitter.fit``.
+
+    ``waves`` holds one row per input waveform (its main / in-time pulse): ``amplitude,
+    time_ns, pedestal, chi2, npulses, flags, amplitude_err, time_err, ndf, pedestal_even,
+    pedestal_odd, pileup_amplitude``; these are also attributes of the result. ``pulses``
+    holds one row per significant pulse: ``wave, amplitude, time_ns, amplitude_err,
+    time_err, in_time``.
+    """
+
+    __slots__ = ("waves", "pulses")
+
+    def __init__(self, waves: Columns, pulses: Columns) -> None:
+        self.waves = waves
+        self.pulses = pulses
+
+    def __getattr__(self, key: str) -> np.ndarray:
+        if key in ("waves", "pulses"):
+            raise AttributeError(key)
+        try:
+            return self.waves[key]
+        except KeyError:
+            raise AttributeError(f"no column {key!r}; wave columns are {', '.join(self.waves)}") from None
+
+    def __len__(self) -> int:
+        return self.waves.nrows
+
+    def __repr__(self) -> str:
+        return f"FitResult({self.waves.nrows} waveforms, {self.pulses.nrows} pulses)"
+
+
+_PEDESTAL_MODES = ("fit", "leading", "fixed")
+
+
+class WaveformFitter:
+    """Fits pulses of one template in windows of samples.
+
+    Parameters (all keyword except the template):
+
+    - ``sampling_ns`` (12.5), ``noise_rms`` (2.0 ADC, white noise) or ``noise_cov`` (W x W
+      covariance in ADC^2, fixes the window length W).
+    - ``pedestal``: ``"fit"`` (default; even and odd pedestals fitted jointly with the pulses),
+      ``"leading"`` (from the first ``leading_samples`` samples, even and odd separately,
+      falling back to the joint fit when those samples are disturbed) or ``"fixed"`` (values
+      given to ``fit``).
+    - ``pileup`` (True): resolve overlapping pulses; ``max_pulses`` (6);
+      ``pileup_dchi2`` (25): chi2 gain an extra pulse must bring.
+    - ``trigger_time_ns`` (None) and ``in_time_window_ns`` (25): the expected in-time pulse.
+    - ``saturation_adc`` (4095): samples at or above are masked.
+    - ``threads`` (1; 0 = all cores): the batch is split over std::threads.
+    - expert: ``phase_step_ns``, ``dictionary_step_ns``, ``pre_window_ns``, ``post_window_ns``,
+      ``min_significance``, ``pileup_chi2_sigma``, ``pileup_residual_sigma``.
+    """
+
+    def __init__(self, template: PulseTemplate, **options: Any) -> None:
+        if not isinstance(template, PulseTemplate):
+            raise TypeError(f"template must be a PulseTemplate, got {type(template).__name__}")
+        pedestal = options.get("pedestal", "fit")
+        if pedestal not in _PEDESTAL_MODES:
+            raise ValueError(f"pedestal must be one of {_PEDESTAL_MODES}, got {pedestal!r}")
+        if "nsamples" in options:
+            raise TypeError("nsamples is taken from the shape of the samples given to fit()")
+        self.template = template
+        self.options = dict(options)
+        self._cores: dict[int, _core.WaveformFitter] = {}
+        cov = options.get("noise_cov")
+        # Build the common window now so that bad options fail at construction.
+        self._core(np.asarray(cov).shape[0] if cov is not None else 32)
+
+    def _core(self, width: int) -> _core.WaveformFitter:
+        core = self._cores.get(width)
+        if core is None:
+            core = _core.WaveformFitter(self.template, nsamples=width, **self.options)
+            self._cores[width] = core
+        return core
+
+    def fit(
+        self,
+        samples: Any,
+        nsamples: Any = None,
+        pedestal: Any = None,
+    ) -> FitResult:
+        """Fit every row of ``samples`` ((n, W) or (W,), uint16 or float).
+
+        ``nsamples``: optional per-row count of recorded samples (the rest is ignored), e.g.
+        ``batch.sadc.nsamples``. ``pedestal``: per-waveform pedestals for ``pedestal="fixed"``
+        (scalar, (n,) or (n, 2) even/odd).
+        """
+        arr = np.asarray(samples)
+        if arr.ndim == 1:
+            arr = arr[np.newaxis, :]
+        if arr.ndim != 2:
+            raise ValueError(f"samples must have shape (n, W), got {arr.shape}")
+        if arr.dtype.kind not in "uif":
+            raise ValueError(f"samples must be integers or floats, got dtype {arr.dtype}")
+        if arr.dtype != np.uint16 and arr.dtype != np.float32:
+            arr = arr.astype(np.float64, copy=False)
+        n, width = arr.shape
+        ped = None
+        if self.options.get("pedestal", "fit") == "fixed":
+            if pedestal is None:
+                raise ValueError("pedestal='fixed' needs pedestal values in fit(..., pedestal=...)")
+            p = np.asarray(pedestal, dtype=np.float64)
+            if p.ndim == 0:
+                p = np.full((n, 2), float(p))
+            elif p.shape == (n,):
+                p = np.repeat(p[:, None], 2, axis=1)
+            elif p.shape != (n, 2):
+                raise ValueError(f"pedestal values must be a scalar, ({n},) or ({n}, 2), got shape {p.shape}")
+            ped = np.ascontiguousarray(p)
+        elif pedestal is not None:
+            raise ValueError("pedestal values are only used with pedestal='fixed'")
+        rec = None
+        if nsamples is not None:
+            rec = np.asarray(nsamples)
+            if rec.shape != (n,):
+                raise ValueError(f"nsamples must have shape ({n},), got {rec.shape}")
+            rec = np.clip(rec, 0, width).astype(np.int32)
+        raw = self._core(width).fit(np.ascontiguousarray(arr), rec, ped)
+        return FitResult(Columns(raw["waves"]), Columns(raw["pulses"]))
