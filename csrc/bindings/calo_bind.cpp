@@ -37,7 +37,7 @@ pb::tuple calibrate_cells(const carray<int64_t>& offsets, const carray<int32_t>&
                           const carray<double>& time_sigma_ns, const carray<double>& led_run,
                           const carray<double>& led_spill, const std::vector<int32_t>& counter_cells,
                           const std::vector<double>& counter_offset_ns, double nominal_ns, double search_ns,
-                          double n_sigma) {
+                          double n_sigma, double near_sigma) {
   if (offsets.ndim() != 1 || offsets.shape(0) < 1)
     throw InputError("calibrate_cells: offsets must be a 1-d array of n_events + 1 values");
   const auto n_events = offsets.shape(0) - 1;
@@ -54,8 +54,7 @@ pb::tuple calibrate_cells(const carray<int64_t>& offsets, const carray<int32_t>&
   if (led_spill.ndim() != 2 || led_spill.shape(1) != n_cells)
     throw InputError(concat("calibrate_cells: led_spill must be (n_spills, ", n_cells, "), got ndim ",
                             led_spill.ndim()));
-  if (!(n_sigma > 0.0) || !(search_ns > 0.0))
-    throw InputError(concat("calibrate_cells: n_sigma ", n_sigma, " and search_ns ", search_ns, ", expected > 0"));
+  if (!(search_ns > 0.0)) throw InputError(concat("calibrate_cells: search_ns ", search_ns, ", expected > 0"));
 
   calo::PulseBatch p{static_cast<std::size_t>(n_events), offsets.data(), static_cast<std::size_t>(n_pulses),
                      cell.data(), amplitude.data(), time_ns.data()};
@@ -63,16 +62,17 @@ pb::tuple calibrate_cells(const carray<int64_t>& offsets, const carray<int32_t>&
                           time_sigma_ns.data(), led_run.data(), led_spill.data(),
                           static_cast<std::size_t>(led_spill.shape(0))};
   calo::MasterTimeConfig m{counter_cells, counter_offset_ns, nominal_ns, search_ns};
-  pb::array_t<double> e_in({n_events, n_cells}), e_out({n_events, n_cells}), t_cell({n_events, n_cells});
+  pb::array_t<double> e_in({n_events, n_cells}), e_near({n_events, n_cells}), e_out({n_events, n_cells}),
+      t_cell({n_events, n_cells});
   pb::array_t<double> master(n_events);
   pb::array_t<int32_t> n_counters(n_events);
-  calo::CellOutputs o{e_in.mutable_data(), e_out.mutable_data(), t_cell.mutable_data(), master.mutable_data(),
+  calo::CellOutputs o{e_in.mutable_data(), e_near.mutable_data(), e_out.mutable_data(), t_cell.mutable_data(), master.mutable_data(),
                       n_counters.mutable_data()};
   {
     pb::gil_scoped_release release;
-    calo::calibrate_cells(p, spill_row.data(), c, m, n_sigma, o);
+    calo::calibrate_cells(p, spill_row.data(), c, m, n_sigma, near_sigma, o);
   }
-  return pb::make_tuple(e_in, e_out, t_cell, master, n_counters);
+  return pb::make_tuple(e_in, e_near, e_out, t_cell, master, n_counters);
 }
 
 pb::dict cluster_grid(const carray<double>& energies, const calo::ClusterConfig& config, bool pileup) {
@@ -103,11 +103,12 @@ pb::dict cluster_grid(const carray<double>& energies, const calo::ClusterConfig&
   return d;
 }
 
-pb::dict event_variables(const carray<double>& e_in, const carray<double>& e_out, const calo::CaloLayout& layout,
-                         double veto_ratio) {
-  if (e_in.ndim() != 2 || e_out.ndim() != 2 || e_in.shape(0) != e_out.shape(0) || e_in.shape(1) != layout.n_cells ||
-      e_out.shape(1) != layout.n_cells)
-    throw InputError(concat("event_variables: e_in and e_out must both be (n_events, ", layout.n_cells, ")"));
+pb::dict event_variables(const carray<double>& e_in, const carray<double>& e_near, const carray<double>& e_out,
+                         const calo::CaloLayout& layout, double veto_ratio) {
+  for (const auto* a : {&e_in, &e_near, &e_out})
+    if (a->ndim() != 2 || a->shape(0) != e_in.shape(0) || a->shape(1) != layout.n_cells)
+      throw InputError(concat("event_variables: e_in, e_near and e_out must all be (n_events, ", layout.n_cells,
+                              ")"));
   calo::validate_layout(layout);
   const auto n = e_in.shape(0);
   auto col = [&](const char* name, pb::ssize_t width, pb::dict& d) {
@@ -137,9 +138,11 @@ pb::dict event_variables(const carray<double>& e_in, const carray<double>& e_out
   v.e_srd = col("e_srd", 0, d);
   v.e_bad_ecal = col("e_bad_ecal", 0, d);
   v.e_bad_hcal = col("e_bad_hcal", 0, d);
+  v.e_pileup_ecal = col("e_pileup_ecal", 0, d);
+  v.e_pileup_hcal = col("e_pileup_hcal", 0, d);
   {
     pb::gil_scoped_release release;
-    calo::event_variables(e_in.data(), e_out.data(), static_cast<std::size_t>(n), layout, veto_ratio, v);
+    calo::event_variables(e_in.data(), e_near.data(), e_out.data(), static_cast<std::size_t>(n), layout, veto_ratio, v);
   }
   return d;
 }
@@ -204,10 +207,11 @@ void bind_calo(pybind11::module_& m) {
         pb::arg("time_ns"), pb::arg("spill_row"), pb::arg("mev_per_adc"), pb::arg("time_mean_ns"),
         pb::arg("time_sigma_ns"), pb::arg("led_run"), pb::arg("led_spill"), pb::arg("counter_cells"),
         pb::arg("counter_offset_ns"), pb::arg("nominal_ns"), pb::arg("search_ns"), pb::arg("n_sigma"),
-        "Pulses grouped by event (CSR offsets) -> (e_in, e_out, t_cell, master_ns, n_counters); MeV, ns.");
+        pb::arg("near_sigma"),
+        "Pulses grouped by event (CSR offsets) -> (e_in, e_near, e_out, t_cell, master_ns, n_counters); MeV, ns.");
   m.def("cluster_grid", &cluster_grid, pb::arg("energies"), pb::arg("config"), pb::arg("pileup") = false,
         "Clusters of (n_events, sections, nx, ny) cell energies in MeV; dict of per-cluster arrays.");
-  m.def("event_variables", &event_variables, pb::arg("e_in"), pb::arg("e_out"), pb::arg("layout"),
+  m.def("event_variables", &event_variables, pb::arg("e_in"), pb::arg("e_near"), pb::arg("e_out"), pb::arg("layout"),
         pb::arg("veto_ratio") = 0.3, "Event-level calorimeter variables (MeV, mm) as a dict of arrays.");
   m.def("veto_module_energy", &calo::veto_module_energy, pb::arg("a"), pb::arg("b"), pb::arg("veto_ratio") = 0.3);
 }

@@ -67,18 +67,28 @@ double master_time(const PulseBatch& p, int64_t begin, int64_t end, const Master
 }  // namespace
 
 void calibrate_cells(const PulseBatch& p, const int32_t* spill_row, const CellCalibration& c,
-                     const MasterTimeConfig& m, double n_sigma, CellOutputs& out) {
+                     const MasterTimeConfig& m, double n_sigma, double near_sigma, CellOutputs& out) {
   validate(p, spill_row, c, m);
+  if (!(n_sigma > 0.0) || !(near_sigma >= n_sigma))
+    throw InputError(concat("calibrate_cells: n_sigma ", n_sigma, ", near_sigma ", near_sigma,
+                            "; expected 0 < n_sigma <= near_sigma"));
+  for (std::size_t k = 0; k < c.n_cells; ++k)
+    if (!(c.time_sigma_ns[k] > 0.0) || !std::isfinite(c.mev_per_adc[k]) || !std::isfinite(c.led_run[k]))
+      throw InputError(concat("calibrate_cells: cell ", k, " has mev_per_adc ", c.mev_per_adc[k], ", LED ",
+                              c.led_run[k], ", time sigma ", c.time_sigma_ns[k],
+                              " ns; expected finite values and sigma > 0"));
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const std::size_t nc = c.n_cells;
   std::vector<double> best_amp(nc);
   for (std::size_t e = 0; e < p.n_events; ++e) {
     double* e_in = out.e_in + e * nc;
     double* e_out = out.e_out + e * nc;
+    double* e_near = out.e_near + e * nc;
     double* t_cell = out.t_cell + e * nc;
     for (std::size_t k = 0; k < nc; ++k) {
       e_in[k] = 0.0;
       e_out[k] = 0.0;
+      e_near[k] = 0.0;
       t_cell[k] = nan;
       best_amp[k] = 0.0;
     }
@@ -97,13 +107,15 @@ void calibrate_cells(const PulseBatch& p, const int32_t* spill_row, const CellCa
       double led = led_row ? led_row[cell] : nan;
       if (!std::isfinite(led)) led = c.led_run[cell];
       const double energy = amp * c.mev_per_adc[cell] * led;
-      const double pull = std::fabs(t - t_master - c.time_mean_ns[cell]);
-      if (pull <= n_sigma * c.time_sigma_ns[cell]) {
+      const double pull = std::fabs(t - t_master - c.time_mean_ns[cell]) / c.time_sigma_ns[cell];
+      if (pull <= n_sigma) {
         e_in[cell] += energy;
         if (amp > best_amp[cell]) {
           best_amp[cell] = amp;
           t_cell[cell] = t;
         }
+      } else if (pull <= near_sigma) {
+        e_near[cell] += energy;
       } else {
         e_out[cell] += energy;
       }

@@ -40,17 +40,19 @@ struct MasterTimeConfig {
 
 struct CellOutputs {
   double* e_in = nullptr;       // n_events x n_cells, MeV, pulses inside the time window
-  double* e_out = nullptr;      // n_events x n_cells, MeV, pulses outside (pile-up)
+  double* e_near = nullptr;     // n_events x n_cells, MeV, just outside: timing ambiguous ("bad" energy)
+  double* e_out = nullptr;      // n_events x n_cells, MeV, well outside: resolved pile-up
   double* t_cell = nullptr;     // n_events x n_cells, time of the largest in-time pulse, NaN if none
   double* master_ns = nullptr;  // n_events (nominal_ns where no counter fired)
   int32_t* n_counters = nullptr;  // n_events: counters that contributed to the master time
 };
 
-// spill_row[e] selects the LED row of event e (-1: use the run average). A cell counts as
-// in time when |t - master - time_mean| <= n_sigma * time_sigma. Throws InputError on
+// spill_row[e] selects the LED row of event e (-1: use the run average). With
+// pull = |t - master - time_mean| / time_sigma a pulse is in time when pull <= n_sigma,
+// near (bad energy) when pull <= near_sigma, else pile-up. Throws InputError on
 // inconsistent arguments (bad offsets, cells or spill rows out of range).
 void calibrate_cells(const PulseBatch& pulses, const int32_t* spill_row,
                      const CellCalibration& calib, const MasterTimeConfig& master,
-                     double n_sigma, CellOutputs& out);
+                     double n_sigma, double near_sigma, CellOutputs& out);
 
 }  // namespace na64::calo

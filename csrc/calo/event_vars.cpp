@@ -34,7 +34,7 @@ double veto_module_energy(double a, double b, double ratio) {
   return std::sqrt(a * b);
 }
 
-void event_variables(const double* e_in, const double* e_out, std::size_t n_events,
+void event_variables(const double* e_in, const double* e_near, const double* e_out, std::size_t n_events,
                      const CaloLayout& l, double veto_ratio, EventVariables& o) {
   validate_layout(l);
   const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -45,6 +45,7 @@ void event_variables(const double* e_in, const double* e_out, std::size_t n_even
   const double pitch = l.ecal_pitch_mm;
   for (std::size_t e = 0; e < n_events; ++e) {
     const double* in = e_in + e * ncell;
+    const double* near = e_near + e * ncell;
     const double* out = e_out + e * ncell;
     const double* ecal = in + l.ecal_begin;
     double total = 0.0, prs = 0.0, best = -std::numeric_limits<double>::infinity();
@@ -79,17 +80,22 @@ void event_variables(const double* e_in, const double* e_out, std::size_t n_even
     o.max_y[e] = static_cast<int16_t>(best_i >= 0 ? best_i % l.ecal_ny : -1);
     o.cog_x[e] = sw > 0.0 ? sx / sw : nan;
     o.cog_y[e] = sw > 0.0 ? sy / sw : nan;
-    double bad_ecal = 0.0;
-    for (int i = 0; i < l.ecal_sections * tower_n; ++i) bad_ecal += out[l.ecal_begin + i];
+    double bad_ecal = 0.0, pileup_ecal = 0.0;
+    for (int i = 0; i < l.ecal_sections * tower_n; ++i) {
+      bad_ecal += near[l.ecal_begin + i];
+      pileup_ecal += out[l.ecal_begin + i];
+    }
     o.e_bad_ecal[e] = bad_ecal;
+    o.e_pileup_ecal[e] = pileup_ecal;
 
-    double hcal = 0.0, central = 0.0, bad_hcal = 0.0;
+    double hcal = 0.0, central = 0.0, bad_hcal = 0.0, pileup_hcal = 0.0;
     for (int m = 0; m < l.hcal_modules; ++m) {
       const double* mod = in + l.hcal_begin + m * hcal_cells;
       double sum = 0.0;
       for (int i = 0; i < hcal_cells; ++i) {
         sum += mod[i];
-        bad_hcal += out[l.hcal_begin + m * hcal_cells + i];
+        bad_hcal += near[l.hcal_begin + m * hcal_cells + i];
+        pileup_hcal += out[l.hcal_begin + m * hcal_cells + i];
       }
       central += mod[hcal_centre];
       o.hcal_module[e * l.hcal_modules + m] = sum;
@@ -98,6 +104,7 @@ void event_variables(const double* e_in, const double* e_out, std::size_t n_even
     o.e_hcal[e] = hcal;
     o.hcal_r[e] = hcal > 0.0 ? (hcal - central) / hcal : 0.0;
     o.e_bad_hcal[e] = bad_hcal;
+    o.e_pileup_hcal[e] = pileup_hcal;
 
     double veto = 0.0;
     for (int m = 0; m < l.veto_modules; ++m) {

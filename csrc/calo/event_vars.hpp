@@ -36,15 +36,17 @@ struct EventVariables {
   double* e_veto = nullptr;
   double* srd_module = nullptr;
   double* e_srd = nullptr;
-  double* e_bad_ecal = nullptr;  // out-of-time energy
+  double* e_bad_ecal = nullptr;  // energy of ambiguous timing (e_near)
   double* e_bad_hcal = nullptr;
+  double* e_pileup_ecal = nullptr;  // energy of resolved out-of-time pulses (e_out)
+  double* e_pileup_hcal = nullptr;
 };
 
 // VETO module energy: sqrt(a*b) of its two PMTs, or the larger reading when the smaller is
 // below `veto_ratio` times it (one PMT dead or clipped).
 double veto_module_energy(double a, double b, double veto_ratio);
 
-void event_variables(const double* e_in, const double* e_out, std::size_t n_events,
+void event_variables(const double* e_in, const double* e_near, const double* e_out, std::size_t n_events,
                      const CaloLayout& layout, double veto_ratio, EventVariables& out);
 
 }  // namespace na64::calo

@@ -1,0 +1,275 @@
+"""Fitted pulses -> calibrated cells -> ECAL clusters and event-level calorimeter variables.
+
+Energies are MeV inside the C++ core and GeV in the Columns returned here (as NA64 analyses
+quote them); positions in mm from the ECAL centre; times in ns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._core import calo as _calo
+from ..columns import Columns
+from .calibration import CaloCalibration
+from .layout import CaloLayout
+
+__all__ = [
+    "CaloConfig",
+    "CaloResult",
+    "reconstruct_calo",
+    "pulses_to_csr",
+    "plane_presence",
+    "pulse_table",
+    "STATUS_ECAL_MISSING",
+    "STATUS_HCAL_MISSING",
+    "STATUS_VETO_MISSING",
+    "STATUS_SRD_MISSING",
+    "STATUS_NO_MASTER_TIME",
+    "STATUS_NAMES",
+]
+
+# calo_status bits: an absent detector flags the event, it never raises.
+STATUS_ECAL_MISSING = 1 << 0
+STATUS_HCAL_MISSING = 1 << 1
+STATUS_VETO_MISSING = 1 << 2
+STATUS_SRD_MISSING = 1 << 3
+STATUS_NO_MASTER_TIME = 1 << 4
+STATUS_NAMES = {
+    STATUS_ECAL_MISSING: "ecal_missing",
+    STATUS_HCAL_MISSING: "hcal_missing",
+    STATUS_VETO_MISSING: "veto_missing",
+    STATUS_SRD_MISSING: "srd_missing",
+    STATUS_NO_MASTER_TIME: "no_master_time",
+}
+
+MEV_PER_GEV = 1000.0
+
+
+def _default_cluster_config() -> _calo.ClusterConfig:
+    return _calo.ClusterConfig()
+
+
+@dataclass
+class CaloConfig:
+    """Time windows (in units of each cell's time sigma), master time and clustering."""
+
+    n_sigma: float = 3.0  # in time
+    near_sigma: float = 8.0  # between n_sigma and this: ambiguous timing, counted as bad energy
+    nominal_master_ns: float = 150.0  # where the beam counters' pulses are expected
+    master_search_ns: float = 40.0
+    veto_ratio: float = 0.3
+    pileup_threshold_mev: float = 1000.0  # out-of-time ECAL+HCAL energy that marks pile-up
+    cluster: _calo.ClusterConfig = field(default_factory=_default_cluster_config)
+
+
+@dataclass(frozen=True)
+class CaloResult:
+    events: Columns  # one row per event
+    clusters: Columns  # in-time and pile-up clusters, sorted by event
+    e_in: np.ndarray  # (n_events, n_cells) MeV
+    e_near: np.ndarray
+    e_out: np.ndarray
+    t_cell: np.ndarray
+    n_unmapped: int  # pulses whose (plane, x, y) is not a calorimeter cell
+
+
+def pulses_to_csr(event: np.ndarray, n_events: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row order that groups rows by event (stable) and the CSR offsets (n_events + 1)."""
+    event = np.asarray(event, dtype=np.int64)
+    if event.size and (event.min() < 0 or event.max() >= n_events):
+        bad = event[(event < 0) | (event >= n_events)][0]
+        raise ValueError(f"pulse event index {bad} outside 0..{n_events - 1}")
+    if event.size > 1 and np.any(event[1:] < event[:-1]):
+        order = np.argsort(event, kind="stable")
+    else:
+        order = np.arange(event.size)
+    counts = np.bincount(event, minlength=n_events)
+    offsets = np.zeros(n_events + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return order, offsets
+
+
+def plane_presence(event: np.ndarray, plane: np.ndarray, n_events: int, n_planes: int) -> np.ndarray:
+    """(n_events, n_planes) bool: the plane had at least one digit in the event."""
+    event = np.asarray(event, dtype=np.int64)
+    plane = np.asarray(plane, dtype=np.int64)
+    ok = (plane >= 0) & (plane < n_planes) & (event >= 0) & (event < n_events)
+    present = np.zeros(n_events * n_planes, dtype=bool)
+    present[event[ok] * n_planes + plane[ok]] = True
+    return present.reshape(n_events, n_planes)
+
+
+def pulse_table(digits: Mapping[str, np.ndarray], pulses: Mapping[str, np.ndarray]) -> Columns:
+    """Join fitted pulses (rows with `wave` = digit row) to annotated digits (event, plane, x, y)."""
+    wave = np.asarray(pulses["wave"], dtype=np.int64)
+    return Columns(
+        event=np.asarray(digits["event"])[wave],
+        plane=np.asarray(digits["plane"])[wave],
+        x=np.asarray(digits["x"])[wave],
+        y=np.asarray(digits["y"])[wave],
+        amplitude=np.asarray(pulses["amplitude"], dtype=np.float64),
+        time_ns=np.asarray(pulses["time_ns"], dtype=np.float64),
+    )
+
+
+def _status(present: np.ndarray | None, layout: CaloLayout, n_counters: np.ndarray) -> np.ndarray:
+    n = n_counters.shape[0]
+    status = np.where(n_counters == 0, STATUS_NO_MASTER_TIME, 0).astype(np.uint32)
+    if present is None:
+        return status
+    present = np.asarray(present, dtype=bool)
+    if present.shape != (n, len(layout.planes)):
+        raise ValueError(f"present must be (n_events, n_planes) = ({n}, {len(layout.planes)}), got {present.shape}")
+    names = [p[0] for p in layout.planes]
+
+    def missing(group: list[str]) -> np.ndarray:
+        idx = [names.index(g) for g in group if g in names]
+        return ~present[:, idx].all(axis=1) if idx else np.zeros(n, dtype=bool)
+
+    status |= np.where(missing(["ECAL0", "ECAL1"]), STATUS_ECAL_MISSING, 0).astype(np.uint32)
+    status |= np.where(missing(layout.hcal_planes()), STATUS_HCAL_MISSING, 0).astype(np.uint32)
+    status |= np.where(missing(["VETO"]), STATUS_VETO_MISSING, 0).astype(np.uint32)
+    status |= np.where(missing(["SRD"]), STATUS_SRD_MISSING, 0).astype(np.uint32)
+    return status
+
+
+def _leading(event: np.ndarray, energy: np.ndarray, n_events: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row of the most and second most energetic cluster per event (-1 where none)."""
+    first = np.full(n_events, -1, dtype=np.int64)
+    second = np.full(n_events, -1, dtype=np.int64)
+    if event.size == 0:
+        return first, second
+    order = np.lexsort((-energy, event))
+    ev = event[order]
+    start = np.flatnonzero(np.r_[True, ev[1:] != ev[:-1]])
+    first[ev[start]] = order[start]
+    nxt = start + 1
+    has_second = nxt < ev.size
+    has_second[has_second] &= ev[nxt[has_second]] == ev[start[has_second]]
+    second[ev[start[has_second]]] = order[nxt[has_second]]
+    return first, second
+
+
+def reconstruct_calo(
+    pulses: Mapping[str, np.ndarray],
+    n_events: int,
+    calibration: CaloCalibration,
+    spills: np.ndarray | None = None,
+    present: np.ndarray | None = None,
+    config: CaloConfig | None = None,
+) -> CaloResult:
+    """Calorimeter reconstruction of a batch.
+
+    pulses: columns event (row in the batch), plane, x, y, amplitude (ADC), time_ns.
+    spills: spill number per event (selects LED rows; None = run average everywhere).
+    present: optional (n_events, n_planes) bool from `plane_presence` over the digits;
+    absent detectors set calo_status bits.
+    """
+    config = config or CaloConfig()
+    layout = calibration.layout
+    core_layout = layout.core_layout()
+    cell = layout.cell_index(pulses["plane"], pulses["x"], pulses["y"])
+    mapped = cell >= 0
+    n_unmapped = int(np.count_nonzero(~mapped))
+    event = np.asarray(pulses["event"], dtype=np.int64)[mapped]
+    order, offsets = pulses_to_csr(event, n_events)
+    cell = cell[mapped][order]
+    amplitude = np.asarray(pulses["amplitude"], dtype=np.float64)[mapped][order]
+    time_ns = np.asarray(pulses["time_ns"], dtype=np.float64)[mapped][order]
+    if spills is None:
+        spill_row = np.full(n_events, -1, dtype=np.int32)
+    else:
+        spills = np.asarray(spills)
+        if spills.shape != (n_events,):
+            raise ValueError(f"spills must have one value per event ({n_events}), got shape {spills.shape}")
+        spill_row = calibration.spill_rows(spills)
+    counters = layout.counter_cells()
+    e_in, e_near, e_out, t_cell, master, n_counters = _calo.calibrate_cells(
+        offsets, cell, amplitude, time_ns, spill_row,
+        calibration.mev_per_adc, calibration.time_mean_ns, calibration.time_sigma_ns,
+        calibration.led_run, calibration.led_table,
+        counters, [0.0] * len(counters), config.nominal_master_ns, config.master_search_ns,
+        config.n_sigma, config.near_sigma,
+    )  # fmt: skip
+    ev = _calo.event_variables(e_in, e_near, e_out, core_layout, config.veto_ratio)
+    grid = (n_events, 2, core_layout.ecal_nx, core_layout.ecal_ny)
+    ecal = slice(core_layout.ecal_begin, core_layout.ecal_begin + 2 * core_layout.ecal_nx * core_layout.ecal_ny)
+    in_time = _calo.cluster_grid(np.ascontiguousarray(e_in[:, ecal]).reshape(grid), config.cluster, False)
+    late = np.ascontiguousarray(e_near[:, ecal] + e_out[:, ecal]).reshape(grid)
+    pile = _calo.cluster_grid(late, config.cluster, True)
+    cl = {k: np.concatenate([in_time[k], pile[k]]) for k in in_time}
+    order = np.argsort(cl["event"], kind="stable")
+    cl = {k: v[order] for k, v in cl.items()}
+    clusters = Columns(
+        event=cl["event"],
+        energy=cl["energy"] / MEV_PER_GEV,
+        e_prs=cl["e_first_section"] / MEV_PER_GEV,
+        x=cl["x"],
+        y=cl["y"],
+        chi2=cl["chi2"],
+        ndf=cl["ndf"],
+        n_cells=cl["n_cells"],
+        seed_x=cl["seed_x"],
+        seed_y=cl["seed_y"],
+        iterations=cl["iterations"],
+        pileup=cl["pileup"].astype(bool),
+    )
+    timely = ~clusters.pileup
+    rows = np.flatnonzero(timely)
+    first, second = _leading(clusters.event[rows], clusters.energy[rows], n_events)
+    lead = np.where(first >= 0, rows[np.maximum(first, 0)], -1) if rows.size else first
+    nxt = np.where(second >= 0, rows[np.maximum(second, 0)], -1) if rows.size else second
+    has = lead >= 0
+
+    def pick(values: np.ndarray, idx: np.ndarray, ok: np.ndarray, fill: float) -> np.ndarray:
+        out = np.full(n_events, fill, dtype=np.float64)
+        out[ok] = values[idx[ok]]
+        return out
+
+    n_clusters = np.bincount(clusters.event[timely], minlength=n_events).astype(np.int32)
+    n_pileup = np.bincount(clusters.event[~timely], minlength=n_events).astype(np.int32)
+    e_bad = (ev["e_bad_ecal"] + ev["e_bad_hcal"]) / MEV_PER_GEV
+    e_pileup = (ev["e_pileup_ecal"] + ev["e_pileup_hcal"]) / MEV_PER_GEV
+    status = _status(present, layout, n_counters)
+    ndf = pick(clusters.ndf.astype(np.float64), lead, has, np.nan)
+    chi2 = pick(clusters.chi2, lead, has, np.nan)
+    events = Columns(
+        e_ecal=ev["e_ecal"] / MEV_PER_GEV,
+        e_prs=ev["e_prs"] / MEV_PER_GEV,
+        e_hcal=ev["e_hcal"] / MEV_PER_GEV,
+        e_veto=ev["e_veto"] / MEV_PER_GEV,
+        e_srd=ev["e_srd"] / MEV_PER_GEV,
+        ecal_x=pick(clusters.x, lead, has, np.nan),
+        ecal_y=pick(clusters.y, lead, has, np.nan),
+        pileup=(ev["e_bad_ecal"] + ev["e_bad_hcal"] + ev["e_pileup_ecal"] + ev["e_pileup_hcal"])
+        > config.pileup_threshold_mev,
+        e_ecal_3x3=ev["e_ecal_3x3"] / MEV_PER_GEV,
+        e_max_cell=ev["e_max_cell"] / MEV_PER_GEV,
+        ecal_max_x=ev["max_x"],
+        ecal_max_y=ev["max_y"],
+        ecal_cog_x=ev["cog_x"],
+        ecal_cog_y=ev["cog_y"],
+        ecal_cluster_e=pick(clusters.energy, lead, has, 0.0),
+        ecal_chi2=chi2,
+        ecal_chi2_ndf=chi2 / ndf,
+        ecal_nclusters=n_clusters,
+        ecal_npileup_clusters=n_pileup,
+        e_second_cluster=pick(clusters.energy, nxt, nxt >= 0, 0.0),
+        hcal_module=ev["hcal_module"] / MEV_PER_GEV,
+        hcal_r=ev["hcal_r"],
+        veto_module=ev["veto_module"] / MEV_PER_GEV,
+        veto_max=ev["veto_module"].max(axis=1, initial=0.0) / MEV_PER_GEV,
+        srd_module=ev["srd_module"] / MEV_PER_GEV,
+        srd_min=ev["srd_module"].min(axis=1, initial=np.inf) / MEV_PER_GEV
+        if core_layout.srd_modules
+        else np.zeros(n_events),
+        e_bad=e_bad,
+        e_pileup=e_pileup,
+        master_time_ns=master,
+        n_counters=n_counters,
+        calo_status=status,
+    )
+    return CaloResult(events, clusters, e_in, e_near, e_out, t_cell, n_unmapped)
