@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from na64reco.detector import load_setup
 from na64reco.raw import write_raw
 
 
@@ -35,22 +36,34 @@ def run_tables(nspills: int = 3, per_spill: int = 50, run: int = 3661, seed: int
     shape = np.clip(t[None, :] - peak[:, None] + 4, 0, None)
     samples = (100 + amp[:, None] * (shape / 4) ** 2 * np.exp(-(shape - 4) / 2.5).clip(0, 1)).astype(np.uint16)
     samples = np.minimum(samples, 4095)
+    # ECAL main-section cells (plane 1) and straw tubes at their mapped readout addresses;
+    # one digit in four lands on an address no map names.
+    setup = load_setup(run)
+    cx, cy = rng.integers(0, 6, nd), rng.integers(0, 6, nd)
+    addr = setup.sadc_address(np.ones(nd, int), cx, cy)
+    unmapped = rng.random(nd) < 0.25
+    # one digit per (event, cell): duplicates are dropped
+    key = ev * 64 + np.where(unmapped, 40 + cx, cy * 6 + cx)
+    _, first = np.unique(key, return_index=True)
+    keep = np.zeros(nd, bool)
+    keep[first] = True
     sadc = {
-        "event": ev,
-        "source_id": np.full(nd, 610),
-        "port": rng.integers(0, 4, nd),
-        "chip": np.zeros(nd, int),
-        "channel": rng.integers(0, 16, nd),
-        "nsamples": np.full(nd, 32),
-        "samples": samples,
+        "event": ev[keep],
+        "source_id": np.where(unmapped, 800, addr["source_id"])[keep],
+        "port": np.where(unmapped, 0, addr["port"])[keep],
+        "chip": np.where(unmapped, 0, addr["chip"])[keep],
+        "channel": np.where(unmapped, cx, addr["channel"])[keep],
+        "nsamples": np.full(nd, 32)[keep],
+        "samples": samples[keep],
     }
     nh = physics.size
+    taddr = setup.straw_address(rng.integers(0, 4, nh), rng.integers(0, 2, nh), rng.integers(0, 32, nh))
     tdc = {
         "event": physics,
-        "source_id": np.full(nh, 700),
-        "port": np.zeros(nh, int),
-        "chip": np.zeros(nh, int),
-        "channel": rng.integers(0, 8, nh),
+        "source_id": taddr["source_id"],
+        "port": taddr["port"],
+        "chip": taddr["chip"],
+        "channel": taddr["channel"],
         "raw_time": rng.integers(1000, 3000, nh),
         "trigger_time": np.full(nh, 5),
     }

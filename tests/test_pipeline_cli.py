@@ -33,7 +33,7 @@ def test_reco_exit_status(tmp_path, capsys):
     # some input unreadable: reported, rest processed, success
     assert main(["reco", str(raw), str(bad), "-o", str(out), "--no-progress"]) == 0
     assert "FAILED file" in capsys.readouterr().out
-    assert read_accounting(out)["outcomes"]["selected"] == 5
+    assert read_accounting(out)["written"] == 5
     # existing output without --force
     assert main(["reco", str(raw), "-o", str(out), "--no-progress"]) == 2
     assert "--force" in capsys.readouterr().err

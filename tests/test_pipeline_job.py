@@ -172,7 +172,7 @@ def test_truncated_file_keeps_the_whole_events_before_the_cut(tmp_path):
     data = date_events(11)  # 68-byte events: a 30-byte cut leaves a header fragment
     bare.write_bytes(data[:-30])
     acc = run_job([bare], tmp_path / "bare.root", _cfg()).accounting
-    assert acc.events_read == 10 and acc.outcomes["selected"] == 10
+    assert acc.events_read == 10 and acc.decoded_clean == 10
     assert acc.unreadable_bytes == 38 and acc.errors_by_name["truncated_header"] == 1
 
     full = tmp_path / "full.dat"
@@ -199,7 +199,7 @@ def test_garbage_before_the_first_event_is_skipped_by_the_decoder(tmp_path):
     path = tmp_path / "junkfirst.dat"
     path.write_bytes(b"\x07" * 64 + date_events(5))
     res = run_job([path], tmp_path / "out.root", _cfg())
-    assert res.accounting.events_read == 5
+    assert res.accounting.events_read == 5 and res.accounting.decoded_clean == 5
     assert res.accounting.unreadable_bytes == 64
     assert res.accounting.errors_by_name["bytes_skipped"] == 1
     assert not res.accounting.files_failed

@@ -54,6 +54,15 @@ class Accounting:
         return sum(v for k, v in self.outcomes.items() if not k.startswith("type:"))
 
     @property
+    def with_errors(self) -> int:
+        return sum(v for k, v in self.outcomes.items() if k.startswith("error:"))
+
+    @property
+    def decoded_clean(self) -> int:
+        """Physics events without decode errors (rejected by a cut or selected)."""
+        return self.physics - self.with_errors
+
+    @property
     def selected(self) -> int:
         return self.outcomes.get("selected", 0)
 

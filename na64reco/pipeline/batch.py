@@ -31,7 +31,7 @@ EVENT_COLUMNS: dict[str, str] = {
     "e_srd": "f8",
     "ecal_x": "f8",
     "ecal_y": "f8",
-    "pileup": "f8",
+    "pileup": "?",
     "in_signal_box": "?",
     "status": "u4",
     "event_in_run": "u4",
@@ -47,6 +47,8 @@ EVENT_COLUMNS: dict[str, str] = {
     "ecal_max_y": "i2",
     "hcal_r": "f8",
     "master_time": "f8",
+    "e_pileup": "f8",
+    "calo_status": "u4",
     "n_clusters": "i4",
     "n_straw_hits": "i4",
     "n_segments": "i4",
@@ -60,7 +62,7 @@ EVENT_COLUMNS: dict[str, str] = {
 JAGGED_COLUMNS: dict[str, dict[str, str]] = {
     "cells": {"plane": "i2", "x": "i2", "y": "i2", "energy": "f8", "time": "f8"},
     "pulses": {"plane": "i2", "x": "i2", "y": "i2", "amplitude": "f8", "time": "f8", "chi2": "f8"},
-    "clusters": {"energy": "f8", "x": "f8", "y": "f8", "ncells": "i2"},
+    "clusters": {"energy": "f8", "x": "f8", "y": "f8", "ncells": "i2", "pileup": "?"},
     "straw_hits": {"plane": "i2", "layer": "i1", "tube": "i2", "time": "f8", "radius": "f8"},
 }
 

@@ -1,18 +1,44 @@
 """Adapters from the chain's ``EventState`` to the library pieces, one per step.
 
-Each stage is built once per process (templates, maps and fitters loaded up front) and
-reports whether its library piece is part of this build.
+Each stage is built once per process (templates, maps and fitters loaded up front, the
+run-dependent description cached per run) and reports whether its library piece is part of
+this build; a missing piece becomes a ``MissingStage``.
+
+    fit        na64reco.detector (maps) + na64reco.waveform (templates, WaveformFitter)
+    calo       na64reco.calo.reconstruct_calo (calibration, clusters, event variables)
+    straw      na64reco.straw.reconstruct_straws (r(t), points, segment)
+    trigger    na64reco.firmware (emulation of the trigger on the recorded windows)
+    selection  the cut flow (na64reco.selection when present, else the job's [cuts])
 """
 
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+
+from ..columns import Columns
 from ..config import JobConfig
+from . import status as st
 from .chain import EventState, Stage
 
-__all__ = ["default_stages", "MissingStage", "template_for_plane"]
+__all__ = ["default_stages", "MissingStage", "template_for_plane", "SADC_PLANE_NAMES"]
+
+# SADC plane numbers (docs/data-model.md).
+SADC_PLANE_NAMES = ("ECAL0", "ECAL1", "HCAL0", "HCAL1", "HCAL2", "HCAL3", "VETO", "SRD", "S1", "S2", "S3", "S4", "V1", "V2")
+_TEMPLATE_OF_PLANE = ("ecal", "ecal", "hcal", "hcal", "hcal", "hcal", "veto", "srd")
+
+
+def template_kind(plane: int) -> str:
+    return _TEMPLATE_OF_PLANE[plane] if 0 <= plane < len(_TEMPLATE_OF_PLANE) else "counter"
+
+
+def template_for_plane(plane: int, template_dir: str = "") -> Path:
+    """The pulse template file of an SADC plane (docs/data-model.md plane numbers)."""
+    base = Path(template_dir) if template_dir else Path(__file__).resolve().parent.parent / "data" / "templates"
+    return base / f"{template_kind(plane)}.txt"
 
 
 class MissingStage:
@@ -36,25 +62,307 @@ def _has(module: str) -> bool:
         return False
 
 
+def _run_of(state: EventState, config: JobConfig) -> int:
+    override = int(config["detector"]["run_override"])
+    if override >= 0:
+        return override
+    runs = state.columns["run"]
+    return int(runs[0]) if runs.size else 0
+
+
+class _PerRun:
+    """Caches a run-dependent object (maps, calibration, geometry) by run number."""
+
+    def __init__(self, build: Any) -> None:
+        self._build = build
+        self._cache: dict[int, Any] = {}
+
+    def __call__(self, run: int) -> Any:
+        if run not in self._cache:
+            if len(self._cache) > 8:
+                self._cache.clear()
+            self._cache[run] = self._build(run)
+        return self._cache[run]
+
+
+def _split_runs(state: EventState) -> list[tuple[int, np.ndarray]]:
+    """(run, event rows) for each run present in the batch (almost always one)."""
+    runs = state.columns["run"]
+    values = np.unique(runs)
+    if values.size <= 1:
+        return [(int(values[0]) if values.size else 0, np.arange(runs.size))]
+    return [(int(r), np.flatnonzero(runs == r)) for r in values]
+
+
+class FitStage:
+    """Annotate MSADC digits with (plane, x, y) and fit them with their detector's template."""
+
+    name = "fit"
+
+    def __init__(self, config: JobConfig) -> None:
+        from ..detector import load_setup
+        from ..waveform import WaveformFitter, load_template
+
+        self.config = config
+        wf = config["waveform"]
+        self.setup = _PerRun(load_setup)
+        self.min_amplitude = float(wf["min_amplitude"])
+        self.fitters: dict[str, Any] = {}
+        for kind in ("ecal", "hcal", "veto", "srd", "counter"):
+            template = load_template(str(Path(wf["template_dir"]) / f"{kind}.txt") if wf["template_dir"] else kind)
+            self.fitters[kind] = WaveformFitter(
+                template, sampling_ns=12.5, noise_rms=float(wf["noise_rms"]), pileup=bool(wf["pileup"])
+            )
+
+    def available(self) -> bool:
+        return True
+
+    def __call__(self, state: EventState) -> None:
+        if state.n == 0:
+            return
+        sadc = state.raw.sadc
+        run = _run_of(state, self.config)
+        digits = self.setup(run).annotate_sadc(sadc)
+        plane = digits["plane"]
+        kinds = np.array([template_kind(int(p)) for p in range(len(SADC_PLANE_NAMES))] + ["unmapped"])
+        kind_of_digit = kinds[np.where(plane >= 0, plane, len(SADC_PLANE_NAMES))] if plane.size else np.zeros(0, kinds.dtype)
+        parts: list[dict[str, np.ndarray]] = []
+        wave_flags = np.zeros(plane.size, np.uint32)
+        wave_chi2 = np.full(plane.size, np.nan)
+        for kind, fitter in self.fitters.items():
+            rows = np.flatnonzero(kind_of_digit == kind)
+            if not rows.size:
+                continue
+            res = fitter.fit(digits["samples"][rows], nsamples=digits["nsamples"][rows])
+            wave_flags[rows] = res.waves["flags"]
+            wave_chi2[rows] = res.waves["chi2"]
+            p = res.pulses
+            keep = p["amplitude"] >= self.min_amplitude
+            digit = rows[p["wave"][keep]]
+            parts.append({"digit": digit, "amplitude": p["amplitude"][keep], "time_ns": p["time_ns"][keep]})
+        if parts:
+            digit = np.concatenate([q["digit"] for q in parts])
+            order = np.argsort(digit, kind="stable")
+            digit = digit[order]
+            amplitude = np.concatenate([q["amplitude"] for q in parts])[order]
+            time_ns = np.concatenate([q["time_ns"] for q in parts])[order]
+        else:
+            digit = np.zeros(0, np.int64)
+            amplitude = np.zeros(0)
+            time_ns = np.zeros(0)
+        from ..waveform import FLAGS
+
+        event = digits["event"][digit]
+        pulses = Columns(
+            event=event.astype(np.int64),
+            plane=plane[digit],
+            x=digits["x"][digit],
+            y=digits["y"][digit],
+            amplitude=amplitude,
+            time_ns=time_ns,
+            digit=digit.astype(np.int64),
+        )
+        state.extras["digits"] = digits
+        state.extras["pulses"] = pulses
+        n = state.n
+        ev_of_digit = digits["event"]
+        sat = np.bincount(ev_of_digit[(wave_flags & FLAGS["saturated"]) != 0], minlength=n) > 0 if n else np.zeros(0, bool)
+        bad = np.bincount(ev_of_digit[(wave_flags & FLAGS["fit_failed"]) != 0], minlength=n) > 0 if n else np.zeros(0, bool)
+        state.flag(st.SATURATED, sat)
+        state.flag(st.FIT_BAD, bad)
+        state.jagged["pulses"] = Columns(
+            row=pulses["event"],
+            plane=pulses["plane"].astype(np.int16),
+            x=pulses["x"].astype(np.int16),
+            y=pulses["y"].astype(np.int16),
+            amplitude=amplitude,
+            time=time_ns,
+            chi2=wave_chi2[digit],
+        )
+
+
+class CaloStage:
+    """Calibrated cells, ECAL clusters and the calorimeter event variables."""
+
+    name = "calo"
+
+    def __init__(self, config: JobConfig) -> None:
+        from ..calo import CaloConfig, load_calibration
+
+        self.config = config
+        self.calibration = _PerRun(lambda run: load_calibration(run))
+        self.calo_config = CaloConfig(pileup_threshold_mev=1000.0)
+
+    def available(self) -> bool:
+        return True
+
+    def __call__(self, state: EventState) -> None:
+        from ..calo import plane_presence, reconstruct_calo
+
+        if state.n == 0:
+            return
+        pulses = state.extras.get("pulses")
+        digits = state.extras.get("digits")
+        if pulses is None or digits is None:
+            state.flag(st.STAGE_MISSING)
+            return
+        n = state.n
+        cols = state.columns
+        cell_rows: list[Columns] = []
+        cluster_rows: list[Columns] = []
+        for run, rows in _split_runs(state):
+            calib = self.calibration(run)
+            layout = calib.layout
+            if rows.size == n:
+                sub_p, sub_d = pulses, digits
+                index = rows
+            else:
+                remap = np.full(n, -1, np.int64)
+                remap[rows] = np.arange(rows.size)
+                sub_p = pulses.take(remap[pulses["event"]] >= 0)
+                sub_p = sub_p.with_columns(event=remap[sub_p["event"]])
+                sub_d = digits.take(remap[digits["event"]] >= 0)
+                sub_d = sub_d.with_columns(event=remap[sub_d["event"]])
+                index = rows
+            present = plane_presence(sub_d["event"], sub_d["plane"], rows.size, len(layout.planes))
+            res = reconstruct_calo(sub_p, rows.size, calib, spills=cols["spill"][rows], present=present, config=self.calo_config)
+            ev = res.events
+            for name in ("e_ecal", "e_prs", "e_hcal", "e_veto", "e_srd", "ecal_x", "ecal_y", "e_ecal_3x3", "ecal_chi2", "hcal_r"):
+                cols[name][index] = ev[name]
+            cols["pileup"][index] = ev["pileup"]
+            cols["e_pileup"][index] = ev["e_pileup"]
+            cols["ecal_max_x"][index] = ev["ecal_max_x"]
+            cols["ecal_max_y"][index] = ev["ecal_max_y"]
+            cols["master_time"][index] = ev["master_time_ns"]
+            cols["n_clusters"][index] = ev["ecal_nclusters"]
+            cols["calo_status"][index] = ev["calo_status"]
+            # cells with in-time energy: dense (event, cell) -> sparse rows
+            e_rows, cells = np.nonzero(res.e_in > 0)
+            begin = layout.begin
+            p = np.searchsorted(begin, cells, side="right") - 1
+            ny = np.array([q[2] for q in layout.planes])[p]
+            local = cells - begin[p]
+            cell_rows.append(
+                Columns(
+                    row=index[e_rows],
+                    plane=p.astype(np.int16),
+                    x=(local // ny).astype(np.int16),
+                    y=(local % ny).astype(np.int16),
+                    energy=res.e_in[e_rows, cells],
+                    time=res.t_cell[e_rows, cells],
+                )
+            )
+            cl = res.clusters
+            cluster_rows.append(
+                Columns(
+                    row=index[cl["event"]],
+                    energy=cl["energy"],
+                    x=cl["x"],
+                    y=cl["y"],
+                    ncells=cl["n_cells"].astype(np.int16),
+                    pileup=cl["pileup"],
+                )
+            )
+        state.jagged["cells"] = _sorted_by_row(Columns.concatenate(cell_rows))
+        state.jagged["clusters"] = _sorted_by_row(Columns.concatenate(cluster_rows))
+        state.flag(st.PILEUP, cols["pileup"])
+        state.flag(st.NO_ECAL, (cols["calo_status"] & 1) != 0)
+
+
+def _sorted_by_row(t: Columns) -> Columns:
+    rows = t["row"]
+    if rows.size > 1 and np.any(rows[1:] < rows[:-1]):
+        return t.take(np.argsort(rows, kind="stable"))
+    return t
+
+
+class StrawStage:
+    """Drift radii, plane clusters, station points and one straight segment per event."""
+
+    name = "straw"
+
+    def __init__(self, config: JobConfig) -> None:
+        from ..detector import load_setup
+        from ..straw import load_geometry, load_rt
+
+        self.config = config
+        rt_file = config["straw"]["rt_file"]
+        self.rt = load_rt(rt_file or None)
+        self.geometry = _PerRun(lambda run: load_geometry(run))
+        self.setup = _PerRun(lambda run: load_setup(run))
+
+    def available(self) -> bool:
+        return True
+
+    def __call__(self, state: EventState) -> None:
+        from ..straw import reconstruct_straws
+
+        if state.n == 0:
+            return
+        tdc = state.raw.tdc
+        run = _run_of(state, self.config)
+        hits = self.setup(run).annotate_tdc(tdc)
+        geometry = self.geometry(run)
+        res = reconstruct_straws(
+            {"event": hits["event"], "plane": hits["plane"], "layer": hits["layer"], "tube": hits["tube"], "time_ns": hits["time_ns"]},
+            state.n,
+            geometry,
+            self.rt,
+        )
+        ev = res.events
+        cols = state.columns
+        cols["n_straw_hits"][:] = ev["straw_hits"]
+        ok = ev["seg_ok"]
+        cols["n_segments"][:] = ok.astype(np.int32)
+        for out, src in (("track_x", "seg_x0"), ("track_y", "seg_y0"), ("track_slope_x", "seg_tx"), ("track_slope_y", "seg_ty")):
+            cols[out][:] = np.where(ok, ev[src], np.nan)
+        state.flag(st.NO_STRAW_SEGMENT, (ev["straw_hits"] > 0) & ~ok)
+        state.jagged["straw_hits"] = Columns(
+            row=hits["event"].astype(np.int64),
+            plane=hits["plane"].astype(np.int16),
+            layer=hits["layer"].astype(np.int8),
+            tube=hits["tube"].astype(np.int16),
+            time=hits["time_ns"].astype(np.float64),
+            radius=res.hits["radius"],
+        )
+
+
+class ConfigCutsStage:
+    """The cut flow from the job's ``[cuts]``, in the NA64 invisible-mode order.
+
+    Cuts are evaluated on the event columns; a NaN quantity fails its cut (it could not be
+    measured). ``in_signal_box`` = E_ECAL and E_HCAL both below their limits.
+    """
+
+    name = "selection"
+
+    def __init__(self, config: JobConfig) -> None:
+        self.cuts = config["cuts"]
+
+    def available(self) -> bool:
+        return True
+
+    def __call__(self, state: EventState) -> None:
+        c = state.columns
+        cut = self.cuts
+        with np.errstate(invalid="ignore"):
+            state.cuts["pileup"] = ~c["pileup"].astype(bool)
+            state.cuts["prs"] = c["e_prs"] > cut["e_prs_min"]
+            state.cuts["veto"] = c["e_veto"] < cut["e_veto_max"]
+            ecal = c["e_ecal"] < cut["e_ecal_max"]
+            hcal = c["e_hcal"] < cut["e_hcal_max"]
+        state.cuts["e_ecal"] = ecal
+        state.cuts["e_hcal"] = hcal
+        c["in_signal_box"][:] = ecal & hcal
+
+
 def default_stages(config: JobConfig) -> list[Stage]:
     """The chain in order: fit, calo, straw, trigger, selection."""
     stages: list[Stage] = []
-    for name, module in (
-        ("fit", "na64reco.waveform"),
-        ("calo", "na64reco.calo"),
-        ("straw", "na64reco.straw"),
-        ("trigger", "na64reco.firmware"),
-        ("selection", "na64reco.selection"),
-    ):
-        stages.append(MissingStage(name, module))
+    have_fit = _has("na64reco.waveform") and _has("na64reco.detector")
+    stages.append(FitStage(config) if have_fit else MissingStage("fit", "na64reco.waveform"))
+    stages.append(CaloStage(config) if have_fit and _has("na64reco.calo") else MissingStage("calo", "na64reco.calo"))
+    stages.append(StrawStage(config) if _has("na64reco.straw") and _has("na64reco.detector") else MissingStage("straw", "na64reco.straw"))
+    stages.append(MissingStage("trigger", "na64reco.firmware"))
+    stages.append(ConfigCutsStage(config))
     return stages
-
-
-_TEMPLATE_OF_PLANE = ("ecal", "ecal", "hcal", "hcal", "hcal", "hcal", "veto", "srd")
-
-
-def template_for_plane(plane: int, template_dir: str = "") -> Path:
-    """The pulse template file of an SADC plane (docs/data-model.md plane numbers)."""
-    name = _TEMPLATE_OF_PLANE[plane] if 0 <= plane < len(_TEMPLATE_OF_PLANE) else "counter"
-    base = Path(template_dir) if template_dir else Path(__file__).resolve().parent.parent / "data" / "templates"
-    return base / f"{name}.txt"
