@@ -1,0 +1,302 @@
+/* The trigger pipeline, clock by clock, processed in chunks of CHUNK clocks:
+ * every channel's own pipeline (pedestal, filter, gain, peak or discriminator) runs over
+ * the chunk first, accumulating the adder-tree inputs per clock; then the shared logic
+ * (coincidence, adder-tree registers, ECAL-sum peak finder, decision) steps clock by clock.
+ * This ordering is exact: channels only meet at the adder trees, and each stage reads the
+ * previous stage's output register. */
+#include <string.h>
+
+#include "na64fw.h"
+#include "na64fw_arith.h"
+#include "na64fw_logic.h"
+
+enum { CHUNK = 64, N_ECAL0 = 36, N_ECAL = 72 };
+
+_Static_assert(NA64FW_N_CHANNELS == NA64FW_N_COUNTERS + NA64FW_N_CALO, "channel layout");
+
+int32_t na64fw_config_check(const na64fw_config *cfg)
+{
+    if (!cfg) {
+        return NA64FW_ERR_NULL;
+    }
+    int32_t field = 1;
+    if (cfg->ped_shift > 8) return field;
+    ++field;
+    if (cfg->ped_block_log2 > 4) return field;
+    ++field;
+    if (cfg->ped_gate > SAMPLE_MAX) return field;
+    ++field;
+    if (cfg->filter_len < 1 || cfg->filter_len > NA64FW_FILTER_DEPTH) return field;
+    ++field;
+    if (cfg->peak_hold < 1) return field;
+    ++field;
+    if (cfg->coinc_mask < 1 || cfg->coinc_mask > 7) return field;
+    ++field;
+    if (cfg->veto_mask > 3) return field;
+    ++field;
+    if (cfg->decision_delay < 1 || cfg->decision_delay > 63) return field;
+    ++field;
+    if (cfg->pileup_window > 254) return field;
+    field += 3; /* gain and peak_min: every value legal */
+    for (int i = 0; i < NA64FW_N_COUNTERS; ++i) {
+        if (cfg->cnt_threshold[i] < 1 || cfg->cnt_threshold[i] > SAMPLE_MAX) return field;
+    }
+    ++field;
+    for (int i = 0; i < NA64FW_N_COUNTERS; ++i) {
+        if (cfg->cnt_stretch[i] < 1) return field;
+    }
+    field += 8; /* prs .. random_threshold: every value legal */
+    if (cfg->random_seed == 0) return field;
+    return 0;
+}
+
+int32_t na64fw_reset(na64fw_state *st, const na64fw_config *cfg)
+{
+    if (!st || !cfg) {
+        return NA64FW_ERR_NULL;
+    }
+    memset(st, 0, sizeof *st);
+    st->since_beam = SINCE_BEAM_MAX;
+    st->lfsr = cfg->random_seed;
+    return NA64FW_OK;
+}
+
+/* Pedestal tracker + baseline subtraction of one channel for one clock; returns the
+ * combinational baseline (the caller registers it). */
+static inline int32_t pedestal_step(na64fw_state *st, int ch, uint32_t x, const na64fw_config *cfg)
+{
+    uint32_t ped = st->ped_seeded[ch] ? st->ped[ch] : x << PED_FRAC_BITS;
+    st->ped_seeded[ch] = 1u;
+    uint32_t ped_int = ped_round(ped);
+    int32_t baseline = (int32_t)x - (int32_t)ped_int;
+    uint32_t sum = (uint32_t)st->ped_sum[ch] + x;
+    uint32_t max = st->ped_max[ch] > x ? st->ped_max[ch] : x;
+    uint32_t count = (uint32_t)st->ped_count[ch] + 1u;
+    if (count >= (1u << cfg->ped_block_log2)) {
+        ped = ped_update(ped, sum, max, cfg->ped_shift, cfg->ped_block_log2, cfg->ped_gate);
+        sum = max = count = 0u;
+    }
+    st->ped[ch] = ped;
+    st->ped_sum[ch] = (uint16_t)sum;
+    st->ped_max[ch] = (uint16_t)max;
+    st->ped_count[ch] = (uint8_t)count;
+    return baseline;
+}
+
+/* One counter channel over a chunk: pedestal, then leading-edge discriminator + stretcher. */
+static void counter_chunk(na64fw_state *st, const na64fw_config *cfg, int c, const uint16_t *x,
+                          uint32_t n, uint8_t *level, int16_t *dbg_baseline, uint8_t *dbg_level)
+{
+    int32_t b_reg = st->baseline_out[c];
+    uint32_t above_prev = st->disc_above[c];
+    uint32_t count = st->disc_count[c];
+    uint32_t out = st->disc_out[c];
+    int32_t threshold = cfg->cnt_threshold[c];
+    uint32_t stretch = cfg->cnt_stretch[c];
+    for (uint32_t t = 0; t < n; ++t) {
+        int32_t b_y = b_reg;
+        level[t] = (uint8_t)out;
+        if (dbg_baseline) dbg_baseline[t] = (int16_t)b_y;
+        if (dbg_level) dbg_level[t] = (uint8_t)out;
+        b_reg = pedestal_step(st, c, x[t], cfg);
+        uint32_t above = b_y >= threshold;
+        uint32_t edge = above & ~above_prev & 1u;
+        above_prev = above;
+        count = edge ? stretch : (count ? count - 1u : 0u);
+        out = count != 0u;
+    }
+    st->baseline_out[c] = (int16_t)b_reg;
+    st->disc_above[c] = (uint8_t)above_prev;
+    st->disc_count[c] = (uint8_t)count;
+    st->disc_out[c] = (uint8_t)out;
+}
+
+/* One calorimeter channel over a chunk: pedestal, moving sum, gain, peak finder with hold.
+ * Adds its held output (and, for ECAL, its energy) into the adder-tree accumulators. */
+static void calo_chunk(na64fw_state *st, const na64fw_config *cfg, int k, const uint16_t *x,
+                       uint32_t n, uint32_t *acc_held_a, uint32_t *acc_held_b, uint32_t *acc_energy,
+                       const na64fw_outputs *out, uint32_t out_offset, uint32_t out_stride)
+{
+    const int ch = NA64FW_N_COUNTERS + k;
+    const uint32_t len = cfg->filter_len;
+    const uint32_t gain = cfg->gain[k];
+    const uint32_t group = k < N_ECAL0 ? 0u : (k < N_ECAL ? 1u : 2u);
+    const uint32_t peak_min = cfg->peak_min[group];
+    const uint32_t hold = cfg->peak_hold;
+
+    int32_t ring[NA64FW_FILTER_DEPTH];
+    for (uint32_t i = 0; i < NA64FW_FILTER_DEPTH; ++i) {
+        ring[(NA64FW_FILTER_DEPTH - 1u - i) & 7u] = st->filter_hist[k][i];
+    }
+    uint32_t pos = 0; /* next slot to write; the newest value sits at pos - 1 */
+    int32_t window = 0;
+    for (uint32_t i = 0; i < len; ++i) {
+        window += st->filter_hist[k][i];
+    }
+
+    int32_t b_reg = st->baseline_out[ch];
+    int32_t f_reg = st->filter_out[k];
+    uint32_t e_reg = st->energy_out[k];
+    uint32_t prev = st->peak_prev[k], held = st->peak_held[k], pk_out = st->peak_out[k];
+    uint32_t count = st->peak_count[k], rising = st->peak_rising[k], strobe = st->peak_strobe[k];
+    const int debug = out->baseline || out->filter || out->energy || out->held;
+
+    for (uint32_t t = 0; t < n; ++t) {
+        const int32_t b_y = b_reg, f_y = f_reg;
+        const uint32_t e_y = e_reg, h_y = pk_out;
+        acc_held_a[t] += h_y;
+        if (acc_held_b) acc_held_b[t] += h_y;
+        if (acc_energy) acc_energy[t] += e_y;
+        if (debug) {
+            uint32_t o = out_offset + t;
+            if (out->baseline) out->baseline[(uint32_t)ch * out_stride + o] = (int16_t)b_y;
+            if (out->filter) out->filter[(uint32_t)k * out_stride + o] = (int16_t)f_y;
+            if (out->energy) out->energy[(uint32_t)k * out_stride + o] = (uint16_t)e_y;
+            if (out->held) out->held[(uint32_t)k * out_stride + o] = (uint16_t)h_y;
+        }
+        /* pedestal + baseline */
+        b_reg = pedestal_step(st, ch, x[t], cfg);
+        /* moving sum over the last len baselines: the value leaving is the one written len clocks ago */
+        window += b_y - ring[(pos - len) & 7u];
+        ring[pos & 7u] = b_y;
+        ++pos;
+        f_reg = window;
+        /* gain */
+        e_reg = gain_apply(f_y, gain);
+        /* peak finder with hold */
+        uint32_t peak = 0;
+        if (e_y > prev) {
+            rising = 1u;
+        } else if (e_y < prev) {
+            peak = rising && prev >= peak_min;
+            rising = 0u;
+        }
+        if (peak) {
+            held = prev;
+            count = hold;
+        } else if (count) {
+            --count;
+        }
+        prev = e_y;
+        pk_out = count ? held : 0u;
+        strobe = peak;
+    }
+    for (uint32_t i = 0; i < NA64FW_FILTER_DEPTH; ++i) {
+        st->filter_hist[k][i] = (int16_t)ring[(pos - 1u - i) & 7u];
+    }
+    st->baseline_out[ch] = (int16_t)b_reg;
+    st->filter_out[k] = (int16_t)f_reg;
+    st->energy_out[k] = (uint16_t)e_reg;
+    st->peak_prev[k] = (uint16_t)prev;
+    st->peak_held[k] = (uint16_t)held;
+    st->peak_out[k] = (uint16_t)pk_out;
+    st->peak_count[k] = (uint8_t)count;
+    st->peak_rising[k] = (uint8_t)rising;
+    st->peak_strobe[k] = (uint8_t)strobe;
+}
+
+static int samples_valid(const uint16_t *samples, uint32_t n_clocks, uint32_t stride, uint32_t n_rows)
+{
+    uint32_t bad = 0;
+    for (uint32_t r = 0; r < n_rows; ++r) {
+        const uint16_t *row = samples + (uint64_t)r * stride;
+        for (uint32_t t = 0; t < n_clocks; ++t) {
+            bad |= row[t] > SAMPLE_MAX;
+        }
+    }
+    return !bad;
+}
+
+/* Runs n clocks; samples already validated. win (may be NULL) collects window results. */
+static void run_core(na64fw_state *st, const na64fw_config *cfg, const uint16_t *samples, uint32_t n,
+                     uint32_t stride, const na64fw_outputs *out, na64fw_window_acc *win)
+{
+    uint32_t acc_prs[CHUNK], acc_ecal[CHUNK], acc_hcal[CHUNK], acc_inst[CHUNK];
+    uint8_t level[NA64FW_N_COUNTERS][CHUNK];
+    for (uint32_t t0 = 0; t0 < n; t0 += CHUNK) {
+        const uint32_t m = n - t0 < CHUNK ? n - t0 : CHUNK;
+        memset(acc_prs, 0, sizeof acc_prs);
+        memset(acc_ecal, 0, sizeof acc_ecal);
+        memset(acc_hcal, 0, sizeof acc_hcal);
+        memset(acc_inst, 0, sizeof acc_inst);
+        for (int c = 0; c < NA64FW_N_COUNTERS; ++c) {
+            counter_chunk(st, cfg, c, samples + (uint64_t)c * stride + t0, m, level[c],
+                          out->baseline ? out->baseline + (uint64_t)c * n + t0 : 0,
+                          out->counters ? out->counters + (uint64_t)c * n + t0 : 0);
+        }
+        for (int k = 0; k < NA64FW_N_CALO; ++k) {
+            const uint16_t *x = samples + (uint64_t)(NA64FW_N_COUNTERS + k) * stride + t0;
+            if (k < N_ECAL0) {
+                calo_chunk(st, cfg, k, x, m, acc_ecal, acc_prs, acc_inst, out, t0, n);
+            } else if (k < N_ECAL) {
+                calo_chunk(st, cfg, k, x, m, acc_ecal, 0, acc_inst, out, t0, n);
+            } else {
+                calo_chunk(st, cfg, k, x, m, acc_hcal, 0, 0, out, t0, n);
+            }
+        }
+        for (uint32_t t = 0; t < m; ++t) {
+            uint32_t levels = 0;
+            for (int c = 0; c < NA64FW_N_COUNTERS; ++c) {
+                levels |= (uint32_t)level[c][t] << c;
+            }
+            const uint32_t sums_in[NA64FW_N_TREES] = {acc_prs[t], acc_ecal[t], acc_hcal[t], acc_inst[t]};
+            na64fw_shared_step(st, cfg, levels, sums_in, out, t0 + t, win);
+        }
+    }
+}
+
+int32_t na64fw_run(na64fw_state *st, const na64fw_config *cfg, const uint16_t *samples,
+                   uint32_t n_clocks, uint32_t channel_stride, const na64fw_outputs *out)
+{
+    if (!st || !cfg || !samples || !out) {
+        return NA64FW_ERR_NULL;
+    }
+    if (na64fw_config_check(cfg) != 0) {
+        return NA64FW_ERR_CONFIG;
+    }
+    if (n_clocks == 0) {
+        return NA64FW_OK;
+    }
+    if (channel_stride < n_clocks) {
+        return NA64FW_ERR_SIZE;
+    }
+    if (!samples_valid(samples, n_clocks, channel_stride, NA64FW_N_CHANNELS)) {
+        return NA64FW_ERR_SAMPLE;
+    }
+    run_core(st, cfg, samples, n_clocks, channel_stride, out, 0);
+    return NA64FW_OK;
+}
+
+int32_t na64fw_run_windows(const na64fw_config *cfg, const uint16_t *samples, uint32_t n_windows,
+                           uint32_t n_samples, const na64fw_window_results *res)
+{
+    if (!cfg || !samples || !res || !res->trigger_bits || !res->n_triggers || !res->decision_word
+        || !res->decision_clock || !res->e_prs || !res->e_ecal || !res->e_hcal) {
+        return NA64FW_ERR_NULL;
+    }
+    if (na64fw_config_check(cfg) != 0) {
+        return NA64FW_ERR_CONFIG;
+    }
+    if (n_samples == 0 && n_windows != 0) {
+        return NA64FW_ERR_SIZE;
+    }
+    if (!samples_valid(samples, n_samples, n_samples, (uint32_t)NA64FW_N_CHANNELS * n_windows)) {
+        return NA64FW_ERR_SAMPLE;
+    }
+    const na64fw_outputs none = {0};
+    na64fw_state st;
+    for (uint32_t w = 0; w < n_windows; ++w) {
+        na64fw_window_acc acc = {0u, 0, 0u, -1, 0u, 0u, 0u};
+        na64fw_reset(&st, cfg);
+        run_core(&st, cfg, samples + (uint64_t)w * NA64FW_N_CHANNELS * n_samples, n_samples, n_samples,
+                 &none, &acc);
+        res->trigger_bits[w] = acc.bits;
+        res->n_triggers[w] = acc.n_triggers;
+        res->decision_word[w] = acc.first_word;
+        res->decision_clock[w] = acc.first_clock;
+        res->e_prs[w] = acc.prs;
+        res->e_ecal[w] = acc.ecal;
+        res->e_hcal[w] = acc.hcal;
+    }
+    return NA64FW_OK;
+}

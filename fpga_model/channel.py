@@ -1,0 +1,298 @@
+"""Per-channel stages: pedestal tracking + baseline subtraction, energy filter, gain, peak.
+
+Every stage exists twice: a ``*Stream`` class stepped once per clock with plain Python
+integers (the readable oracle, written straight from docs/firmware.md) and a ``*_block``
+function over a chunk of clocks, vectorised with numpy int64, carrying the same state in a
+dict so a long stream can be cut anywhere. Each stage ends in a one-clock output register,
+so a stage's output at clock t is what it computed from its input at clock t-1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._util import last_index, register, shift_right_one, take_last
+from .fixed import FixedFormat, requantize
+
+__all__ = [
+    "PED_FRAC_BITS",
+    "PED_RAW_MAX",
+    "PED_FORMAT",
+    "PRODUCT_FORMAT",
+    "ENERGY_FORMAT",
+    "FILTER_DEPTH",
+    "PedestalStream",
+    "pedestal_block",
+    "pedestal_reset",
+    "FilterStream",
+    "filter_block",
+    "filter_reset",
+    "GainStream",
+    "gain_block",
+    "gain_reset",
+    "gain_comb",
+    "PeakStream",
+    "peak_block",
+    "peak_reset",
+]
+
+PED_FRAC_BITS = 6
+PED_FORMAT = FixedFormat(18, 12, signed=False)  # pedestal register ap_ufixed<18,12>
+PED_RAW_MAX = (1 << 18) - 1
+SAMPLE_MAX = 4095
+FILTER_DEPTH = 8  # history registers of the moving sum (FILTER_LEN <= 8)
+FILTER_FORMAT = FixedFormat(16, 16, signed=True)  # ap_int<16>
+GAIN_FORMAT = FixedFormat(16, 4, signed=False)  # ap_ufixed<16,4>
+PRODUCT_FORMAT = FixedFormat(33, 21, signed=True)  # ap_int<16> * ap_ufixed<16,4>, full precision
+ENERGY_FORMAT = FixedFormat(16, 16, signed=False)  # ap_uint<16> channel energy
+
+
+# ----------------------------------------------------------------------------- pedestal
+class PedestalStream:
+    """Gated block-average pedestal tracker and baseline subtraction for one channel."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.ped = 0  # ap_ufixed<18,12> raw
+        self.seeded = False
+        self.count = 0  # samples accumulated in the current block
+        self.block_sum = 0  # ap_uint<16>
+        self.block_max = 0  # ap_uint<12>
+        self.out = 0  # output register: ap_int<13>
+
+    def step(self, sample: int, shift: int, block_log2: int, gate: int) -> int:
+        y = self.out
+        ped = self.ped if self.seeded else sample << PED_FRAC_BITS
+        self.seeded = True
+        ped_int = min((ped + (1 << (PED_FRAC_BITS - 1))) >> PED_FRAC_BITS, SAMPLE_MAX)  # RND, SAT
+        baseline = sample - ped_int
+        self.block_sum += sample
+        self.block_max = max(self.block_max, sample)
+        self.count += 1
+        if self.count >= (1 << block_log2):
+            if self.block_max <= ped_int + gate:
+                target = self.block_sum << (PED_FRAC_BITS - block_log2)
+                ped = min(max(ped + ((target - ped) >> shift), 0), PED_RAW_MAX)
+            self.block_sum = self.block_max = self.count = 0
+        self.ped = ped
+        self.out = baseline
+        return y
+
+
+def pedestal_reset(shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+    z = np.zeros(shape, dtype=np.int64)
+    return {"ped": z.copy(), "seeded": np.zeros(shape, dtype=bool), "count": z.copy(),
+            "block_sum": z.copy(), "block_max": z.copy(), "out": z.copy()}
+
+
+def pedestal_block(x: np.ndarray, state: dict[str, np.ndarray], shift: int, block_log2: int,
+                   gate: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Vectorised pedestal + baseline subtraction over ``x`` (..., T).
+
+    The pedestal only changes at block ends, so the recursion runs once per block (over all
+    lanes at once) and the baseline subtraction is a broadcast within each block.
+    """
+    x = np.asarray(x, dtype=np.int64)
+    T = x.shape[-1]
+    st = {k: v.copy() for k, v in state.items()}
+    if T == 0:
+        return x.copy(), st
+    ped = np.where(st["seeded"], st["ped"], x[..., 0] << PED_FRAC_BITS)
+    st["seeded"] = np.ones_like(st["seeded"])
+    m = 1 << block_log2
+    # the clock that closes each block: the first after count reaches m, then every m clocks
+    count0 = st["count"]
+    # lanes may sit at different block phases; group lanes by phase (at most 16 groups)
+    comb = np.empty_like(x)
+    new_ped = np.empty_like(ped)
+    new_count = np.empty_like(count0)
+    new_sum = np.empty_like(count0)
+    new_max = np.empty_like(count0)
+    for c0 in np.unique(count0):
+        lanes = count0 == c0
+        first_end = max(m - int(c0) - 1, 0)
+        ends = np.arange(first_end, T, m)
+        starts = np.concatenate([[0], ends + 1])
+        starts = starts[starts < T]
+        xs = x[lanes]
+        seg_sum = np.add.reduceat(xs, starts, axis=-1)
+        seg_max = np.maximum.reduceat(xs, starts, axis=-1)
+        seg_sum[..., 0] += st["block_sum"][lanes]
+        seg_max[..., 0] = np.maximum(seg_max[..., 0], st["block_max"][lanes])
+        p = ped[lanes]
+        seg_ped_int = np.empty(xs.shape[:-1] + (len(starts),), dtype=np.int64)
+        for j in range(len(starts)):
+            p_int = np.minimum((p + (1 << (PED_FRAC_BITS - 1))) >> PED_FRAC_BITS, SAMPLE_MAX)
+            seg_ped_int[..., j] = p_int
+            if j < len(ends):
+                open_gate = seg_max[..., j] <= p_int + gate
+                target = seg_sum[..., j] << (PED_FRAC_BITS - block_log2)
+                upd = np.clip(p + ((target - p) >> shift), 0, PED_RAW_MAX)
+                p = np.where(open_gate, upd, p)
+        lengths = np.diff(np.concatenate([starts, [T]]))
+        comb[lanes] = xs - np.repeat(seg_ped_int, lengths, axis=-1)
+        new_ped[lanes] = p
+        if len(ends) == len(starts):  # the chunk ended exactly on a block end
+            new_count[lanes] = 0
+            new_sum[lanes] = 0
+            new_max[lanes] = 0
+        else:
+            tail = int(lengths[-1])
+            new_count[lanes] = tail + (int(c0) if len(ends) == 0 else 0)
+            new_sum[lanes] = seg_sum[..., -1]
+            new_max[lanes] = seg_max[..., -1]
+    st["ped"], st["count"], st["block_sum"], st["block_max"] = new_ped, new_count, new_sum, new_max
+    y, st["out"] = register(comb, st["out"])
+    return y, st
+
+
+# ----------------------------------------------------------------------------- filter
+class FilterStream:
+    """Moving sum of the last FILTER_LEN baseline-subtracted samples (ap_int<16>)."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.history = [0] * FILTER_DEPTH  # most recent first
+        self.out = 0
+
+    def step(self, b: int, length: int) -> int:
+        y = self.out
+        self.history = [b] + self.history[:-1]
+        self.out = sum(self.history[:length])
+        return y
+
+
+def filter_reset(shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+    return {"history": np.zeros(shape + (FILTER_DEPTH,), dtype=np.int64),
+            "out": np.zeros(shape, dtype=np.int64)}
+
+
+def filter_block(b: np.ndarray, state: dict[str, np.ndarray], length: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    b = np.asarray(b, dtype=np.int64)
+    T = b.shape[-1]
+    st = {k: v.copy() for k, v in state.items()}
+    if T == 0:
+        return b.copy(), st
+    ext = np.concatenate([st["history"][..., ::-1], b], axis=-1)  # oldest first
+    cs = np.concatenate([np.zeros(ext.shape[:-1] + (1,), dtype=np.int64), np.cumsum(ext, axis=-1)], axis=-1)
+    t = np.arange(T) + FILTER_DEPTH + 1  # cs index just after sample t
+    comb = cs[..., t] - cs[..., t - length]
+    st["history"] = ext[..., -FILTER_DEPTH:][..., ::-1].copy()
+    y, st["out"] = register(comb, st["out"])
+    return y, st
+
+
+# ----------------------------------------------------------------------------- gain
+def gain_comb(f: np.ndarray, gain: np.ndarray) -> np.ndarray:
+    """ap_uint<16> energy = RND/SAT assignment of filter (ap_int<16>) x gain (ap_ufixed<16,4>)."""
+    product = np.asarray(f, dtype=np.int64) * np.asarray(gain, dtype=np.int64)
+    return requantize(product, PRODUCT_FORMAT, ENERGY_FORMAT, rounding="RND", overflow="SAT")
+
+
+class GainStream:
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.out = 0
+
+    def step(self, f: int, gain: int) -> int:
+        y = self.out
+        product = f * gain  # exact, 12 fractional bits
+        rounded = (product + (1 << 11)) >> 12  # RND: half up
+        self.out = min(max(rounded, 0), 65535)  # SAT to ap_uint<16>
+        return y
+
+
+def gain_reset(shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+    return {"out": np.zeros(shape, dtype=np.int64)}
+
+
+def gain_block(f: np.ndarray, state: dict[str, np.ndarray], gain: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    comb = gain_comb(f, np.asarray(gain, dtype=np.int64)[..., None])
+    st = dict(state)
+    y, st["out"] = register(comb, st["out"])
+    return y, st
+
+
+# ----------------------------------------------------------------------------- peak
+class PeakStream:
+    """Peak finder with hold, on a non-negative stream.
+
+    A peak is reported on the first clock whose input is strictly below the previous one,
+    provided the last strict change before it was a rise and the previous value is at least
+    ``minimum``; equal inputs (plateaus) neither arm nor disarm it, so a flat top reports one
+    peak, with the plateau value, when it ends by a fall. The reported value is held for
+    ``hold`` clocks (a new peak replaces it and restarts the hold). Outputs (registered):
+    the held value (0 outside a hold) and a one-clock strobe for every peak.
+    """
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.prev = 0
+        self.rising = False
+        self.held = 0
+        self.count = 0
+        self.out = 0
+        self.strobe = False
+
+    def step(self, x: int, minimum: int, hold: int) -> tuple[int, bool]:
+        y, s = self.out, self.strobe
+        peak = False
+        if x > self.prev:
+            self.rising = True
+        elif x < self.prev:
+            peak = self.rising and self.prev >= minimum
+            self.rising = False
+        if peak:
+            self.held = self.prev
+            self.count = hold
+        elif self.count > 0:
+            self.count -= 1
+        self.prev = x
+        self.out = self.held if self.count > 0 else 0
+        self.strobe = peak
+        return y, s
+
+
+def peak_reset(shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+    z = np.zeros(shape, dtype=np.int64)
+    return {"prev": z.copy(), "rising": np.zeros(shape, dtype=bool), "held": z.copy(),
+            "count": z.copy(), "out": z.copy(), "strobe": np.zeros(shape, dtype=bool)}
+
+
+def peak_block(x: np.ndarray, state: dict[str, np.ndarray], minimum: np.ndarray | int,
+               hold: int) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    x = np.asarray(x, dtype=np.int64)
+    T = x.shape[-1]
+    st = {k: v.copy() for k, v in state.items()}
+    if T == 0:
+        return x.copy(), np.zeros(x.shape, dtype=bool), st
+    minimum = np.asarray(minimum, dtype=np.int64)
+    prev = shift_right_one(x, st["prev"])
+    d = np.sign(x - prev)
+    last_change = last_index(d != 0)
+    last_before = shift_right_one(last_change, np.full(x.shape[:-1], -1, dtype=np.int64))
+    rising_before = np.where(last_before >= 0, take_last(d, last_before) > 0, st["rising"][..., None])
+    peak = (d < 0) & rising_before & (prev >= minimum[..., None] if minimum.ndim else prev >= minimum)
+    lp = last_index(peak)
+    age = np.arange(T) - lp
+    from_chunk = np.where(age < hold, take_last(prev, lp), 0)
+    from_state = np.where(st["count"][..., None] - (np.arange(T) + 1) > 0, st["held"][..., None], 0)
+    comb = np.where(lp >= 0, from_chunk, from_state)
+    lp_end = lp[..., -1]
+    any_peak = lp_end >= 0
+    st["held"] = np.where(any_peak, take_last(prev, lp[..., -1:])[..., 0], st["held"])
+    st["count"] = np.where(any_peak, np.maximum(hold - (T - 1 - lp_end), 0), np.maximum(st["count"] - T, 0))
+    lc_end = last_change[..., -1]
+    st["rising"] = np.where(lc_end >= 0, take_last(d, last_change[..., -1:])[..., 0] > 0, st["rising"])
+    st["prev"] = x[..., -1].copy()
+    y, st["out"] = register(comb, st["out"])
+    strobe, st["strobe"] = register(peak, st["strobe"])
+    return y, strobe, st

@@ -1,0 +1,158 @@
+"""Emulating the trigger on a raw file and comparing with the recorded trigger bits.
+
+Project convention: the DATE trigger mask of a physics event carries the trigger's output
+bits in its low bits: bit 0 physics, bit 1 beam (prescaled), bit 2 random.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from fpga_model.decision import TRIGGER_MASK
+from fpga_model.registers import N_CHANNELS, N_COUNTERS, N_ECAL0, N_ECAL1, TriggerConfig
+
+from ..columns import Columns
+from .emulate import TRIGGER_BIT_NAMES, emulate_windows
+
+__all__ = ["compare_trigger_bits", "trigger_table", "windows_from_sadc", "WINDOW_SAMPLES", "PHYSICS_EVENT_TYPE"]
+
+WINDOW_SAMPLES = 32
+PHYSICS_EVENT_TYPE = 7
+_COUNTER_PLANES = {"S1": 0, "S2": 1, "S3": 2, "V1": 3, "V2": 4}
+_CALO_BASE = {"ECAL0": (N_COUNTERS, 6), "ECAL1": (N_COUNTERS + N_ECAL0, 6)}
+_HCAL_BASE = N_COUNTERS + N_ECAL0 + N_ECAL1
+
+
+def _trigger_channel(plane_names: list[str], plane: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Trigger channel (0..112) of each digit, -1 for digits the trigger does not see."""
+    out = np.full(plane.shape, -1, dtype=np.int64)
+    for p, name in enumerate(plane_names):
+        sel = plane == p
+        if not sel.any():
+            continue
+        if name in _COUNTER_PLANES:
+            out[sel] = _COUNTER_PLANES[name]
+        elif name in _CALO_BASE:
+            base, ny = _CALO_BASE[name]
+            ok = sel & (x >= 0) & (x < 6) & (y >= 0) & (y < ny)
+            out[ok] = base + 6 * x[ok] + y[ok]
+        elif name.startswith("HCAL") and name[4:].isdigit():
+            module = int(name[4:])
+            ok = sel & (x >= 0) & (x < 3) & (y >= 0) & (y < 3) & (module < 4)
+            out[ok] = _HCAL_BASE + 9 * module + 3 * x[ok] + y[ok]
+    return out
+
+
+def windows_from_sadc(n_events: int, event: np.ndarray, channel: np.ndarray, samples: np.ndarray,
+                      nsamples: np.ndarray, width: int = WINDOW_SAMPLES) -> np.ndarray:
+    """Scatter digits into trigger windows (n_events, 113, width), uint16.
+
+    A channel without a digit stays flat at 0 (the pedestal tracker seeds on it, so it adds
+    nothing); a digit shorter than ``width`` is extended with its last recorded sample.
+    When a channel has two digits in one event the last one wins.
+    """
+    win = np.zeros((n_events, N_CHANNELS, width), dtype=np.uint16)
+    keep = (channel >= 0) & (event >= 0) & (event < n_events)
+    if not keep.any():
+        return win
+    s = np.asarray(samples)[keep]
+    ns = np.clip(np.asarray(nsamples)[keep].astype(np.int64), 0, None)
+    cols = np.arange(width)
+    take = np.minimum(cols[None, :], np.maximum(ns[:, None] - 1, 0))
+    if s.shape[1] < width:
+        s = np.concatenate([s, np.zeros((s.shape[0], width - s.shape[1]), dtype=s.dtype)], axis=1)
+    vals = np.take_along_axis(s, take, axis=1)
+    vals[ns == 0] = 0
+    win[np.asarray(event)[keep], np.asarray(channel)[keep]] = np.clip(vals, 0, 4095).astype(np.uint16)
+    return win
+
+
+def trigger_table(path: str | Path, config: TriggerConfig | str | None = None,
+                  batch_size: int = 10000) -> Columns:
+    """Emulate the trigger on every physics event of a raw file.
+
+    Returns Columns ``run, spill, event, recorded_bits, emulated_bits`` (bits: the low three
+    trigger bits) plus ``decision_word``, ``e_prs``, ``e_ecal``, ``e_hcal``, ``pileup``.
+    Needs the raw decoder (``na64reco.open_raw``) and the detector maps (``na64reco.detector``).
+    """
+    import na64reco as nr
+
+    if not hasattr(nr, "open_raw") or not hasattr(nr, "detector"):
+        raise RuntimeError("na64reco trigger needs the raw decoder (nr.open_raw) and the detector "
+                           "description (nr.detector); this build has neither")
+    parts: list[dict[str, np.ndarray]] = []
+    setups: dict[int, object] = {}
+    for batch in nr.open_raw(str(path)).batches(batch_size):
+        ev = batch.events
+        phys = np.flatnonzero(np.asarray(ev["type"]) == PHYSICS_EVENT_TYPE)
+        if phys.size == 0:
+            continue
+        row_of_event = np.full(len(ev["type"]), -1, dtype=np.int64)
+        row_of_event[phys] = np.arange(phys.size)
+        sadc = batch.sadc
+        windows = np.zeros((phys.size, N_CHANNELS, WINDOW_SAMPLES), dtype=np.uint16)
+        runs = np.asarray(ev["run"])
+        for run in np.unique(runs[phys]).tolist():
+            setup = setups.get(run)
+            if setup is None:
+                setup = setups[run] = nr.detector.load_setup(int(run))
+            digit_event = np.asarray(sadc["event"])
+            sel = (row_of_event[digit_event] >= 0) & (runs[digit_event] == run) if digit_event.size else digit_event > 0
+            if not np.any(sel):
+                continue
+            ann = setup.annotate_sadc(sadc)
+            names = [getattr(p, "name", p) for p in setup.planes]
+            chan = _trigger_channel(names, np.asarray(ann["plane"])[sel].astype(np.int64),
+                                    np.asarray(ann["x"])[sel].astype(np.int64),
+                                    np.asarray(ann["y"])[sel].astype(np.int64))
+            windows += windows_from_sadc(phys.size, row_of_event[digit_event[sel]], chan,
+                                         np.asarray(sadc["samples"])[sel], np.asarray(sadc["nsamples"])[sel])
+        res = emulate_windows(windows, config)
+        parts.append({
+            "run": runs[phys].astype(np.uint32),
+            "spill": np.asarray(ev["spill"])[phys].astype(np.uint32),
+            "event": np.asarray(ev["event_in_spill"])[phys].astype(np.uint32),
+            "recorded_bits": (np.asarray(ev["trigger_mask"])[phys].astype(np.uint64) & np.uint64(TRIGGER_MASK)).astype(np.uint8),
+            "emulated_bits": res["trigger_bits"],
+            "decision_word": res["decision_word"],
+            "e_prs": res["e_prs"], "e_ecal": res["e_ecal"], "e_hcal": res["e_hcal"],
+            "pileup": res["pileup"],
+        })
+    names = ("run", "spill", "event", "recorded_bits", "emulated_bits", "decision_word", "e_prs",
+             "e_ecal", "e_hcal", "pileup")
+    dtypes = (np.uint32, np.uint32, np.uint32, np.uint8, np.uint8, np.uint64, np.uint16, np.uint16, np.uint16, bool)
+    if not parts:
+        return Columns({n: np.zeros(0, d) for n, d in zip(names, dtypes)})
+    return Columns({n: np.concatenate([p[n] for p in parts]) for n in names})
+
+
+def compare_trigger_bits(recorded: np.ndarray, emulated: np.ndarray) -> Columns:
+    """Per trigger bit: recorded / emulated counts, both, efficiency and agreement.
+
+    ``efficiency`` = events with the bit both recorded and emulated / events with it recorded
+    (NaN when none recorded); ``agreement`` = fraction of events where the bit is equal.
+    """
+    rec = np.asarray(recorded).astype(np.uint64)
+    emu = np.asarray(emulated).astype(np.uint64)
+    if rec.shape != emu.shape:
+        raise ValueError(f"recorded bits {rec.shape} and emulated bits {emu.shape} differ in shape")
+    rows: dict[str, list] = {"bit": [], "name": [], "recorded": [], "emulated": [], "both": [],
+                             "efficiency": [], "agreement": []}
+    for bit, name in TRIGGER_BIT_NAMES.items():
+        r = (rec & np.uint64(bit)) != 0
+        e = (emu & np.uint64(bit)) != 0
+        both = int(np.count_nonzero(r & e))
+        nrec = int(np.count_nonzero(r))
+        rows["bit"].append(bit)
+        rows["name"].append(name)
+        rows["recorded"].append(nrec)
+        rows["emulated"].append(int(np.count_nonzero(e)))
+        rows["both"].append(both)
+        rows["efficiency"].append(both / nrec if nrec else float("nan"))
+        rows["agreement"].append(float(np.mean(r == e)) if r.size else float("nan"))
+    return Columns({"bit": np.array(rows["bit"], np.uint8), "name": np.array(rows["name"]),
+                    "recorded": np.array(rows["recorded"], np.int64), "emulated": np.array(rows["emulated"], np.int64),
+                    "both": np.array(rows["both"], np.int64), "efficiency": np.array(rows["efficiency"]),
+                    "agreement": np.array(rows["agreement"])})
