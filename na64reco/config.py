@@ -6,8 +6,7 @@ cuts, trigger registers, output format. A file passed with ``--config`` override
 subset of the defaults::
 
     [cuts]
-    e_ecal_max = 50.0      # GeV
-    e_hcal_max = 1.0
+    file = "my-cuts.txt"   # the cut flow (na64reco.selection format)
 
     [output]
     format = "parquet"
@@ -131,14 +130,11 @@ SCHEMA: dict[str, dict[str, Option]] = {
         "rt_file": _opt("", "path", "r(t) relation file overriding the package default"),
     },
     "cuts": {
-        "e_ecal_max": _opt(50.0, "float", "signal box: E_ECAL below this (GeV)", low=0.0, high=1000.0),
-        "e_hcal_max": _opt(1.0, "float", "signal box: E_HCAL below this (GeV)", low=0.0, high=1000.0),
-        "e_prs_min": _opt(0.3, "float", "pre-shower energy above this (GeV)", low=0.0, high=1000.0),
-        "e_veto_max": _opt(0.01, "float", "veto energy below this (GeV)", low=0.0, high=1000.0),
-        "pileup_max": _opt(0.0, "float", "out-of-time energy fraction allowed (0..1)", low=0.0, high=1.0),
+        "file": _opt("", "path", "cut-flow file (na64reco.selection format); empty = the invisible-mode cuts shipped with the package"),
     },
     "trigger": {
         "registers_file": _opt("", "path", "trigger register file overriding the firmware defaults"),
+        "emulate": _opt(True, "bool", "run the firmware emulation on every physics event"),
     },
     "output": {
         "format": _opt("root", "choice", "output file format", choices=("root", "parquet")),
@@ -150,7 +146,7 @@ SCHEMA: dict[str, dict[str, Option]] = {
 
 
 class JobConfig:
-    """Validated job configuration: ``cfg["cuts"]["e_ecal_max"]`` or ``cfg.get("cuts.e_ecal_max")``."""
+    """Validated job configuration: ``cfg["waveform"]["noise_rms"]`` or ``cfg.get("waveform.noise_rms")``."""
 
     __slots__ = ("_values", "source")
 

@@ -146,7 +146,7 @@ def test_resume_ignores_parts_from_other_config(run_files, tmp_path, monkeypatch
     with pytest.raises(KeyboardInterrupt):
         run_job(inputs, out, _cfg(**{"output.format": "parquet"}), resume=True)
     monkeypatch.undo()
-    res = run_job(inputs, out, _cfg(**{"output.format": "parquet", "cuts.e_ecal_max": 40.0}), resume=True)
+    res = run_job(inputs, out, _cfg(**{"output.format": "parquet", "waveform.noise_rms": 2.5}), resume=True)
     assert res.chunks_resumed == 0
 
 

@@ -229,9 +229,8 @@ class Reconstruction:
         if sel:
             cut_outcomes["selected"] = sel
 
-        events = Columns({name: state.columns[name] for name in EVENT_COLUMNS} | {
-            k: v for k, v in state.columns.items() if k not in EVENT_COLUMNS
-        })
+        # Exactly the declared columns, so every batch has the same schema.
+        events = Columns({name: state.columns[name] for name in EVENT_COLUMNS})
         reco = RecoBatch(events, state.jagged)
         return BatchOutcome(reco, type_counts, error_outcomes, errors_by_name, cut_outcomes, cut_order)
 

@@ -236,6 +236,8 @@ class CaloStage:
             cols["master_time"][index] = ev["master_time_ns"]
             cols["n_clusters"][index] = ev["ecal_nclusters"]
             cols["calo_status"][index] = ev["calo_status"]
+            for name in ("e_bad", "ecal_chi2_ndf", "veto_max", "srd_min"):
+                cols[name][index] = ev[name]
             # cells with in-time energy: dense (event, cell) -> sparse rows
             e_rows, cells = np.nonzero(res.e_in > 0)
             begin = layout.begin
@@ -312,6 +314,7 @@ class StrawStage:
         ev = res.events
         cols = state.columns
         cols["n_straw_hits"][:] = ev["straw_hits"]
+        cols["straw_max_plane_hits"][:] = ev["straw_max_plane_hits"]
         ok = ev["seg_ok"]
         cols["n_segments"][:] = ok.astype(np.int32)
         for out, src in (("track_x", "seg_x0"), ("track_y", "seg_y0"), ("track_slope_x", "seg_tx"), ("track_slope_y", "seg_ty")):
@@ -327,33 +330,94 @@ class StrawStage:
         )
 
 
-class ConfigCutsStage:
-    """The cut flow from the job's ``[cuts]``, in the NA64 invisible-mode order.
+class TriggerStage:
+    """The C firmware path (na64reco.firmware) on each event's recorded windows.
 
-    Cuts are evaluated on the event columns; a NaN quantity fails its cut (it could not be
-    measured). ``in_signal_box`` = E_ECAL and E_HCAL both below their limits.
+    Digits are placed in the trigger's channel order from their (plane, x, y); windows are
+    built and emulated in blocks so memory stays bounded. ``trigger_emulated`` holds the
+    emulated output bits; events whose emulated bits differ from the recorded ones (the low
+    trigger bits of the DATE mask) get ``TRIGGER_MISMATCH``.
     """
+
+    name = "trigger"
+    BLOCK = 2048
+
+    def __init__(self, config: JobConfig) -> None:
+        from ..firmware import load_trigger_config
+
+        self.config = config
+        self.registers = load_trigger_config(config["trigger"]["registers_file"] or None)
+        self.enabled = bool(config["trigger"]["emulate"])
+
+    def available(self) -> bool:
+        return self.enabled
+
+    def __call__(self, state: EventState) -> None:
+        from fpga_model.decision import TRIGGER_MASK
+
+        from ..firmware import emulate_windows
+        from ..firmware.compare import _trigger_channel, windows_from_sadc
+
+        n = state.n
+        digits = state.extras.get("digits")
+        if n == 0 or digits is None:
+            return
+        channel = _trigger_channel(list(SADC_PLANE_NAMES), digits["plane"].astype(np.int64),
+                                   digits["x"].astype(np.int64), digits["y"].astype(np.int64))
+        event = digits["event"]
+        bits = np.zeros(n, np.uint64)
+        for lo in range(0, n, self.BLOCK):
+            hi = min(lo + self.BLOCK, n)
+            sel = (event >= lo) & (event < hi) & (channel >= 0)
+            windows = windows_from_sadc(hi - lo, event[sel] - lo, channel[sel], digits["samples"][sel], digits["nsamples"][sel])
+            bits[lo:hi] = emulate_windows(windows, self.registers)["trigger_bits"]
+        state.columns["trigger_emulated"][:] = bits
+        recorded = state.columns["trigger_bits"] & np.uint64(TRIGGER_MASK)
+        state.flag(st.TRIGGER_MISMATCH, recorded != bits)
+
+
+class SelectionStage:
+    """The cut flow of ``na64reco.selection`` (file from ``[cuts] file``), in file order."""
 
     name = "selection"
 
     def __init__(self, config: JobConfig) -> None:
-        self.cuts = config["cuts"]
+        from ..selection import CutFlow
+
+        self.cutflow = CutFlow.load(config["cuts"]["file"] or None)
+        from .batch import EVENT_COLUMNS
+
+        missing = [v for v in self.cutflow.variables if v not in EVENT_COLUMNS]
+        if missing:
+            from ..config import ConfigError
+
+            raise ConfigError(
+                f"cut file {config['cuts']['file'] or 'default'} uses {', '.join(missing)}, which the reco output "
+                f"does not have; event columns are {', '.join(EVENT_COLUMNS)}"
+            )
 
     def available(self) -> bool:
         return True
 
     def __call__(self, state: EventState) -> None:
-        c = state.columns
-        cut = self.cuts
-        with np.errstate(invalid="ignore"):
-            state.cuts["pileup"] = ~c["pileup"].astype(bool)
-            state.cuts["prs"] = c["e_prs"] > cut["e_prs_min"]
-            state.cuts["veto"] = c["e_veto"] < cut["e_veto_max"]
-            ecal = c["e_ecal"] < cut["e_ecal_max"]
-            hcal = c["e_hcal"] < cut["e_hcal_max"]
-        state.cuts["e_ecal"] = ecal
-        state.cuts["e_hcal"] = hcal
-        c["in_signal_box"][:] = ecal & hcal
+        result = self.cutflow.apply(state.columns)
+        ev = result.events
+        for cut in self.cutflow.cuts:
+            state.cuts[cut.name] = ev[f"pass_{cut.name}"]
+        state.columns["in_signal_box"][:] = ev["in_signal_box"]
+        state.columns["selected"][:] = ev["selected"]
+
+    def signal_box(self) -> tuple[float, float] | None:
+        """(E_ECAL, E_HCAL) upper limits of the box cuts, for drawing."""
+        limits: dict[str, float] = {}
+        for cut in self.cutflow.cuts:
+            if cut.in_box:
+                for cond in cut.conditions:
+                    if cond.op in ("<", "<=") and cond.variable in ("e_ecal", "e_hcal"):
+                        limits[cond.variable] = cond.value
+        if "e_ecal" in limits and "e_hcal" in limits:
+            return limits["e_ecal"], limits["e_hcal"]
+        return None
 
 
 def default_stages(config: JobConfig) -> list[Stage]:
@@ -363,6 +427,7 @@ def default_stages(config: JobConfig) -> list[Stage]:
     stages.append(FitStage(config) if have_fit else MissingStage("fit", "na64reco.waveform"))
     stages.append(CaloStage(config) if have_fit and _has("na64reco.calo") else MissingStage("calo", "na64reco.calo"))
     stages.append(StrawStage(config) if _has("na64reco.straw") and _has("na64reco.detector") else MissingStage("straw", "na64reco.straw"))
-    stages.append(MissingStage("trigger", "na64reco.firmware"))
-    stages.append(ConfigCutsStage(config))
+    have_trigger = have_fit and _has("na64reco.firmware") and _has("fpga_model")
+    stages.append(TriggerStage(config) if have_trigger else MissingStage("trigger", "na64reco.firmware"))
+    stages.append(SelectionStage(config) if _has("na64reco.selection") else MissingStage("selection", "na64reco.selection"))
     return stages

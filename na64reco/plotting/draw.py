@@ -99,4 +99,11 @@ def dqm_figure(path: str | os.PathLike[str], config: JobConfig | None = None) ->
     if not is_reco_output(path):
         raise ValueError(f"{path} is not a reco output (.root/.parquet); run `na64reco reco` first")
     cfg = config or JobConfig()
-    return plot_dqm(read_histograms(path), box=(cfg["cuts"]["e_ecal_max"], cfg["cuts"]["e_hcal_max"]))
+    box: tuple[float, float] | None = None
+    try:
+        from ..pipeline.stages import SelectionStage
+
+        box = SelectionStage(cfg).signal_box()
+    except ImportError:
+        box = None
+    return plot_dqm(read_histograms(path), box=box)
