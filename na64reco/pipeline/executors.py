@@ -120,7 +120,7 @@ def make_executor(jobs: int = 1, scheduler: str | None = None, client: Any = Non
         except ImportError as exc:
             raise ValueError("--scheduler needs the 'distributed' package (pip install 'na64reco[dist]')") from exc
         try:
-            return DaskExecutor(Client(scheduler, timeout="10s"), owns_client=True)
+            return DaskExecutor(Client(scheduler, timeout="4s"), owns_client=True)
         except OSError as exc:
             raise OSError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
     if jobs == 1:
