@@ -7,4 +7,5 @@ void bind_raw(pybind11::module_& m);
 void bind_waveform(pybind11::module_& m);
 void bind_calo(pybind11::module_& m);
 void bind_straw(pybind11::module_& m);
+void bind_sim(pybind11::module_& m);
 }  // namespace na64::py

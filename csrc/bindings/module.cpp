@@ -20,4 +20,6 @@ PYBIND11_MODULE(_core, m) {
   na64::py::bind_calo(calo);
   auto straw = m.def_submodule("straw", "Straw tube drift radii, points and segments");
   na64::py::bind_straw(straw);
+  auto sim = m.def_submodule("sim", "Simulator kernels: fused waveform synthesis");
+  na64::py::bind_sim(sim);
 }

@@ -2,6 +2,7 @@
 # extension module beside it is what Python imports). One stub file per concern.
 from . import calo as calo
 from . import raw as raw
+from . import sim as sim
 from . import straw as straw
 from . import waveform as waveform
 

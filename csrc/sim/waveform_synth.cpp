@@ -1,0 +1,128 @@
+#include "sim/waveform_synth.hpp"
+
+#include <cmath>
+#include <vector>
+
+#include "common/error.hpp"
+#include "sim/normal_rng.hpp"
+
+namespace na64::sim {
+
+void check_synth_input(const SynthInput& in) {
+  if (in.n_events < 0 || in.n_cells <= 0 || in.n_samples <= 0 || in.n_kinds <= 0 || in.n_particles < 0)
+    throw InputError(concat("synthesize: bad dimensions events=", in.n_events, " cells=", in.n_cells,
+                            " samples=", in.n_samples, " kinds=", in.n_kinds, " particles=", in.n_particles));
+  if (!(in.noise_rho > -1.0f && in.noise_rho < 1.0f))
+    throw InputError(concat("synthesize: noise_rho = ", in.noise_rho, ", expected (-1, 1)"));
+  for (std::int64_t c = 0; c < in.n_cells; ++c) {
+    if (in.kind[c] < 0 || in.kind[c] >= in.n_kinds)
+      throw InputError(concat("synthesize: kind[", c, "] = ", int(in.kind[c]), ", expected 0..", in.n_kinds - 1));
+    if (in.common && (in.group[c] < 0 || in.group[c] >= in.n_groups))
+      throw InputError(concat("synthesize: group[", c, "] = ", in.group[c], ", expected 0..", in.n_groups - 1));
+  }
+  if (in.template_len < 2 || !(in.template_step > 0.0) || !(in.sample_ns > 0.0))
+    throw InputError(concat("synthesize: templates need >= 2 points and a positive step, got ", in.template_len,
+                            " points, step ", in.template_step, " ns, sample ", in.sample_ns, " ns"));
+  for (std::int64_t k = 0; k < in.n_kinds; ++k) {
+    if (!std::isfinite(in.template_t0[k]))
+      throw InputError(concat("synthesize: template_t0[", k, "] is not finite"));
+  }
+  for (std::int64_t i = 0; i < in.n_particles * in.n_kinds; ++i) {
+    if (!std::isfinite(in.peak_ns[i]))
+      throw InputError(concat("synthesize: peak_ns[", i, "] = ", in.peak_ns[i], ", expected a finite time"));
+  }
+  if (in.first_particle[0] != 0 || in.first_particle[in.n_events] != in.n_particles)
+    throw InputError(concat("synthesize: first_particle must run from 0 to ", in.n_particles, ", got ",
+                            in.first_particle[0], " .. ", in.first_particle[in.n_events]));
+  for (std::int64_t e = 0; e < in.n_events; ++e) {
+    if (in.first_particle[e + 1] < in.first_particle[e])
+      throw InputError(concat("synthesize: first_particle decreases at event ", e, " (",
+                              in.first_particle[e], " -> ", in.first_particle[e + 1], ")"));
+  }
+}
+
+namespace {
+
+// Linear interpolation on the uniform template grid; zero outside it.
+float template_value(const float* tpl, std::int64_t len, double t0, double step, double t) {
+  const double x = (t - t0) / step;
+  if (!(x >= 0.0) || x > static_cast<double>(len - 1)) return 0.0f;
+  auto i = static_cast<std::int64_t>(x);
+  if (i >= len - 1) return tpl[len - 1];
+  const auto w = static_cast<float>(x - static_cast<double>(i));
+  return tpl[i] + w * (tpl[i + 1] - tpl[i]);
+}
+
+}  // namespace
+
+void synthesize_waveforms(const SynthInput& in, std::uint16_t* out) {
+  const std::int64_t S = in.n_samples;
+  const std::int64_t K = in.n_kinds;
+  std::vector<float> acc(static_cast<std::size_t>(S));
+  std::vector<float> white(static_cast<std::size_t>(S));
+  NormalRng rng(in.noise_seed);
+  const float rho = in.noise_rho;
+  const float rho_scale = std::sqrt(1.0f - rho * rho);
+  std::vector<float> shapes;  // [particles of the event][kind][sample]
+  for (std::int64_t e = 0; e < in.n_events; ++e) {
+    const std::int64_t p0 = in.first_particle[e];
+    const std::int64_t p1 = in.first_particle[e + 1];
+    shapes.resize(static_cast<std::size_t>((p1 - p0) * K * S));
+    for (std::int64_t p = p0; p < p1; ++p) {
+      for (std::int64_t k = 0; k < K; ++k) {
+        const double peak = in.peak_ns[p * K + k];
+        float* row = shapes.data() + ((p - p0) * K + k) * S;
+        const float* tpl = in.templates + k * in.template_len;
+        for (std::int64_t s = 0; s < S; ++s)
+          row[s] = template_value(tpl, in.template_len, in.template_t0[k], in.template_step,
+                                  static_cast<double>(s) * in.sample_ns - peak);
+      }
+    }
+    for (std::int64_t c = 0; c < in.n_cells; ++c) {
+      const float rms = in.noise_rms[c];
+      const float* ped = in.pedestal + c * S;
+      for (std::int64_t s = 0; s < S; ++s) white[s] = rng.normal();
+      if (rho != 0.0f) {
+        for (std::int64_t s = 1; s < S; ++s) white[s] = rho * white[s - 1] + rho_scale * white[s];
+      }
+      if (in.common) {
+        const float* cm = in.common + (e * in.n_groups + in.group[c]) * S;
+        for (std::int64_t s = 0; s < S; ++s)
+          acc[s] = ped[s] + rms * (in.white_weight * white[s] + in.common_weight * cm[s]);
+      } else {
+        for (std::int64_t s = 0; s < S; ++s) acc[s] = ped[s] + rms * white[s];
+      }
+      const std::int64_t k = in.kind[c];
+      for (std::int64_t p = p0; p < p1; ++p) {
+        const float a = in.amplitude[p * in.n_cells + c];
+        if (a == 0.0f) continue;
+        const float* shape = shapes.data() + ((p - p0) * K + k) * S;
+        for (std::int64_t s = 0; s < S; ++s) acc[s] += a * shape[s];
+      }
+      std::uint16_t* o = out + (e * in.n_cells + c) * S;
+      for (std::int64_t s = 0; s < S; ++s) {
+        float v = std::nearbyint(acc[s]);
+        // written so that NaN lands on 0 instead of an undefined cast
+        v = v >= 0.0f ? (v > 4095.0f ? 4095.0f : v) : 0.0f;
+        o[s] = static_cast<std::uint16_t>(v);
+      }
+    }
+  }
+}
+
+void noise_windows(std::uint64_t seed, std::int64_t n_windows, std::int64_t window, float rho, float* out) {
+  if (n_windows < 0 || window <= 0)
+    throw InputError(concat("noise_windows: bad shape ", n_windows, " x ", window));
+  if (!(rho > -1.0f && rho < 1.0f)) throw InputError(concat("noise_windows: rho = ", rho, ", expected (-1, 1)"));
+  NormalRng rng(seed);
+  const float rho_scale = std::sqrt(1.0f - rho * rho);
+  for (std::int64_t w = 0; w < n_windows; ++w) {
+    float* x = out + w * window;
+    for (std::int64_t s = 0; s < window; ++s) x[s] = rng.normal();
+    if (rho != 0.0f) {
+      for (std::int64_t s = 1; s < window; ++s) x[s] = rho * x[s - 1] + rho_scale * x[s];
+    }
+  }
+}
+
+}  // namespace na64::sim
