@@ -114,8 +114,7 @@ SCHEMA: dict[str, dict[str, Option]] = {
         "strict": _opt(False, "bool", "fail on the first unreadable file or decode error"),
     },
     "detector": {
-        "setup_dir": _opt("", "path", "directory of maps/geometry/calibration files overriding the package data"),
-        "run_override": _opt(-1, "int", "use the detector description of this run instead of the file's run (-1 = off)", low=-1, high=2**32 - 1),
+        "data_dir": _opt("", "path", "directory laid out like na64reco/data whose maps/geometry/gains replace the package's"),
     },
     "waveform": {
         "template_dir": _opt("", "path", "directory of pulse templates overriding na64reco/data/templates"),
@@ -124,7 +123,8 @@ SCHEMA: dict[str, dict[str, Option]] = {
         "min_amplitude": _opt(4.0, "float", "ADC counts below which a channel is treated as empty", low=0.0, high=4096.0),
     },
     "timing": {
-        "window_ns": _opt(25.0, "float", "half width of the in-time window around the master time", low=0.0, high=400.0),
+        "expected_ns": _opt(-1.0, "float", "waveform fit: expected in-time pulse time in the window (-1 = let the fit choose the main pulse)", low=-1.0, high=400.0),
+        "window_ns": _opt(25.0, "float", "waveform fit: half width around expected_ns in which a pulse is in time", low=0.0, high=400.0),
     },
     "straw": {
         "rt_file": _opt("", "path", "r(t) relation file overriding the package default"),

@@ -63,9 +63,7 @@ def _has(module: str) -> bool:
 
 
 def _run_of(state: EventState, config: JobConfig) -> int:
-    override = int(config["detector"]["run_override"])
-    if override >= 0:
-        return override
+    """The run whose detector description serves the batch (a chunk lies in one file)."""
     runs = state.columns["run"]
     return int(runs[0]) if runs.size else 0
 
@@ -105,13 +103,24 @@ class FitStage:
 
         self.config = config
         wf = config["waveform"]
-        self.setup = _PerRun(load_setup)
+        data_dir = config["detector"]["data_dir"] or None
+        self.setup = _PerRun(lambda run: load_setup(run, data_dir=data_dir))
         self.min_amplitude = float(wf["min_amplitude"])
         self.fitters: dict[str, Any] = {}
+        timing: dict[str, float] = {}
+        if float(config["timing"]["expected_ns"]) >= 0:
+            timing = {
+                "trigger_time_ns": float(config["timing"]["expected_ns"]),
+                "in_time_window_ns": float(config["timing"]["window_ns"]),
+            }
         for kind in ("ecal", "hcal", "veto", "srd", "counter"):
             template = load_template(str(Path(wf["template_dir"]) / f"{kind}.txt") if wf["template_dir"] else kind)
             self.fitters[kind] = WaveformFitter(
-                template, sampling_ns=12.5, noise_rms=float(wf["noise_rms"]), pileup=bool(wf["pileup"])
+                template,
+                sampling_ns=12.5,
+                noise_rms=float(wf["noise_rms"]),
+                pileup=bool(wf["pileup"]),
+                **timing,
             )
 
     def available(self) -> bool:
@@ -291,7 +300,8 @@ class StrawStage:
         rt_file = config["straw"]["rt_file"]
         self.rt = load_rt(rt_file or None)
         self.geometry = _PerRun(lambda run: load_geometry(run))
-        self.setup = _PerRun(lambda run: load_setup(run))
+        data_dir = config["detector"]["data_dir"] or None
+        self.setup = _PerRun(lambda run: load_setup(run, data_dir=data_dir))
 
     def available(self) -> bool:
         return True
