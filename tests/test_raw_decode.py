@@ -212,3 +212,21 @@ def test_error_table_is_documented_with_the_same_codes():
     )
     assert documented == nr.raw.ERROR_NAMES
     assert nr.raw.ERROR_CODES["bytes_skipped"] == 3
+
+
+def test_threads_sharing_a_file_get_every_event_once(tmp_path):
+    import threading
+
+    raw = nr.open_raw(_write(tmp_path / "t.dat", b"".join(_events(400))))
+    got: list[np.ndarray] = []
+
+    def work():
+        while not raw.done:
+            got.append(raw.next_batch(7).events.index)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert np.sort(np.concatenate(got)).tolist() == list(range(400))

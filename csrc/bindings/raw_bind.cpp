@@ -9,6 +9,7 @@
 
 #include "bindings/bindings.hpp"
 #include "common/error.hpp"
+#include "raw/buffer_pool.hpp"
 #include "raw/error_codes.hpp"
 #include "raw/layout.hpp"
 #include "raw/raw_file.hpp"
@@ -21,11 +22,8 @@ namespace {
 template <typename T>
 pybind11::array_t<T> to_numpy(raw::Column<T>& column, std::vector<pybind11::ssize_t> shape) {
   T* data = column.release();
-  if (!data) {
-    data = static_cast<T*>(std::malloc(sizeof(T)));
-    if (!data) throw std::bad_alloc();
-  }
-  pybind11::capsule owner(data, [](void* p) { std::free(p); });
+  if (!data) data = static_cast<T*>(raw::pool_acquire(sizeof(T)));
+  pybind11::capsule owner(data, [](void* p) { raw::pool_release(p); });
   return pybind11::array_t<T>(shape, data, owner);
 }
 

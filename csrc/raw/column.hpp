@@ -1,12 +1,13 @@
 // A growable, uninitialised buffer of trivially copyable values whose storage can be
 // handed over (to a numpy array) without a copy. std::vector would zero-fill on resize
-// and cannot give up its allocation.
+// and cannot give up its allocation. Storage comes from the buffer pool.
 #pragma once
 #include <cstddef>
-#include <cstdlib>
-#include <new>
+#include <cstring>
 #include <type_traits>
 #include <utility>
+
+#include "raw/buffer_pool.hpp"
 
 namespace na64::raw {
 
@@ -24,7 +25,7 @@ class Column {
     swap(tmp);
     return *this;
   }
-  ~Column() { std::free(data_); }
+  ~Column() { pool_release(data_); }
 
   size_t size() const { return size_; }
   T* data() { return data_; }
@@ -43,7 +44,7 @@ class Column {
   // Only after reserve(): the values up to `n` must have been written.
   void set_size(size_t n) { size_ = n; }
 
-  // Gives up the allocation (std::free it); the column is left empty.
+  // Gives up the allocation (return it with pool_release); the column is left empty.
   T* release() {
     T* p = data_;
     data_ = nullptr;
@@ -55,10 +56,11 @@ class Column {
   void grow(size_t total) {
     size_t cap = capacity_ ? capacity_ * 2 : 256;
     if (cap < total) cap = total;
-    void* p = std::realloc(data_, cap * sizeof(T));
-    if (!p) throw std::bad_alloc();
-    data_ = static_cast<T*>(p);
-    capacity_ = cap;
+    T* p = static_cast<T*>(pool_acquire(cap * sizeof(T)));
+    if (size_) std::memcpy(p, data_, size_ * sizeof(T));
+    pool_release(data_);
+    data_ = p;
+    capacity_ = pool_capacity(p) / sizeof(T);
   }
   void swap(Column& o) noexcept {
     std::swap(data_, o.data_);

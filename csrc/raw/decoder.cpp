@@ -49,12 +49,49 @@ size_t Decoder::find_header_of_other_event(size_t from, size_t limit, uint32_t i
 
 RawBatch Decoder::next_batch(size_t max_events) {
   RawBatch batch;
+  reserve_like_last_batch(batch, max_events);
+  const size_t start = pos_;
   out_ = &batch;
   row_ = -1;
   while (pos_ < size_ && batch.events.rows() < max_events) decode_next_event();
   out_ = nullptr;
   row_ = -1;
+  remember_batch_shape(batch, pos_ - start);
   return batch;
+}
+
+void Decoder::reserve_like_last_batch(RawBatch& b, size_t max_events) const {
+  if (last_shape_.bytes_per_event <= 0) return;
+  const double left_events = static_cast<double>(size_ - pos_) / last_shape_.bytes_per_event;
+  const double events = std::min(static_cast<double>(max_events), left_events) * 1.02 + 16;
+  const auto rows = [events](double per_event) { return static_cast<size_t>(events * per_event) + 16; };
+  const size_t nev = rows(1);
+  b.events.index.reserve(nev), b.events.offset.reserve(nev), b.events.size.reserve(nev);
+  b.events.run.reserve(nev), b.events.spill.reserve(nev), b.events.event_in_run.reserve(nev);
+  b.events.event_in_spill.reserve(nev), b.events.type.reserve(nev), b.events.trigger_mask.reserve(nev);
+  b.events.time.reserve(nev), b.events.nerrors.reserve(nev);
+  const size_t ns = rows(last_shape_.sadc_per_event);
+  b.sadc.event.reserve(ns), b.sadc.source_id.reserve(ns), b.sadc.port.reserve(ns), b.sadc.chip.reserve(ns);
+  b.sadc.channel.reserve(ns), b.sadc.nsamples.reserve(ns), b.sadc.sum.reserve(ns);
+  b.sadc.samples.reserve(ns * std::max(last_shape_.sample_width, msadc::kMinSampleWidth));
+  const size_t nt = rows(last_shape_.tdc_per_event);
+  b.tdc.event.reserve(nt), b.tdc.source_id.reserve(nt), b.tdc.port.reserve(nt), b.tdc.chip.reserve(nt);
+  b.tdc.channel.reserve(nt), b.tdc.raw_time.reserve(nt), b.tdc.trigger_time.reserve(nt);
+  b.tdc.time_bins.reserve(nt), b.tdc.time_ns.reserve(nt);
+  const size_t ne = rows(last_shape_.errors_per_event);
+  b.errors.event.reserve(ne), b.errors.offset.reserve(ne), b.errors.source_id.reserve(ne);
+  b.errors.code.reserve(ne), b.errors.value.reserve(ne);
+}
+
+void Decoder::remember_batch_shape(const RawBatch& b, size_t bytes) {
+  const size_t n = b.events.rows();
+  if (n == 0) return;
+  const auto per_event = [n](size_t rows) { return static_cast<double>(rows) / static_cast<double>(n); };
+  last_shape_.bytes_per_event = per_event(bytes);
+  last_shape_.sadc_per_event = per_event(b.sadc.rows());
+  last_shape_.tdc_per_event = per_event(b.tdc.rows());
+  last_shape_.errors_per_event = per_event(b.errors.rows());
+  last_shape_.sample_width = b.sadc.width;
 }
 
 void Decoder::resync(size_t pos, size_t scan_from) {

@@ -38,6 +38,8 @@ class Decoder {
   void decode_msadc(size_t begin, size_t nwords, uint32_t source_id, uint32_t slink_event);
   void decode_f1(size_t begin, size_t nwords, uint32_t source_id);
   void widen_samples(size_t width);
+  void reserve_like_last_batch(RawBatch& batch, size_t max_events) const;
+  void remember_batch_shape(const RawBatch& batch, size_t bytes);
 
   // Records an error against the event being decoded (row -1 outside events).
   void error(ErrorCode code, size_t offset, int32_t source_id, int64_t value);
@@ -46,6 +48,13 @@ class Decoder {
   size_t size_;
   size_t pos_ = 0;
   int64_t next_index_ = 0;
+
+  // Rows per event and bytes per event of the last batch: the next batch pre-sizes its
+  // columns from them instead of growing (and copying) them.
+  struct Shape {
+    double bytes_per_event = 0, sadc_per_event = 0, tdc_per_event = 0, errors_per_event = 0;
+    size_t sample_width = 0;
+  } last_shape_;
 
   // State of the batch and event being decoded.
   RawBatch* out_ = nullptr;

@@ -132,10 +132,10 @@ class Calibration:
     led_file: Path | None
 
     def led_correction(self, spill, cell) -> np.ndarray:
-        """Per-spill LED factor of each (spill, cell), falling back to the run average."""
-        spill = np.asarray(spill, dtype=np.int64)
-        cell = np.asarray(cell, dtype=np.int64)
-        spill, cell = np.broadcast_arrays(spill, cell)
+        """Per-spill LED factor of each (spill, cell), falling back to the run average
+        (1-D float64; arguments broadcast together)."""
+        spill, cell = (np.atleast_1d(np.asarray(a, dtype=np.int64))
+                       for a in np.broadcast_arrays(spill, cell))
         out = self.led_run_average[cell].copy()
         if self.led_spills.size:
             i = np.clip(np.searchsorted(self.led_spills, spill), 0, self.led_spills.size - 1)

@@ -122,16 +122,20 @@ class Setup:
 
     # ---- cell -> address (for the simulator)
     def sadc_address(self, plane, x, y) -> Columns:
-        """Readout address of cells: source_id, port, chip, channel (int32, -1 = not mapped)."""
+        """Readout address of cells: source_id, port, chip, channel (int32, -1 = not mapped).
+
+        Arguments broadcast together into 1-D arrays (scalars give one row)."""
+        plane, x, y = (np.atleast_1d(a) for a in np.broadcast_arrays(plane, x, y))
         cell = self.cell_index(plane, x, y)
         a = np.where((cell >= 0)[..., None], self._cell_address[np.maximum(cell, 0)], -1)
         return Columns(source_id=a[..., 0], port=a[..., 1], chip=a[..., 2], channel=a[..., 3])
 
     def straw_address(self, plane, layer, tube) -> Columns:
-        """Readout address of straw tubes: source_id, port, chip, channel (int32, -1 = not mapped)."""
-        plane = np.asarray(plane, dtype=np.int64)
-        layer = np.asarray(layer, dtype=np.int64)
-        tube = np.asarray(tube, dtype=np.int64)
+        """Readout address of straw tubes: source_id, port, chip, channel (int32, -1 = not mapped).
+
+        Arguments broadcast together into 1-D arrays (scalars give one row)."""
+        plane, layer, tube = (np.atleast_1d(np.asarray(a, dtype=np.int64))
+                              for a in np.broadcast_arrays(plane, layer, tube))
         g = self.geometry.straw_planes
         n = len(self.straw_planes)
         p = np.clip(plane, 0, n - 1)

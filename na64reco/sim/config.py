@@ -94,7 +94,6 @@ class SimConfig:
     hadron_response: float = 0.85  # e/h-like visible fraction
     hadron_stochastic: float = 0.6
     hadron_constant: float = 0.05
-    hcal_cell_mm: float = 194.0
     hcal_lateral_mm: float = 60.0
     mip_ecal0_mev: float = 30.0  # most probable electron-equivalent MIP deposits
     mip_ecal1_mev: float = 300.0
@@ -219,7 +218,6 @@ class SimConfig:
             ("ecal_lambda", 20.0),
             ("hcal_module_lambda", 50.0),
             ("hadron_profile_lambda", 10.0),
-            ("hcal_cell_mm", 2000.0),
             ("hcal_lateral_mm", 2000.0),
             ("srd_shape", 100.0),
         ):

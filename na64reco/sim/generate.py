@@ -124,7 +124,11 @@ def generate_chunk(
     allp = _sort_particles(_concat_particles(trig, pile))
     first_particle = np.searchsorted(allp.event, np.arange(n + 1))
     dep = deposits(rng, cfg, readout.geometry, allp)
-    amp = dep / readout.mev_per_adc[None, :]
+    events, phys_row, spill, event_in_run, in_spill = _run_structure(cfg, first, n, total)
+    # amplitudes such that amplitude * mev_per_adc * LED(spill) is the true energy
+    spills, spill_of_event = np.unique(spill, return_inverse=True)
+    gain = readout.mev_per_adc[None, :] * readout.led_factors(spills)
+    amp = dep / gain[spill_of_event[allp.event]]
     small = amp < cfg.min_pulse_adc
     amp[small] = 0.0
     dep[small] = 0.0
@@ -132,10 +136,8 @@ def generate_chunk(
 
     noise = draw_noise(rng, cfg, n, int(readout.chip_group.max()) + 1)
     samples = synthesize(cfg, cond, readout.chip_group, noise, amp, peaks, first_particle)
-    pedestal_mean = 0.5 * (cond.pedestal_even + cond.pedestal_odd).astype(np.float32)
-    mask = trigger_mask(rng, cfg, samples, pedestal_mean, readout.mev_per_adc)
+    mask = trigger_mask(rng, cfg, samples)
 
-    events, phys_row, spill, event_in_run, in_spill = _run_structure(cfg, first, n, total)
     events["trigger_mask"][phys_row] = mask
     f1_trigger_time = rng.integers(0, 512, n)
     straws = straw_hits(rng, cfg, readout.straws, rt, allp, n, f1_trigger_time)

@@ -73,6 +73,9 @@ def channel_table(cfg: SimConfig, readout: Readout, cond: ChannelConditions) -> 
         "pedestal_odd": cond.pedestal_odd,
         "noise_rms": cond.noise_rms,
         "mev_per_adc": readout.mev_per_adc,
+        "calibration_cell": (
+            readout.calibration_cell if readout.calibration_cell is not None else np.full(N_CELLS, -1)
+        ).astype(np.int32),
     }
 
 

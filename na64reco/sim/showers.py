@@ -33,16 +33,17 @@ _HALO_COUNTERS = [PLANE_SLICES[plane_index(n)].start for n in ("V1", "V2")]
 
 @dataclass(frozen=True)
 class Geometry:
-    """Transverse geometry the showers need (mm, ECAL frame: origin at the ECAL centre)."""
+    """Transverse geometry the showers need (mm, detector frame as in the setup's geometry)."""
 
     ecal_pitch_mm: float = 38.2
     ecal_nx: int = 6
     ecal_ny: int = 6
+    ecal_centre_mm: tuple[float, float] = (0.0, 0.0)
     hcal_pitch_mm: float = 194.0
-    hcal_centre_mm: tuple[float, float] = (19.1, 19.1)  # HCAL central-cell centre, ECAL frame
+    hcal_centre_mm: tuple[float, float] = (0.0, 0.0)  # HCAL central-cell centre
 
-    def ecal_edges(self, n: int) -> np.ndarray:
-        return (np.arange(n + 1) - n / 2.0) * self.ecal_pitch_mm
+    def ecal_edges(self, n: int, axis: int = 0) -> np.ndarray:
+        return self.ecal_centre_mm[axis] + (np.arange(n + 1) - n / 2.0) * self.ecal_pitch_mm
 
 
 def _laplace_cdf(x: np.ndarray, b: np.ndarray | float) -> np.ndarray:
@@ -102,8 +103,8 @@ def _moyal(rng: np.random.Generator, mpv: float, width: float, shape) -> np.ndar
 
 
 def _ecal_cell_of(geo: Geometry, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    ix = np.floor(x / geo.ecal_pitch_mm + geo.ecal_nx / 2.0).astype(np.int64)
-    iy = np.floor(y / geo.ecal_pitch_mm + geo.ecal_ny / 2.0).astype(np.int64)
+    ix = np.floor((x - geo.ecal_centre_mm[0]) / geo.ecal_pitch_mm + geo.ecal_nx / 2.0).astype(np.int64)
+    iy = np.floor((y - geo.ecal_centre_mm[1]) / geo.ecal_pitch_mm + geo.ecal_ny / 2.0).astype(np.int64)
     inside = (ix >= 0) & (ix < geo.ecal_nx) & (iy >= 0) & (iy < geo.ecal_ny)
     return np.where(inside, ix * geo.ecal_ny + iy, -1), inside
 
@@ -126,7 +127,7 @@ def _em_showers(rng, cfg: SimConfig, geo: Geometry, p: Particles, rows: np.ndarr
     f_ps = rng.beta(mean_ps * kappa, (1.0 - mean_ps) * kappa)
 
     x, y = p.x_mm[rows], p.y_mm[rows]
-    ex, ey = geo.ecal_edges(geo.ecal_nx), geo.ecal_edges(geo.ecal_ny)
+    ex, ey = geo.ecal_edges(geo.ecal_nx, 0), geo.ecal_edges(geo.ecal_ny, 1)
     rm = cfg.moliere_radius_mm
     core = cfg.lateral_core_fraction
     # the pre-shower samples the young, narrower shower
@@ -224,7 +225,7 @@ def _hadrons(rng, cfg: SimConfig, geo: Geometry, p: Particles, rows: np.ndarray,
         seg[:, k] = e_vis * (_gamma2_cdf(b - depth, tau) - _gamma2_cdf(a - depth, tau))
 
     sub = out[rows]
-    ex, ey = geo.ecal_edges(geo.ecal_nx), geo.ecal_edges(geo.ecal_ny)
+    ex, ey = geo.ecal_edges(geo.ecal_nx, 0), geo.ecal_edges(geo.ecal_ny, 1)
     lat_ecal = _lateral(ex, ey, x, y, 0.5 * cfg.moliere_radius_mm, 2.0 * cfg.moliere_radius_mm, 0.6)
     sub[:, _ECAL0] = lat_ecal * seg[:, 0:1]
     sub[:, _ECAL1] = lat_ecal * seg[:, 1:2]
