@@ -14,7 +14,7 @@ from fpga_model.decision import TRIGGER_MASK
 from fpga_model.registers import N_CHANNELS, N_COUNTERS, N_ECAL0, N_ECAL1, TriggerConfig
 
 from ..columns import Columns
-from .emulate import TRIGGER_BIT_NAMES, emulate_windows
+from .runner import TRIGGER_BIT_NAMES, emulate_windows
 
 __all__ = ["compare_trigger_bits", "trigger_table", "windows_from_sadc", "WINDOW_SAMPLES", "PHYSICS_EVENT_TYPE"]
 

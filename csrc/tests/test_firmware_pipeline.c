@@ -1,0 +1,189 @@
+/* The C trigger pipeline: chunking invisibility, window batch == stream runs, bad input
+ * rejected without touching state, extreme inputs (full scale, zero, largest gains) run
+ * clean under ASan/UBSan. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "na64fw.h"
+
+static int failures = 0;
+#define CHECK(cond, ...)                                                   \
+    do {                                                                   \
+        if (!(cond)) {                                                     \
+            ++failures;                                                    \
+            if (failures < 20) {                                           \
+                fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, #cond); \
+                fprintf(stderr, __VA_ARGS__);                              \
+                fputc('\n', stderr);                                       \
+            }                                                              \
+        }                                                                  \
+    } while (0)
+
+enum { T = 200, NW = 4, W = 32 };
+
+static uint16_t stream[NA64FW_N_CHANNELS][T];
+
+static void default_config(na64fw_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->ped_shift = 3; c->ped_block_log2 = 3; c->ped_gate = 20; c->filter_len = 4; c->peak_hold = 10;
+    c->coinc_mask = 7; c->veto_mask = 3; c->decision_delay = 12; c->pileup_window = 16;
+    for (int i = 0; i < NA64FW_N_CALO; ++i) c->gain[i] = (uint16_t)(i < 36 ? 800 : (i < 72 ? 4000 : 4800));
+    c->peak_min[0] = 6; c->peak_min[1] = 25; c->peak_min[2] = 30;
+    for (int i = 0; i < NA64FW_N_COUNTERS; ++i) {
+        c->cnt_threshold[i] = 60;
+        c->cnt_stretch[i] = (uint8_t)(i < 3 ? 3 : 6);
+    }
+    c->prs_threshold = 37; c->ecal_threshold = 10000; c->pileup_sum_min = 125; c->beam_prescale = 2;
+    c->dead_time = 20; c->random_threshold = 1u << 26; c->random_seed = 0xACE1u;
+}
+
+/* deterministic pseudo-random pulses on a pedestal, with full-scale and zero runs */
+static void make_stream(void)
+{
+    uint32_t r = 12345u;
+    for (int ch = 0; ch < NA64FW_N_CHANNELS; ++ch) {
+        for (int t = 0; t < T; ++t) {
+            r = r * 1103515245u + 12345u;
+            int32_t v = 150 + (int32_t)((r >> 16) % 5u);
+            int32_t phase = t % 50;
+            if (phase >= 10 && phase < 16) v += (phase - 9) * (ch < 3 ? 300 : 120);
+            if (ch == 60 && t >= 120 && t < 130) v = 4095;
+            if (ch == 61 && t >= 140 && t < 150) v = 0;
+            stream[ch][t] = (uint16_t)(v > 4095 ? 4095 : v);
+        }
+    }
+}
+
+typedef struct {
+    uint64_t word[T];
+    uint16_t prs[T], ecal[T], hcal[T], inst[T];
+    uint8_t flags[T];
+} run_out;
+
+static void bind(na64fw_outputs *o, run_out *r, uint32_t offset)
+{
+    memset(o, 0, sizeof *o);
+    o->word = r->word + offset; o->prs = r->prs + offset; o->ecal = r->ecal + offset;
+    o->hcal = r->hcal + offset; o->ecal_inst = r->inst + offset; o->flags = r->flags + offset;
+}
+
+static run_out whole, chunked;
+
+static void test_chunking_is_invisible(const na64fw_config *cfg)
+{
+    na64fw_state st;
+    na64fw_outputs o;
+    na64fw_reset(&st, cfg);
+    bind(&o, &whole, 0);
+    CHECK(na64fw_run(&st, cfg, &stream[0][0], T, T, &o) == NA64FW_OK, "whole");
+    const uint32_t cuts[] = {0, 1, 2, 63, 64, 65, 130, 199, T};
+    na64fw_reset(&st, cfg);
+    for (unsigned i = 0; i + 1 < sizeof cuts / sizeof cuts[0]; ++i) {
+        bind(&o, &chunked, cuts[i]);
+        CHECK(na64fw_run(&st, cfg, &stream[0][cuts[i]], cuts[i + 1] - cuts[i], T, &o) == NA64FW_OK, "chunk %u", i);
+    }
+    CHECK(memcmp(&whole, &chunked, sizeof whole) == 0, "chunked run differs from the whole run");
+    int decisions = 0;
+    for (int t = 0; t < T; ++t) decisions += whole.word[t] != 0;
+    CHECK(decisions > 0, "the test stream should produce decisions");
+}
+
+static void test_windows_equal_stream_runs(const na64fw_config *cfg)
+{
+    static uint16_t windows[NW][NA64FW_N_CHANNELS][W];
+    for (int w = 0; w < NW; ++w)
+        for (int ch = 0; ch < NA64FW_N_CHANNELS; ++ch)
+            memcpy(windows[w][ch], &stream[ch][w * 40], sizeof windows[w][ch]);
+    uint8_t bits[NW]; int32_t ntrig[NW], clock[NW]; uint64_t word[NW]; uint16_t prs[NW], ecal[NW], hcal[NW];
+    na64fw_window_results res = {bits, ntrig, word, clock, prs, ecal, hcal};
+    CHECK(na64fw_run_windows(cfg, &windows[0][0][0], NW, W, &res) == NA64FW_OK, "windows");
+    for (int w = 0; w < NW; ++w) {
+        na64fw_state st;
+        na64fw_outputs o;
+        static run_out r;
+        memset(&r, 0, sizeof r);
+        na64fw_reset(&st, cfg);
+        bind(&o, &r, 0);
+        na64fw_run(&st, cfg, &windows[w][0][0], W, W, &o);
+        uint64_t first = 0; int32_t first_clock = -1; uint8_t ob = 0;
+        for (int t = 1; t <= W; ++t) {
+            uint64_t v = t < W ? r.word[t] : st.word_out;
+            ob |= (uint8_t)(v & 7u);
+            if (v && first_clock < 0) { first = v; first_clock = t - 1; }
+        }
+        CHECK(word[w] == first && clock[w] == first_clock && bits[w] == ob, "window %d", w);
+        if (first_clock >= 0) CHECK(prs[w] == r.prs[first_clock] && ecal[w] == r.ecal[first_clock], "sums %d", w);
+    }
+}
+
+static void test_bad_input(na64fw_config *cfg)
+{
+    na64fw_state st, before;
+    na64fw_outputs o;
+    memset(&o, 0, sizeof o);
+    na64fw_reset(&st, cfg);
+    na64fw_run(&st, cfg, &stream[0][0], 50, T, &o);
+    before = st;
+    stream[77][10] = 4096;
+    CHECK(na64fw_run(&st, cfg, &stream[0][0], T, T, &o) == NA64FW_ERR_SAMPLE, "sample 4096");
+    stream[77][10] = 150;
+    CHECK(memcmp(&st, &before, sizeof st) == 0, "state touched by a rejected call");
+    CHECK(na64fw_run(&st, cfg, &stream[0][0], T, T - 1, &o) == NA64FW_ERR_SIZE, "stride");
+    CHECK(na64fw_run(0, cfg, &stream[0][0], T, T, &o) == NA64FW_ERR_NULL, "null state");
+    CHECK(na64fw_run(&st, cfg, 0, T, T, &o) == NA64FW_ERR_NULL, "null samples");
+    CHECK(na64fw_run(&st, cfg, &stream[0][0], 0, 0, &o) == NA64FW_OK, "empty");
+    na64fw_config bad = *cfg;
+    bad.filter_len = 0;
+    CHECK(na64fw_config_check(&bad) == 4, "filter_len field");
+    CHECK(na64fw_run(&st, &bad, &stream[0][0], T, T, &o) == NA64FW_ERR_CONFIG, "bad config");
+    bad = *cfg; bad.random_seed = 0;
+    CHECK(na64fw_config_check(&bad) != 0, "seed 0");
+    bad = *cfg; bad.cnt_threshold[4] = 4096;
+    CHECK(na64fw_config_check(&bad) != 0, "threshold 4096");
+    na64fw_window_results none = {0};
+    CHECK(na64fw_run_windows(cfg, &stream[0][0], 1, 32, &none) == NA64FW_ERR_NULL, "null results");
+    CHECK(memcmp(&st, &before, sizeof st) == 0, "state touched by rejected calls");
+}
+
+static void test_extremes_run_clean(na64fw_config *cfg)
+{
+    static run_out r;
+    na64fw_config big = *cfg;
+    for (int i = 0; i < NA64FW_N_CALO; ++i) big.gain[i] = 65535;
+    big.filter_len = 8; big.ped_shift = 0; big.ped_block_log2 = 0; big.ped_gate = 4095;
+    big.dead_time = 0; big.random_threshold = 0xFFFFFFFFu; big.beam_prescale = 1;
+    na64fw_state st;
+    na64fw_outputs o;
+    for (int pattern = 0; pattern < 3; ++pattern) {
+        for (int ch = 0; ch < NA64FW_N_CHANNELS; ++ch)
+            for (int t = 0; t < T; ++t)
+                stream[ch][t] = (uint16_t)(pattern == 0 ? 4095 : pattern == 1 ? 0 : ((t / 3) % 2) * 4095);
+        na64fw_reset(&st, &big);
+        bind(&o, &r, 0);
+        CHECK(na64fw_run(&st, &big, &stream[0][0], T, T, &o) == NA64FW_OK, "pattern %d", pattern);
+    }
+    int saturated = 0;
+    for (int t = 0; t < T; ++t) saturated |= r.ecal[t] == 65535;
+    CHECK(saturated, "full-scale square wave with the largest gains saturates the ECAL sum");
+}
+
+int main(void)
+{
+    na64fw_config cfg;
+    default_config(&cfg);
+    CHECK(na64fw_config_check(&cfg) == 0, "default config");
+    CHECK(na64fw_abi_version() == 2u, "abi");
+    make_stream();
+    test_chunking_is_invisible(&cfg);
+    test_windows_equal_stream_runs(&cfg);
+    test_bad_input(&cfg);
+    test_extremes_run_clean(&cfg);
+    if (failures) {
+        fprintf(stderr, "%d failures\n", failures);
+        return 1;
+    }
+    printf("test_firmware_pipeline: ok\n");
+    return 0;
+}
