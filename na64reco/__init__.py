@@ -13,6 +13,19 @@ from ._core import build_info
 from .columns import Columns
 from . import detector, firmware
 from .raw import decode_bytes, open_raw
+from .waveform import PulseTemplate, WaveformFitter
 from .pipeline import reconstruct, run_job
 
-__all__ = ["__version__", "build_info", "Columns", "decode_bytes", "detector", "firmware", "open_raw", "reconstruct", "run_job"]
+__all__ = [
+    "__version__",
+    "build_info",
+    "Columns",
+    "PulseTemplate",
+    "WaveformFitter",
+    "decode_bytes",
+    "detector",
+    "firmware",
+    "open_raw",
+    "reconstruct",
+    "run_job",
+]

@@ -11,7 +11,7 @@ namespace na64::waveform {
 namespace {
 
 constexpr double kConvergedNs = 1e-3;   // stop Gauss-Newton when no time moves more than this
-constexpr double kNnlsTolerance = 3.0;  // atoms enter the NNLS above this correlation (sigmas)
+constexpr double kNnlsTolerance = 2.0;  // atoms enter the NNLS above this correlation (sigmas)
 
 double clampd(double v, double lo, double hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
@@ -79,14 +79,32 @@ bool apply_step(const FitContext& ctx, PulseModel& m, const Solution& s, double&
   const double dt = ctx.shape->sampling_ns();
   bool changed = false;
   max_move = 0.0;
+  // A pulse whose amplitude turned non-positive is dropped, but only the worst one per step:
+  // from a rough start several amplitudes can dip below zero together before recovering.
+  // Amplitudes far beyond the ADC range (a tail from long before the window blown up to
+  // mimic a pedestal) are just as unphysical.
+  auto badness = [&](double amp) { return amp > ctx.max_amplitude ? amp : (amp > 0.0 ? 0.0 : 1e300 - amp); };
+  int drop = -1;
+  for (int i = 0; i < m.npulses; ++i) {
+    const double b = badness(s.theta[2 * i]);
+    if (b > 0.0 && (drop < 0 || b > badness(s.theta[2 * drop]))) drop = i;
+  }
   int kept = 0;
   for (int i = 0; i < m.npulses; ++i) {
     const double amp = s.theta[2 * i];
-    if (!(amp > 0.0)) {
+    if (i == drop) {
       changed = true;
       continue;
     }
-    const double tau = clampd(s.base[i] + clampd(s.theta[2 * i + 1] / amp, -dt, dt), ctx.tau_lo, ctx.tau_hi);
+    if (badness(amp) > 0.0) {  // keep it where it is for the next solve
+      m.amp[kept] = m.amp[i];
+      m.tau[kept] = m.tau[i];
+      ++kept;
+      continue;
+    }
+    // Steps beyond ~0.4 sample leave the linear regime and can jump pulses across each other.
+    const double tau =
+        clampd(s.base[i] + clampd(s.theta[2 * i + 1] / amp, -0.4 * dt, 0.4 * dt), ctx.tau_lo, ctx.tau_hi);
     max_move = std::max(max_move, std::fabs(tau - m.tau[i]));
     m.amp[kept] = amp;
     m.tau[kept] = tau;
@@ -114,6 +132,17 @@ bool apply_step(const FitContext& ctx, PulseModel& m, const Solution& s, double&
   }
   m.npulses = out;
   return changed;
+}
+
+void drop_weakest(PulseModel& m) {
+  int w = 0;
+  for (int i = 1; i < m.npulses; ++i)
+    if (m.amp[i] < m.amp[w]) w = i;
+  for (int i = w; i + 1 < m.npulses; ++i) {
+    m.amp[i] = m.amp[i + 1];
+    m.tau[i] = m.tau[i + 1];
+  }
+  --m.npulses;
 }
 
 }  // namespace
@@ -198,13 +227,34 @@ bool refine_pulses(const FitContext& ctx, PulseModel& m) {
       if (same_phase) break;
     }
   }
-  for (int it = 0; it < 6; ++it) {
-    if (!solve_at(ctx, m, true, false, s)) return false;
-    const bool changed = apply_step(ctx, m, s, max_move);
-    if (m.npulses == 0) return false;
-    if (!changed && max_move < kConvergedNs) break;
+  for (int pass = 0; pass <= kMaxPulses; ++pass) {
+    for (int it = 0; it < 6; ++it) {
+      if (!solve_at(ctx, m, true, false, s)) {
+        if (m.npulses <= 1) return false;
+        drop_weakest(m);
+        continue;
+      }
+      const bool changed = apply_step(ctx, m, s, max_move);
+      if (m.npulses == 0) return false;
+      if (!changed && max_move < kConvergedNs) break;
+    }
+    while (!solve_at(ctx, m, true, true, s)) {
+      if (m.npulses <= 1) return false;
+      drop_weakest(m);
+    }
+    // The statistics solve may still leave a non-positive pulse: drop it and refine again.
+    int worst = -1;
+    for (int i = 0; i < m.npulses; ++i)
+      if ((!(m.amp[i] > 0.0) || m.amp[i] > ctx.max_amplitude) && (worst < 0 || !(m.amp[i] > 0.0))) worst = i;
+    if (worst < 0) return true;
+    if (m.npulses <= 1) return false;
+    for (int i = worst; i + 1 < m.npulses; ++i) {
+      m.amp[i] = m.amp[i + 1];
+      m.tau[i] = m.tau[i + 1];
+    }
+    --m.npulses;
   }
-  return solve_at(ctx, m, true, true, s);
+  return false;
 }
 
 void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scratch, PulseModel& m) {
@@ -225,84 +275,122 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
       std::swap(nn.index[j], nn.index[j - 1]);
       std::swap(nn.value[j], nn.value[j - 1]);
     }
-  // Merge runs of neighbouring atoms into one pulse each (a pulse between two dictionary
-  // times lights up both): summed amplitude at the amplitude-weighted time.
+  // Merge neighbouring atoms into pulses, largest first: an atom absorbs its immediate
+  // neighbours (a pulse between two dictionary times lights up both), so two pulses a few
+  // atoms apart stay two candidates even when noise lights the atoms between them.
   PulseModel cand;
-  for (int start = 0; start < nn.nactive;) {
-    int end = start + 1;
-    while (end < nn.nactive && nn.index[end] - nn.index[end - 1] <= 1) ++end;
-    double sx = 0.0, stx = 0.0;
-    for (int i = start; i < end; ++i) {
-      sx += nn.value[i];
-      stx += nn.value[i] * dict.tau_of(nn.index[i]);
-    }
-    if (sx > 0.0 && cand.npulses < kMaxPulses) {
-      cand.amp[cand.npulses] = sx;
-      cand.tau[cand.npulses] = stx / sx;
-      ++cand.npulses;
-    }
-    start = end;
-  }
-  // Largest first, at most max_pulses.
-  for (int i = 1; i < cand.npulses; ++i)
-    for (int j = i; j > 0 && cand.amp[j] > cand.amp[j - 1]; --j) {
-      std::swap(cand.amp[j], cand.amp[j - 1]);
-      std::swap(cand.tau[j], cand.tau[j - 1]);
-    }
-  cand.npulses = std::min(cand.npulses, max_pulses);
-  if (cand.npulses == 0 || !refine_pulses(ctx, cand)) cand = single;
-
-  // Backward: drop the least significant extra pulse while it does not earn its keep.
-  while (cand.npulses > 1) {
-    int worst = 0;
-    double worst_z2 = 1e300;
-    for (int i = 0; i < cand.npulses; ++i) {
-      const double z = cand.amp[i] / std::max(cand.amp_err[i], 1e-300);
-      if (z * z < worst_z2) {
-        worst_z2 = z * z;
-        worst = i;
+  {
+    unsigned char taken[kMaxActive] = {};
+    for (;;) {
+      int best = -1;
+      for (int i = 0; i < nn.nactive; ++i)
+        if (!taken[i] && (best < 0 || nn.value[i] > nn.value[best])) best = i;
+      if (best < 0 || cand.npulses >= kMaxPulses) break;
+      double sx = 0.0, stx = 0.0;
+      for (int i = std::max(0, best - 1); i <= std::min(nn.nactive - 1, best + 1); ++i) {
+        if (taken[i] || std::abs(nn.index[i] - nn.index[best]) > 1) continue;
+        taken[i] = 1;
+        sx += nn.value[i];
+        stx += nn.value[i] * dict.tau_of(nn.index[i]);
+      }
+      if (sx > 0.0) {
+        cand.amp[cand.npulses] = sx;
+        cand.tau[cand.npulses] = stx / sx;
+        // how much of it the window sees, in noise sigmas: the order of the greedy search
+        cand.amp_err[cand.npulses] = sx / std::max(dict.inv_norm[nn.index[best]], 1e-300);
+        ++cand.npulses;
       }
     }
-    if (worst_z2 >= cfg.pileup_dchi2) break;
-    for (int i = worst; i + 1 < cand.npulses; ++i) {
-      cand.amp[i] = cand.amp[i + 1];
-      cand.tau[i] = cand.tau[i + 1];
+  }
+  // Most visible first (a pulse far before the window may have a large amplitude but
+  // leave only a small tail).
+  for (int i = 1; i < cand.npulses; ++i)
+    for (int j = i; j > 0 && cand.amp_err[j] > cand.amp_err[j - 1]; --j) {
+      std::swap(cand.amp[j], cand.amp[j - 1]);
+      std::swap(cand.tau[j], cand.tau[j - 1]);
+      std::swap(cand.amp_err[j], cand.amp_err[j - 1]);
     }
-    --cand.npulses;
-    if (!refine_pulses(ctx, cand)) {
-      cand = single;
-      break;
+  // Add the candidates one at a time, largest first, each kept only if the refitted model
+  // gains at least pileup_dchi2 in chi2 (starting from the single-pulse fit, which already
+  // explains the largest pulse).
+  PulseModel best = single;
+  for (int c = 0; c < cand.npulses && best.npulses < max_pulses; ++c) {
+    bool near = false;
+    for (int i = 0; i < best.npulses; ++i) near = near || std::fabs(best.tau[i] - cand.tau[c]) < 0.5 * ctx.shape->sampling_ns();
+    if (near) continue;
+    PulseModel trial = best;
+    trial.amp[trial.npulses] = cand.amp[c];
+    trial.tau[trial.npulses] = cand.tau[c];
+    ++trial.npulses;
+    if (!refine_pulses(ctx, trial) || trial.npulses <= best.npulses) continue;
+    if (best.chi2 - trial.chi2 < cfg.pileup_dchi2) continue;
+    best = trial;
+  }
+  cand = best;
+
+  // Backward: drop the pulse whose removal costs the least chi2 (all others refitted) while
+  // that cost is below the threshold; a local (Wald) test would keep pulses that only split
+  // one true pulse between them.
+  while (cand.npulses > 1) {
+    PulseModel best_trial;
+    double best_cost = 1e300;
+    for (int r = 0; r < cand.npulses; ++r) {
+      PulseModel trial = cand;
+      for (int i = r; i + 1 < trial.npulses; ++i) {
+        trial.amp[i] = trial.amp[i + 1];
+        trial.tau[i] = trial.tau[i + 1];
+      }
+      --trial.npulses;
+      if (!refine_pulses(ctx, trial)) continue;
+      const double cost = trial.chi2 - cand.chi2;
+      if (cost < best_cost) {
+        best_cost = cost;
+        best_trial = trial;
+      }
     }
+    if (best_cost >= cfg.pileup_dchi2) break;
+    cand = best_trial;
   }
 
   // Forward: add the dictionary pulse that best explains the residual while the chi2 gain
-  // is significant (catches pulses the NNLS merged or missed).
+  // is significant (catches pulses the NNLS merged or missed); a few atoms are tried.
   while (cand.npulses < max_pulses) {
-    int best = -1;
-    double best_score = 0.0, best_c = 0.0;
-    for (int j = 0; j < natoms; ++j) {
-      const double c = dot(dict.atom(j), cand.residual, n);
-      const double score = c * dict.inv_norm[j];
-      if (score > best_score) {
-        best_score = score;
-        best = j;
-        best_c = c;
+    bool added = false;
+    int tried[3];
+    int ntried = 0;
+    while (!added && ntried < 3) {
+      int best = -1;
+      double best_score = 0.0, best_c = 0.0;
+      for (int j = 0; j < natoms; ++j) {
+        bool near_tried = false;
+        for (int t = 0; t < ntried; ++t) near_tried = near_tried || std::abs(j - tried[t]) <= 1;
+        if (near_tried) continue;
+        const double c = dot(dict.atom(j), cand.residual, n);
+        const double score = c * dict.inv_norm[j];
+        if (score > best_score) {
+          best_score = score;
+          best = j;
+          best_c = c;
+        }
       }
+      if (best < 0 || best_score * best_score < 0.25 * cfg.pileup_dchi2) break;
+      tried[ntried++] = best;
+      PulseModel trial = cand;
+      trial.amp[trial.npulses] = best_c * dict.inv_norm[best] * dict.inv_norm[best];
+      trial.tau[trial.npulses] = dict.tau_of(best);
+      ++trial.npulses;
+      if (!refine_pulses(ctx, trial) || trial.npulses <= cand.npulses) continue;
+      if (cand.chi2 - trial.chi2 < cfg.pileup_dchi2) continue;
+      bool all_significant = true;
+      for (int i = 0; i < trial.npulses; ++i) {
+        const double z = trial.amp[i] / std::max(trial.amp_err[i], 1e-300);
+        all_significant = all_significant && z * z >= cfg.pileup_dchi2;
+      }
+      if (!all_significant) continue;
+      cand = trial;
+      added = true;
     }
-    if (best < 0 || best_score * best_score < cfg.pileup_dchi2) break;
-    PulseModel trial = cand;
-    trial.amp[trial.npulses] = best_c * dict.inv_norm[best] * dict.inv_norm[best];
-    trial.tau[trial.npulses] = dict.tau_of(best);
-    ++trial.npulses;
-    if (!refine_pulses(ctx, trial) || trial.npulses <= cand.npulses) break;
-    if (cand.chi2 - trial.chi2 < cfg.pileup_dchi2) break;
-    bool all_significant = true;
-    for (int i = 0; i < trial.npulses; ++i) {
-      const double z = trial.amp[i] / std::max(trial.amp_err[i], 1e-300);
-      all_significant = all_significant && z * z >= cfg.pileup_dchi2;
-    }
-    if (!all_significant) break;
-    cand = trial;
+    if (!added) break;
   }
 
   if (cand.npulses >= 2 && single.chi2 - cand.chi2 < cfg.pileup_dchi2) cand = single;

@@ -18,6 +18,7 @@ struct FitContext {
   const SampleSpace* space;
   const PhaseTable* table;  // null when samples are masked
   double tau_lo, tau_hi;
+  double max_amplitude;     // larger fitted amplitudes are unphysical (far beyond the ADC range)
   int nsamples;
   double yw[kMaxSamples];   // whitened data
   double ywp[kMaxSamples];  // whitened data with the pedestal directions removed

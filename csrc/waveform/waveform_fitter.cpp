@@ -138,6 +138,7 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   ctx.nsamples = n;
   ctx.tau_lo = tau_lo_;
   ctx.tau_hi = tau_hi_;
+  ctx.max_amplitude = std::isfinite(cfg_.saturation_adc) && cfg_.saturation_adc > 0.0 ? 16.0 * cfg_.saturation_adc : 1e9;
   bool space_ok = true;
   if (any_masked) {
     space_ok = build_space(ws.space, n, noise_, mask, fit_pedestal);
@@ -262,8 +263,11 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   const bool single_path = k == 1;
   int significant = 0;
   int keep[kMaxPulses];
+  // Extra pulses have already passed the chi2-gain test of the pile-up search; a lone pulse
+  // must stand out of the noise by itself.
   for (int i = 0; i < k; ++i)
-    if (model.amp[i] >= cfg_.min_significance * model.amp_err[i] && model.amp[i] > 0.0) keep[significant++] = i;
+    if (model.amp[i] > 0.0 && (k > 1 || model.amp[i] >= cfg_.min_significance * model.amp_err[i]))
+      keep[significant++] = i;
   if (single_path && model.amp[0] < -cfg_.min_significance * model.amp_err[0]) flags |= kNegative;
   const bool has_trigger = !std::isnan(cfg_.trigger_time_ns);
   const double window_end = (n - 1) * dt;

@@ -14,6 +14,7 @@ from __future__ import annotations
 from .fitter import FLAGS, FitResult, WaveformFitter, describe_flags
 from .templates import PulseTemplate, TEMPLATE_KINDS, load_template
 from .template_builder import build_template
+from .simulate import cramer_rao_bound, simulate_windows
 
 __all__ = [
     "FLAGS",
@@ -22,6 +23,8 @@ __all__ = [
     "TEMPLATE_KINDS",
     "WaveformFitter",
     "build_template",
+    "cramer_rao_bound",
+    "simulate_windows",
     "describe_flags",
     "load_template",
 ]

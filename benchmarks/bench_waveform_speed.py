@@ -1,0 +1,115 @@
+"""Speed of the waveform fitter on one core, next to scipy.optimize.curve_fit of the same template.
+
+Isolated pulses, and a realistic mix with pile-up (extra pulses at random times, including
+tails of pulses from before the window). scipy fits a subset (same waveforms) with the same
+model (even/odd pedestals + one template pulse), and its rate is compared per waveform.
+Run: PYTHONPATH=$PWD python benchmarks/bench_waveform_speed.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+from scipy.optimize import OptimizeWarning, curve_fit
+
+import na64reco as nr
+from na64reco.waveform import load_template, simulate_windows
+
+SIGMA = 2.0
+DT = 12.5
+
+
+def isolated_sample(tpl, rng, n):
+    amp = np.exp(rng.uniform(np.log(20.0), np.log(3000.0), n))
+    tau = rng.uniform(100.0, 200.0, n)
+    return simulate_windows(tpl, amp, tau, rng=rng, noise_rms=SIGMA, pedestal_even=100.0, pedestal_odd=104.0)
+
+
+def mixed_sample(tpl, rng, n, mean_extra):
+    """In-time pulse near 150 ns plus Poisson(mean_extra) pulses anywhere from -100 to 400 ns."""
+    k_extra = rng.poisson(mean_extra, n)
+    kmax = 1 + max(1, int(k_extra.max()))
+    amp = np.full((n, kmax), np.nan)
+    tau = np.zeros((n, kmax))
+    amp[:, 0] = np.exp(rng.uniform(np.log(20.0), np.log(3000.0), n))
+    tau[:, 0] = rng.normal(150.0, 5.0, n)
+    for j in range(1, kmax):
+        has = k_extra >= j
+        amp[has, j] = np.exp(rng.uniform(np.log(10.0), np.log(1500.0), has.sum()))
+        tau[has, j] = rng.uniform(-100.0, 400.0, has.sum())
+    return simulate_windows(tpl, amp, tau, rng=rng, noise_rms=SIGMA, pedestal_even=100.0, pedestal_odd=104.0), k_extra
+
+
+def timed(fn, repeat):
+    best = np.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def scipy_rate(tpl, waves, n_fit):
+    t = np.arange(waves.shape[1]) * DT
+    even = (np.arange(waves.shape[1]) % 2 == 0)
+
+    def model(x, amp, tau, pe, po):
+        return np.where(even, pe, po) + amp * tpl.value(x - tau)
+
+    sub = waves[:n_fit].astype(np.float64)
+    t0 = time.perf_counter()
+    fails = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OptimizeWarning)
+        for y in sub:
+            k = int(np.argmax(y))
+            p0 = (float(y[k] - y[:4].mean()), k * DT, float(y[0:4:2].mean()), float(y[1:4:2].mean()))
+            try:
+                curve_fit(model, t, y, p0=p0, sigma=np.full_like(y, SIGMA), maxfev=2000)
+            except RuntimeError:
+                fails += 1
+    elapsed = time.perf_counter() - t0
+    return n_fit / elapsed, fails
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--n", type=int, default=400_000, help="waveforms per sample")
+    ap.add_argument("--scipy", type=int, default=400, help="waveforms fitted by scipy (subset)")
+    ap.add_argument("--mean-extra", type=float, default=0.3, help="mean number of extra pulses per window")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args()
+    tpl = load_template("ecal")
+    rng = np.random.default_rng(args.seed)
+    fitter = nr.WaveformFitter(tpl, noise_rms=SIGMA, threads=1)
+    fitter.fit(isolated_sample(tpl, rng, 1000))  # build tables, warm caches
+
+    iso = isolated_sample(tpl, rng, args.n)
+    mix, k_extra = mixed_sample(tpl, rng, args.n, args.mean_extra)
+    t_iso = timed(lambda: fitter.fit(iso), args.repeat)
+    t_mix = timed(lambda: fitter.fit(mix), args.repeat)
+    res_mix = fitter.fit(mix)
+    frac_pileup = np.mean(res_mix.npulses > 1)
+    rate_iso, rate_mix = args.n / t_iso, args.n / t_mix
+
+    sc_iso, fails_iso = scipy_rate(tpl, iso, args.scipy)
+    sc_mix, fails_mix = scipy_rate(tpl, mix, args.scipy)
+
+    print(f"one core, {args.n} waveforms of 32 samples per sample (best of {args.repeat})")
+    print(f"{'sample':<34} {'na64reco wf/s':>14} {'us/wf':>7} {'scipy wf/s':>11} {'ratio':>9}")
+    print(f"{'isolated pulses':<34} {rate_iso:14.3e} {1e6 / rate_iso:7.3f} {sc_iso:11.1f} {rate_iso / sc_iso:9.0f}")
+    label = f"mix: {args.mean_extra} extra pulses/window"
+    print(f"{label:<34} {rate_mix:14.3e} {1e6 / rate_mix:7.3f} {sc_mix:11.1f} {rate_mix / sc_mix:9.0f}")
+    print(f"mix: windows with extra true pulses {100 * np.mean(k_extra > 0):.1f} %, fitted with >1 pulse "
+          f"{100 * frac_pileup:.1f} %; scipy (single pulse, {args.scipy} waveforms) failures: {fails_iso} / {fails_mix}")
+    print("targets: isolated >= 2e6 wf/s:", "MET" if rate_iso >= 2e6 else "NOT MET",
+          "| mix <= 1 us/wf:", "MET" if t_mix / args.n <= 1e-6 else "NOT MET",
+          "| >= 1000x scipy:", "MET" if min(rate_iso / sc_iso, rate_mix / sc_mix) >= 1000 else "NOT MET")
+
+
+if __name__ == "__main__":
+    main()
