@@ -156,6 +156,22 @@ pb::array_t<double> cell_fractions(const ShowerProfile& profile, const carray<do
   return out;
 }
 
+pb::array_t<int32_t> cell_index(const carray<int16_t>& plane, const carray<int16_t>& x, const carray<int16_t>& y,
+                                const std::vector<int64_t>& begin, const std::vector<int32_t>& nx,
+                                const std::vector<int32_t>& ny) {
+  const auto n = plane.ndim() == 1 ? plane.shape(0) : -1;
+  require_length(plane, n, "cell_index: plane");
+  require_length(x, n, "cell_index: x");
+  require_length(y, n, "cell_index: y");
+  pb::array_t<int32_t> out(n);
+  auto* o = out.mutable_data();
+  {
+    pb::gil_scoped_release release;
+    calo::cell_index(plane.data(), x.data(), y.data(), static_cast<std::size_t>(n), begin, nx, ny, o);
+  }
+  return out;
+}
+
 }  // namespace
 
 void bind_calo(pybind11::module_& m) {
@@ -213,6 +229,8 @@ void bind_calo(pybind11::module_& m) {
         "Clusters of (n_events, sections, nx, ny) cell energies in MeV; dict of per-cluster arrays.");
   m.def("event_variables", &event_variables, pb::arg("e_in"), pb::arg("e_near"), pb::arg("e_out"), pb::arg("layout"),
         pb::arg("veto_ratio") = 0.3, "Event-level calorimeter variables (MeV, mm) as a dict of arrays.");
+  m.def("cell_index", &cell_index, pb::arg("plane"), pb::arg("x"), pb::arg("y"), pb::arg("plane_begin"),
+        pb::arg("plane_nx"), pb::arg("plane_ny"), "Global cell index per (plane, x, y) row, -1 if unmapped.");
   m.def("veto_module_energy", &calo::veto_module_energy, pb::arg("a"), pb::arg("b"), pb::arg("veto_ratio") = 0.3);
 }
 

@@ -123,4 +123,21 @@ void calibrate_cells(const PulseBatch& p, const int32_t* spill_row, const CellCa
   }
 }
 
+void cell_index(const int16_t* plane, const int16_t* x, const int16_t* y, std::size_t n,
+                const std::vector<int64_t>& begin, const std::vector<int32_t>& nx,
+                const std::vector<int32_t>& ny, int32_t* out) {
+  if (begin.size() != nx.size() || nx.size() != ny.size())
+    throw InputError(concat("cell_index: ", begin.size(), " plane offsets, ", nx.size(), " widths, ", ny.size(),
+                            " heights; expected one of each per plane"));
+  const int n_planes = static_cast<int>(begin.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const int p = plane[i];
+    if (p < 0 || p >= n_planes || x[i] < 0 || y[i] < 0 || x[i] >= nx[p] || y[i] >= ny[p]) {
+      out[i] = -1;
+      continue;
+    }
+    out[i] = static_cast<int32_t>(begin[p] + static_cast<int64_t>(x[i]) * ny[p] + y[i]);
+  }
+}
+
 }  // namespace na64::calo

@@ -55,4 +55,10 @@ void calibrate_cells(const PulseBatch& pulses, const int32_t* spill_row,
                      const CellCalibration& calib, const MasterTimeConfig& master,
                      double n_sigma, double near_sigma, CellOutputs& out);
 
+// Global cell index of (plane, x, y) rows: plane_begin[p] + x * ny[p] + y, or -1 when the
+// plane is unknown (e.g. -1 = unmapped digit) or (x, y) lies outside it.
+void cell_index(const int16_t* plane, const int16_t* x, const int16_t* y, std::size_t n,
+                const std::vector<int64_t>& plane_begin, const std::vector<int32_t>& plane_nx,
+                const std::vector<int32_t>& plane_ny, int32_t* out);
+
 }  // namespace na64::calo

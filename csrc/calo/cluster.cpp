@@ -76,9 +76,11 @@ void log_weight_position(const Grid& g, const double* share, const std::array<in
                          double fallback_y, double& x, double& y) {
   double sw = 0.0, sx = 0.0, sy = 0.0;
   if (energy > 0.0) {
+    // cells below E * exp(-w0) get no weight: skip their logarithm
+    const double floor = energy * std::exp(-w0);
     for (int k = 0; k < n_cells; ++k) {
       const int i = cells[k];
-      if (!(share[i] > 0.0)) continue;
+      if (!(share[i] > floor)) continue;
       const double w = w0 + std::log(share[i] / energy);
       if (w <= 0.0) continue;
       sw += w;
@@ -287,13 +289,13 @@ void grid_fractions(const ShowerProfile& p, const double* x_edges, int nx, const
     for (int b = 0; b <= ny; ++b) corner[a * (ny + 1) + b] = 0.0;
   for (std::size_t i = 0; i < p.n_components; ++i) {
     const double bw = p.width_mm[i], b2 = bw * bw, wi = p.weight[i] / kTwoPi;
-    for (int a = 0; a <= nx; ++a) ax[a] = std::atan(x_edges[a] / bw);
-    for (int b = 0; b <= ny; ++b) ay[b] = std::atan(y_edges[b] / bw);
+    for (int a = 0; a <= nx; ++a) ax[a] = fast_atan(x_edges[a] / bw);
+    for (int b = 0; b <= ny; ++b) ay[b] = fast_atan(y_edges[b] / bw);
     for (int a = 0; a <= nx; ++a) {
       const double xa = x_edges[a];
       for (int b = 0; b <= ny; ++b) {
         const double yb = y_edges[b];
-        const double cross = std::atan(xa * yb / (bw * std::sqrt(b2 + xa * xa + yb * yb)));
+        const double cross = fast_atan(xa * yb / (bw * std::sqrt(b2 + xa * xa + yb * yb)));
         corner[a * (ny + 1) + b] += wi * (ax[a] + ay[b] + cross);
       }
     }

@@ -14,8 +14,8 @@ double cumulative(const ShowerProfile& p, double x, double y) {
   double sum = 0.0;
   for (std::size_t i = 0; i < p.n_components; ++i) {
     const double b = p.width_mm[i];
-    const double term = std::atan(x / b) + std::atan(y / b) +
-                        std::atan(x * y / (b * std::sqrt(b * b + x * x + y * y)));
+    const double term = fast_atan(x / b) + fast_atan(y / b) +
+                        fast_atan(x * y / (b * std::sqrt(b * b + x * x + y * y)));
     sum += p.weight[i] * term;
   }
   return sum / (2.0 * kPi);

@@ -3,6 +3,7 @@
 // (Lednev's parametrisation), so the fraction of energy in any rectangle is exact and cheap.
 #pragma once
 #include <array>
+#include <cmath>
 #include <cstddef>
 
 namespace na64::calo {
@@ -18,6 +19,24 @@ struct ShowerProfile {
   // Fraction in a square cell of side `pitch` centred at (dx, dy) from the shower axis.
   double cell_fraction(double dx, double dy, double pitch) const;
 };
+
+// atan with |error| < 1e-8 rad, several times faster than std::atan: the profile is
+// evaluated tens of times per cluster. Polynomial in x^2 on |x| <= 1 (coefficients fitted
+// for this project), reflected through atan(x) = +-pi/2 - atan(1/x) outside.
+inline double fast_atan(double x) {
+  constexpr double kHalfPi = 1.57079632679489661923;
+  constexpr double c[9] = {0.99999988636134185,  -0.33332596920091367, 0.19985905206712543,
+                           -0.14161219143973122, 0.10498911879307726,  -0.072347915670420787,
+                           0.039780504291544276, -0.014400941545001239, 0.0024566254946197172};
+  const double a = std::fabs(x);
+  const bool outside = a > 1.0;
+  const double z = outside ? 1.0 / a : a;  // NaN stays NaN
+  const double u = z * z;
+  double p = c[8];
+  for (int k = 7; k >= 0; --k) p = p * u + c[k];
+  const double r = outside ? kHalfPi - z * p : z * p;
+  return x < 0 ? -r : r;
+}
 
 // Throws InputError unless weights are positive, sum to 1 within 1e-6, and widths > 0.
 void validate_profile(const ShowerProfile& profile);

@@ -31,6 +31,11 @@ struct Candidate {
   int16_t hits;
 };
 
+bool candidate_before(const Candidate& a, const Candidate& b) {
+  if (a.hits != b.hits) return a.hits > b.hits;
+  return a.which < b.which;
+}
+
 struct ClusterFit {
   double u, u_alt, err;
   bool ambiguous;
@@ -292,12 +297,11 @@ void reconstruct_straws(const StrawHits& hits, std::size_t n_events, const std::
     }
 
     // Candidates with more hits first, so trimming for max_combinations drops noise first.
+    // (insertion sort: lists are short, and std::stable_sort would allocate per call)
     for (auto& axis : cand)
       for (auto& v : axis)
-        std::stable_sort(v.begin(), v.end(), [](const Candidate& a, const Candidate& b) {
-          if (a.hits != b.hits) return a.hits > b.hits;
-          return a.which < b.which;
-        });
+        for (std::size_t i = 1; i < v.size(); ++i)
+          for (std::size_t j = i; j > 0 && candidate_before(v[j], v[j - 1]); --j) std::swap(v[j], v[j - 1]);
     int nx = 0, ny = 0;
     const LineFit fx = fit_projection(cand[kAxisX], c, pick, nx);
     if (fx.ok)

@@ -79,16 +79,18 @@ class CaloLayout:
 
     def cell_index(self, plane: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Global cell index per row; -1 for unmapped planes or coordinates outside the plane."""
-        plane = np.asarray(plane, dtype=np.int64)
-        x = np.asarray(x, dtype=np.int64)
-        y = np.asarray(y, dtype=np.int64)
-        nx = np.array([p[1] for p in self.planes] + [0], dtype=np.int64)
-        ny = np.array([p[2] for p in self.planes] + [0], dtype=np.int64)
-        known = (plane >= 0) & (plane < len(self.planes))
-        p = np.where(known, plane, len(self.planes))
-        ok = known & (x >= 0) & (x < nx[p]) & (y >= 0) & (y < ny[p])
-        idx = self.begin[np.minimum(p, len(self.planes) - 1)] + x * ny[p] + y
-        return np.where(ok, idx, -1).astype(np.int32)
+        big = np.iinfo(np.int16)
+
+        def as16(a: np.ndarray) -> np.ndarray:
+            a = np.asarray(a)
+            if a.dtype != np.int16:  # values beyond int16 cannot be cells: make them -1
+                a = np.where((a < big.min) | (a > big.max), -1, a).astype(np.int16)
+            return a
+
+        return _calo.cell_index(
+            as16(plane), as16(x), as16(y), self.begin[:-1].tolist(),
+            [p[1] for p in self.planes], [p[2] for p in self.planes],
+        )  # fmt: skip
 
     def cells_of(self, name: str) -> slice:
         i = self.index(name)

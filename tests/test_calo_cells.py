@@ -1,0 +1,136 @@
+"""Cell calibration: ADC -> MeV with LED corrections, time windows, master time, flags."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import na64reco.calo as calo
+from na64reco._core import calo as core
+
+
+def _calib(layout: calo.CaloLayout, mev: float = 2.0, sigma: float = 2.0) -> calo.CaloCalibration:
+    return calo.CaloCalibration.uniform(layout, mev_per_adc=mev, time_sigma_ns=sigma)
+
+
+def _pulses(rows: list[tuple[int, str, int, int, float, float]], layout: calo.CaloLayout) -> dict[str, np.ndarray]:
+    ev, pl, x, y, a, t = zip(*rows)
+    return {
+        "event": np.array(ev), "plane": np.array([layout.index(p) for p in pl]), "x": np.array(x),
+        "y": np.array(y), "amplitude": np.array(a, dtype=float), "time_ns": np.array(t, dtype=float),
+    }  # fmt: skip
+
+
+def test_energy_split_by_time_window_around_master_time():
+    lay = calo.CaloLayout()
+    cal = _calib(lay)
+    cfg = calo.CaloConfig(n_sigma=3.0, near_sigma=8.0, nominal_master_ns=150.0)
+    # master time from S1..S4 at 152 ns; ECAL pulses at +0 (in), +10 (near: 5 sigma), +40 (far)
+    rows = [(0, s, 0, 0, 100.0, 152.0) for s in ("S1", "S2", "S3", "S4")]
+    rows += [(0, "ECAL1", 3, 3, 1000.0, 152.5), (0, "ECAL1", 3, 3, 50.0, 162.0), (0, "ECAL1", 2, 3, 300.0, 192.0)]
+    res = calo.reconstruct_calo(_pulses(rows, lay), 1, cal, config=cfg)
+    cell = lay.cells_of("ECAL1").start + 3 * 6 + 3
+    assert res.e_in[0, cell] == pytest.approx(2000.0)
+    assert res.e_near[0, cell] == pytest.approx(100.0)
+    assert res.e_out[0, cell - 6] == pytest.approx(600.0)
+    assert res.t_cell[0, cell] == pytest.approx(152.5)
+    ev = res.events
+    assert ev.master_time_ns[0] == pytest.approx(152.0) and ev.n_counters[0] == 4
+    assert ev.e_ecal[0] == pytest.approx(2.0)  # GeV
+    assert ev.e_bad[0] == pytest.approx(0.1)
+    assert ev.e_pileup[0] == pytest.approx(0.6)
+    assert ev.calo_status[0] == 0
+
+
+def test_led_correction_per_spill_falls_back_to_run_average(tmp_path):
+    lay = calo.CaloLayout()
+    (tmp_path / "led.txt").write_text(
+        "runs 0 10\nrun ECAL1 * * 1.5\n7 ECAL1 3 3 0.5\n"
+    )
+    cal = calo.load_calibration(5, led_path=tmp_path / "led.txt")
+    rows = [(0, "ECAL1", 3, 3, 100.0, 150.0), (1, "ECAL1", 3, 3, 100.0, 150.0), (1, "ECAL1", 2, 2, 100.0, 150.0)]
+    res = calo.reconstruct_calo(_pulses(rows, lay), 2, cal, spills=np.array([3, 7]))
+    c33 = lay.cells_of("ECAL1").start + 3 * 6 + 3
+    c22 = lay.cells_of("ECAL1").start + 2 * 6 + 2
+    mev = cal.mev_per_adc[c33]
+    assert res.e_in[0, c33] == pytest.approx(100 * mev * 1.5)  # spill 3 has no LED rows: run average
+    assert res.e_in[1, c33] == pytest.approx(100 * mev * 0.5)  # spill 7's own value
+    assert res.e_in[1, c22] == pytest.approx(100 * mev * 1.5)  # spill 7 lacks this cell: run average
+
+
+def test_no_counter_pulse_flags_the_event_and_uses_the_nominal_time():
+    lay = calo.CaloLayout()
+    rows = [(0, "ECAL1", 3, 3, 100.0, 151.0), (1, "S1", 0, 0, 50.0, 149.0), (1, "ECAL1", 3, 3, 100.0, 149.5)]
+    res = calo.reconstruct_calo(_pulses(rows, lay), 2, _calib(lay))
+    assert res.events.calo_status[0] & calo.STATUS_NO_MASTER_TIME
+    assert res.events.master_time_ns[0] == 150.0
+    assert res.events.calo_status[1] == 0 and res.events.master_time_ns[1] == 149.0
+
+
+def test_missing_detectors_flag_events_instead_of_raising():
+    lay = calo.CaloLayout()
+    rows = [(0, "ECAL1", 3, 3, 100.0, 150.0), (2, "S1", 0, 0, 50.0, 150.0)]
+    present = np.ones((3, len(lay.planes)), dtype=bool)
+    present[0, lay.index("HCAL2")] = False
+    present[1, lay.index("VETO")] = False
+    present[2, lay.index("ECAL0")] = False
+    present[2, lay.index("SRD")] = False
+    res = calo.reconstruct_calo(_pulses(rows, lay), 3, _calib(lay), present=present)
+    st = res.events.calo_status
+    assert st[0] & calo.STATUS_HCAL_MISSING and not st[0] & calo.STATUS_ECAL_MISSING
+    assert st[1] & calo.STATUS_VETO_MISSING
+    assert st[2] & calo.STATUS_ECAL_MISSING and st[2] & calo.STATUS_SRD_MISSING
+    assert np.isnan(res.events.ecal_x[1])  # empty event: no cluster, no exception
+
+
+def test_plane_presence_and_pulse_join():
+    digits = {"event": np.array([0, 0, 1]), "plane": np.array([1, 6, -1]), "x": np.array([3, 0, 0]),
+              "y": np.array([3, 0, 0])}  # fmt: skip
+    present = calo.plane_presence(digits["event"], digits["plane"], 2, 14)
+    assert present[0, 1] and present[0, 6] and not present[1].any()
+    table = calo.pulse_table(digits, {"wave": np.array([2, 0]), "amplitude": np.array([5.0, 6.0]),
+                                      "time_ns": np.array([1.0, 2.0])})  # fmt: skip
+    assert table.event.tolist() == [1, 0] and table.plane.tolist() == [-1, 1]
+
+
+def test_unsorted_pulses_and_unmapped_rows_are_handled():
+    lay = calo.CaloLayout()
+    p = _pulses([(1, "ECAL1", 0, 0, 10.0, 150.0), (0, "ECAL1", 0, 0, 20.0, 150.0)], lay)
+    p["plane"] = np.append(p["plane"], -1)
+    for k in ("event", "x", "y", "amplitude", "time_ns"):
+        p[k] = np.append(p[k], p[k][:1])
+    res = calo.reconstruct_calo(p, 2, _calib(lay, mev=1.0))
+    c = lay.cells_of("ECAL1").start
+    assert res.e_in[:, c].tolist() == [20.0, 10.0]
+    assert res.n_unmapped == 1
+
+
+def test_pulse_event_outside_the_batch_is_an_error():
+    lay = calo.CaloLayout()
+    with pytest.raises(ValueError, match="outside 0..1"):
+        calo.reconstruct_calo(_pulses([(5, "ECAL1", 0, 0, 1.0, 150.0)], lay), 2, _calib(lay))
+
+
+def test_core_rejects_inconsistent_offsets_and_cells():
+    n = 3
+    args = dict(
+        spill_row=np.full(1, -1, np.int32), mev_per_adc=np.ones(n), time_mean_ns=np.zeros(n),
+        time_sigma_ns=np.ones(n), led_run=np.ones(n), led_spill=np.zeros((0, n)), counter_cells=[],
+        counter_offset_ns=[], nominal_ns=0.0, search_ns=10.0, n_sigma=3.0, near_sigma=5.0,
+    )  # fmt: skip
+    one = dict(cell=np.array([0], np.int32), amplitude=np.ones(1), time_ns=np.zeros(1))
+    with pytest.raises(ValueError, match="offsets end at 2 but there are 1 pulses"):
+        core.calibrate_cells(offsets=np.array([0, 2]), **one, **args)
+    with pytest.raises(ValueError, match="cell 7, expected 0..2"):
+        core.calibrate_cells(offsets=np.array([0, 1]), **{**one, "cell": np.array([7], np.int32)}, **args)
+    with pytest.raises(ValueError, match="LED spill row 4"):
+        core.calibrate_cells(offsets=np.array([0, 1]), **one, **{**args, "spill_row": np.array([4], np.int32)})
+    with pytest.raises(ValueError, match="near_sigma"):
+        core.calibrate_cells(offsets=np.array([0, 1]), **one, **{**args, "near_sigma": 1.0})
+
+
+def test_cell_index_marks_unknown_planes_and_coordinates():
+    lay = calo.CaloLayout()
+    idx = lay.cell_index(np.array([0, 1, 6, -1, 99, 0, 0]), np.array([5, 0, 5, 0, 0, 6, 70000]),
+                         np.array([5, 1, 0, 0, 0, 0, 0]))  # fmt: skip
+    assert idx.tolist() == [35, 37, lay.cells_of("VETO").start + 5, -1, -1, -1, -1]
