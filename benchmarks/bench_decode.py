@@ -207,6 +207,7 @@ def main() -> None:
         np_mbs, np_evs = cut / dt_np / 1e6, k / dt_np
         print(f"numpy decoder : {dt_np:.3f} s  {np_mbs:8.1f} MB/s  {np_evs:12.0f} events/s  (first {k} events, same digits)")
         print(f"ratio         : {cpp_mbs / np_mbs:.1f}x")
+        print(f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: other processes slow both decoders)")
 
 
 if __name__ == "__main__":

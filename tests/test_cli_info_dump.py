@@ -88,3 +88,17 @@ def test_dump_errors_are_clean(raw_file, capsys):
     assert main(["dump", str(raw_file), "--event", "99"]) == 2
     assert "event 99 not in" in capsys.readouterr().err
     assert main(["info", str(raw_file.parent / "missing.dat")]) == 2
+
+
+def test_runs_without_a_setup_are_reported_not_fatal(tmp_path, capsys):
+    ev = dict(run=[0], spill=[1], event_in_run=[1], event_in_spill=[1], type=[7], trigger_mask=[1])
+    sadc = dict(event=[0], source_id=[620], port=[0], chip=[0], channel=[0], nsamples=[2],
+                samples=np.array([[1, 2]], dtype=np.uint16))
+    path = tmp_path / "run0.dat"
+    nr.raw.write_raw(path, ev, sadc)
+    s = nr.raw.summarize(path)
+    assert s.unmapped["count"].tolist() == [1]
+    assert len(s.setup_problems) == 1 and "no geometry file covers run 0" in s.setup_problems[0]
+    assert main(["dump", str(path), "--event", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "warning: run 0: no geometry file covers run 0" in out and "unmapped" in out

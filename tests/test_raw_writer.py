@@ -215,3 +215,17 @@ def test_write_raw_to_path_is_atomic(tmp_path):
         write_raw(path, bad)
     assert path.read_bytes() == encode_events(one_event())  # the old file is untouched
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.dat"]
+
+
+def test_write_raw_to_a_file_object_streams_chunks():
+    import io
+
+    ev = dict(run=[1] * 5, spill=[1] * 5, event_in_run=[1, 2, 3, 4, 5], event_in_spill=[1, 2, 3, 4, 5],
+              type=[7] * 5, trigger_mask=[1] * 5)
+    sadc = dict(event=[0, 4], source_id=[3, 3], port=[0, 0], chip=[0, 0], channel=[0, 0], nsamples=[1, 1],
+                samples=np.array([[7], [9]], dtype=np.uint16))
+    sink = io.BytesIO()
+    assert write_raw(sink, ev, sadc, chunk_events=2) == len(sink.getvalue())
+    assert sink.getvalue() == encode_events(ev, sadc)
+    with pytest.raises(ValueError, match="chunk_events must be >= 1"):
+        encode_events(ev, sadc, chunk_events=0)

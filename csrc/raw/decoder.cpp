@@ -49,10 +49,15 @@ size_t Decoder::find_header_of_other_event(size_t from, size_t limit, uint32_t i
 
 RawBatch Decoder::next_batch(size_t max_events) {
   RawBatch batch;
-  reserve_like_last_batch(batch, max_events);
   const size_t start = pos_;
   out_ = &batch;
   row_ = -1;
+  if (last_shape_.bytes_per_event <= 0 && max_events > 2 * kProbeEvents) {
+    // No earlier batch to size this one from: learn the shape on the first events.
+    while (pos_ < size_ && batch.events.rows() < kProbeEvents) decode_next_event();
+    remember_batch_shape(batch, pos_ - start);
+  }
+  reserve_like_last_batch(batch, max_events);
   while (pos_ < size_ && batch.events.rows() < max_events) decode_next_event();
   out_ = nullptr;
   row_ = -1;
@@ -62,9 +67,12 @@ RawBatch Decoder::next_batch(size_t max_events) {
 
 void Decoder::reserve_like_last_batch(RawBatch& b, size_t max_events) const {
   if (last_shape_.bytes_per_event <= 0) return;
+  // Capacity for the rows already there plus the events still to come in this batch.
   const double left_events = static_cast<double>(size_ - pos_) / last_shape_.bytes_per_event;
-  const double events = std::min(static_cast<double>(max_events), left_events) * 1.02 + 16;
+  const double more = static_cast<double>(max_events - b.events.rows());
+  const double events = static_cast<double>(b.events.rows()) + std::min(more, left_events) * 1.02 + 16;
   const auto rows = [events](double per_event) { return static_cast<size_t>(events * per_event) + 16; };
+  // (reserve() never shrinks, so rows already decoded are kept whatever the estimate.)
   const size_t nev = rows(1);
   b.events.index.reserve(nev), b.events.offset.reserve(nev), b.events.size.reserve(nev);
   b.events.run.reserve(nev), b.events.spill.reserve(nev), b.events.event_in_run.reserve(nev);

@@ -44,6 +44,8 @@ class Decoder {
   // Records an error against the event being decoded (row -1 outside events).
   void error(ErrorCode code, size_t offset, int32_t source_id, int64_t value);
 
+  static constexpr size_t kProbeEvents = 64;
+
   const uint8_t* base_;
   size_t size_;
   size_t pos_ = 0;

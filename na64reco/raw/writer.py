@@ -76,11 +76,14 @@ class _Input:
 
         self._read_sadc(TableView("sadc", sadc))
         self._read_tdc(TableView("tdc", tdc))
-        overlap = np.intersect1d(self.s_source, self.t_source)
-        if overlap.size:
+        in_sadc = np.zeros(MUX_SOURCE_MIN, dtype=bool)
+        in_sadc[self.s_source] = True
+        in_tdc = np.zeros(MUX_SOURCE_MIN, dtype=bool)
+        in_tdc[self.t_source] = True
+        if (in_sadc & in_tdc).any():
             raise ValueError(
-                f"source id {int(overlap[0])} appears in both sadc and tdc: a source is one MSADC "
-                "or one F1 readout"
+                f"source id {int(np.flatnonzero(in_sadc & in_tdc)[0])} appears in both sadc and tdc: "
+                "a source is one MSADC or one F1 readout"
             )
         extra = np.asarray(list(extra_sources), dtype=np.int64)
         first_bad_row("sources", "source_id", (extra < 0) | (extra >= MUX_SOURCE_MIN), extra,
@@ -197,8 +200,10 @@ class _ChunkEncoder:
         self.item_kind, self.item_ref = self._item_template()
         # S-Link format byte, bits 0..6: chip data layout (docs/raw-decoding.md).
         fmt = np.zeros(self.h.n_slots, dtype=np.int64)
-        fmt[np.isin(self.h.slot_source, data.s_source)] = SLINK_FORMAT_MSADC
-        fmt[np.isin(self.h.slot_source, data.t_source)] = SLINK_FORMAT_F1
+        for sources, code in ((data.s_source, SLINK_FORMAT_MSADC), (data.t_source, SLINK_FORMAT_F1)):
+            present = np.zeros(MUX_SOURCE_MIN, dtype=bool)
+            present[sources] = True
+            fmt[present[self.h.slot_source]] = code
         self.slot_format = fmt
 
     def _item_template(self) -> tuple[np.ndarray, np.ndarray]:
@@ -290,7 +295,7 @@ class _ChunkEncoder:
             row = int(np.argmax(event_words)) + lo
             raise ValueError(f"events: row {row} would be {event_words.max() * 4} bytes, over 32 bits")
         event_off = np.cumsum(event_words) - event_words
-        out = np.zeros(int(event_words.sum()), dtype=np.uint32)
+        out = _Words(int(event_words.sum()))
 
         # ---- offsets of every unit inside the carrying events
         kind, ref = self.item_kind, self.item_ref
@@ -305,13 +310,13 @@ class _ChunkEncoder:
         # ---- headers
         super_bit = self.super_events & d.carries[lo:hi]
         date = self._date_headers(lo, hi, event_words, super_bit)
-        _scatter(out, event_off, date)
+        out.put_blocks(event_off, date)
         if self.super_events and ne:
             sub = np.repeat(date[carry_rows, None, :], h.ldc_id.size, axis=1)
             sub[:, :, 0] = ldc_words * 4
             sub[:, :, 13] = 0
             sub[:, :, 14] = h.ldc_id
-            _scatter(out, item_off[:, kind == 0], sub)
+            out.put_blocks(item_off[:, kind == 0], sub)
         eis_c = eis[carry_rows]
         spill_c = d.spill[lo:hi][carry_rows]
         slink_type = d.type[lo:hi][carry_rows] & 0x1F
@@ -321,13 +326,13 @@ class _ChunkEncoder:
             eqh[:, :, 1] = EQUIPMENT_TYPE_SLINK
             eqh[:, :, 2] = h.eq_id
             eqh[:, :, 6] = 4
-            _scatter(out, item_off[:, kind == 1], eqh)
+            out.put_blocks(item_off[:, kind == 1], eqh)
             mux = np.flatnonzero(h.eq_is_mux)
             if mux.size:
                 mh = np.empty((ne, mux.size, MUX_HEADER_WORDS), dtype=np.int64)
                 mh[:, :, 0] = eq_payload[:, mux] | (h.eq_id[mux] << 16) | (slink_type[:, None] << 26)
                 mh[:, :, 1] = (eis_c | (spill_c << 20))[:, None]
-                _scatter(out, item_off[:, kind == 2], mh)
+                out.put_blocks(item_off[:, kind == 2], mh)
             slh = np.empty((ne, n_slots, SLINK_HEADER_WORDS), dtype=np.int64)
             slh[:, :, 0] = src_words | (h.slot_source << 16) | (slink_type[:, None] << 26)
             slh[:, :, 1] = (eis_c | (spill_c << 20))[:, None]
@@ -335,12 +340,13 @@ class _ChunkEncoder:
             slh[:, :, 2] = (first[:, None] | self.slot_format[None, :]) << 24
             slot_off = np.empty((ne, n_slots), dtype=np.int64)
             slot_off[:, ref[kind == 3]] = item_off[:, kind == 3]
-            _scatter(out, slot_off, slh)
+            out.put_blocks(slot_off, slh)
             payload_start = slot_off.reshape(-1) + SLINK_HEADER_WORDS
+            self._write_f1(out, t, payload_start, t_unit, t_words, t_header, eis, lo)
+            # last: the MSADC records fill the words left free by everything else
             self._write_msadc(out, s, payload_start, block_first, block_of_digit, block_words,
                               block_unit, rec_words, eis, lo)
-            self._write_f1(out, t, payload_start, t_unit, t_words, t_header, eis, lo)
-        return out
+        return out.words
 
     def _check_16bit(self, words: np.ndarray, lo: int, carry_rows: np.ndarray, what: str) -> None:
         if words.size and words.max() > 0xFFFF:
@@ -375,12 +381,20 @@ class _ChunkEncoder:
 
     def _write_msadc(self, out, s, payload_start, block_first, block_of_digit, block_words,
                      block_unit, rec_words, eis, lo) -> None:
-        """Build the chip data of all MSADC sources as one stream in file order, then copy it
-        into the payload ranges of their S-Link blocks (whole arrays, no per-digit index
-        arithmetic in two dimensions)."""
+        """ADC block headers go to their computed offsets; the channel records, built as one
+        matrix in file order, then fill every word not yet written (the records are exactly
+        the words left once all headers and F1 words are placed)."""
         d = self.d
         if block_first.size == 0:
             return
+        ev_local = d.s_event[s][block_first] - lo
+        block_off = payload_start[block_unit] + _within_group_offsets(block_words, block_unit)
+        out.put(block_off, (eis[ev_local] & 0xFFF)
+                | (block_words << 12)
+                | (d.s_chip[s][block_first] << 25)
+                | (d.s_port[s][block_first] << 27)
+                | (MSADC_KEY << 30))
+
         ns = d.s_nsamples[s]
         samples = d.s_samples[s]
         if samples.shape[1] % 2:
@@ -390,39 +404,18 @@ class _ChunkEncoder:
         records[:, 0] = d.s_sum[s] | (ns << 16) | (d.s_channel[s] << 26) | (1 << 30)
         if n_words:
             # a little-endian uint32 view holds two samples as lo | hi << 16: repack to 12 bits
-            pairs = np.ascontiguousarray(samples).view("<u4")
-            data = records[:, 1:]
-            np.bitwise_and(pairs, np.uint32(0xFFF), out=data)
-            data |= (pairs >> np.uint32(4)) & np.uint32(0xFFF000)
+            samples = np.ascontiguousarray(samples)
+            pairs = samples.view("<u4")
+            data = pairs >> np.uint32(4)
+            np.bitwise_and(data, np.uint32(0xFFF000), out=data)
+            np.bitwise_or(data, samples[:, 0::2], out=data)
             data |= np.uint32(0x80 << 24)
             data[:, 0] ^= np.uint32((0x80 ^ 0x40) << 24)
+            records[:, 1:] = data
         if (rec_words == 1 + n_words).all():
-            record_stream = records.reshape(-1)
+            out.fill_rest(records.reshape(-1))
         else:
-            record_stream = records[np.arange(1 + n_words) < rec_words[:, None]]
-
-        ev_local = d.s_event[s][block_first] - lo
-        block_headers = (
-            (eis[ev_local] & 0xFFF)
-            | (block_words << 12)
-            | (d.s_chip[s][block_first] << 25)
-            | (d.s_port[s][block_first] << 27)
-            | (MSADC_KEY << 30)
-        )
-        stream = np.empty(int(block_words.sum()), dtype=np.uint32)
-        is_header = np.zeros(stream.size, dtype=bool)
-        is_header[np.cumsum(block_words) - block_words] = True
-        stream[is_header] = block_headers
-        stream[~is_header] = record_stream
-
-        units, first = np.unique(block_unit, return_index=True)
-        unit_words = np.add.reduceat(block_words, first)
-        # stream word i of unit u goes to payload_start[u] + (i - first stream word of u):
-        # indices that only increase, which numpy scatters at close to copy speed
-        shift = payload_start[units] - (np.cumsum(unit_words) - unit_words)
-        target = np.repeat(shift, unit_words)
-        target += np.arange(stream.size)
-        out[target] = stream
+            out.fill_rest(records[np.arange(1 + n_words) < rec_words[:, None]])
 
     def _write_f1(self, out, t, payload_start, t_unit, t_words, t_header, eis, lo) -> None:
         d = self.d
@@ -430,22 +423,36 @@ class _ChunkEncoder:
             return
         pos = payload_start[t_unit] + _within_group_offsets(t_words, t_unit) + t_header
         port, chip, chan = d.t_port[t], d.t_chip[t], d.t_channel[t]
-        out[pos] = (port << 4) | (d.t_raw_time[t] << 8) | (((chip << 3) | chan) << 24) | (1 << 31)
+        out.put(pos, (port << 4) | (d.t_raw_time[t] << 8) | (((chip << 3) | chan) << 24) | (1 << 31))
         h = np.flatnonzero(t_header)
         ev_local = d.t_event[t][h] - lo
-        out[pos[h] - 1] = (
-            (port[h] << 4)
-            | (chan[h] << 8)
-            | (chip[h] << 11)
-            | (d.t_trigger_time[t][h] << 15)
-            | ((eis[ev_local] & 0x3F) << 24)
-        )
+        out.put(pos[h] - 1,
+                (port[h] << 4)
+                | (chan[h] << 8)
+                | (chip[h] << 11)
+                | (d.t_trigger_time[t][h] << 15)
+                | ((eis[ev_local] & 0x3F) << 24))
 
 
-def _scatter(out: np.ndarray, offsets: np.ndarray, words: np.ndarray) -> None:
-    """out[offsets[..., None] + arange(k)] = words, for header blocks of k words."""
-    k = words.shape[-1]
-    out[(offsets[..., None] + np.arange(k)).reshape(-1)] = words.reshape(-1)
+class _Words:
+    """The word array of a chunk, with a record of which words are already written."""
+
+    def __init__(self, n: int) -> None:
+        self.words = np.zeros(n, dtype=np.uint32)
+        self.taken = np.zeros(n, dtype=bool)
+
+    def put(self, positions: np.ndarray, values: np.ndarray) -> None:
+        self.words[positions] = values
+        self.taken[positions] = True
+
+    def put_blocks(self, offsets: np.ndarray, words: np.ndarray) -> None:
+        """words[..., k] at offsets[...] + k: header blocks of k consecutive words."""
+        k = words.shape[-1]
+        self.put((offsets[..., None] + np.arange(k)).reshape(-1), words.reshape(-1))
+
+    def fill_rest(self, stream: np.ndarray) -> None:
+        """Write ``stream`` into the words not written yet, in order."""
+        self.words[~self.taken] = stream
 
 
 def _chunks(data: _Input, chunk_events: int):
