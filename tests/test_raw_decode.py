@@ -230,3 +230,10 @@ def test_threads_sharing_a_file_get_every_event_once(tmp_path):
     for t in threads:
         t.join()
     assert np.sort(np.concatenate(got)).tolist() == list(range(400))
+
+
+def test_decoder_and_writer_share_the_layout_conventions():
+    from na64reco.raw import layout
+
+    assert nr.raw.MUX_SOURCE_ID_MIN == layout.MUX_SOURCE_MIN
+    assert (nr.raw.FORMAT_MSADC, nr.raw.FORMAT_F1) == (layout.SLINK_FORMAT_MSADC, layout.SLINK_FORMAT_F1)

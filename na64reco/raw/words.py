@@ -11,6 +11,17 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from .layout import (
+    DATE_HEADER_WORDS,
+    DATE_MAGIC,
+    DATE_SUPER_EVENT_BIT,
+    DATE_VERSION,
+    EQUIPMENT_HEADER_WORDS,
+    EQUIPMENT_TYPE_SLINK,
+    SLINK_FORMAT_F1,
+    SLINK_FORMAT_MSADC,
+)
+
 __all__ = [
     "DATE_MAGIC",
     "DATE_HEADER_BYTES",
@@ -32,14 +43,10 @@ __all__ = [
     "msadc_payload",
 ]
 
-DATE_MAGIC = 0xDA1E5AFE
-DATE_HEADER_BYTES = 68
-DATE_VERSION = 0x0003000E
-EQUIPMENT_HEADER_BYTES = 28
-EQUIPMENT_TYPE_SLINK = 64
-SUPER_EVENT_BIT = 1 << 4
-FORMAT_F1 = 1
-FORMAT_MSADC = 3
+DATE_HEADER_BYTES = 4 * DATE_HEADER_WORDS
+EQUIPMENT_HEADER_BYTES = 4 * EQUIPMENT_HEADER_WORDS
+FORMAT_F1 = SLINK_FORMAT_F1
+FORMAT_MSADC = SLINK_FORMAT_MSADC
 
 
 def _field(value: int, width: int, name: str) -> int:
@@ -72,7 +79,7 @@ def date_header(
     tp1 = (trigger_mask >> 31) & 0xFFFFFFFF
     return [
         size, magic, head_len, version, type, run, event_in_run, id1, tp0, tp1,
-        detector_pattern, 0, 0, SUPER_EVENT_BIT if super_event else 0, ldc_id, gdc_id, time,
+        detector_pattern, 0, 0, DATE_SUPER_EVENT_BIT if super_event else 0, ldc_id, gdc_id, time,
     ]  # fmt: skip
 
 
