@@ -82,13 +82,14 @@ output.read_accounting(out)"""),
 reco_all = output.read_events(out)
 t = pq.read_table(truth_path)
 key = lambda r, s, e: (np.asarray(r, np.int64) << 40) | (np.asarray(s, np.int64) << 20) | np.asarray(e, np.int64)
-truth_key = key(t["run"].to_numpy(), t["spill"].to_numpy(), t["event"].to_numpy())
+truth_key = key(t["run"].to_numpy(), t["spill"].to_numpy(), t["event_in_spill"].to_numpy())
 reco_key = key(ak.to_numpy(reco_all.run), ak.to_numpy(reco_all.spill), ak.to_numpy(reco_all.event))
 common, it, ir = np.intersect1d(truth_key, reco_key, return_indices=True)
 from matplotlib.figure import Figure
 fig = Figure(figsize=(5, 4), layout="constrained")
 ax = fig.add_subplot()
-ax.plot(t["e_ecal_true"].to_numpy()[it], ak.to_numpy(reco_all.e_ecal)[ir], ".", ms=2)
+# truth energies are MeV (na64reco.sim), the reco output's GeV
+ax.plot(t["e_ecal_true"].to_numpy()[it] / 1000.0, ak.to_numpy(reco_all.e_ecal)[ir], ".", ms=2)
 ax.set_xlabel("true E$_{ECAL}$ [GeV]"); ax.set_ylabel("reconstructed E$_{ECAL}$ [GeV]")
 print(len(common), "events matched to the truth")
 fig"""),

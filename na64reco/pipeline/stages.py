@@ -106,6 +106,7 @@ class FitStage:
         data_dir = config["detector"]["data_dir"] or None
         self.setup = _PerRun(lambda run: load_setup(run, data_dir=data_dir))
         self.min_amplitude = float(wf["min_amplitude"])
+        self.zero_suppress = float(wf["zero_suppress_adc"])
         self.fitters: dict[str, Any] = {}
         timing: dict[str, float] = {}
         if float(config["timing"]["expected_ns"]) >= 0:
@@ -135,6 +136,8 @@ class FitStage:
         plane = digits["plane"]
         kinds = np.array([template_kind(int(p)) for p in range(len(SADC_PLANE_NAMES))] + ["unmapped"])
         kind_of_digit = kinds[np.where(plane >= 0, plane, len(SADC_PLANE_NAMES))] if plane.size else np.zeros(0, kinds.dtype)
+        if self.zero_suppress > 0 and plane.size:
+            kind_of_digit = np.where(_sample_span(digits["samples"], digits["nsamples"]) < self.zero_suppress, "quiet", kind_of_digit)
         parts: list[dict[str, np.ndarray]] = []
         wave_flags = np.zeros(plane.size, np.uint32)
         wave_chi2 = np.full(plane.size, np.nan)
@@ -190,16 +193,28 @@ class FitStage:
         )
 
 
+def _sample_span(samples: np.ndarray, nsamples: np.ndarray) -> np.ndarray:
+    """max - min of each row's recorded samples (a cheap test for "no pulse here")."""
+    width = samples.shape[1]
+    if nsamples.size and int(nsamples.min()) == width:
+        return samples.max(axis=1).astype(np.int32) - samples.min(axis=1).astype(np.int32)
+    recorded = np.arange(width)[None, :] < nsamples[:, None]
+    hi = np.where(recorded, samples, 0).max(axis=1).astype(np.int32)
+    lo = np.where(recorded, samples, np.iinfo(np.uint16).max).min(axis=1).astype(np.int32)
+    return np.where(nsamples > 0, hi - lo, 0)
+
+
 class CaloStage:
     """Calibrated cells, ECAL clusters and the calorimeter event variables."""
 
     name = "calo"
 
     def __init__(self, config: JobConfig) -> None:
-        from ..calo import CaloConfig, load_calibration
+        from ..calo import CaloConfig
 
         self.config = config
-        self.calibration = _PerRun(lambda run: load_calibration(run))
+        data_dir = config["detector"]["data_dir"] or None
+        self.calibration = _PerRun(lambda run: calo_calibration(run, data_dir))
         self.calo_config = CaloConfig(pileup_threshold_mev=1000.0)
 
     def available(self) -> bool:
@@ -278,6 +293,36 @@ class CaloStage:
         state.jagged["clusters"] = _sorted_by_row(Columns.concatenate(cluster_rows))
         state.flag(st.PILEUP, cols["pileup"])
         state.flag(st.NO_ECAL, (cols["calo_status"] & 1) != 0)
+
+
+def calo_calibration(run: int, data_dir: str | None = None) -> Any:
+    """The calorimeter calibration of a run: gains and LED corrections from the detector
+    description (``na64reco.detector``, the calibration the data were taken with), time
+    means and widths from the calorimeter's own file (``na64reco.calo``)."""
+    from ..calo import CaloCalibration, load_calibration
+    from ..detector import load_setup
+
+    base = load_calibration(run)
+    setup = load_setup(run, data_dir=data_dir)
+    layout = base.layout
+    names = [p[0] for p in layout.planes]
+    if tuple(names) != tuple(setup.planes)[: len(names)]:
+        raise ValueError(f"calorimeter planes {names} and detector planes {list(setup.planes)} are numbered differently")
+    cells = np.arange(layout.n_cells)
+    plane = np.searchsorted(layout.begin, cells, side="right") - 1
+    ny = np.array([p[2] for p in layout.planes])[plane]
+    local = cells - layout.begin[plane]
+    det = setup.cell_index(plane, local // ny, local % ny)
+    cal = setup.calibration
+    ok = det >= 0
+    safe = np.where(ok, det, 0)
+    gain = np.where(ok, cal.mev_per_adc[safe], np.nan)
+    known = ok & np.isfinite(gain) & (gain > 0)
+    mev = np.where(known, gain, base.mev_per_adc)
+    led_run = np.where(known, cal.led_run_average[safe], base.led_run)
+    led_table = np.where(known[None, :], cal.led_factors[:, safe], np.nan) if cal.led_spills.size else np.zeros((0, cells.size))
+    return CaloCalibration(layout, mev, base.time_mean_ns, base.time_sigma_ns, led_run,
+                           np.asarray(cal.led_spills, np.int64), led_table)
 
 
 def _sorted_by_row(t: Columns) -> Columns:
@@ -366,7 +411,7 @@ class TriggerStage:
         from fpga_model.decision import TRIGGER_MASK
 
         from ..firmware import emulate_windows
-        from ..firmware.compare import _trigger_channel, windows_from_sadc
+        from ..firmware.compare import _trigger_channel
 
         n = state.n
         digits = state.extras.get("digits")
@@ -379,11 +424,37 @@ class TriggerStage:
         for lo in range(0, n, self.BLOCK):
             hi = min(lo + self.BLOCK, n)
             sel = (event >= lo) & (event < hi) & (channel >= 0)
-            windows = windows_from_sadc(hi - lo, event[sel] - lo, channel[sel], digits["samples"][sel], digits["nsamples"][sel])
+            windows = _trigger_windows(hi - lo, event[sel] - lo, channel[sel], digits["samples"][sel], digits["nsamples"][sel])
             bits[lo:hi] = emulate_windows(windows, self.registers)["trigger_bits"]
         state.columns["trigger_emulated"][:] = bits
         recorded = state.columns["trigger_bits"] & np.uint64(TRIGGER_MASK)
         state.flag(st.TRIGGER_MISMATCH, recorded != bits)
+
+
+def _trigger_windows(n_events: int, event: np.ndarray, channel: np.ndarray, samples: np.ndarray, nsamples: np.ndarray) -> np.ndarray:
+    """(n_events, N_CHANNELS, 32) uint16 trigger windows, as ``firmware.compare.windows_from_sadc``
+    builds them (absent channels flat at 0, short digits extended with their last sample)
+    but with one row scatter instead of per-sample indexing."""
+    from fpga_model.registers import N_CHANNELS
+
+    width = 32
+    win = np.zeros((n_events * N_CHANNELS, width), np.uint16)
+    if not event.size:
+        return win.reshape(n_events, N_CHANNELS, width)
+    s = samples[:, :width]
+    if s.shape[1] < width:
+        s = np.pad(s, ((0, 0), (0, width - s.shape[1])))
+    ns = nsamples.astype(np.int64)
+    short = ns < width
+    if np.any(short):
+        s = s.copy()
+        cols = np.arange(width)
+        rows = np.flatnonzero(short)
+        take = np.minimum(cols[None, :], np.maximum(ns[rows, None] - 1, 0))
+        s[rows] = np.take_along_axis(s[rows], take, axis=1)
+        s[rows[ns[rows] == 0]] = 0
+    win[event * N_CHANNELS + channel] = np.minimum(s, 4095)
+    return win.reshape(n_events, N_CHANNELS, width)
 
 
 class SelectionStage:
