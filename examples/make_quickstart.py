@@ -82,7 +82,7 @@ output.read_accounting(out)"""),
 reco_all = output.read_events(out)
 t = pq.read_table(truth_path)
 key = lambda r, s, e: (np.asarray(r, np.int64) << 40) | (np.asarray(s, np.int64) << 20) | np.asarray(e, np.int64)
-truth_key = key(t["run"].to_numpy(), t["spill"].to_numpy(), t["event_in_spill"].to_numpy())
+truth_key = key(t["run"].to_numpy(), t["spill"].to_numpy(), t["event"].to_numpy())
 reco_key = key(ak.to_numpy(reco_all.run), ak.to_numpy(reco_all.spill), ak.to_numpy(reco_all.event))
 common, it, ir = np.intersect1d(truth_key, reco_key, return_indices=True)
 from matplotlib.figure import Figure

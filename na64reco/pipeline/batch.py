@@ -34,7 +34,7 @@ EVENT_COLUMNS: dict[str, str] = {
     "pileup": "?",
     "in_signal_box": "?",
     "status": "u4",
-    "event_in_run": "u4",
+    "event_in_spill": "u4",
     "file_index": "i4",
     "event_index": "i8",
     "time": "u4",

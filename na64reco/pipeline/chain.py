@@ -86,8 +86,9 @@ def _initial_columns(ev: Columns) -> dict[str, np.ndarray]:
             cols[name] = np.zeros(n, dtype)
     cols["run"][:] = ev["run"]
     cols["spill"][:] = ev["spill"]
-    cols["event"][:] = ev["event_in_spill"]
-    cols["event_in_run"][:] = ev["event_in_run"]
+    # ``event`` is the event number in the run (DATE event_id[0]), as in the simulation truth.
+    cols["event"][:] = ev["event_in_run"]
+    cols["event_in_spill"][:] = ev["event_in_spill"]
     cols["event_index"][:] = ev["index"]
     cols["trigger_bits"][:] = ev["trigger_mask"]
     cols["time"][:] = ev["time"]

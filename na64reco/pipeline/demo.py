@@ -42,12 +42,23 @@ class DemoResult:
 
 
 def _pick_event(path: Path) -> int:
-    """Row of the most energetic cleanly reconstructed ECAL shower (a picture worth drawing)."""
+    """Row worth drawing: a signal-box candidate with a straw segment if there is one, else a
+    typical beam electron (E_ECAL nearest the median of the showers) with a segment."""
     from ..output import read_events
 
-    ev = read_events(path, columns=None)
+    ev = read_events(path)
     e = np.nan_to_num(ev["e_ecal"].to_numpy(), nan=-1.0)
-    return int(np.argmax(e)) if e.size else 0
+    if not e.size:
+        return 0
+    segment = ev["n_segments"].to_numpy() > 0
+    candidates = np.flatnonzero(ev["in_signal_box"].to_numpy() & segment & (e > 0))
+    if candidates.size:
+        return int(candidates[0])
+    showers = np.flatnonzero((e > 10.0) & segment)
+    if not showers.size:
+        return int(np.argmax(e))
+    median = np.median(e[showers])
+    return int(showers[np.argmin(np.abs(e[showers] - median))])
 
 
 def run_demo(directory: str | Path = "na64reco-demo", n_events: int = 3000, seed: int = 1, jobs: int = 1, progress: bool = False) -> DemoResult:

@@ -27,7 +27,7 @@ ECAL_PITCH_MM = 38.2
 def _field(event: Any, name: str, default: Any = np.nan) -> Any:
     try:
         return event[name]
-    except (KeyError, ValueError, AttributeError):
+    except (LookupError, ValueError, AttributeError):
         return default
 
 
@@ -63,8 +63,58 @@ def _draw_grid(ax: Axes, grid: np.ndarray, title: str, vmax: float, annotate: bo
     return im
 
 
-def plot_event(event: Any, *, fig: Figure | None = None, straw_pitch_mm: float = 6.0) -> Figure:
-    """Event display of one reco output row; energies in GeV."""
+def _straw_geometry(run: int) -> Any:
+    try:
+        from ..straw import load_geometry
+    except ImportError:
+        return None
+    try:
+        return load_geometry(run)
+    except (ValueError, OSError):
+        return None
+
+
+def _draw_straws(ax: Axes, event: Any, geometry: Any) -> None:
+    hits = _field(event, "straw_hits", None)
+    geometry = geometry if geometry is not None else _straw_geometry(int(_field(event, "run", 0)))
+    zmin, zmax = -3200.0, 0.0
+    if hits is not None and len(hits) and geometry is not None:
+        arr = geometry.arrays()
+        plane = np.asarray(hits["plane"]).astype(np.int64)
+        layer = np.asarray(hits["layer"]).astype(np.int64)
+        tube = np.asarray(hits["tube"]).astype(np.int64)
+        ok = (plane >= 0) & (plane < len(geometry.names)) & (layer >= 0) & (tube >= 0)
+        u, z = geometry.tube_centre(plane[ok], layer[ok], tube[ok])
+        radius = np.nan_to_num(np.asarray(hits["radius"], dtype=float)[ok])
+        axis = arr["axis"][plane[ok]]
+        for a, label, colour in ((0, "x hits", "tab:blue"), (1, "y hits", "tab:orange")):
+            sel = axis == a
+            if np.any(sel):
+                ax.errorbar(z[sel], u[sel], yerr=radius[sel], fmt="o", ms=3, capsize=2, color=colour, label=label)
+        zmin, zmax = float(arr["z_mm"].min()) - 200.0, 0.0
+    zz = np.linspace(zmin, zmax, 2)
+    for pos, slope, label, colour in (("track_x", "track_slope_x", "segment x(z)", "tab:blue"),
+                                      ("track_y", "track_slope_y", "segment y(z)", "tab:orange")):
+        p0, t = float(_field(event, pos)), float(_field(event, slope))
+        if np.isfinite(p0) and np.isfinite(t):
+            ax.plot(zz, p0 + t * zz, "-", color=colour, lw=1, label=label)
+    ax.set_xlabel("z [mm] (ECAL face at 0)")
+    ax.set_ylabel("x or y [mm]")
+    ax.set_title(
+        f"straws: {int(_field(event, 'n_straw_hits', 0))} hits, {int(_field(event, 'n_segments', 0))} segments",
+        fontsize="small",
+    )
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize="x-small", loc="best")
+
+
+def plot_event(event: Any, *, fig: Figure | None = None, straw_geometry: Any = None) -> Figure:
+    """Event display of one reco output row; energies in GeV.
+
+    ``straw_geometry``: a ``na64reco.straw.StrawGeometry`` placing the tubes (default: the
+    one valid for the event's run); straw hits are drawn at their tube centres in the x-z
+    and y-z views with the drift radius as error bar, and the fitted segment as lines.
+    """
     fig = fig if fig is not None else new_figure((13.0, 7.5))
     gs = fig.add_gridspec(2, 6)
     cells = _cells(event)
@@ -95,24 +145,7 @@ def plot_event(event: Any, *, fig: Figure | None = None, straw_pitch_mm: float =
     ax_veto.set_title(f"VETO  E={_field(event, 'e_veto') * 1000:.3g} MeV", fontsize="small")
 
     ax_straw = fig.add_subplot(gs[1, 1:4])
-    hits = _field(event, "straw_hits", None)
-    if hits is not None and len(hits):
-        plane = np.asarray(hits["plane"]).astype(float)
-        layer = np.asarray(hits["layer"]).astype(float)
-        pos = np.asarray(hits["tube"]).astype(float) * straw_pitch_mm + 0.5 * straw_pitch_mm * layer
-        radius = np.nan_to_num(np.asarray(hits["radius"], dtype=float))
-        z = plane + 0.3 * layer
-        ax_straw.errorbar(z, pos, yerr=radius, fmt="o", ms=4, capsize=2, label="straw hits (drift radius)")
-    tx, sx = float(_field(event, "track_x")), float(_field(event, "track_slope_x"))
-    if np.isfinite(tx) and np.isfinite(sx):
-        zz = np.linspace(-0.5, max(3.5, ax_straw.get_xlim()[1]), 20)
-        ax_straw.plot(zz, tx + sx * zz, "-", color="tab:red", label="fitted segment (x)")
-    ax_straw.set_xlabel("straw plane (+0.3 x layer)")
-    ax_straw.set_ylabel("position [mm]")
-    ax_straw.set_title(f"straws: {int(_field(event, 'n_straw_hits', 0))} hits, {int(_field(event, 'n_segments', 0))} segments", fontsize="small")
-    if ax_straw.get_legend_handles_labels()[0]:
-        ax_straw.legend(fontsize="x-small")
-
+    _draw_straws(ax_straw, event, straw_geometry)
     status = int(_field(event, "status", 0))
     fig.suptitle(
         f"run {int(_field(event, 'run', 0))}  spill {int(_field(event, 'spill', 0))}  event {int(_field(event, 'event', 0))}"
