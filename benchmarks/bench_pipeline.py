@@ -64,6 +64,7 @@ def main() -> int:
                 f"\n--jobs {jobs}: {res.accounting.events_read:,} events in {res.elapsed_s:.2f} s = {rate:,.0f} events/s"
                 f" ({rate / jobs:,.0f} per process, {size_mb / res.elapsed_s:.1f} MB/s), speed-up {rate / base:.2f}x"
             )
+            print(f"output {out.stat().st_size / res.accounting.events_read:,.0f} bytes/event ({args.format})")
             print("time per stage (s, summed over processes):")
             print(res.stage_breakdown())
             per_event = {k: 1e6 * v / max(res.accounting.events_read, 1) for k, v in res.timings.items()}

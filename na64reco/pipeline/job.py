@@ -152,7 +152,9 @@ def run_job(
     if resume and target.exists() and not force:
         raise FileExistsError(f"output {target} is already complete; pass --force to recompute it")
 
+    t0 = time.perf_counter()
     scans, chunks, failed = plan_job(inputs, config)
+    t_plan = time.perf_counter() - t0
     if failed and strict:
         raise StrictModeError("strict mode: unreadable input " + "; ".join(f"{p}: {w}" for p, w in failed.items()))
     if not chunks:
@@ -170,7 +172,7 @@ def run_job(
         except OSError:
             pass
     histograms = StandardHistograms()
-    timings: Counter[str] = Counter()
+    timings: Counter[str] = Counter({"plan": t_plan})
     events_per_file: Counter[int] = Counter()
     total_bytes = sum(c.nbytes for c in chunks)
     bar = _Progress(sum(c.nevents for c in chunks), total_bytes, progress)
