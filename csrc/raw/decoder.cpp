@@ -8,8 +8,6 @@
 
 namespace na64::raw {
 
-uint32_t Decoder::word(size_t byte_offset) const { return load_word(base_ + byte_offset); }
-
 void Decoder::error(ErrorCode code, size_t offset, int32_t source_id, int64_t value) {
   ErrorTable& e = out_->errors;
   e.event.push_back(row_);

@@ -6,6 +6,7 @@
 
 #include "raw/batch.hpp"
 #include "raw/error_codes.hpp"
+#include "raw/layout.hpp"
 
 namespace na64::raw {
 
@@ -24,7 +25,7 @@ class Decoder {
   void rewind() { pos_ = 0; next_index_ = 0; }
 
  private:
-  uint32_t word(size_t byte_offset) const;
+  uint32_t word(size_t byte_offset) const { return load_word(base_ + byte_offset); }
   bool valid_header_at(size_t pos) const;
   size_t find_header(size_t from, size_t limit) const;
   size_t find_header_of_other_event(size_t from, size_t limit, uint32_t id0, uint32_t id1) const;

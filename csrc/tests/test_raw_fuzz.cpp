@@ -251,7 +251,7 @@ std::vector<uint8_t> mutate(Rng& rng, const std::vector<uint8_t>& clean, const s
 int main() {
   Rng rng{0x9E3779B97F4A7C15ull};
   size_t decoded = 0;
-  for (int file = 0; file < 16; ++file) {
+  for (int file = 0; file < 12; ++file) {
     std::vector<size_t> starts;
     const std::vector<uint8_t> clean = synthesise(rng, 30, starts);
     const RawBatch ref = decode_all(clean, SIZE_MAX);
