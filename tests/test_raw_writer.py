@@ -229,3 +229,14 @@ def test_write_raw_to_a_file_object_streams_chunks():
     assert sink.getvalue() == encode_events(ev, sadc)
     with pytest.raises(ValueError, match="chunk_events must be >= 1"):
         encode_events(ev, sadc, chunk_events=0)
+
+
+def test_oversized_slink_block_names_the_source():
+    n = 16 * 4 * 8  # every address of source 5 twice, 65 words each: 66560 words > 65535
+    ev = dict(run=[1], spill=[1], event_in_run=[1], event_in_spill=[1], type=[7], trigger_mask=[0])
+    k = np.arange(n * 2)
+    sadc = dict(event=np.zeros(k.size, int), source_id=np.full(k.size, 5), port=(k // 64) % 8,
+                chip=(k // 16) % 4, channel=k % 16, nsamples=np.full(k.size, 128),
+                samples=np.zeros((k.size, 128), dtype=np.uint16))
+    with pytest.raises(ValueError, match=r"events: row 0 needs a S-Link block of source 5 of \d+ words"):
+        encode_events(ev, sadc)

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..columns import Columns
 from ..detector import ConfigError, Setup, load_setup
+from ..detector.maps import address_key, split_address_key
 from .layout import EVENT_TYPE_NAMES
 from .reader import ERROR_NAMES, RawBatch, open_raw
 
@@ -74,7 +75,11 @@ def _annotate(table: Columns, runs_of_rows: np.ndarray, setups: dict[int, Setup 
     for run, setup in setups.items():
         if setup is None:
             continue
-        rows = np.flatnonzero(runs_of_rows == run)
+        in_run = runs_of_rows == run
+        if in_run.all():  # the usual case: one run per file
+            done = setup.annotate_sadc(table) if kind == "sadc" else setup.annotate_tdc(table)
+            return table.with_columns(**{n: done[n] for n in names})
+        rows = np.flatnonzero(in_run)
         if rows.size == 0:
             continue
         sub = table.take(rows)
@@ -146,9 +151,9 @@ def summarize(path: str | os.PathLike[str], *, batch_events: int = 20000) -> Raw
         for kind, table in (("sadc", sadc), ("tdc", tdc)):
             miss = table["plane"] < 0
             if miss.any():
-                addr = np.stack([table[c][miss].astype(np.int64) for c in ("source_id", "port", "chip", "channel")], 1)
-                uniq, cnt = np.unique(addr, axis=0, return_counts=True)
-                for a, c in zip(uniq.tolist(), cnt.tolist()):
+                keys = address_key(*(table[c][miss] for c in ("source_id", "port", "chip", "channel")))
+                uniq, cnt = np.unique(keys, return_counts=True)
+                for a, c in zip(zip(*(f.tolist() for f in split_address_key(uniq))), cnt.tolist()):
                     key = (kind, *a)
                     unmapped[key] = unmapped.get(key, 0) + c
 
