@@ -42,7 +42,7 @@ bool fit_single(const FitContext& ctx, double tau0, PulseModel& m);
 
 // Joint refinement of all pulses in m (amplitudes and times); pulses whose amplitude turns
 // non-positive are dropped and pulses that converge onto each other are merged.
-bool refine_pulses(const FitContext& ctx, PulseModel& m);
+bool refine_pulses(const FitContext& ctx, PulseModel& m, double tolerance_ns, int max_exact);
 
 // Full pile-up resolution starting from the single-pulse result; dict must match ctx.space.
 // w: scratch of dict.natoms doubles (twice).

@@ -31,6 +31,7 @@ void PhaseTable::build(const SampledShape& shape, const SampleSpace& space, doub
   f.assign(static_cast<size_t>(nphase) * nsamples, 0.0);
   d.assign(static_cast<size_t>(nphase) * nsamples, 0.0);
   minv.assign(static_cast<size_t>(nphase) * 3, 0.0);
+  inv_ff.assign(static_cast<size_t>(nphase), 0.0);
   ExactBasis b;
   for (int p = 0; p < nphase; ++p) {
     exact_basis(shape, space, tau_of(p), b);
@@ -38,6 +39,7 @@ void PhaseTable::build(const SampledShape& shape, const SampleSpace& space, doub
     std::copy(b.d, b.d + nsamples, &d[static_cast<size_t>(p) * nsamples]);
     const double m11 = dot(b.f, b.f, nsamples), m12 = dot(b.f, b.d, nsamples), m22 = dot(b.d, b.d, nsamples);
     const double det = m11 * m22 - m12 * m12;
+    if (m11 > 1e-12) inv_ff[p] = 1.0 / m11;
     // A phase whose pulse lies (almost) outside the window cannot be fitted: zero
     // coefficients make the optimal filter return "no pulse" there instead of garbage.
     if (det > 1e-12 * (m11 * m22 + 1e-300) && m11 > 1e-12) {
