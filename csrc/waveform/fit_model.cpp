@@ -153,7 +153,27 @@ void drop_weakest(PulseModel& m) {
 
 void prepare_context(FitContext& ctx, const double* y) {
   const int n = ctx.nsamples;
+  const SampleSpace& sp = *ctx.space;
+  if (sp.parity_means) {
+    double sum[2] = {0.0, 0.0};
+    for (int k = 0; k < n; ++k) {
+      ctx.yw[k] = y[k] * sp.inv_sigma;
+      sum[k & 1] += ctx.yw[k];
+    }
+    const double mean[2] = {sum[0] / ((n + 1) / 2), sum[1] / (n / 2)};
+    double ypy = 0.0;
+    for (int k = 0; k < n; ++k) {
+      ctx.ywp[k] = ctx.yw[k] - mean[k & 1];
+      ypy += ctx.ywp[k] * ctx.ywp[k];
+    }
+    ctx.ypy = ypy;
+    ctx.indicator_y[0] = sum[0] * sp.inv_sigma;
+    ctx.indicator_y[1] = sum[1] * sp.inv_sigma;
+    return;
+  }
+  for (int a = 0; a < sp.nindicator; ++a) ctx.indicator_y[a] = 0.0;
   ctx.space->whiten(y, ctx.yw);
+  for (int a = 0; a < sp.nindicator; ++a) ctx.indicator_y[a] = dot(sp.indicator[a], ctx.yw, n);
   std::memcpy(ctx.ywp, ctx.yw, sizeof(double) * static_cast<size_t>(n));
   ctx.space->project(ctx.ywp);
   ctx.ypy = dot(ctx.ywp, ctx.ywp, n);
@@ -173,7 +193,7 @@ bool fit_single(const FitContext& ctx, double tau0, PulseModel& m) {
     {
       const int p0 = t.nearest(tau);
       const int span = static_cast<int>(dt * t.inv_step + 0.5);
-      const int stride = std::max(1, span / 4);
+      const int stride = std::max(1, span / 3);
       double best_gain = -1.0;
       int best_p = p0;
       for (int p = std::max(0, p0 - span); p <= std::min(t.nphase - 1, p0 + span); p += stride) {

@@ -23,6 +23,7 @@ struct FitContext {
   double yw[kMaxSamples];   // whitened data
   double ywp[kMaxSamples];  // whitened data with the pedestal directions removed
   double ypy;               // |ywp|^2: chi2 of "no pulse"
+  double indicator_y[2];    // whitened pedestal indicators . yw (to read the pedestals back)
 };
 
 struct PulseModel {

@@ -9,6 +9,29 @@ namespace na64::waveform {
 
 void exact_basis(const SampledShape& shape, const SampleSpace& space, double tau, ExactBasis& out) {
   const int n = space.nsamples;
+  if (space.parity_means) {
+    // White noise, nothing masked, both pedestals free: whitening is a scale and the
+    // projection subtracts the even and odd means, which are also the indicator products.
+    shape.eval_window(tau, n, out.f, out.d, space.inv_sigma, -space.inv_sigma);
+    double sf[2] = {0.0, 0.0}, sd[2] = {0.0, 0.0};
+    for (int k = 0; k < n; ++k) {
+      sf[k & 1] += out.f[k];
+      sd[k & 1] += out.d[k];
+    }
+    const int count[2] = {(n + 1) / 2, n / 2};
+    double mf[2], md[2];
+    for (int p = 0; p < 2; ++p) {
+      out.ef[p] = sf[p] * space.inv_sigma;
+      out.ed[p] = sd[p] * space.inv_sigma;
+      mf[p] = sf[p] / count[p];
+      md[p] = sd[p] / count[p];
+    }
+    for (int k = 0; k < n; ++k) {
+      out.f[k] -= mf[k & 1];
+      out.d[k] -= md[k & 1];
+    }
+    return;
+  }
   double t[kMaxSamples], tp[kMaxSamples];
   shape.eval_window(tau, n, t, tp);
   for (int k = 0; k < n; ++k) tp[k] = -tp[k];

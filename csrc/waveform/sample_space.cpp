@@ -130,6 +130,8 @@ bool build_space(SampleSpace& s, int n, const NoiseModel& noise, const unsigned 
     ++s.npedestal;
   }
   s.parity_means = s.white && s.nused == n && s.npedestal == 2 && n >= 2;
+  for (int a = 0; a < s.nindicator; ++a)
+    for (int b = 0; b < s.nindicator; ++b) s.indicator_gram[a * 2 + b] = dot(s.indicator[a], s.indicator[b], n);
   return s.nused >= s.npedestal + 3;
 }
 

@@ -28,6 +28,7 @@ struct SampleSpace {
   // White noise, nothing masked, both pedestals free: projecting out the pedestals is
   // subtracting the even and the odd mean (the fast path of project()).
   bool parity_means = false;
+  double indicator_gram[4] = {};  // indicator[a] . indicator[b]
 
   void whiten(const double* v, double* out) const;
   void project(double* v) const;

@@ -239,11 +239,9 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   // even / odd indicators).
   if (fit_pedestal) {
     const SampleSpace& sp = *ctx.space;
-    double g[4] = {0, 0, 0, 0}, r[2] = {0, 0};
-    for (int a = 0; a < sp.nindicator; ++a) {
-      r[a] = dot(sp.indicator[a], ctx.yw, n) - model.model_indicator[a];
-      for (int b = 0; b < sp.nindicator; ++b) g[a * 2 + b] = dot(sp.indicator[a], sp.indicator[b], n);
-    }
+    const double* g = sp.indicator_gram;
+    double r[2] = {0, 0};
+    for (int a = 0; a < sp.nindicator; ++a) r[a] = ctx.indicator_y[a] - model.model_indicator[a];
     double p[2] = {0.0, 0.0};
     if (sp.nindicator == 2) {
       const double det = g[0] * g[3] - g[1] * g[2];
