@@ -261,7 +261,7 @@ bool refine_pulses(const FitContext& ctx, PulseModel& m, double tolerance_ns, in
     // Coarse: columns from the phase table. With max_exact == 0 (models under test) the
     // table's resolution is enough: the linear shift term absorbs the phase error to first
     // order, leaving chi2 errors far below any decision threshold.
-    const int coarse_its = 3;
+    const int coarse_its = 4;
     for (int it = 0; it < coarse_its; ++it) {
       int phase_before[kMaxPulses];
       for (int i = 0; i < m.npulses; ++i) phase_before[i] = ctx.table->nearest(m.tau[i]);
@@ -382,29 +382,48 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
       std::swap(cand.tau[j], cand.tau[j - 1]);
       std::swap(cand.amp_err[j], cand.amp_err[j - 1]);
     }
-  // Add the candidates one at a time, largest first, each kept only if the refitted model
-  // gains at least pileup_dchi2 in chi2 (starting from the single-pulse fit, which already
-  // explains the largest pulse).
-  PulseModel best = single;
-  // A candidate that the window sees below ~0.8 sqrt(dchi2) sigmas cannot bring the required
-  // chi2 gain by itself; the forward scan below still catches pulses the NNLS underrated.
+  // Forward selection, best first: every round refits the model with each remaining
+  // candidate added and keeps the one with the largest chi2 gain, if that gain reaches
+  // pileup_dchi2 (starting from the single-pulse fit, which already explains the largest
+  // pulse). Taking the first acceptable candidate instead can lock a small pulse into a
+  // wrong place next to a large one.
   const double min_visible = 0.8 * std::sqrt(cfg.pileup_dchi2);
-  int rejected = 0;
-  for (int c = 0; c < cand.npulses && best.npulses < max_pulses && rejected < 3; ++c) {
-    if (cand.amp_err[c] < min_visible) break;  // sorted: the rest is smaller still
-    bool near = false;
-    for (int i = 0; i < best.npulses; ++i) near = near || std::fabs(best.tau[i] - cand.tau[c]) < 0.5 * ctx.shape->sampling_ns();
-    if (near) continue;
-    PulseModel trial = best;
-    trial.amp[trial.npulses] = cand.amp[c];
-    trial.tau[trial.npulses] = cand.tau[c];
-    ++trial.npulses;
-    if (!refine_pulses(ctx, trial, kTrialNs, 0) || trial.npulses <= best.npulses ||
-        best.chi2 - trial.chi2 < cfg.pileup_dchi2) {
-      ++rejected;
-      continue;
+  int ncand = 0;
+  while (ncand < cand.npulses && cand.amp_err[ncand] >= min_visible) ++ncand;  // sorted
+  ncand = std::min(ncand, 4);
+  unsigned char used_cand[kMaxPulses] = {};
+  PulseModel best = single;
+  while (best.npulses < max_pulses) {
+    PulseModel best_trial;
+    double best_gain = -1.0;
+    int best_c = -1;
+    for (int c = 0; c < ncand; ++c) {
+      if (used_cand[c]) continue;
+      bool near = false;
+      for (int i = 0; i < best.npulses; ++i)
+        near = near || std::fabs(best.tau[i] - cand.tau[c]) < 0.5 * ctx.shape->sampling_ns();
+      if (near) {
+        used_cand[c] = 1;
+        continue;
+      }
+      PulseModel trial = best;
+      trial.amp[trial.npulses] = cand.amp[c];
+      trial.tau[trial.npulses] = cand.tau[c];
+      ++trial.npulses;
+      if (!refine_pulses(ctx, trial, kTrialNs, 0) || trial.npulses <= best.npulses) {
+        used_cand[c] = 1;
+        continue;
+      }
+      const double gain = best.chi2 - trial.chi2;
+      if (gain > best_gain) {
+        best_gain = gain;
+        best_trial = trial;
+        best_c = c;
+      }
     }
-    best = trial;
+    if (best_c < 0 || best_gain < cfg.pileup_dchi2) break;
+    used_cand[best_c] = 1;
+    best = best_trial;
   }
   cand = best;
 
