@@ -11,6 +11,17 @@ __version__ = "0.1.0"
 
 from ._core import build_info
 from .columns import Columns
+from . import detector
+from .raw import decode_bytes, open_raw
 from .waveform import PulseTemplate, WaveformFitter
 
-__all__ = ["__version__", "build_info", "Columns", "PulseTemplate", "WaveformFitter"]
+__all__ = [
+    "__version__",
+    "build_info",
+    "Columns",
+    "PulseTemplate",
+    "WaveformFitter",
+    "decode_bytes",
+    "detector",
+    "open_raw",
+]
