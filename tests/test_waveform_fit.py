@@ -163,8 +163,8 @@ def test_known_noise_covariance():
     assert 0.9 < np.std((r.amplitude - 300.0) / r.amplitude_err) < 1.1
     with pytest.raises(ValueError, match="positive definite"):
         nr.WaveformFitter(ECAL, noise_cov=-np.eye(32))
-    with pytest.raises(ValueError, match=r"\(32, 32\)"):
-        nr.WaveformFitter(ECAL, noise_cov=np.eye(3))
+    with pytest.raises(ValueError, match="not supported"):
+        nr.WaveformFitter(ECAL, noise_cov=np.eye(3))  # the covariance fixes the window length
 
 
 def test_trigger_window_selects_the_in_time_pulse():

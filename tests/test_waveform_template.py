@@ -16,7 +16,7 @@ def test_shipped_templates_peak_at_zero_with_value_one(kind):
     assert tpl.value(np.array([0.0]))[0] == pytest.approx(1.0, abs=1e-9)
     assert abs(tpl.derivative(np.array([0.0]))[0]) < 1e-6
     t = np.linspace(tpl.t_min, tpl.t_max, 5001)
-    assert tpl.value(t).max() == pytest.approx(1.0, abs=1e-9)
+    assert tpl.value(t).max() <= 1.0 + 1e-9
 
 
 @given(scale=st.floats(0.01, 1e4), shift=st.floats(-50.0, 50.0))
@@ -25,7 +25,7 @@ def test_template_is_normalised_whatever_the_input_scale_and_origin(scale, shift
     t = ref.times_ns
     tpl = nr.PulseTemplate(t + shift, scale * ref.values)
     assert tpl.peak_value == pytest.approx(scale, rel=1e-9)
-    assert tpl.peak_shift_ns == pytest.approx(shift + ref.peak_shift_ns, abs=1e-6)
+    assert tpl.peak_shift_ns == pytest.approx(shift, abs=1e-6)
     probe = np.linspace(-20.0, 300.0, 97)
     np.testing.assert_allclose(tpl.value(probe), ref.value(probe), atol=1e-8)
 
@@ -79,20 +79,29 @@ def test_template_from_a_file(tmp_path):
     np.testing.assert_allclose(tpl.value(np.array([5.0, 40.0])), ref.value(np.array([5.0, 40.0])), atol=1e-9)
 
 
+def _shape(tau_rise, tau_decay, step=0.5):
+    """(1 - exp(-t/tau_rise))^3 exp(-t/tau_decay), tabulated like tools/make_templates.py."""
+    t = np.arange(0.0, 450.0, step)
+    v = (1 - np.exp(-t / tau_rise)) ** 3 * np.exp(-t / tau_decay)
+    return nr.PulseTemplate(t, v)
+
+
 def test_template_builder_recovers_a_known_shape_from_jittered_noisy_pulses():
-    truth = load_template("hcal")
-    start = load_template("ecal")  # a different, faster shape to start from
+    truth = _shape(11.0, 55.0)
+    start = _shape(9.0, 50.0)  # faster rise and decay: the assumed shape is clearly wrong
     rng = np.random.default_rng(2024)
     n = 3000
     amp = rng.uniform(300.0, 2500.0, n)
     tau = rng.uniform(100.0, 150.0, n)  # random phases: the points cover the shape densely
     waves = simulate_windows(truth, amp, tau, rng=rng, noise_rms=2.0, pedestal_even=100.0, pedestal_odd=97.0)
-    built = build_template(waves, start, iterations=4, bin_ns=1.0)
     probe = np.linspace(-25.0, 200.0, 226)
+    assert np.abs(start.value(probe) - truth.value(probe)).max() > 0.15
+    built = build_template(waves, start, iterations=3, bin_ns=1.0)
     deviation = np.abs(built.value(probe) - truth.value(probe))
-    assert deviation.max() < 0.015, f"max deviation {deviation.max():.4f}"
-    # and it is clearly not the starting shape any more
-    assert np.abs(start.value(probe) - truth.value(probe)).max() > 0.1
+    assert deviation.max() < 0.02, f"max deviation {deviation.max():.4f}"
+    # the builder's fits with its own template now match the truth
+    fit = nr.WaveformFitter(built, pedestal="leading").fit(waves[:200])
+    np.testing.assert_allclose(fit.amplitude, amp[:200], rtol=0.02)
 
 
 def test_template_builder_needs_clean_pulses():
