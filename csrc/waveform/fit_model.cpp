@@ -182,7 +182,12 @@ void prepare_context(FitContext& ctx, const double* y) {
 bool fit_single(const FitContext& ctx, double tau0, PulseModel& m) {
   const int n = ctx.nsamples;
   const double dt = ctx.shape->sampling_ns();
-  double tau = clampd(tau0, ctx.tau_lo, ctx.tau_hi);
+  // A lone pulse peaks near or inside the window; tails of pulses long before it are the
+  // pile-up search's business (with a free pedestal they are nearly degenerate with it).
+  FitContext near_ctx = ctx;
+  near_ctx.tau_lo = std::max(ctx.tau_lo, -2.0 * dt);
+  const FitContext& c = near_ctx;
+  double tau = clampd(tau0, c.tau_lo, c.tau_hi);
   if (ctx.table != nullptr) {
     // Optimal filter: amplitude and amplitude x time shift from the nearest phase's
     // precomputed coefficients; a couple of hops bring the phase next to the answer.
@@ -212,7 +217,7 @@ bool fit_single(const FitContext& ctx, double tau0, PulseModel& m) {
       const double* mi = &t.minv[3 * static_cast<size_t>(p)];
       const double a1 = mi[0] * b1 + mi[1] * b2, a2 = mi[1] * b1 + mi[2] * b2;
       if (!(a1 > 0.0)) break;
-      tau = clampd(t.tau_of(p) + clampd(a2 / a1, -dt, dt), ctx.tau_lo, ctx.tau_hi);
+      tau = clampd(t.tau_of(p) + clampd(a2 / a1, -dt, dt), c.tau_lo, c.tau_hi);
       if (t.nearest(tau) == p) break;
     }
   }
@@ -241,7 +246,7 @@ bool fit_single(const FitContext& ctx, double tau0, PulseModel& m) {
       for (int q = 0; q < n; ++q) m.residual[q] = ctx.ywp[q] - a1 * b.f[q] - a2 * b.d[q];
       break;  // no positive pulse: the shift a2/a1 means nothing
     }
-    const double next = clampd(tau + clampd(a2 / a1, -dt, dt), ctx.tau_lo, ctx.tau_hi);
+    const double next = clampd(tau + clampd(a2 / a1, -dt, dt), c.tau_lo, c.tau_hi);
     const double moved = next - tau;
     tau = next;
     m.tau[0] = tau;
@@ -392,7 +397,15 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
   while (ncand < cand.npulses && cand.amp_err[ncand] >= min_visible) ++ncand;  // sorted
   ncand = std::min(ncand, 4);
   unsigned char used_cand[kMaxPulses] = {};
+  // Start from the single-pulse fit when it is physical; otherwise from "no pulse".
+  const bool single_valid = single.npulses == 1 && single.amp[0] > 0.0 && single.amp[0] <= ctx.max_amplitude;
   PulseModel best = single;
+  if (!single_valid) {
+    best.npulses = 0;
+    best.chi2 = ctx.ypy;
+    std::memcpy(best.residual, ctx.ywp, sizeof(double) * static_cast<std::size_t>(n));
+    best.model_indicator[0] = best.model_indicator[1] = 0.0;
+  }
   while (best.npulses < max_pulses) {
     PulseModel best_trial;
     double best_gain = -1.0;
@@ -497,7 +510,8 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
     if (!added) break;
   }
 
-  if (cand.npulses >= 2 && single.chi2 - cand.chi2 < cfg.pileup_dchi2) cand = single;
+  if (cand.npulses == 0 || (single_valid && cand.npulses >= 2 && single.chi2 - cand.chi2 < cfg.pileup_dchi2))
+    cand = single;
   if (cand.npulses >= 2) {
     PulseModel polished = cand;
     if (refine_pulses(ctx, polished, kConvergedNs, 6) && polished.npulses == cand.npulses) cand = polished;

@@ -263,9 +263,14 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   int keep[kMaxPulses];
   // Extra pulses have already passed the chi2-gain test of the pile-up search; a lone pulse
   // must stand out of the noise by itself.
-  for (int i = 0; i < k; ++i)
+  for (int i = 0; i < k; ++i) {
+    if (model.amp[i] > ctx.max_amplitude) {  // unphysical: far beyond the ADC range
+      flags |= kFitFailed;
+      continue;
+    }
     if (model.amp[i] > 0.0 && (k > 1 || model.amp[i] >= cfg_.min_significance * model.amp_err[i]))
       keep[significant++] = i;
+  }
   if (single_path && model.amp[0] < -cfg_.min_significance * model.amp_err[0]) flags |= kNegative;
   const bool has_trigger = !std::isnan(cfg_.trigger_time_ns);
   const double window_end = (n - 1) * dt;
