@@ -179,7 +179,7 @@ void prepare_context(FitContext& ctx, const double* y) {
   ctx.ypy = dot(ctx.ywp, ctx.ywp, n);
 }
 
-bool fit_single(const FitContext& ctx, double tau0, PulseModel& m) {
+bool fit_single(const FitContext& ctx, double tau0, double polarity, PulseModel& m) {
   const int n = ctx.nsamples;
   const double dt = ctx.shape->sampling_ns();
   // A lone pulse peaks near or inside the window; tails of pulses long before it are the
@@ -203,7 +203,7 @@ bool fit_single(const FitContext& ctx, double tau0, PulseModel& m) {
       int best_p = p0;
       for (int p = std::max(0, p0 - span); p <= std::min(t.nphase - 1, p0 + span); p += stride) {
         const double b1 = dot(t.f_row(p), ctx.yw, n);
-        const double gain = b1 > 0.0 ? b1 * b1 * t.inv_ff[p] : 0.0;  // chi2 reduction
+        const double gain = b1 * polarity > 0.0 ? b1 * b1 * t.inv_ff[p] : 0.0;  // chi2 reduction
         if (gain > best_gain) {
           best_gain = gain;
           best_p = p;
@@ -216,7 +216,7 @@ bool fit_single(const FitContext& ctx, double tau0, PulseModel& m) {
       const double b1 = dot(t.f_row(p), ctx.yw, n), b2 = dot(t.d_row(p), ctx.yw, n);
       const double* mi = &t.minv[3 * static_cast<size_t>(p)];
       const double a1 = mi[0] * b1 + mi[1] * b2, a2 = mi[1] * b1 + mi[2] * b2;
-      if (!(a1 > 0.0)) break;
+      if (!(a1 * polarity > 0.0)) break;
       tau = clampd(t.tau_of(p) + clampd(a2 / a1, -dt, dt), c.tau_lo, c.tau_hi);
       if (t.nearest(tau) == p) break;
     }
@@ -242,9 +242,9 @@ bool fit_single(const FitContext& ctx, double tau0, PulseModel& m) {
     m.tau_err[0] = std::sqrt(i22) / std::max(std::fabs(a1), m.amp_err[0]);
     m.chi2 = std::max(0.0, ctx.ypy - (a1 * b1 + a2 * b2));
     for (int p = 0; p < ctx.space->nindicator; ++p) m.model_indicator[p] = a1 * b.ef[p] + a2 * b.ed[p];
-    if (!(a1 > 0.0)) {
+    if (!(a1 * polarity > 0.0)) {
       for (int q = 0; q < n; ++q) m.residual[q] = ctx.ywp[q] - a1 * b.f[q] - a2 * b.d[q];
-      break;  // no positive pulse: the shift a2/a1 means nothing
+      break;  // no pulse of the expected sign: the shift a2/a1 means nothing
     }
     const double next = clampd(tau + clampd(a2 / a1, -dt, dt), c.tau_lo, c.tau_hi);
     const double moved = next - tau;

@@ -38,8 +38,9 @@ struct PulseModel {
 void prepare_context(FitContext& ctx, const double* y);
 
 // One pulse, optimal filter on the phase table (if any) then Gauss-Newton on the exact
-// template. Returns false when the normal equations are singular.
-bool fit_single(const FitContext& ctx, double tau0, PulseModel& m);
+// template. polarity +1 looks for a positive pulse, -1 for a negative excursion. Returns
+// false when the normal equations are singular.
+bool fit_single(const FitContext& ctx, double tau0, double polarity, PulseModel& m);
 
 // Joint refinement of all pulses in m (amplitudes and times); pulses whose amplitude turns
 // non-positive are dropped and pulses that converge onto each other are merged.
