@@ -201,7 +201,7 @@ void bind_waveform(pybind11::module_& m) {
            pb::arg("leading_samples") = 6, pb::arg("saturation_adc") = 4095.0, pb::arg("pileup") = true,
            pb::arg("max_pulses") = 6, pb::arg("phase_step_ns") = 0.5, pb::arg("dictionary_step_ns") = 6.25,
            pb::arg("pre_window_ns") = 100.0, pb::arg("post_window_ns") = 12.5, pb::arg("min_significance") = 5.0,
-           pb::arg("pileup_chi2_sigma") = 2.0, pb::arg("pileup_residual_sigma") = 3.0,
+           pb::arg("pileup_chi2_sigma") = 3.0, pb::arg("pileup_residual_sigma") = 3.5,
            pb::arg("pileup_dchi2") = 25.0, pb::arg("trigger_time_ns") = pb::none(),
            pb::arg("in_time_window_ns") = 25.0, pb::arg("threads") = 1)
       .def_property_readonly("nsamples", [](const WaveformFitter& f) { return f.config().nsamples; })

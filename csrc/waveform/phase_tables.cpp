@@ -9,6 +9,29 @@ namespace na64::waveform {
 
 void exact_basis(const SampledShape& shape, const SampleSpace& space, double tau, ExactBasis& out) {
   const int n = space.nsamples;
+  if (space.parity_means) {
+    // White noise, nothing masked, both pedestals free: whitening is a scale and the
+    // projection subtracts the even and odd means, which are also the indicator products.
+    shape.eval_window(tau, n, out.f, out.d, space.inv_sigma, -space.inv_sigma);
+    double sf[2] = {0.0, 0.0}, sd[2] = {0.0, 0.0};
+    for (int k = 0; k < n; ++k) {
+      sf[k & 1] += out.f[k];
+      sd[k & 1] += out.d[k];
+    }
+    const int count[2] = {(n + 1) / 2, n / 2};
+    double mf[2], md[2];
+    for (int p = 0; p < 2; ++p) {
+      out.ef[p] = sf[p] * space.inv_sigma;
+      out.ed[p] = sd[p] * space.inv_sigma;
+      mf[p] = sf[p] / count[p];
+      md[p] = sd[p] / count[p];
+    }
+    for (int k = 0; k < n; ++k) {
+      out.f[k] -= mf[k & 1];
+      out.d[k] -= md[k & 1];
+    }
+    return;
+  }
   double t[kMaxSamples], tp[kMaxSamples];
   shape.eval_window(tau, n, t, tp);
   for (int k = 0; k < n; ++k) tp[k] = -tp[k];
@@ -31,6 +54,7 @@ void PhaseTable::build(const SampledShape& shape, const SampleSpace& space, doub
   f.assign(static_cast<size_t>(nphase) * nsamples, 0.0);
   d.assign(static_cast<size_t>(nphase) * nsamples, 0.0);
   minv.assign(static_cast<size_t>(nphase) * 3, 0.0);
+  inv_ff.assign(static_cast<size_t>(nphase), 0.0);
   ExactBasis b;
   for (int p = 0; p < nphase; ++p) {
     exact_basis(shape, space, tau_of(p), b);
@@ -38,6 +62,7 @@ void PhaseTable::build(const SampledShape& shape, const SampleSpace& space, doub
     std::copy(b.d, b.d + nsamples, &d[static_cast<size_t>(p) * nsamples]);
     const double m11 = dot(b.f, b.f, nsamples), m12 = dot(b.f, b.d, nsamples), m22 = dot(b.d, b.d, nsamples);
     const double det = m11 * m22 - m12 * m12;
+    if (m11 > 1e-12) inv_ff[p] = 1.0 / m11;
     // A phase whose pulse lies (almost) outside the window cannot be fitted: zero
     // coefficients make the optimal filter return "no pulse" there instead of garbage.
     if (det > 1e-12 * (m11 * m22 + 1e-300) && m11 > 1e-12) {

@@ -24,6 +24,7 @@ struct PhaseTable {
   int nphase = 0, nsamples = 0;
   std::vector<double> f, d;   // nphase * nsamples
   std::vector<double> minv;   // nphase * 3: inverse normal matrix (11, 12, 22)
+  std::vector<double> inv_ff; // nphase: 1 / (f . f), amplitude-only fit at a fixed time
 
   void build(const SampledShape& shape, const SampleSpace& space, double tau_lo, double tau_hi, double step);
   int nearest(double tau) const;

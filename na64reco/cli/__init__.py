@@ -36,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:
+        # The reader went away (`na64reco info run.dat | head`): not an error of ours.
+        sys.stderr.close()
+        return 0
     except (ValueError, OSError) as exc:
         print(f"na64reco {args.command}: error: {exc}", file=sys.stderr)
         return 2
