@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 
 from ._core import build_info
 from .columns import Columns
-from . import firmware
+from . import detector, firmware
+from .raw import decode_bytes, open_raw
 
-__all__ = ["__version__", "build_info", "Columns", "firmware"]
+__all__ = ["__version__", "build_info", "Columns", "decode_bytes", "detector", "firmware", "open_raw"]

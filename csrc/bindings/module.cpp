@@ -8,8 +8,9 @@ namespace py = pybind11;
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "na64reco compiled core (C++17): raw decoding, waveform fits, calorimeter and straw reconstruction";
-  py::register_local_exception<na64::InputError>(m, "InputError", PyExc_ValueError);
+  // Translators are tried newest first: the derived InputError must be registered last.
   py::register_local_exception<na64::Error>(m, "CoreError", PyExc_RuntimeError);
+  py::register_local_exception<na64::InputError>(m, "InputError", PyExc_ValueError);
   m.def("build_info", &na64::build_info, "Compiler, build type and sanitizer state of the compiled core.");
   auto raw = m.def_submodule("raw", "Raw DATE/S-Link/MSADC/F1 decoding");
   na64::py::bind_raw(raw);

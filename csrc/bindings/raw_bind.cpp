@@ -1,5 +1,144 @@
+// Thin binding of csrc/raw: a RawFile whose next_batch() hands out numpy columns that
+// take over the decoder's buffers (no copy, no Python object per digit).
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstdlib>
+#include <new>
+
 #include "bindings/bindings.hpp"
+#include "common/error.hpp"
+#include "raw/buffer_pool.hpp"
+#include "raw/error_codes.hpp"
+#include "raw/layout.hpp"
+#include "raw/raw_file.hpp"
+
+namespace py = pybind11;
 
 namespace na64::py {
-void bind_raw(pybind11::module_& m) { (void)m; }
+namespace {
+
+template <typename T>
+pybind11::array_t<T> to_numpy(raw::Column<T>& column, std::vector<pybind11::ssize_t> shape) {
+  T* data = column.release();
+  if (!data) data = static_cast<T*>(raw::pool_acquire(sizeof(T)));
+  pybind11::capsule owner(data, [](void* p) { raw::pool_release(p); });
+  return pybind11::array_t<T>(shape, data, owner);
+}
+
+template <typename T>
+pybind11::array_t<T> to_numpy(raw::Column<T>& column) {
+  return to_numpy(column, {static_cast<pybind11::ssize_t>(column.size())});
+}
+
+pybind11::dict to_python(raw::RawBatch& b) {
+  pybind11::dict events;
+  events["index"] = to_numpy(b.events.index);
+  events["offset"] = to_numpy(b.events.offset);
+  events["size"] = to_numpy(b.events.size);
+  events["run"] = to_numpy(b.events.run);
+  events["spill"] = to_numpy(b.events.spill);
+  events["event_in_run"] = to_numpy(b.events.event_in_run);
+  events["event_in_spill"] = to_numpy(b.events.event_in_spill);
+  events["type"] = to_numpy(b.events.type);
+  events["trigger_mask"] = to_numpy(b.events.trigger_mask);
+  events["time"] = to_numpy(b.events.time);
+  events["nerrors"] = to_numpy(b.events.nerrors);
+
+  pybind11::dict sadc;
+  const auto nsadc = static_cast<pybind11::ssize_t>(b.sadc.rows());
+  const auto width = static_cast<pybind11::ssize_t>(b.sadc.width);
+  sadc["event"] = to_numpy(b.sadc.event);
+  sadc["source_id"] = to_numpy(b.sadc.source_id);
+  sadc["port"] = to_numpy(b.sadc.port);
+  sadc["chip"] = to_numpy(b.sadc.chip);
+  sadc["channel"] = to_numpy(b.sadc.channel);
+  sadc["nsamples"] = to_numpy(b.sadc.nsamples);
+  sadc["samples"] = to_numpy(b.sadc.samples, {nsadc, width});
+  sadc["sum"] = to_numpy(b.sadc.sum);
+
+  pybind11::dict tdc;
+  tdc["event"] = to_numpy(b.tdc.event);
+  tdc["source_id"] = to_numpy(b.tdc.source_id);
+  tdc["port"] = to_numpy(b.tdc.port);
+  tdc["chip"] = to_numpy(b.tdc.chip);
+  tdc["channel"] = to_numpy(b.tdc.channel);
+  tdc["raw_time"] = to_numpy(b.tdc.raw_time);
+  tdc["trigger_time"] = to_numpy(b.tdc.trigger_time);
+  tdc["time_bins"] = to_numpy(b.tdc.time_bins);
+  tdc["time_ns"] = to_numpy(b.tdc.time_ns);
+
+  pybind11::dict errors;
+  errors["event"] = to_numpy(b.errors.event);
+  errors["offset"] = to_numpy(b.errors.offset);
+  errors["source_id"] = to_numpy(b.errors.source_id);
+  errors["code"] = to_numpy(b.errors.code);
+  errors["value"] = to_numpy(b.errors.value);
+
+  pybind11::dict out;
+  out["events"] = events;
+  out["sadc"] = sadc;
+  out["tdc"] = tdc;
+  out["errors"] = errors;
+  return out;
+}
+
+pybind11::dict next_batch(raw::RawFile& file, pybind11::ssize_t max_events) {
+  if (max_events <= 0) throw na64::InputError(na64::concat("max_events must be positive, got ", max_events));
+  raw::RawBatch batch;
+  {
+    pybind11::gil_scoped_release nogil;
+    batch = file.next_batch(static_cast<size_t>(max_events));
+  }
+  return to_python(batch);
+}
+
+raw::RawFile from_buffer(const pybind11::buffer& data, std::string name) {
+  pybind11::buffer_info info = data.request();
+  pybind11::ssize_t expected_stride = info.itemsize;
+  for (pybind11::ssize_t d = info.ndim - 1; d >= 0; --d) {
+    const auto dim = static_cast<size_t>(d);
+    if (info.shape[dim] > 1 && info.strides[dim] != expected_stride)
+      throw na64::InputError(na64::concat("raw data buffer must be C-contiguous; dimension ", d, " has stride ",
+                                          info.strides[dim], ", expected ", expected_stride));
+    expected_stride *= info.shape[dim];
+  }
+  const auto bytes = static_cast<size_t>(info.size * info.itemsize);
+  std::shared_ptr<raw::RawBuffer> copy;
+  {
+    pybind11::gil_scoped_release nogil;
+    copy = raw::RawBuffer::copy_of(info.ptr, bytes);
+  }
+  return raw::RawFile(std::move(copy), std::move(name));
+}
+
+}  // namespace
+
+void bind_raw(pybind11::module_& m) {
+  pybind11::dict names;
+  for (const auto& [code, name] : raw::error_names()) names[pybind11::int_(code)] = name;
+  m.attr("ERROR_NAMES") = names;
+  m.attr("MUX_SOURCE_ID_MIN") = raw::slink::kMuxSourceIdMin;
+  m.attr("FORMAT_MSADC") = raw::slink::kFormatMsadc;
+  m.attr("FORMAT_F1") = raw::slink::kFormatF1;
+  m.attr("F1_BIN_NS") = raw::f1::kBinNs;
+  m.attr("MIN_SAMPLE_WIDTH") = raw::msadc::kMinSampleWidth;
+
+  pybind11::class_<raw::RawFile>(m, "RawFile",
+                                 "A memory-mapped raw file (or a copied buffer) with a resumable decoding offset.")
+      .def(pybind11::init([](const std::string& path) { return raw::RawFile::open(path); }), pybind11::arg("path"),
+           "Map a DATE raw file read-only.")
+      .def_static("from_buffer", &from_buffer, pybind11::arg("data"), pybind11::arg("name") = "<bytes>",
+                  "Decode from a copy of a bytes-like object.")
+      .def("next_batch", &next_batch, pybind11::arg("max_events"),
+           "Decode up to max_events events from the current offset; dict of tables of numpy columns.")
+      .def("rewind", &raw::RawFile::rewind, "Go back to the first byte.")
+      .def_property_readonly("done", &raw::RawFile::done)
+      .def_property_readonly("offset", &raw::RawFile::offset)
+      .def_property_readonly("events_decoded", &raw::RawFile::events_decoded)
+      .def_property_readonly("size", &raw::RawFile::size)
+      .def_property_readonly("name", &raw::RawFile::name);
+}
+
 }  // namespace na64::py

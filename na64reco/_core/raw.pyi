@@ -1,1 +1,34 @@
-# Stubs for na64reco._core.raw (filled in with the bindings of csrc/bindings/raw_bind.cpp).
+# Stubs for na64reco._core.raw (csrc/bindings/raw_bind.cpp). Use na64reco.raw instead:
+# it wraps these numpy tables into Columns.
+from typing import Any
+
+import numpy as np
+
+ERROR_NAMES: dict[int, str]
+MUX_SOURCE_ID_MIN: int
+FORMAT_MSADC: int
+FORMAT_F1: int
+F1_BIN_NS: float
+MIN_SAMPLE_WIDTH: int
+
+_Tables = dict[str, dict[str, np.ndarray]]
+
+class RawFile:
+    """A memory-mapped raw file (or a copied buffer) with a resumable decoding offset."""
+
+    def __init__(self, path: str) -> None: ...
+    @staticmethod
+    def from_buffer(data: Any, name: str = "<bytes>") -> RawFile: ...
+    def next_batch(self, max_events: int) -> _Tables:
+        """Tables ``events``, ``sadc``, ``tdc``, ``errors`` of up to max_events events."""
+    def rewind(self) -> None: ...
+    @property
+    def done(self) -> bool: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def events_decoded(self) -> int: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def name(self) -> str: ...

@@ -1,0 +1,303 @@
+"""``load_setup(run)``: the maps, geometry and calibration valid for one run, with lookups."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..columns import Columns
+from .calibration import Calibration, read_gains, read_led
+from .errors import ConfigError
+from .geometry import SADC_PLANES, STRAW_PLANES, Geometry, read_geometry
+from .maps import ChannelMap, address_key, read_map
+from .runs import RunRange, check_overlaps, read_text_range, read_toml_range, select_file
+
+__all__ = ["Setup", "load_setup", "PACKAGE_DATA", "CONFIG_KINDS"]
+
+PACKAGE_DATA = Path(__file__).resolve().parent.parent / "data"
+#: kind -> glob under a data directory
+CONFIG_KINDS = {
+    "geometry": "geometry*.toml",
+    "maps": "maps/*.map",
+    "gains": "calib/gains*.txt",
+    "led": "calib/led*.txt",
+}
+#: the environment variable naming a user data directory (same layout as na64reco/data)
+DATA_DIR_ENV = "NA64RECO_DATA_DIR"
+
+
+@dataclass(frozen=True, eq=False)
+class Setup:
+    """Everything known about the detector for one run. Tables are ``Columns``."""
+
+    run: int
+    geometry: Geometry
+    channel_map: ChannelMap
+    calibration: Calibration
+    files: dict[str, Path]
+    _plane_offset: np.ndarray = field(repr=False)
+    _sadc_keys: np.ndarray = field(repr=False)
+    _sadc_rows: np.ndarray = field(repr=False)
+    _straw_keys: np.ndarray = field(repr=False)
+    _straw_rows: np.ndarray = field(repr=False)
+    _cell_address: np.ndarray = field(repr=False)  # (n_cells, 4) source, port, chip, channel; -1
+    _tube_address: np.ndarray = field(repr=False)  # (n_tubes, 4)
+    _tube_offset: np.ndarray = field(repr=False)
+
+    planes: tuple[str, ...] = SADC_PLANES
+    straw_planes: tuple[str, ...] = STRAW_PLANES
+
+    # ---- shapes and numbering
+    @property
+    def sadc_map(self) -> Columns:
+        return self.channel_map.sadc
+
+    @property
+    def straw_map(self) -> Columns:
+        return self.channel_map.straw
+
+    def plane_index(self, name: str) -> int:
+        if name in self.planes:
+            return self.planes.index(name)
+        if name in self.straw_planes:
+            return self.straw_planes.index(name)
+        raise KeyError(f"no plane {name!r}; SADC planes {self.planes}, straw planes {self.straw_planes}")
+
+    def plane_shape(self, name: str) -> tuple[int, int]:
+        """(nx, ny) of an SADC plane, (layers, tubes) of a straw plane."""
+        p = self.plane_index(name)
+        if name in self.planes:
+            g = self.geometry.sadc_planes
+            return int(g.nx[p]), int(g.ny[p])
+        g = self.geometry.straw_planes
+        return int(g.layers[p]), int(g.tubes[p])
+
+    @property
+    def n_cells(self) -> int:
+        return int(self._plane_offset[-1])
+
+    def cell_index(self, plane, x, y) -> np.ndarray:
+        """Cell number ``offset[plane] + y * nx + x`` (int64), -1 for planes/cells out of range."""
+        plane = np.asarray(plane, dtype=np.int64)
+        x = np.asarray(x, dtype=np.int64)
+        y = np.asarray(y, dtype=np.int64)
+        n = len(self.planes)
+        p = np.clip(plane, 0, n - 1)
+        nx, ny = self.geometry.sadc_planes.nx[p], self.geometry.sadc_planes.ny[p]
+        ok = (plane >= 0) & (plane < n) & (x >= 0) & (x < nx) & (y >= 0) & (y < ny)
+        return np.where(ok, self._plane_offset[p] + y * nx + x, -1)
+
+    # ---- address -> cell
+    def annotate_sadc(self, sadc: Mapping[str, Any]) -> Columns:
+        """``sadc`` with ``plane`` (int16, -1 = unmapped), ``x``, ``y`` (int16) added."""
+        row = _lookup(self._sadc_keys, self._sadc_rows, sadc)
+        m = self.sadc_map
+        return _with(sadc, plane=_pick(m.plane, row, np.int16), x=_pick(m.x, row, np.int16),
+                     y=_pick(m.y, row, np.int16))
+
+    def annotate_tdc(self, tdc: Mapping[str, Any]) -> Columns:
+        """``tdc`` with ``plane`` (int16 straw plane, -1 = unmapped), ``layer`` (int8), ``tube`` (int16)."""
+        row = _lookup(self._straw_keys, self._straw_rows, tdc)
+        m = self.straw_map
+        return _with(tdc, plane=_pick(m.plane, row, np.int16), layer=_pick(m.layer, row, np.int8),
+                     tube=_pick(m.tube, row, np.int16))
+
+    def unmapped(self, table: Mapping[str, Any], kind: str = "sadc") -> Columns:
+        """Readout addresses of ``table`` (sadc or tdc digits) that no map line names, with counts."""
+        keys, rows = (self._sadc_keys, self._sadc_rows) if kind == "sadc" else (self._straw_keys, self._straw_rows)
+        row = _lookup(keys, rows, table)
+        miss = row < 0
+        addr = np.stack([np.asarray(table[c], dtype=np.int64)[miss]
+                         for c in ("source_id", "port", "chip", "channel")], axis=1).reshape(-1, 4)
+        uniq, count = np.unique(addr, axis=0, return_counts=True)
+        return Columns(source_id=uniq[:, 0].astype(np.uint16), port=uniq[:, 1].astype(np.uint8),
+                       chip=uniq[:, 2].astype(np.uint8), channel=uniq[:, 3].astype(np.uint8),
+                       count=count.astype(np.int64))
+
+    # ---- cell -> address (for the simulator)
+    def sadc_address(self, plane, x, y) -> Columns:
+        """Readout address of cells: source_id, port, chip, channel (int32, -1 = not mapped).
+
+        Arguments broadcast together into 1-D arrays (scalars give one row)."""
+        plane, x, y = (np.atleast_1d(a) for a in np.broadcast_arrays(plane, x, y))
+        cell = self.cell_index(plane, x, y)
+        a = np.where((cell >= 0)[..., None], self._cell_address[np.maximum(cell, 0)], -1)
+        return Columns(source_id=a[..., 0], port=a[..., 1], chip=a[..., 2], channel=a[..., 3])
+
+    def straw_address(self, plane, layer, tube) -> Columns:
+        """Readout address of straw tubes: source_id, port, chip, channel (int32, -1 = not mapped).
+
+        Arguments broadcast together into 1-D arrays (scalars give one row)."""
+        plane, layer, tube = (np.atleast_1d(np.asarray(a, dtype=np.int64))
+                              for a in np.broadcast_arrays(plane, layer, tube))
+        g = self.geometry.straw_planes
+        n = len(self.straw_planes)
+        p = np.clip(plane, 0, n - 1)
+        ok = (plane >= 0) & (plane < n) & (layer >= 0) & (layer < g.layers[p]) & (tube >= 0) & (tube < g.tubes[p])
+        idx = np.where(ok, self._tube_offset[p] + layer * g.tubes[p] + tube, 0)
+        a = np.where(ok[..., None], self._tube_address[idx], -1)
+        return Columns(source_id=a[..., 0], port=a[..., 1], chip=a[..., 2], channel=a[..., 3])
+
+
+def _with(table: Mapping[str, Any], **new: np.ndarray) -> Columns:
+    if isinstance(table, Columns):
+        return table.with_columns(**new)
+    return Columns({**dict(table), **new})
+
+
+def _pick(values: np.ndarray, row: np.ndarray, dtype) -> np.ndarray:
+    out = np.full(row.shape, -1, dtype=dtype)
+    hit = row >= 0
+    out[hit] = values[row[hit]]
+    return out
+
+
+def _lookup(sorted_keys: np.ndarray, rows: np.ndarray, table: Mapping[str, Any]) -> np.ndarray:
+    """Map row of each table row's address, -1 when the address is not in the map."""
+    for c in ("source_id", "port", "chip", "channel"):
+        if c not in table:
+            raise ValueError(f"table has no column {c!r}; columns are {list(table)}")
+    key = address_key(table["source_id"], table["port"], table["chip"], table["channel"])
+    if sorted_keys.size == 0:
+        return np.full(key.shape, -1, dtype=np.int64)
+    i = np.clip(np.searchsorted(sorted_keys, key), 0, sorted_keys.size - 1)
+    return np.where(sorted_keys[i] == key, rows[i], -1)
+
+
+def _candidates(kind: str, data_dir: Path | None, files: Mapping[str, Any] | None) -> list[Path]:
+    """Files of a kind: explicit ``files[kind]``, else the user directory's, else the package's."""
+    if files and kind in files:
+        given = files[kind]
+        paths = [Path(given)] if isinstance(given, (str, os.PathLike)) else [Path(p) for p in given]
+        for p in paths:
+            if not p.is_file():
+                raise ConfigError(f"{kind} file does not exist", p)
+        return paths
+    if data_dir is not None:
+        found = sorted(data_dir.glob(CONFIG_KINDS[kind]))
+        if found:
+            return found
+    return sorted(PACKAGE_DATA.glob(CONFIG_KINDS[kind]))
+
+
+_range_cache: dict[tuple[Path, int], RunRange] = {}
+
+
+def _ranges(kind: str, paths: list[Path]) -> list[RunRange]:
+    out = []
+    for p in paths:
+        stamp = (p.resolve(), p.stat().st_mtime_ns)
+        if stamp not in _range_cache:
+            _range_cache[stamp] = read_toml_range(p) if p.suffix == ".toml" else read_text_range(p)
+        out.append(_range_cache[stamp])
+    return out
+
+
+def _build(run: int, chosen: dict[str, Path]) -> Setup:
+    geometry = read_geometry(chosen["geometry"])
+    channel_map = read_map(chosen["maps"], geometry)
+    g = geometry.sadc_planes
+    sizes = (g.nx * g.ny).astype(np.int64)
+    offset = np.concatenate([[0], np.cumsum(sizes)])
+    shapes = {n: (int(g.nx[i]), int(g.ny[i])) for i, n in enumerate(SADC_PLANES)}
+    offsets = {n: int(offset[i]) for i, n in enumerate(SADC_PLANES)}
+    n_cells = int(offset[-1])
+
+    _, gains, _ = read_gains(chosen["gains"], shapes, offsets, n_cells)
+    m = channel_map.sadc
+    cells = offset[m.plane.astype(np.int64)] + m.y.astype(np.int64) * g.nx[m.plane] + m.x
+    missing = np.flatnonzero(np.isnan(gains[cells]))
+    if missing.size:
+        i = int(missing[0])
+        raise ConfigError(
+            f"{SADC_PLANES[m.plane[i]]} cell ({m.x[i]}, {m.y[i]}) is mapped (line {m.line[i]} of "
+            f"{channel_map.path}) but has no mev_per_adc", chosen["gains"])
+    if "led" in chosen:
+        _, spills, factors = read_led(chosen["led"], run, shapes, offsets, n_cells)
+    else:
+        spills, factors = np.zeros(0, dtype=np.int64), np.zeros((0, n_cells))
+    calibration = Calibration(run=run, mev_per_adc=gains, led_spills=spills, led_factors=factors,
+                              led_run_average=Calibration.run_average(factors),
+                              gains_file=chosen["gains"], led_file=chosen.get("led"))
+
+    sadc_keys = address_key(m.source_id, m.port, m.chip, m.channel)
+    s_order = np.argsort(sadc_keys)
+    cell_address = np.full((n_cells, 4), -1, dtype=np.int32)
+    cell_address[cells] = np.stack([m.source_id, m.port, m.chip, m.channel], axis=1)
+
+    s = channel_map.straw
+    gs = geometry.straw_planes
+    tube_sizes = (gs.layers * gs.tubes).astype(np.int64)
+    tube_offset = np.concatenate([[0], np.cumsum(tube_sizes)])
+    straw_keys = address_key(s.source_id, s.port, s.chip, s.channel)
+    t_order = np.argsort(straw_keys)
+    tube_address = np.full((int(tube_offset[-1]), 4), -1, dtype=np.int32)
+    tubes = tube_offset[s.plane.astype(np.int64)] + s.layer.astype(np.int64) * gs.tubes[s.plane] + s.tube
+    tube_address[tubes] = np.stack([s.source_id, s.port, s.chip, s.channel], axis=1)
+    return Setup(
+        run=run, geometry=geometry, channel_map=channel_map, calibration=calibration, files=dict(chosen),
+        _plane_offset=offset, _sadc_keys=sadc_keys[s_order], _sadc_rows=s_order,
+        _straw_keys=straw_keys[t_order], _straw_rows=t_order, _cell_address=cell_address,
+        _tube_address=tube_address, _tube_offset=tube_offset[:-1],
+    )
+
+
+_setup_cache: dict[tuple, Setup] = {}
+_setup_lock = threading.Lock()
+
+
+def load_setup(run: int, *, data_dir: str | os.PathLike[str] | None = None,
+               files: Mapping[str, str | os.PathLike[str] | list] | None = None) -> Setup:
+    """The detector setup valid for ``run`` (cached per run and chosen files).
+
+    Files come from ``na64reco/data`` unless overridden: ``data_dir`` (default: the
+    ``NA64RECO_DATA_DIR`` environment variable) is a directory laid out like the package
+    data, whose files replace the package's kind by kind (``geometry*.toml``, ``maps/*.map``,
+    ``calib/gains*.txt``, ``calib/led*.txt``); ``files`` names files per kind explicitly.
+    Among the files of a kind, run ranges must not overlap and one must contain ``run``.
+    """
+    if isinstance(run, bool) or not isinstance(run, (int, np.integer)) or run < 0:
+        raise ValueError(f"run must be a non-negative integer, got {run!r}")
+    run = int(run)
+    if data_dir is None and os.environ.get(DATA_DIR_ENV):
+        data_dir = os.environ[DATA_DIR_ENV]
+    user_dir = Path(data_dir) if data_dir is not None else None
+    if user_dir is not None and not user_dir.is_dir():
+        raise ConfigError("data directory does not exist", user_dir)
+    unknown = sorted(set(files or ()) - set(CONFIG_KINDS))
+    if unknown:
+        raise ValueError(f"files: unknown kinds {unknown}; kinds are {sorted(CONFIG_KINDS)}")
+    chosen: dict[str, Path] = {}
+    for kind in CONFIG_KINDS:
+        paths = _candidates(kind, user_dir, files)
+        if not paths:
+            if kind == "led":
+                continue  # LED corrections are optional: factor 1.0
+            raise ConfigError(f"no {kind} files ({CONFIG_KINDS[kind]}) in {user_dir or PACKAGE_DATA}")
+        ranges = _ranges(kind, paths)
+        if kind == "led" and not any(r.contains(run) for r in check_overlaps(kind, ranges)):
+            continue
+        chosen[kind] = select_file(kind, run, ranges).path
+    key = (run,) + tuple((k, p.resolve(), p.stat().st_mtime_ns) for k, p in sorted(chosen.items()))
+    with _setup_lock:
+        cached = _setup_cache.get(key)
+    if cached is None:
+        cached = _build(run, chosen)
+        with _setup_lock:
+            _setup_cache[key] = cached
+    return cached
+
+
+def _clear_cache() -> None:
+    with _setup_lock:
+        _setup_cache.clear()
+        _range_cache.clear()
+
+
+load_setup.cache_clear = _clear_cache  # type: ignore[attr-defined]

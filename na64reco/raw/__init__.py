@@ -1,0 +1,28 @@
+"""Raw DATE data: decoding into columnar batches (``open_raw``, ``decode_bytes``) and
+writing (``write_raw``, ``encode_events``).
+
+See ``docs/raw-decoding.md`` for the decoder's conventions and error codes.
+"""
+
+from __future__ import annotations
+
+from .._core.raw import FORMAT_F1, FORMAT_MSADC, MUX_SOURCE_ID_MIN
+from .layout import EVENT_TYPE_NAMES
+from .reader import ERROR_CODES, ERROR_NAMES, F1_BIN_NS, RawBatch, RawFile, decode_bytes, open_raw
+from .writer import encode_events, write_raw
+
+__all__ = [
+    "ERROR_CODES",
+    "ERROR_NAMES",
+    "EVENT_TYPE_NAMES",
+    "F1_BIN_NS",
+    "FORMAT_F1",
+    "FORMAT_MSADC",
+    "MUX_SOURCE_ID_MIN",
+    "RawBatch",
+    "RawFile",
+    "decode_bytes",
+    "encode_events",
+    "open_raw",
+    "write_raw",
+]
