@@ -44,6 +44,8 @@ class Columns(Mapping[str, np.ndarray]):
         return self._cols[key]
 
     def __getattr__(self, key: str) -> np.ndarray:
+        if key in ("_cols", "_n"):  # not yet set (unpickling, failed __init__): no recursion
+            raise AttributeError(key)
         try:
             return self._cols[key]
         except KeyError:
@@ -53,6 +55,10 @@ class Columns(Mapping[str, np.ndarray]):
 
     def __setattr__(self, key: str, value: Any) -> None:
         raise AttributeError("Columns are read-only; build a new one with with_columns()")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickle (Dask, multiprocessing) through the constructor: __setattr__ is disabled
+        return (Columns, (self._cols,))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._cols)

@@ -176,3 +176,21 @@ def test_edited_files_are_reloaded(data):
     second = load_setup(1500, data_dir=data)
     cell = int(second.cell_index(1, 3, 3)[()])
     assert second is not first and second.calibration.mev_per_adc[cell] == 99.5
+
+
+def test_duplicate_calibration_lines_and_second_runs_line(data):
+    g = data / "calib" / "gains-2022.txt"
+    first = line_of(g, "ECAL1  3 3 ")
+    text = g.read_text()
+    g.write_text(text + "ECAL1  3 3 20.0\n")
+    expect(rf"gains-2022.txt:{len(text.splitlines()) + 1}: ECAL1 cell \(3, 3\) calibrated twice "
+           rf"\(first on line {first}\)", data)
+    g.write_text(text + "runs 1 10\n")
+    expect(rf"gains-2022.txt:{len(text.splitlines()) + 1}: second 'runs' line", data)
+    g.write_text(text)
+    led = data / "calib" / "led-2022.txt"
+    text = led.read_text()
+    dup = next(ln for ln in text.splitlines() if ln.startswith("1001  3 ECAL1"))
+    led.write_text(text + dup + "\n")
+    expect(rf"led-2022.txt:{len(text.splitlines()) + 1}: LED factor for run 1001 spill 3 ECAL1 .* given twice",
+           data, 1001)

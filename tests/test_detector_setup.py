@@ -133,3 +133,22 @@ def test_led_corrections_per_spill_fall_back_to_the_run_average():
     assert cal.led_correction(3, veto).tolist() == [1.0]
     e = cal.mev([100.0], [3], [cell])
     assert e[0] == pytest.approx(100.0 * cal.mev_per_adc[cell] * by_spill[3])
+
+
+def test_setup_pickles_for_worker_processes():
+    import pickle
+
+    setup = load_setup(RUN_2023)
+    copy = pickle.loads(pickle.dumps(setup))
+    assert copy.run == RUN_2023 and copy.files == setup.files
+    addr = setup.sadc_address(1, 2, 3)
+    assert copy.annotate_sadc(addr).plane.tolist() == [1]
+    assert np.array_equal(copy.calibration.mev_per_adc, setup.calibration.mev_per_adc)
+
+
+def test_out_of_range_address_fields_do_not_alias_mapped_channels():
+    setup = load_setup(RUN_2022)
+    # (619, port 256) would pack to the same key as (620, port 0)
+    table = dict(source_id=np.array([619, 620]), port=np.array([256, 0]), chip=np.array([0, 0]),
+                 channel=np.array([0, 0]))
+    assert setup.annotate_sadc(table).plane.tolist() == [-1, 0]

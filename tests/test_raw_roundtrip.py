@@ -75,6 +75,8 @@ def raw_tables(draw):
             cut = draw(st.integers(1, len(order)))
             groups = [order[:cut], order[cut:]] if cut < len(order) else [order]
             options["ldc_groups"] = {100 + i: g for i, g in enumerate(groups)}
+    if draw(st.booleans()):
+        options["chunk_events"] = draw(st.integers(1, 4))  # chunk boundaries inside the file
     return events, sadc, tdc, options
 
 

@@ -215,3 +215,28 @@ def test_write_raw_to_path_is_atomic(tmp_path):
         write_raw(path, bad)
     assert path.read_bytes() == encode_events(one_event())  # the old file is untouched
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.dat"]
+
+
+def test_write_raw_to_a_file_object_streams_chunks():
+    import io
+
+    ev = dict(run=[1] * 5, spill=[1] * 5, event_in_run=[1, 2, 3, 4, 5], event_in_spill=[1, 2, 3, 4, 5],
+              type=[7] * 5, trigger_mask=[1] * 5)
+    sadc = dict(event=[0, 4], source_id=[3, 3], port=[0, 0], chip=[0, 0], channel=[0, 0], nsamples=[1, 1],
+                samples=np.array([[7], [9]], dtype=np.uint16))
+    sink = io.BytesIO()
+    assert write_raw(sink, ev, sadc, chunk_events=2) == len(sink.getvalue())
+    assert sink.getvalue() == encode_events(ev, sadc)
+    with pytest.raises(ValueError, match="chunk_events must be >= 1"):
+        encode_events(ev, sadc, chunk_events=0)
+
+
+def test_oversized_slink_block_names_the_source():
+    n = 16 * 4 * 8  # every address of source 5 twice, 65 words each: 66560 words > 65535
+    ev = dict(run=[1], spill=[1], event_in_run=[1], event_in_spill=[1], type=[7], trigger_mask=[0])
+    k = np.arange(n * 2)
+    sadc = dict(event=np.zeros(k.size, int), source_id=np.full(k.size, 5), port=(k // 64) % 8,
+                chip=(k // 16) % 4, channel=k % 16, nsamples=np.full(k.size, 128),
+                samples=np.zeros((k.size, 128), dtype=np.uint16))
+    with pytest.raises(ValueError, match=r"events: row 0 needs a S-Link block of source 5 of \d+ words"):
+        encode_events(ev, sadc)

@@ -23,7 +23,8 @@ __all__ = ["Calibration", "read_gains", "read_led"]
 
 
 def _rows(path: Path, n_fields: int, header: str):
-    """Yield (line number, fields) of data lines, after the single leading runs line."""
+    """Yield (run range, line number, fields) for every data line; the single ``runs`` line
+    must come before them."""
     runs: RunRange | None = None
     with open(path, encoding="utf-8") as fh:
         for number, text in enumerate(fh, start=1):
@@ -34,14 +35,13 @@ def _rows(path: Path, n_fields: int, header: str):
                 if runs is not None:
                     raise ConfigError(f"second 'runs' line (first on line {runs.line})", path, number)
                 runs = parse_runs_line(fields, path, number)
-                yield runs, None
                 continue
             if runs is None:
                 raise ConfigError("data before the 'runs FIRST LAST' line", path, number)
             if len(fields) != n_fields:
                 raise ConfigError(f"expected {n_fields} fields '{header}', got {len(fields)}: "
                                   f"{text.strip()!r}", path, number)
-            yield number, fields
+            yield runs, number, fields
     if runs is None:
         raise ConfigError("no 'runs FIRST LAST' line", path)
 
@@ -71,32 +71,24 @@ def _positive(token: str, what: str, path: Path, number: int) -> float:
     return value
 
 
-def read_gains(path: Path, shapes, offsets, n_cells: int) -> tuple[RunRange, np.ndarray, np.ndarray]:
-    """(run range, mev_per_adc per cell (NaN = absent), line number per cell (0 = absent))."""
+def read_gains(path: Path, shapes, offsets, n_cells: int) -> tuple[np.ndarray, np.ndarray]:
+    """(mev_per_adc per cell (NaN = absent), line number per cell (0 = absent))."""
     gains = np.full(n_cells, np.nan)
     lines = np.zeros(n_cells, dtype=np.int64)
-    runs = None
-    for number, fields in _rows(path, 4, "plane x y mev_per_adc"):
-        if fields is None:
-            runs = number
-            continue
+    for _, number, fields in _rows(path, 4, "plane x y mev_per_adc"):
         cell = _cell(fields, shapes, offsets, path, number)
         if lines[cell]:
             raise ConfigError(f"{fields[0]} cell ({fields[1]}, {fields[2]}) calibrated twice "
                               f"(first on line {lines[cell]})", path, number)
         gains[cell] = _positive(fields[3], "mev_per_adc", path, number)
         lines[cell] = number
-    return runs, gains, lines
+    return gains, lines
 
 
-def read_led(path: Path, run: int, shapes, offsets, n_cells: int) -> tuple[RunRange, np.ndarray, np.ndarray]:
-    """(run range, spills of ``run`` with entries, factors (n_spills, n_cells), NaN = absent)."""
+def read_led(path: Path, run: int, shapes, offsets, n_cells: int) -> tuple[np.ndarray, np.ndarray]:
+    """(spills of ``run`` with entries, factors (n_spills, n_cells) with NaN = absent)."""
     entries: dict[tuple[int, int], tuple[float, int]] = {}
-    runs: RunRange | None = None
-    for number, fields in _rows(path, 6, "run spill plane x y factor"):
-        if fields is None:
-            runs = number
-            continue
+    for runs, number, fields in _rows(path, 6, "run spill plane x y factor"):
         try:
             r, spill = int(fields[0]), int(fields[1])
         except ValueError:
@@ -116,7 +108,7 @@ def read_led(path: Path, run: int, shapes, offsets, n_cells: int) -> tuple[RunRa
     table = np.full((spills.size, n_cells), np.nan)
     for (spill, cell), (factor, _) in entries.items():
         table[np.searchsorted(spills, spill), cell] = factor
-    return runs, spills, table
+    return spills, table
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,8 @@ class Geometry:
         pitch = t.pitch_mm[p]
         xc = t.x_mm[p] + (np.asarray(x) - (t.nx[p] - 1) / 2.0) * pitch
         yc = t.y_mm[p] + (np.asarray(y) - (t.ny[p] - 1) / 2.0) * pitch
-        return xc, yc, t.z_mm[p] + 0.0 * xc
+        xc, yc, zc = np.broadcast_arrays(xc, yc, t.z_mm[p])
+        return xc.copy(), yc.copy(), zc.copy()
 
     def wire_position(self, plane, layer, tube) -> tuple[np.ndarray, np.ndarray]:
         """(u_mm, z_mm) of straw wires; plane is an index into STRAW_PLANES."""

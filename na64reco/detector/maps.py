@@ -18,7 +18,7 @@ from .errors import ConfigError
 from .geometry import SADC_PLANES, STRAW_PLANES, Geometry
 from .runs import RunRange, parse_runs_line
 
-__all__ = ["ChannelMap", "read_map", "address_key"]
+__all__ = ["ChannelMap", "read_map", "address_key", "split_address_key"]
 
 _MUX_SOURCE_MIN = 896
 
@@ -28,6 +28,12 @@ def address_key(source_id, port, chip, channel) -> np.ndarray:
     s = np.asarray(source_id, dtype=np.int64)
     return ((s * 256 + np.asarray(port, dtype=np.int64)) * 256 + np.asarray(chip, dtype=np.int64)) * 256 \
         + np.asarray(channel, dtype=np.int64)
+
+
+def split_address_key(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(source_id, port, chip, channel) of keys made by ``address_key``."""
+    key = np.asarray(key, dtype=np.int64)
+    return key >> 24, (key >> 16) & 0xFF, (key >> 8) & 0xFF, key & 0xFF
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from ..columns import Columns
 from .calibration import Calibration, read_gains, read_led
 from .errors import ConfigError
 from .geometry import SADC_PLANES, STRAW_PLANES, Geometry, read_geometry
-from .maps import ChannelMap, address_key, read_map
+from .maps import ChannelMap, address_key, read_map, split_address_key
 from .runs import RunRange, check_overlaps, read_text_range, read_toml_range, select_file
 
 __all__ = ["Setup", "load_setup", "PACKAGE_DATA", "CONFIG_KINDS"]
@@ -112,12 +112,11 @@ class Setup:
         """Readout addresses of ``table`` (sadc or tdc digits) that no map line names, with counts."""
         keys, rows = (self._sadc_keys, self._sadc_rows) if kind == "sadc" else (self._straw_keys, self._straw_rows)
         row = _lookup(keys, rows, table)
-        miss = row < 0
-        addr = np.stack([np.asarray(table[c], dtype=np.int64)[miss]
-                         for c in ("source_id", "port", "chip", "channel")], axis=1).reshape(-1, 4)
-        uniq, count = np.unique(addr, axis=0, return_counts=True)
-        return Columns(source_id=uniq[:, 0].astype(np.uint16), port=uniq[:, 1].astype(np.uint8),
-                       chip=uniq[:, 2].astype(np.uint8), channel=uniq[:, 3].astype(np.uint8),
+        key = address_key(table["source_id"], table["port"], table["chip"], table["channel"])
+        uniq, count = np.unique(key[row < 0], return_counts=True)
+        source, port, chip, channel = split_address_key(uniq)
+        return Columns(source_id=source.astype(np.uint16), port=port.astype(np.uint8),
+                       chip=chip.astype(np.uint8), channel=channel.astype(np.uint8),
                        count=count.astype(np.int64))
 
     # ---- cell -> address (for the simulator)
@@ -163,11 +162,16 @@ def _lookup(sorted_keys: np.ndarray, rows: np.ndarray, table: Mapping[str, Any])
     for c in ("source_id", "port", "chip", "channel"):
         if c not in table:
             raise ValueError(f"table has no column {c!r}; columns are {list(table)}")
-    key = address_key(table["source_id"], table["port"], table["chip"], table["channel"])
+    fields = [np.asarray(table[c], dtype=np.int64) for c in ("source_id", "port", "chip", "channel")]
+    key = address_key(*fields)
     if sorted_keys.size == 0:
         return np.full(key.shape, -1, dtype=np.int64)
     i = np.clip(np.searchsorted(sorted_keys, key), 0, sorted_keys.size - 1)
-    return np.where(sorted_keys[i] == key, rows[i], -1)
+    found = sorted_keys[i] == key
+    # a field outside its byte would alias another address in the packed key
+    for f in fields[1:]:
+        found &= (f >= 0) & (f < 256)
+    return np.where(found, rows[i], -1)
 
 
 def _candidates(kind: str, data_dir: Path | None, files: Mapping[str, Any] | None) -> list[Path]:
@@ -189,7 +193,7 @@ def _candidates(kind: str, data_dir: Path | None, files: Mapping[str, Any] | Non
 _range_cache: dict[tuple[Path, int], RunRange] = {}
 
 
-def _ranges(kind: str, paths: list[Path]) -> list[RunRange]:
+def _ranges(paths: list[Path]) -> list[RunRange]:
     out = []
     for p in paths:
         stamp = (p.resolve(), p.stat().st_mtime_ns)
@@ -209,7 +213,7 @@ def _build(run: int, chosen: dict[str, Path]) -> Setup:
     offsets = {n: int(offset[i]) for i, n in enumerate(SADC_PLANES)}
     n_cells = int(offset[-1])
 
-    _, gains, _ = read_gains(chosen["gains"], shapes, offsets, n_cells)
+    gains, _ = read_gains(chosen["gains"], shapes, offsets, n_cells)
     m = channel_map.sadc
     cells = offset[m.plane.astype(np.int64)] + m.y.astype(np.int64) * g.nx[m.plane] + m.x
     missing = np.flatnonzero(np.isnan(gains[cells]))
@@ -219,7 +223,7 @@ def _build(run: int, chosen: dict[str, Path]) -> Setup:
             f"{SADC_PLANES[m.plane[i]]} cell ({m.x[i]}, {m.y[i]}) is mapped (line {m.line[i]} of "
             f"{channel_map.path}) but has no mev_per_adc", chosen["gains"])
     if "led" in chosen:
-        _, spills, factors = read_led(chosen["led"], run, shapes, offsets, n_cells)
+        spills, factors = read_led(chosen["led"], run, shapes, offsets, n_cells)
     else:
         spills, factors = np.zeros(0, dtype=np.int64), np.zeros((0, n_cells))
     calibration = Calibration(run=run, mev_per_adc=gains, led_spills=spills, led_factors=factors,
@@ -280,7 +284,7 @@ def load_setup(run: int, *, data_dir: str | os.PathLike[str] | None = None,
             if kind == "led":
                 continue  # LED corrections are optional: factor 1.0
             raise ConfigError(f"no {kind} files ({CONFIG_KINDS[kind]}) in {user_dir or PACKAGE_DATA}")
-        ranges = _ranges(kind, paths)
+        ranges = _ranges(paths)
         if kind == "led" and not any(r.contains(run) for r in check_overlaps(kind, ranges)):
             continue
         chosen[kind] = select_file(kind, run, ranges).path

@@ -9,6 +9,7 @@ from __future__ import annotations
 from .._core.raw import FORMAT_F1, FORMAT_MSADC, MUX_SOURCE_ID_MIN
 from .layout import EVENT_TYPE_NAMES
 from .reader import ERROR_CODES, ERROR_NAMES, F1_BIN_NS, RawBatch, RawFile, decode_bytes, open_raw
+from .summary import EventRecord, RawSummary, read_event, summarize
 from .writer import encode_events, write_raw
 
 __all__ = [
@@ -25,4 +26,8 @@ __all__ = [
     "encode_events",
     "open_raw",
     "write_raw",
+    "summarize",
+    "read_event",
+    "RawSummary",
+    "EventRecord",
 ]

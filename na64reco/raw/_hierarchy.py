@@ -99,8 +99,8 @@ def build_hierarchy(
             for e in members:
                 if e not in eq_ids:
                     raise ValueError(
-                        f"ldc_groups: LDC {ldc} lists equipment {e}, which is neither a source "
-                        f"with data nor a multiplexer; equipments are {sorted(eq_ids)}"
+                        f"ldc_groups: LDC {ldc} lists {e}, which is not an equipment (a source "
+                        f"outside multiplexers, or a multiplexer id); equipments are {sorted(eq_ids)}"
                     )
                 if e in owner:
                     raise ValueError(f"ldc_groups: equipment {e} is in LDC {owner[e]} and {ldc}")
