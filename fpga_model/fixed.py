@@ -152,21 +152,23 @@ def requantize(
     dst: FixedFormat,
     rounding: str = "TRN",
     overflow: str = "WRAP",
+    check: bool = True,
 ) -> np.ndarray:
     """Assign raw codes of format ``src`` to a register of format ``dst``.
 
     Quantisation first (``rounding``, when ``dst`` has fewer fractional bits), then
     overflow handling (``overflow``). Returns int64 raw codes of ``dst``. Raises
     ``ValueError`` when an input code is not representable in ``src`` and
-    ``OverflowError`` when an intermediate would not fit in int64.
+    ``OverflowError`` when an intermediate would not fit in int64. ``check=False`` skips
+    the representability scan of ``raw`` (for callers whose codes fit by construction).
     """
     if rounding not in QUANTIZATION_MODES:
         raise ValueError(f"rounding must be one of {', '.join(QUANTIZATION_MODES)}, got {rounding!r}")
     if overflow not in OVERFLOW_MODES:
         raise ValueError(f"overflow must be one of {', '.join(OVERFLOW_MODES)}, got {overflow!r}")
     r = _as_int64(raw, "raw")
-    bad = ~fits(r, src)
-    if np.any(bad):
+    bad = ~fits(r, src) if check else None
+    if bad is not None and np.any(bad):
         first = int(r[bad].flat[0]) if r.ndim else int(r)
         raise ValueError(
             f"raw code {first} is not representable in {src} (legal {src.raw_min}..{src.raw_max})"
