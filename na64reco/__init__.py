@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 
 from ._core import build_info
 from .columns import Columns
-from . import detector, firmware
+from . import detector, firmware, sim
 from .raw import decode_bytes, open_raw
 from .waveform import PulseTemplate, WaveformFitter
 from .pipeline import reconstruct, run_job
@@ -28,4 +28,5 @@ __all__ = [
     "open_raw",
     "reconstruct",
     "run_job",
+    "sim",
 ]

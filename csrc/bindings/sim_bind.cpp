@@ -116,7 +116,7 @@ void bind_sim(pybind11::module_& m) {
         pybind11::arg("common_weight") = 0.0f,
         "MSADC samples (events, cells, samples) uint16: pedestal + rms * noise + sum over the "
         "particles of each event of amplitude * template(k * sample_ns - peak), the template linearly "
-        "interpolated on its uniform grid; rounded half to even, clamped to 0..4095.");
+        "interpolated on its uniform grid; rounded half up, clamped to 0..4095.");
   m.def("noise_windows", &noise_windows, pybind11::arg("seed"), pybind11::arg("n_windows"), pybind11::arg("window"),
         pybind11::arg("rho") = 0.0f,
         "The white noise synthesize() draws for seed, (n_windows, window) float32 in its order "

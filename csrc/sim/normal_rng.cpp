@@ -1,13 +1,13 @@
 #include "sim/normal_rng.hpp"
 
-#include <cstdlib>
+#include <cmath>
 
 namespace na64::sim {
 
 namespace {
-constexpr double kR = 3.442619855899;  // start of the tail strip
-constexpr double kV = 9.91256303526217e-3;  // area of every strip
-constexpr double kTwo31 = 2147483648.0;
+constexpr double kR = 3.442619855899;        // start of the tail strip
+constexpr double kV = 9.91256303526217e-3;   // area of every strip
+constexpr double kScale = 8388608.0;         // 2^23: range of the signed 24-bit value
 
 std::uint64_t splitmix64(std::uint64_t& x) {
   std::uint64_t z = (x += 0x9E3779B97F4A7C15ULL);
@@ -17,38 +17,29 @@ std::uint64_t splitmix64(std::uint64_t& x) {
 }
 }  // namespace
 
-NormalRng::Tables::Tables() {
+NormalRng::NormalRng(std::uint64_t seed) {
+  for (auto& s : s_) s = splitmix64(seed);
   double dn = kR;
   double tn = dn;
   const double q = kV / std::exp(-0.5 * dn * dn);
-  k[0] = static_cast<std::uint32_t>((dn / q) * kTwo31);
-  k[1] = 0;
-  w[0] = static_cast<float>(q / kTwo31);
-  w[127] = static_cast<float>(dn / kTwo31);
-  f[0] = 1.0f;
-  f[127] = static_cast<float>(std::exp(-0.5 * dn * dn));
+  k_[0] = static_cast<std::uint32_t>((dn / q) * kScale);
+  k_[1] = 0;
+  w_[0] = static_cast<float>(q / kScale);
+  w_[127] = static_cast<float>(dn / kScale);
+  f_[0] = 1.0f;
+  f_[127] = static_cast<float>(std::exp(-0.5 * dn * dn));
   for (int i = 126; i >= 1; --i) {
     dn = std::sqrt(-2.0 * std::log(kV / dn + std::exp(-0.5 * dn * dn)));
-    k[i + 1] = static_cast<std::uint32_t>((dn / tn) * kTwo31);
+    k_[i + 1] = static_cast<std::uint32_t>((dn / tn) * kScale);
     tn = dn;
-    f[i] = static_cast<float>(std::exp(-0.5 * dn * dn));
-    w[i] = static_cast<float>(dn / kTwo31);
+    f_[i] = static_cast<float>(std::exp(-0.5 * dn * dn));
+    w_[i] = static_cast<float>(dn / kScale);
   }
 }
 
-const NormalRng::Tables& NormalRng::tables() {
-  static const Tables t;
-  return t;
-}
-
-NormalRng::NormalRng(std::uint64_t seed) {
-  for (auto& s : s_) s = splitmix64(seed);
-}
-
 float NormalRng::tail(std::int32_t hz, unsigned strip) {
-  const Tables& t = tables();
   for (;;) {
-    const double x = static_cast<double>(hz) * static_cast<double>(t.w[strip]);
+    const double x = static_cast<double>(hz) * static_cast<double>(w_[strip]);
     if (strip == 0) {
       // beyond kR: Marsaglia's exponential rejection for the Gaussian tail
       double xt, y;
@@ -58,13 +49,13 @@ float NormalRng::tail(std::int32_t hz, unsigned strip) {
       } while (y + y < xt * xt);
       return static_cast<float>(hz > 0 ? kR + xt : -kR - xt);
     }
-    const double fi = t.f[strip], fprev = t.f[strip - 1];
+    const double fi = f_[strip], fprev = f_[strip - 1];
     if (fi + uniform() * (fprev - fi) < std::exp(-0.5 * x * x)) return static_cast<float>(x);
-    const std::uint64_t bits = next();
-    strip = static_cast<unsigned>(bits & 127u);
-    hz = static_cast<std::int32_t>(static_cast<std::uint32_t>(bits >> 32));
-    if (static_cast<std::uint32_t>(hz < 0 ? -static_cast<std::int64_t>(hz) : hz) < t.k[strip])
-      return static_cast<float>(hz) * t.w[strip];
+    const auto half = static_cast<std::uint32_t>(next());
+    strip = half & 127u;
+    hz = static_cast<std::int32_t>(half >> 8) - 8388608;
+    const std::uint32_t mag = static_cast<std::uint32_t>(hz < 0 ? -hz : hz);
+    if (mag < k_[strip]) return static_cast<float>(hz) * w_[strip];
   }
 }
 

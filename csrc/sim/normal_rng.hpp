@@ -1,10 +1,10 @@
 // Fast reproducible Gaussian numbers for the simulator's noise: xoshiro256** bits turned
-// into normals by a 128-strip ziggurat (Marsaglia & Tsang), with the strip index and the
-// value taken from different bits of one 64-bit draw (avoiding the correlation of the
-// original 32-bit version). One stream per seed; the caller fixes the consumption order.
+// into normals by a 128-strip ziggurat (Marsaglia & Tsang). Each 64-bit draw gives two
+// candidates, one per 32-bit half; in a half, bits 0-6 pick the strip and bits 8-31 are the
+// signed value, so index and value never share bits (the flaw of the original 32-bit
+// version). One stream per seed; the caller fixes the consumption order.
 #pragma once
 #include <array>
-#include <cmath>
 #include <cstdint>
 
 namespace na64::sim {
@@ -12,16 +12,20 @@ namespace na64::sim {
 class NormalRng {
  public:
   explicit NormalRng(std::uint64_t seed);
-  float normal() {
-    const std::uint64_t bits = next();
-    const auto strip = static_cast<unsigned>(bits & 127u);
-    const auto hz = static_cast<std::int32_t>(static_cast<std::uint32_t>(bits >> 32));
-    if (static_cast<std::uint32_t>(hz < 0 ? -static_cast<std::int64_t>(hz) : hz) < tables().k[strip])
-      return static_cast<float>(hz) * tables().w[strip];
-    return tail(hz, strip);
+
+  // n unit normals; candidates are drawn in pairs, so an odd n drops the last one
+  void fill(float* out, std::int64_t n) {
+    std::int64_t i = 0;
+    while (i < n) {
+      const std::uint64_t bits = next();
+      out[i++] = from_half(static_cast<std::uint32_t>(bits));
+      if (i < n) out[i++] = from_half(static_cast<std::uint32_t>(bits >> 32));
+    }
   }
+
   // uniform in (0, 1)
   double uniform() { return (static_cast<double>(next() >> 11) + 0.5) * (1.0 / 9007199254740992.0); }
+
   std::uint64_t next() {
     const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
     const std::uint64_t t = s_[1] << 17;
@@ -35,16 +39,21 @@ class NormalRng {
   }
 
  private:
-  struct Tables {
-    std::array<std::uint32_t, 128> k{};
-    std::array<float, 128> w{};
-    std::array<float, 128> f{};
-    Tables();
-  };
-  static const Tables& tables();
+  float from_half(std::uint32_t half) {
+    const unsigned strip = half & 127u;
+    // bits 8-31 as a signed value, uniform over [-2^23, 2^23)
+    const std::int32_t hz = static_cast<std::int32_t>(half >> 8) - 8388608;
+    const std::uint32_t mag = static_cast<std::uint32_t>(hz < 0 ? -hz : hz);
+    if (mag < k_[strip]) return static_cast<float>(hz) * w_[strip];
+    return tail(hz, strip);
+  }
   static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   float tail(std::int32_t hz, unsigned strip);
+
   std::array<std::uint64_t, 4> s_{};
+  std::array<std::uint32_t, 128> k_{};
+  std::array<float, 128> w_{};
+  std::array<float, 128> f_{};
 };
 
 }  // namespace na64::sim

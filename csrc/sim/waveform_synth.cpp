@@ -81,7 +81,7 @@ void synthesize_waveforms(const SynthInput& in, std::uint16_t* out) {
     for (std::int64_t c = 0; c < in.n_cells; ++c) {
       const float rms = in.noise_rms[c];
       const float* ped = in.pedestal + c * S;
-      for (std::int64_t s = 0; s < S; ++s) white[s] = rng.normal();
+      rng.fill(white.data(), S);
       if (rho != 0.0f) {
         for (std::int64_t s = 1; s < S; ++s) white[s] = rho * white[s - 1] + rho_scale * white[s];
       }
@@ -101,10 +101,10 @@ void synthesize_waveforms(const SynthInput& in, std::uint16_t* out) {
       }
       std::uint16_t* o = out + (e * in.n_cells + c) * S;
       for (std::int64_t s = 0; s < S; ++s) {
-        float v = std::nearbyint(acc[s]);
-        // written so that NaN lands on 0 instead of an undefined cast
-        v = v >= 0.0f ? (v > 4095.0f ? 4095.0f : v) : 0.0f;
-        o[s] = static_cast<std::uint16_t>(v);
+        // round half up by truncation after the clamp (an inline conversion, where
+        // nearbyint is a libm call on baseline x86-64); NaN lands on 0, not on an undefined cast
+        const float v = acc[s];
+        o[s] = v >= 0.0f ? (v < 4095.0f ? static_cast<std::uint16_t>(v + 0.5f) : std::uint16_t{4095}) : std::uint16_t{0};
       }
     }
   }
@@ -118,7 +118,7 @@ void noise_windows(std::uint64_t seed, std::int64_t n_windows, std::int64_t wind
   const float rho_scale = std::sqrt(1.0f - rho * rho);
   for (std::int64_t w = 0; w < n_windows; ++w) {
     float* x = out + w * window;
-    for (std::int64_t s = 0; s < window; ++s) x[s] = rng.normal();
+    rng.fill(x, window);
     if (rho != 0.0f) {
       for (std::int64_t s = 1; s < window; ++s) x[s] = rho * x[s - 1] + rho_scale * x[s];
     }

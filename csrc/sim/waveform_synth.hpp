@@ -37,7 +37,7 @@ struct SynthInput {
 // Checks every index the kernel will follow; throws InputError naming the first bad one.
 void check_synth_input(const SynthInput& in);
 
-// out: [n_events * n_cells * n_samples] ADC samples, round-half-even then clamp to 0..4095.
+// out: [n_events * n_cells * n_samples] ADC samples: clamp to 0..4095, round half up.
 void synthesize_waveforms(const SynthInput& in, std::uint16_t* out);
 
 // The white noise the kernel uses, [n_windows * window] in consumption order: unit normals,

@@ -11,7 +11,7 @@ from .config import SimConfig
 from .readout import Readout
 from .run import SimSummary, iter_chunks, simulate
 from .straws import RtRelation, load_rt
-from .truth import TRUTH_TABLES, read_truth, truth_paths
+from .truth import TRUTH_TABLES, read_truth, read_truth_metadata, truth_paths
 
 __all__ = [
     "SimConfig",
@@ -23,5 +23,6 @@ __all__ = [
     "load_rt",
     "TRUTH_TABLES",
     "read_truth",
+    "read_truth_metadata",
     "truth_paths",
 ]

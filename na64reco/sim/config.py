@@ -8,7 +8,7 @@ its allowed range, so the CLI and notebooks fail before any file is opened.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 __all__ = ["SimConfig", "BEAM_PARTICLES", "SIGNAL_SPECTRA", "PARTICLE_CODES", "PARTICLE_NAMES"]
@@ -129,19 +129,15 @@ class SimConfig:
     # --- output ---------------------------------------------------------------------------------
     chunk_events: int = 2048
 
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
     def with_updates(self, **changes: Any) -> "SimConfig":
         names = {f.name for f in fields(self)}
         unknown = sorted(set(changes) - names)
         if unknown:
-            raise ValueError(f"unknown simulation parameter(s) {unknown}; known: {sorted(names - {'extra'})}")
+            raise ValueError(f"unknown simulation parameter(s) {unknown}; known: {sorted(names)}")
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d.pop("extra")
-        return d
+        return asdict(self)
 
     @property
     def window_ns(self) -> float:

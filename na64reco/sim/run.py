@@ -155,6 +155,7 @@ def simulate(
         tables = TRUTH_TABLES if truth_pulses else tuple(t for t in TRUTH_TABLES if t != "pulses")
         truth_targets = {t: _check_writable("truth", p) for t, p in truth_paths(truth, tables).items()}
     cfg, n_events, readout, cond, chunk_seqs = _prepare(n_events, seed, config, readout, overrides)
+    seed = int(seed)
     rt = load_rt()
 
     temps: list[tuple[str, Path]] = []
@@ -176,7 +177,8 @@ def simulate(
         if out_path is not None:
             raw_fh = open(temp_for(out_path), "wb")  # noqa: SIM115 (closed in finally)
         if truth_targets:
-            writer = TruthWriter({t: temp_for(p) for t, p in truth_targets.items()})
+            metadata = {"seed": seed, "n_events": n_events, "run": cfg.run, "config": cfg.to_dict()}
+            writer = TruthWriter({t: temp_for(p) for t, p in truth_targets.items()}, metadata)
             writer.write("channels", channel_table(cfg, readout, cond))
         bar = _progress(progress, n_events)
         sources = readout.sources.tolist()

@@ -138,7 +138,7 @@ def _em_showers(rng, cfg: SimConfig, geo: Geometry, p: Particles, rows: np.ndarr
     if cfg.lateral_cell_fluctuation > 0:
         for cells in (cells_ps, cells_main):
             sig = np.minimum(cfg.lateral_cell_fluctuation / np.sqrt(np.maximum(cells / 1000.0, 1e-6)), 1.0)
-            cells *= np.maximum(1.0 + sig * rng.standard_normal(cells.shape), 0.0)
+            cells *= np.maximum(1.0 + sig * rng.standard_normal(cells.shape, dtype=np.float32), 0.0)
     out[rows, _ECAL0] = cells_ps
     out[rows, _ECAL1] = cells_main
 

@@ -9,6 +9,8 @@ with the firmware's own random request (off in the default registers).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from .cells import KIND_SLICES, KINDS, PLANE_SLICES, plane_index
@@ -56,6 +58,13 @@ _FIRMWARE_ORDER = np.concatenate(
 )
 
 
+@lru_cache(maxsize=1)
+def _default_registers():
+    from ..firmware import load_trigger_config
+
+    return load_trigger_config()
+
+
 def trigger_mask(rng: np.random.Generator, cfg: SimConfig, samples: np.ndarray, trigger_config=None) -> np.ndarray:
     """uint64 trigger mask per event from the recorded samples (n_events, N_CELLS, 32).
 
@@ -64,6 +73,8 @@ def trigger_mask(rng: np.random.Generator, cfg: SimConfig, samples: np.ndarray, 
     """
     from ..firmware import emulate_windows
 
+    if trigger_config is None:
+        trigger_config = _default_registers()
     result = emulate_windows(samples[:, _FIRMWARE_ORDER, :], trigger_config)
     mask = np.asarray(result["trigger_bits"]).astype(np.uint64)
     random = rng.random(samples.shape[0]) < cfg.trigger_random_probability

@@ -211,6 +211,5 @@ def synthesize_reference(
         ev = event[sel]
         for k, sl in enumerate(KIND_SLICES):
             buf[ev, sl, :] += amp[sel, sl, None] * shapes[sel, k, None, :]
-    np.rint(buf, out=buf)
     np.clip(buf, 0, ADC_MAX, out=buf)
-    return buf.astype(np.uint16)
+    return np.floor(buf + np.float32(0.5)).astype(np.uint16)  # round half up, like the kernel
