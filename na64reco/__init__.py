@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 
 from ._core import build_info
 from .columns import Columns
-from . import detector, firmware, sim
+from . import calo, detector, firmware, selection, sim, straw
 from .raw import decode_bytes, open_raw
 from .waveform import PulseTemplate, WaveformFitter
 from .pipeline import reconstruct, run_job
@@ -22,11 +22,14 @@ __all__ = [
     "Columns",
     "PulseTemplate",
     "WaveformFitter",
+    "calo",
     "decode_bytes",
     "detector",
     "firmware",
     "open_raw",
     "reconstruct",
     "run_job",
+    "selection",
     "sim",
+    "straw",
 ]

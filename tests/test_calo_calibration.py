@@ -110,3 +110,21 @@ def test_layout_rejects_duplicate_planes_and_missing_ecal():
         calo.CaloLayout(planes=(("ECAL0", 6, 6), ("ECAL0", 6, 6)))
     with pytest.raises(ValueError, match="are required"):
         calo.CaloLayout(planes=(("HCAL0", 3, 3),))
+
+
+def test_calibration_from_the_detector_description():
+    from na64reco.detector import load_setup
+
+    setup = load_setup(1001)
+    cal = calo.calibration_from_setup(1001, setup)
+    lay = cal.layout
+    assert [p[0] for p in lay.planes] == list(setup.planes)
+    plane, x, y = lay.index("ECAL1"), 2, 3
+    cell = lay.cells_of("ECAL1").start + x * 6 + y
+    det = setup.cell_index(plane, x, y)
+    assert cal.mev_per_adc[cell] == pytest.approx(float(setup.calibration.mev_per_adc[det]))
+    if cal.led_spills.size:
+        s = int(cal.led_spills[0])
+        row = cal.spill_rows(np.array([s]))[0]
+        expect = float(setup.calibration.led_correction(np.array([s]), np.array([det]))[0])
+        assert cal.led_table[row, cell] == pytest.approx(expect)

@@ -9,6 +9,10 @@ import na64reco.calo as calo
 from na64reco._core import calo as core
 
 
+# the tests place beam-counter pulses at 150 ns
+CFG = calo.CaloConfig(nominal_master_ns=150.0, master_search_ns=40.0)
+
+
 def _calib(layout: calo.CaloLayout, mev: float = 2.0, sigma: float = 2.0) -> calo.CaloCalibration:
     return calo.CaloCalibration.uniform(layout, mev_per_adc=mev, time_sigma_ns=sigma)
 
@@ -42,14 +46,28 @@ def test_energy_split_by_time_window_around_master_time():
     assert ev.calo_status[0] == 0
 
 
+def test_pulse_time_error_widens_the_window():
+    lay = calo.CaloLayout()
+    cal = _calib(lay, mev=1.0, sigma=2.0)
+    rows = [(0, s, 0, 0, 100.0, 150.0) for s in ("S1", "S2", "S3", "S4")] + [(0, "ECAL1", 0, 0, 5.0, 160.0)]
+    p = _pulses(rows, lay)
+    sharp = calo.reconstruct_calo(p, 1, cal, config=CFG)  # 10 ns late = 5 sigma: not in time
+    p["time_err"] = np.array([0.1] * 4 + [4.0])  # a small pulse timed to 4 ns: 2.2 sigma
+    wide = calo.reconstruct_calo(p, 1, cal, config=CFG)
+    c = lay.cells_of("ECAL1").start
+    assert sharp.e_in[0, c] == 0.0 and sharp.e_near[0, c] == 5.0
+    assert wide.e_in[0, c] == 5.0
+
+
 def test_led_correction_per_spill_falls_back_to_run_average(tmp_path):
     lay = calo.CaloLayout()
     (tmp_path / "led.txt").write_text(
         "runs 0 10\nrun ECAL1 * * 1.5\n7 ECAL1 3 3 0.5\n"
     )
     cal = calo.load_calibration(5, led_path=tmp_path / "led.txt")
-    rows = [(0, "ECAL1", 3, 3, 100.0, 150.0), (1, "ECAL1", 3, 3, 100.0, 150.0), (1, "ECAL1", 2, 2, 100.0, 150.0)]
-    res = calo.reconstruct_calo(_pulses(rows, lay), 2, cal, spills=np.array([3, 7]))
+    t = 150.0 + cal.time_mean_ns[lay.cells_of("ECAL1").start]  # ECAL delay behind the counters
+    rows = [(0, "ECAL1", 3, 3, 100.0, t), (1, "ECAL1", 3, 3, 100.0, t), (1, "ECAL1", 2, 2, 100.0, t)]
+    res = calo.reconstruct_calo(_pulses(rows, lay), 2, cal, spills=np.array([3, 7]), config=CFG)
     c33 = lay.cells_of("ECAL1").start + 3 * 6 + 3
     c22 = lay.cells_of("ECAL1").start + 2 * 6 + 2
     mev = cal.mev_per_adc[c33]
@@ -61,7 +79,7 @@ def test_led_correction_per_spill_falls_back_to_run_average(tmp_path):
 def test_no_counter_pulse_flags_the_event_and_uses_the_nominal_time():
     lay = calo.CaloLayout()
     rows = [(0, "ECAL1", 3, 3, 100.0, 151.0), (1, "S1", 0, 0, 50.0, 149.0), (1, "ECAL1", 3, 3, 100.0, 149.5)]
-    res = calo.reconstruct_calo(_pulses(rows, lay), 2, _calib(lay))
+    res = calo.reconstruct_calo(_pulses(rows, lay), 2, _calib(lay), config=CFG)
     assert res.events.calo_status[0] & calo.STATUS_NO_MASTER_TIME
     assert res.events.master_time_ns[0] == 150.0
     assert res.events.calo_status[1] == 0 and res.events.master_time_ns[1] == 149.0
@@ -95,7 +113,8 @@ def test_plane_presence_and_pulse_join():
 
 def test_unsorted_pulses_and_unmapped_rows_are_handled():
     lay = calo.CaloLayout()
-    p = _pulses([(1, "ECAL1", 0, 0, 10.0, 150.0), (0, "ECAL1", 0, 0, 20.0, 150.0)], lay)
+    t = calo.CaloConfig().nominal_master_ns  # no counters: the master time is nominal
+    p = _pulses([(1, "ECAL1", 0, 0, 10.0, t), (0, "ECAL1", 0, 0, 20.0, t)], lay)
     p["plane"] = np.append(p["plane"], -1)
     for k in ("event", "x", "y", "amplitude", "time_ns"):
         p[k] = np.append(p[k], p[k][:1])
@@ -118,7 +137,7 @@ def test_core_rejects_inconsistent_offsets_and_cells():
         time_sigma_ns=np.ones(n), led_run=np.ones(n), led_spill=np.zeros((0, n)), counter_cells=[],
         counter_offset_ns=[], nominal_ns=0.0, search_ns=10.0, n_sigma=3.0, near_sigma=5.0,
     )  # fmt: skip
-    one = dict(cell=np.array([0], np.int32), amplitude=np.ones(1), time_ns=np.zeros(1))
+    one = dict(cell=np.array([0], np.int32), amplitude=np.ones(1), time_ns=np.zeros(1), time_err=None)
     with pytest.raises(ValueError, match="offsets end at 2 but there are 1 pulses"):
         core.calibrate_cells(offsets=np.array([0, 2]), **one, **args)
     with pytest.raises(ValueError, match="cell 7, expected 0..2"):
@@ -134,3 +153,26 @@ def test_cell_index_marks_unknown_planes_and_coordinates():
     idx = lay.cell_index(np.array([0, 1, 6, -1, 99, 0, 0]), np.array([5, 0, 5, 0, 0, 6, 70000]),
                          np.array([5, 1, 0, 0, 0, 0, 0]))  # fmt: skip
     assert idx.tolist() == [35, 37, lay.cells_of("VETO").start + 5, -1, -1, -1, -1]
+
+
+def test_failed_fits_flag_the_event():
+    lay = calo.CaloLayout()
+    digits = {"event": np.array([0, 0, 1, 1]), "plane": np.array([1, 6, 1, 0]), "x": np.zeros(4, int),
+              "y": np.zeros(4, int), "samples": np.array([[100, 900], [100, 900], [100, 900], [100, 900]])}  # fmt: skip
+    failed = calo.failed_fits(digits, np.array([0, 1, 2, 3]), np.array([0, 4, 0, 4 | 1]), 2, len(lay.planes))
+    assert failed[0, 6] and not failed[0, 1] and failed[1, 0]
+    quiet = {**digits, "samples": np.array([[100, 120]] * 4)}
+    assert not calo.failed_fits(quiet, np.arange(4), np.full(4, 4), 2, len(lay.planes)).any()
+    res = calo.reconstruct_calo(_pulses([(0, "S1", 0, 0, 5.0, 127.0)], lay), 2, _calib(lay), failed=failed)
+    st = res.events.calo_status
+    assert not st[0] & calo.STATUS_FIT_FAILED  # a VETO fit failure leaves the energies known
+    assert st[1] & calo.STATUS_FIT_FAILED
+
+
+def test_absurd_amplitudes_are_dropped_and_flagged():
+    lay = calo.CaloLayout()
+    rows = [(0, "ECAL1", 3, 3, 100.0, 150.0), (1, "ECAL1", 3, 3, 3.0e6, 150.0), (1, "ECAL1", 2, 2, np.nan, 150.0)]
+    res = calo.reconstruct_calo(_pulses(rows, lay), 2, _calib(lay), config=CFG)
+    assert not res.events.calo_status[0] & calo.STATUS_FIT_FAILED
+    assert res.events.calo_status[1] & calo.STATUS_FIT_FAILED
+    assert np.isfinite(res.e_out).all() and res.e_out[1].sum() == 0.0

@@ -9,7 +9,7 @@ import na64reco as nr
 from na64reco.calo import load_calibration, reconstruct_calo
 from na64reco.selection import CutFlow, CutFlowError
 from na64reco.selection.synthetic import PARTICLE_ELECTRON, PARTICLE_HADRON, PARTICLE_SIGNAL, toy_events
-from na64reco.straw import load_geometry, load_rt, reconstruct_straws
+from na64reco.straw import TOY_GEOMETRY, load_geometry, load_rt, reconstruct_straws
 
 
 def test_counts_efficiencies_and_signal_box():
@@ -69,7 +69,7 @@ def test_default_cut_file_has_the_published_signal_box():
 
 @pytest.mark.slow
 def test_toy_signal_is_selected_and_electrons_and_hadrons_are_not():
-    cal, geo, rt = load_calibration(1), load_geometry(), load_rt()
+    cal, geo, rt = load_calibration(1), load_geometry(path=TOY_GEOMETRY), load_rt()
     rng = np.random.default_rng(21)
     flow = CutFlow.load()
     frac = {}

@@ -11,7 +11,7 @@ from na64reco.straw.synthetic import straight_tracks
 
 @pytest.fixture(scope="module")
 def setup():
-    return straw.load_geometry(), straw.load_rt()
+    return straw.load_geometry(path=straw.TOY_GEOMETRY), straw.load_rt()
 
 
 def _truth_u(geometry, clusters, truth):

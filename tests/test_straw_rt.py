@@ -36,8 +36,8 @@ def test_polynomial_and_its_monotonicity_check():
 
 def test_default_rt_file_loads():
     rt = straw.load_rt()
-    assert rt.t_min == 0.0 and rt.t_max == 80.0
-    r, _, _ = rt.radius(np.array([80.0]))
+    assert rt.t_min == 0.0 and rt.t_max > 0.0
+    r, _, _ = rt.radius(np.array([rt.t_max]))
     assert r[0] == pytest.approx(3.0)
 
 
@@ -63,7 +63,7 @@ def test_rt_file_errors_name_file_and_line(tmp_path):
 
 
 def test_geometry_file_errors(tmp_path):
-    good = straw.load_geometry()
+    good = straw.load_geometry(path=straw.TOY_GEOMETRY)
     assert good.names[:2] == ("ST1X", "ST1Y") and good.n_stations == 3
     p = tmp_path / "geo.txt"
     row = "ST1X 0 X -3000 8 6 -190.5 3 64 0\n"
@@ -76,3 +76,33 @@ def test_geometry_file_errors(tmp_path):
     p.write_text("runs 0 10\n" + row)
     with pytest.raises(straw.StrawConfigError, match="no straw planes for run 50"):
         straw.load_geometry(50, p)
+
+
+def test_geometry_from_the_detector_description_matches_its_wires():
+    from na64reco.detector import load_setup
+
+    for run in (1000, 6000):
+        setup = load_setup(run)
+        geo = straw.load_geometry(run)
+        assert geo.names == tuple(setup.straw_planes)
+        plane = np.repeat(np.arange(len(geo.names)), 4)
+        layer = np.tile([0, 1, 0, 1], len(geo.names))
+        tube = np.tile([0, 0, 63, 17], len(geo.names))
+        u, z = geo.tube_centre(plane, layer, tube)
+        u_det, z_det = setup.geometry.wire_position(plane, layer, tube)
+        np.testing.assert_allclose(u, u_det)
+        np.testing.assert_allclose(z, z_det)
+        assert np.all(geo.arrays()["t0_ns"] == 20.0)
+
+
+def test_t0_file_errors(tmp_path):
+    p = tmp_path / "t0.txt"
+    p.write_text("runs 0 10\nST1X 5\n")
+    with pytest.raises(straw.StrawConfigError, match=r"t0\.txt: run 1: no t0 for planes \['ST1Y'\]"):
+        straw.load_t0(1, ("ST1X", "ST1Y"), p)
+    p.write_text("runs 0 10\n* 5\nST1X 3\n")
+    with pytest.raises(straw.StrawConfigError, match=r"t0\.txt:3: t0 of ST1X given twice \(first at line 2\)"):
+        straw.load_t0(1, ("ST1X", "ST1Y"), p)
+    p.write_text("runs 0 10\nST9X 3\n")
+    with pytest.raises(straw.StrawConfigError, match=r"t0\.txt:2: unknown straw plane 'ST9X'"):
+        straw.load_t0(1, ("ST1X",), p)

@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include <cmath>
+#include <optional>
 #include <vector>
 
 #include "bindings/bindings.hpp"
@@ -32,12 +33,13 @@ ShowerProfile make_profile(const std::vector<double>& weights, const std::vector
 }
 
 pb::tuple calibrate_cells(const carray<int64_t>& offsets, const carray<int32_t>& cell, const carray<double>& amplitude,
-                          const carray<double>& time_ns, const carray<int32_t>& spill_row,
+                          const carray<double>& time_ns, const std::optional<carray<double>>& time_err,
+                          const carray<int32_t>& spill_row,
                           const carray<double>& mev_per_adc, const carray<double>& time_mean_ns,
                           const carray<double>& time_sigma_ns, const carray<double>& led_run,
                           const carray<double>& led_spill, const std::vector<int32_t>& counter_cells,
                           const std::vector<double>& counter_offset_ns, double nominal_ns, double search_ns,
-                          double n_sigma, double near_sigma) {
+                          double n_sigma, double near_sigma, double max_time_err_ns) {
   if (offsets.ndim() != 1 || offsets.shape(0) < 1)
     throw InputError("calibrate_cells: offsets must be a 1-d array of n_events + 1 values");
   const auto n_events = offsets.shape(0) - 1;
@@ -45,6 +47,7 @@ pb::tuple calibrate_cells(const carray<int64_t>& offsets, const carray<int32_t>&
   require_length(cell, n_pulses, "calibrate_cells: cell");
   require_length(amplitude, n_pulses, "calibrate_cells: amplitude");
   require_length(time_ns, n_pulses, "calibrate_cells: time_ns");
+  if (time_err) require_length(*time_err, n_pulses, "calibrate_cells: time_err");
   require_length(spill_row, n_events, "calibrate_cells: spill_row");
   const auto n_cells = mev_per_adc.ndim() == 1 ? mev_per_adc.shape(0) : -1;
   require_length(mev_per_adc, n_cells, "calibrate_cells: mev_per_adc");
@@ -57,7 +60,7 @@ pb::tuple calibrate_cells(const carray<int64_t>& offsets, const carray<int32_t>&
   if (!(search_ns > 0.0)) throw InputError(concat("calibrate_cells: search_ns ", search_ns, ", expected > 0"));
 
   calo::PulseBatch p{static_cast<std::size_t>(n_events), offsets.data(), static_cast<std::size_t>(n_pulses),
-                     cell.data(), amplitude.data(), time_ns.data()};
+                     cell.data(), amplitude.data(), time_ns.data(), time_err ? time_err->data() : nullptr};
   calo::CellCalibration c{static_cast<std::size_t>(n_cells), mev_per_adc.data(), time_mean_ns.data(),
                           time_sigma_ns.data(), led_run.data(), led_spill.data(),
                           static_cast<std::size_t>(led_spill.shape(0))};
@@ -70,7 +73,7 @@ pb::tuple calibrate_cells(const carray<int64_t>& offsets, const carray<int32_t>&
                       n_counters.mutable_data()};
   {
     pb::gil_scoped_release release;
-    calo::calibrate_cells(p, spill_row.data(), c, m, n_sigma, near_sigma, o);
+    calo::calibrate_cells(p, spill_row.data(), c, m, n_sigma, near_sigma, max_time_err_ns, o);
   }
   return pb::make_tuple(e_in, e_near, e_out, t_cell, master, n_counters);
 }
@@ -220,10 +223,10 @@ void bind_calo(pybind11::module_& m) {
       .def("validate", &calo::validate_layout);
 
   m.def("calibrate_cells", &calibrate_cells, pb::arg("offsets"), pb::arg("cell"), pb::arg("amplitude"),
-        pb::arg("time_ns"), pb::arg("spill_row"), pb::arg("mev_per_adc"), pb::arg("time_mean_ns"),
+        pb::arg("time_ns"), pb::arg("time_err"), pb::arg("spill_row"), pb::arg("mev_per_adc"), pb::arg("time_mean_ns"),
         pb::arg("time_sigma_ns"), pb::arg("led_run"), pb::arg("led_spill"), pb::arg("counter_cells"),
         pb::arg("counter_offset_ns"), pb::arg("nominal_ns"), pb::arg("search_ns"), pb::arg("n_sigma"),
-        pb::arg("near_sigma"),
+        pb::arg("near_sigma"), pb::arg("max_time_err_ns") = 3.0,
         "Pulses grouped by event (CSR offsets) -> (e_in, e_near, e_out, t_cell, master_ns, n_counters); MeV, ns.");
   m.def("cluster_grid", &cluster_grid, pb::arg("energies"), pb::arg("config"), pb::arg("pileup") = false,
         "Clusters of (n_events, sections, nx, ny) cell energies in MeV; dict of per-cluster arrays.");

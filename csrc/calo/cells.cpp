@@ -1,5 +1,6 @@
 #include "calo/cells.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -67,8 +68,11 @@ double master_time(const PulseBatch& p, int64_t begin, int64_t end, const Master
 }  // namespace
 
 void calibrate_cells(const PulseBatch& p, const int32_t* spill_row, const CellCalibration& c,
-                     const MasterTimeConfig& m, double n_sigma, double near_sigma, CellOutputs& out) {
+                     const MasterTimeConfig& m, double n_sigma, double near_sigma, double max_time_err_ns,
+                     CellOutputs& out) {
   validate(p, spill_row, c, m);
+  if (!(max_time_err_ns >= 0.0))
+    throw InputError(concat("calibrate_cells: max_time_err_ns ", max_time_err_ns, ", expected >= 0"));
   if (!(n_sigma > 0.0) || !(near_sigma >= n_sigma))
     throw InputError(concat("calibrate_cells: n_sigma ", n_sigma, ", near_sigma ", near_sigma,
                             "; expected 0 < n_sigma <= near_sigma"));
@@ -107,7 +111,10 @@ void calibrate_cells(const PulseBatch& p, const int32_t* spill_row, const CellCa
       double led = led_row ? led_row[cell] : nan;
       if (!std::isfinite(led)) led = c.led_run[cell];
       const double energy = amp * c.mev_per_adc[cell] * led;
-      const double pull = std::fabs(t - t_master - c.time_mean_ns[cell]) / c.time_sigma_ns[cell];
+      const double sigma_cell = c.time_sigma_ns[cell];
+      const double err =
+          p.time_err && std::isfinite(p.time_err[i]) ? std::min(std::fabs(p.time_err[i]), max_time_err_ns) : 0.0;
+      const double pull = std::fabs(t - t_master - c.time_mean_ns[cell]) / std::sqrt(sigma_cell * sigma_cell + err * err);
       if (pull <= n_sigma) {
         e_in[cell] += energy;
         if (amp > best_amp[cell]) {

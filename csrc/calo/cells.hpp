@@ -17,6 +17,7 @@ struct PulseBatch {
   const int32_t* cell = nullptr;
   const double* amplitude = nullptr;  // ADC counts above pedestal
   const double* time_ns = nullptr;    // template peak time from the window start
+  const double* time_err = nullptr;   // per-pulse time error from the fit (ns); may be null
 };
 
 struct CellCalibration {
@@ -48,12 +49,15 @@ struct CellOutputs {
 };
 
 // spill_row[e] selects the LED row of event e (-1: use the run average). With
-// pull = |t - master - time_mean| / time_sigma a pulse is in time when pull <= n_sigma,
+// pull = |t - master - time_mean| / sqrt(time_sigma^2 + time_err^2) (small pulses have
+// worse timing, so their window widens; time_err is capped at max_time_err_ns because fits
+// of pulses peaking before the window report huge errors and would otherwise look in time)
+// a pulse is in time when pull <= n_sigma,
 // near (bad energy) when pull <= near_sigma, else pile-up. Throws InputError on
 // inconsistent arguments (bad offsets, cells or spill rows out of range).
 void calibrate_cells(const PulseBatch& pulses, const int32_t* spill_row,
                      const CellCalibration& calib, const MasterTimeConfig& master,
-                     double n_sigma, double near_sigma, CellOutputs& out);
+                     double n_sigma, double near_sigma, double max_time_err_ns, CellOutputs& out);
 
 // Global cell index of (plane, x, y) rows: plane_begin[p] + x * ny[p] + y, or -1 when the
 // plane is unknown (e.g. -1 = unmapped digit) or (x, y) lies outside it.

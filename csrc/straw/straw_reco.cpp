@@ -135,7 +135,11 @@ LineFit fit_projection(std::vector<std::vector<Candidate>>& per_plane, const Str
   for (;;) {
     for (std::size_t i = 0; i < used.size(); ++i) pick[i] = &(*used[i])[digit[i]];
     const LineFit f = fit_line(pick.data(), n_planes);
-    if (f.ok && f.chi2 < best.chi2) {
+    // Equal chi2 (e.g. two planes, no degree of freedom): prefer the smaller slope, as
+    // beam particles are nearly parallel to z.
+    const bool better = f.chi2 < best.chi2 - 1e-9 ||
+                        (std::fabs(f.chi2 - best.chi2) <= 1e-9 && std::fabs(f.b) < std::fabs(best.b));
+    if (f.ok && better) {
       best = f;
       best_pick = pick;
     }

@@ -1,6 +1,7 @@
 // Straw reconstruction of a batch: TDC times -> drift radii, per-plane clusters of the two
 // staggered layers with left-right resolution, station points, and one straight-line
-// segment per event with the left-right combination chosen by chi2.
+// segment per event with the left-right combination chosen by chi2 (ties, as with two
+// stations, go to the smallest slope).
 #pragma once
 #include <cstddef>
 #include <cstdint>

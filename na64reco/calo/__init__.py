@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from .._core.calo import CaloLayout as CoreLayout
 from .._core.calo import ClusterConfig, ShowerProfile, veto_module_energy
-from .calibration import CalibrationError, CaloCalibration, load_calibration
+from .calibration import CalibrationError, CaloCalibration, calibration_from_setup, load_calibration
 from .layout import DEFAULT_PLANES, CaloLayout
 from .reconstruct import (
     STATUS_ECAL_MISSING,
+    STATUS_FIT_FAILED,
     STATUS_HCAL_MISSING,
     STATUS_NAMES,
     STATUS_NO_MASTER_TIME,
@@ -19,6 +20,7 @@ from .reconstruct import (
     STATUS_VETO_MISSING,
     CaloConfig,
     CaloResult,
+    failed_fits,
     plane_presence,
     pulse_table,
     pulses_to_csr,
@@ -35,12 +37,15 @@ __all__ = [
     "CoreLayout",
     "DEFAULT_PLANES",
     "STATUS_ECAL_MISSING",
+    "STATUS_FIT_FAILED",
     "STATUS_HCAL_MISSING",
     "STATUS_NAMES",
     "STATUS_NO_MASTER_TIME",
     "STATUS_SRD_MISSING",
     "STATUS_VETO_MISSING",
     "ShowerProfile",
+    "calibration_from_setup",
+    "failed_fits",
     "load_calibration",
     "plane_presence",
     "pulse_table",

@@ -27,7 +27,14 @@ import numpy as np
 
 from .layout import CaloLayout
 
-__all__ = ["CalibrationError", "CaloCalibration", "load_calibration", "DEFAULT_CALIBRATION", "DEFAULT_LED"]
+__all__ = [
+    "CalibrationError",
+    "CaloCalibration",
+    "calibration_from_setup",
+    "load_calibration",
+    "DEFAULT_CALIBRATION",
+    "DEFAULT_LED",
+]
 
 _DATA = Path(__file__).resolve().parent.parent / "data" / "calo"
 DEFAULT_CALIBRATION = _DATA / "calibration.txt"
@@ -222,3 +229,32 @@ def load_calibration(
     spills = np.array(sorted(per_spill), dtype=np.int64)
     table = np.array([per_spill[s] for s in spills]) if spills.size else np.zeros((0, n))
     return CaloCalibration(layout, values[:, 0].copy(), values[:, 1].copy(), values[:, 2].copy(), led_run, spills, table)
+
+
+def calibration_from_setup(run: int, setup=None, time_path: str | Path | None = None) -> CaloCalibration:
+    """Calibration for `run` from the detector description (``na64reco.detector``: gains
+    and LED factors the data were taken with) and the time means/widths of this package's
+    calibration file. Cells the detector description does not calibrate keep the file's
+    gains (and raise there if the file lacks them).
+    """
+    from ..detector import load_setup
+
+    setup = setup if setup is not None else load_setup(run)
+    names = tuple(setup.planes)
+    layout = CaloLayout.from_planes([(n, *setup.plane_shape(n)) for n in names])
+    base = load_calibration(run, path=time_path, layout=layout)
+    cells = np.arange(layout.n_cells)
+    plane = np.searchsorted(layout.begin, cells, side="right") - 1
+    ny = np.array([p[2] for p in layout.planes])[plane]
+    local = cells - layout.begin[plane]
+    det = np.asarray(setup.cell_index(plane, local // ny, local % ny))
+    cal = setup.calibration
+    ok = det >= 0
+    safe = np.where(ok, det, 0)
+    gain = np.where(ok, np.asarray(cal.mev_per_adc)[safe], np.nan)
+    known = ok & np.isfinite(gain) & (gain > 0)
+    mev = np.where(known, gain, base.mev_per_adc)
+    led_run = np.where(known, np.asarray(cal.led_run_average)[safe], base.led_run)
+    spills = np.asarray(cal.led_spills, dtype=np.int64)
+    table = np.where(known[None, :], np.asarray(cal.led_factors)[:, safe], np.nan) if spills.size else np.zeros((0, cells.size))
+    return CaloCalibration(layout, mev, base.time_mean_ns, base.time_sigma_ns, led_run, spills, table)

@@ -21,6 +21,7 @@ __all__ = [
     "CaloResult",
     "reconstruct_calo",
     "pulses_to_csr",
+    "failed_fits",
     "plane_presence",
     "pulse_table",
     "STATUS_ECAL_MISSING",
@@ -28,6 +29,7 @@ __all__ = [
     "STATUS_VETO_MISSING",
     "STATUS_SRD_MISSING",
     "STATUS_NO_MASTER_TIME",
+    "STATUS_FIT_FAILED",
     "STATUS_NAMES",
 ]
 
@@ -37,12 +39,14 @@ STATUS_HCAL_MISSING = 1 << 1
 STATUS_VETO_MISSING = 1 << 2
 STATUS_SRD_MISSING = 1 << 3
 STATUS_NO_MASTER_TIME = 1 << 4
+STATUS_FIT_FAILED = 1 << 5  # a calorimeter waveform whose fit failed: its energy is unknown
 STATUS_NAMES = {
     STATUS_ECAL_MISSING: "ecal_missing",
     STATUS_HCAL_MISSING: "hcal_missing",
     STATUS_VETO_MISSING: "veto_missing",
     STATUS_SRD_MISSING: "srd_missing",
     STATUS_NO_MASTER_TIME: "no_master_time",
+    STATUS_FIT_FAILED: "fit_failed",
 }
 
 MEV_PER_GEV = 1000.0
@@ -57,11 +61,18 @@ class CaloConfig:
     """Time windows (in units of each cell's time sigma), master time and clustering."""
 
     n_sigma: float = 3.0  # in time
-    near_sigma: float = 8.0  # between n_sigma and this: ambiguous timing, counted as bad energy
-    nominal_master_ns: float = 150.0  # where the beam counters' pulses are expected
-    master_search_ns: float = 40.0
+    near_sigma: float = 5.0  # between n_sigma and this: ambiguous timing, counted as bad energy
+    max_time_err_ns: float = 3.0  # cap on the per-pulse time error that widens the window
+    # where the trigger particle's beam-counter pulses sit in the window: the trigger
+    # position minus the counters' delay (simulated setup: 137.5 - 10 ns), +- the trigger
+    # phase jitter (12.5 ns full width); a wider search picks up pile-up counter pulses
+    nominal_master_ns: float = 127.5
+    master_search_ns: float = 10.0
     veto_ratio: float = 0.3
     pileup_threshold_mev: float = 1000.0  # out-of-time ECAL+HCAL energy that marks pile-up
+    # a fitted amplitude beyond this (or not finite) is a failed fit: the pulse is dropped and
+    # the event flagged STATUS_FIT_FAILED (12-bit ADCs; saturated pulses extrapolate to ~2x)
+    max_amplitude_adc: float = 12000.0
     cluster: _calo.ClusterConfig = field(default_factory=_default_cluster_config)
 
 
@@ -102,6 +113,32 @@ def plane_presence(event: np.ndarray, plane: np.ndarray, n_events: int, n_planes
     return present.reshape(n_events, n_planes)
 
 
+def failed_fits(
+    digits: Mapping[str, np.ndarray],
+    wave_rows: np.ndarray,
+    flags: np.ndarray,
+    n_events: int,
+    n_planes: int,
+    mask: int = 1 << 2,
+    min_span_adc: float = 50.0,
+) -> np.ndarray:
+    """(n_events, n_planes) bool: planes with a fitted digit whose flags hit `mask` (default
+    the waveform fitter's ``fit_failed`` bit) and whose samples span at least min_span_adc
+    (a failed fit of a quiet channel loses no energy that matters). wave_rows: digit row of
+    each fitted waveform; digits need ``samples`` when min_span_adc > 0."""
+    rows = np.asarray(wave_rows, dtype=np.int64)[(np.asarray(flags).astype(np.int64) & mask) != 0]
+    if min_span_adc > 0 and rows.size:
+        s = np.asarray(digits["samples"])[rows]
+        if "nsamples" in digits:
+            recorded = np.arange(s.shape[1])[None, :] < np.asarray(digits["nsamples"])[rows][:, None]
+            hi = np.where(recorded, s, 0).max(axis=1).astype(np.int64)
+            lo = np.where(recorded, s, np.iinfo(np.int64).max).min(axis=1)
+        else:
+            hi, lo = s.max(axis=1).astype(np.int64), s.min(axis=1).astype(np.int64)
+        rows = rows[hi - lo >= min_span_adc]
+    return plane_presence(np.asarray(digits["event"])[rows], np.asarray(digits["plane"])[rows], n_events, n_planes)
+
+
 def pulse_table(digits: Mapping[str, np.ndarray], pulses: Mapping[str, np.ndarray]) -> Columns:
     """Join fitted pulses (rows with `wave` = digit row) to annotated digits (event, plane, x, y)."""
     wave = np.asarray(pulses["wave"], dtype=np.int64)
@@ -112,12 +149,23 @@ def pulse_table(digits: Mapping[str, np.ndarray], pulses: Mapping[str, np.ndarra
         y=np.asarray(digits["y"])[wave],
         amplitude=np.asarray(pulses["amplitude"], dtype=np.float64),
         time_ns=np.asarray(pulses["time_ns"], dtype=np.float64),
+        time_err=np.asarray(pulses["time_err"], dtype=np.float64)
+        if "time_err" in pulses
+        else np.zeros(len(wave)),
     )
 
 
-def _status(present: np.ndarray | None, layout: CaloLayout, n_counters: np.ndarray) -> np.ndarray:
+def _status(
+    present: np.ndarray | None, failed: np.ndarray | None, layout: CaloLayout, n_counters: np.ndarray
+) -> np.ndarray:
     n = n_counters.shape[0]
     status = np.where(n_counters == 0, STATUS_NO_MASTER_TIME, 0).astype(np.uint32)
+    if failed is not None:
+        failed = np.asarray(failed, dtype=bool)
+        if failed.shape != (n, len(layout.planes)):
+            raise ValueError(f"failed must be (n_events, n_planes) = ({n}, {len(layout.planes)}), got {failed.shape}")
+        calo_planes = [layout.index(p) for p in ["ECAL0", "ECAL1", *layout.hcal_planes()]]
+        status |= np.where(failed[:, calo_planes].any(axis=1), STATUS_FIT_FAILED, 0).astype(np.uint32)
     if present is None:
         return status
     present = np.asarray(present, dtype=bool)
@@ -160,25 +208,34 @@ def reconstruct_calo(
     spills: np.ndarray | None = None,
     present: np.ndarray | None = None,
     config: CaloConfig | None = None,
+    failed: np.ndarray | None = None,
 ) -> CaloResult:
     """Calorimeter reconstruction of a batch.
 
-    pulses: columns event (row in the batch), plane, x, y, amplitude (ADC), time_ns.
+    pulses: columns event (row in the batch), plane, x, y, amplitude (ADC), time_ns and,
+    optionally, time_err (ns; widens the time window of poorly timed small pulses).
     spills: spill number per event (selects LED rows; None = run average everywhere).
     present: optional (n_events, n_planes) bool from `plane_presence` over the digits;
     absent detectors set calo_status bits.
+    failed: optional (n_events, n_planes) bool, planes with a waveform whose fit failed
+    (``plane_presence`` over the failed digits, see ``failed_fits``): ECAL/HCAL ones set
+    STATUS_FIT_FAILED, since the energy of such a cell is unknown.
     """
     config = config or CaloConfig()
     layout = calibration.layout
     core_layout = layout.core_layout()
     cell = layout.cell_index(pulses["plane"], pulses["x"], pulses["y"])
-    mapped = cell >= 0
-    n_unmapped = int(np.count_nonzero(~mapped))
+    raw_amplitude = np.asarray(pulses["amplitude"], dtype=np.float64)
+    absurd = ~(np.abs(raw_amplitude) <= config.max_amplitude_adc)
+    mapped = (cell >= 0) & ~absurd
+    absurd_events = np.asarray(pulses["event"], dtype=np.int64)[absurd & (cell >= 0)]
+    n_unmapped = int(np.count_nonzero(cell < 0))
     event = np.asarray(pulses["event"], dtype=np.int64)[mapped]
     order, offsets = pulses_to_csr(event, n_events)
     cell = cell[mapped][order]
-    amplitude = np.asarray(pulses["amplitude"], dtype=np.float64)[mapped][order]
+    amplitude = raw_amplitude[mapped][order]
     time_ns = np.asarray(pulses["time_ns"], dtype=np.float64)[mapped][order]
+    time_err = np.asarray(pulses["time_err"], dtype=np.float64)[mapped][order] if "time_err" in pulses else None
     if spills is None:
         spill_row = np.full(n_events, -1, dtype=np.int32)
     else:
@@ -188,11 +245,11 @@ def reconstruct_calo(
         spill_row = calibration.spill_rows(spills)
     counters = layout.counter_cells()
     e_in, e_near, e_out, t_cell, master, n_counters = _calo.calibrate_cells(
-        offsets, cell, amplitude, time_ns, spill_row,
+        offsets, cell, amplitude, time_ns, time_err, spill_row,
         calibration.mev_per_adc, calibration.time_mean_ns, calibration.time_sigma_ns,
         calibration.led_run, calibration.led_table,
         counters, [0.0] * len(counters), config.nominal_master_ns, config.master_search_ns,
-        config.n_sigma, config.near_sigma,
+        config.n_sigma, config.near_sigma, config.max_time_err_ns,
     )  # fmt: skip
     ev = _calo.event_variables(e_in, e_near, e_out, core_layout, config.veto_ratio)
     grid = (n_events, 2, core_layout.ecal_nx, core_layout.ecal_ny)
@@ -233,7 +290,8 @@ def reconstruct_calo(
     n_pileup = np.bincount(clusters.event[~timely], minlength=n_events).astype(np.int32)
     e_bad = (ev["e_bad_ecal"] + ev["e_bad_hcal"]) / MEV_PER_GEV
     e_pileup = (ev["e_pileup_ecal"] + ev["e_pileup_hcal"]) / MEV_PER_GEV
-    status = _status(present, layout, n_counters)
+    status = _status(present, failed, layout, n_counters)
+    status[absurd_events] |= np.uint32(STATUS_FIT_FAILED)
     ndf = pick(clusters.ndf.astype(np.float64), lead, has, np.nan)
     chi2 = pick(clusters.chi2, lead, has, np.nan)
     events = Columns(
@@ -267,6 +325,8 @@ def reconstruct_calo(
         if core_layout.srd_modules
         else np.zeros(n_events),
         e_bad=e_bad,
+        e_bad_ecal=ev["e_bad_ecal"] / MEV_PER_GEV,
+        e_bad_hcal=ev["e_bad_hcal"] / MEV_PER_GEV,
         e_pileup=e_pileup,
         master_time_ns=master,
         n_counters=n_counters,

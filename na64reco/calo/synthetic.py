@@ -90,12 +90,13 @@ def cells_to_pulses(
     noise_adc: float = 1.5,
     threshold_adc: float = 4.0,
     event_offset: int = 0,
+    cell_offset_ns: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Fitted-pulse rows (event, plane, x, y, amplitude, time_ns) from deposits (n, n_cells).
+    """Fitted-pulse rows (event, plane, x, y, amplitude, time_ns, time_err) from deposits (n, n_cells).
 
     Amplitudes get Gaussian noise; only pulses above threshold_adc are kept (what a
-    fitter reports); times scatter around time_ns[event] with the given sigma, which grows
-    as 1/amplitude for small pulses.
+    fitter reports); times scatter around time_ns[event] (+ cell_offset_ns[cell], the
+    detector's delay) with the given sigma, which grows as 1/amplitude for small pulses.
     """
     n, n_cells = deposits_mev.shape
     amp = deposits_mev / mev_per_adc[None, :] + noise_adc * rng.standard_normal((n, n_cells))
@@ -103,6 +104,8 @@ def cells_to_pulses(
     a = amp[ev, cell]
     sigma = np.hypot(np.broadcast_to(time_sigma_ns, (n_cells,))[cell], 20.0 / a)
     t = np.asarray(time_ns, dtype=np.float64)[ev] + sigma * rng.standard_normal(a.size)
+    if cell_offset_ns is not None:
+        t += np.asarray(cell_offset_ns, dtype=np.float64)[cell]
     return {
         "event": (ev + event_offset).astype(np.int64),
         "plane": plane_of_cell[cell].astype(np.int16),
@@ -110,4 +113,5 @@ def cells_to_pulses(
         "y": y_of_cell[cell].astype(np.int16),
         "amplitude": a,
         "time_ns": t,
+        "time_err": sigma,
     }

@@ -31,11 +31,13 @@ class ToyBeam:
     e_beam_gev: float = 100.0
     beam_cell: tuple[int, int] = (3, 3)  # ECAL cell the beam is aimed at
     spot_sigma_mm: float = 6.0
-    master_ns: float = 150.0  # trigger particle's time in the readout window
+    master_ns: float = 127.5  # beam counters' time in the readout window (others follow their delays)
     pileup_window_ns: tuple[float, float] = (-150.0, 220.0)
     stochastic: float = 0.09  # intrinsic ECAL resolution a/sqrt(E) (+) b
     constant: float = 0.01
     time_sigma_ns: float = 1.0
+    noise_adc: float = 1.5  # amplitude noise of the fitted pulses
+    threshold_adc: float = 4.0  # the fit reports pulses above this amplitude only
     straw_smear_mm: float = 0.15
 
 
@@ -138,7 +140,9 @@ def toy_events(
     plane, cxx, cyy = _cell_maps(calibration)
     led = calibration.led_run
     scale = calibration.mev_per_adc * led
-    parts = [cells_to_pulses(rng, dep, plane, cxx, cyy, scale, master, beam.time_sigma_ns)]
+    readout = dict(noise_adc=beam.noise_adc, threshold_adc=beam.threshold_adc,
+                   cell_offset_ns=calibration.time_mean_ns)
+    parts = [cells_to_pulses(rng, dep, plane, cxx, cyy, scale, master, beam.time_sigma_ns, **readout)]
 
     has_pu = rng.random(n) < pileup_probability
     dt = np.where(has_pu, rng.uniform(*beam.pileup_window_ns, n), np.nan)
@@ -163,7 +167,8 @@ def toy_events(
             for name in lay.counters:
                 if name in [p[0] for p in lay.planes]:
                     pu_dep[:, lay.cells_of(name).start] = 0.0
-        part = cells_to_pulses(rng, pu_dep, plane, cxx, cyy, scale, master[idx] + dt[idx], beam.time_sigma_ns)
+        part = cells_to_pulses(rng, pu_dep, plane, cxx, cyy, scale, master[idx] + dt[idx], beam.time_sigma_ns,
+                               **readout)
         part["event"] = idx[part["event"]]
         parts.append(part)
     pulses = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}

@@ -7,7 +7,8 @@ non-decreasing), or a polynomial::
     window 0 80                 # drift window in ns
     error  0.15                 # mm
 
-Geometry file: see na64reco/data/straw/geometry.txt.
+Geometry: the detector description's straw planes (na64reco.detector) with t0 from
+data/straw/t0.txt, or a geometry text file like data/straw/geometry_toy.txt.
 """
 
 from __future__ import annotations
@@ -20,17 +21,21 @@ import numpy as np
 from .._core import straw as _straw
 
 __all__ = [
+    "DEFAULT_T0",
     "StrawConfigError",
+    "geometry_from_setup",
+    "load_t0",
     "StrawGeometry",
     "load_rt",
     "load_geometry",
     "DEFAULT_RT",
-    "DEFAULT_GEOMETRY",
+    "TOY_GEOMETRY",
 ]
 
 _DATA = Path(__file__).resolve().parent.parent / "data" / "straw"
 DEFAULT_RT = _DATA / "rt_default.txt"
-DEFAULT_GEOMETRY = _DATA / "geometry.txt"
+TOY_GEOMETRY = _DATA / "geometry_toy.txt"  # three stations, for tests and toy studies
+DEFAULT_T0 = _DATA / "t0.txt"
 
 
 class StrawConfigError(ValueError):
@@ -149,9 +154,75 @@ class StrawGeometry:
         return {k: np.array([getattr(p, k) for p in self.planes]) for k in keys}
 
 
+def load_t0(run: int, names: tuple[str, ...], path: str | Path | None = None) -> np.ndarray:
+    """t0 (ns) per named plane for `run`; every plane must get exactly one value."""
+    path = Path(path) if path is not None else DEFAULT_T0
+    t0 = np.full(len(names), np.nan)
+    where = [0] * len(names)
+    active = seen = False
+    for number, fields in _rows(path):
+        if fields[0] == "runs":
+            if len(fields) != 3:
+                raise StrawConfigError(f"{path}:{number}: expected 'runs FIRST LAST'")
+            lo, hi = _numbers(path, number, fields[1:])
+            active, seen = lo <= run <= hi, True
+            continue
+        if not seen:
+            raise StrawConfigError(f"{path}:{number}: data before the first 'runs FIRST LAST' line")
+        if not active:
+            continue
+        if len(fields) != 2:
+            raise StrawConfigError(f"{path}:{number}: expected 'plane t0_ns', got {len(fields)} fields")
+        (value,) = _numbers(path, number, fields[1:])
+        if fields[0] == "*":
+            targets = list(range(len(names)))
+        elif fields[0] in names:
+            targets = [names.index(fields[0])]
+        else:
+            raise StrawConfigError(f"{path}:{number}: unknown straw plane {fields[0]!r}; planes are {list(names)}")
+        for k in targets:
+            if where[k]:
+                raise StrawConfigError(f"{path}:{number}: t0 of {names[k]} given twice (first at line {where[k]})")
+            t0[k] = value
+            where[k] = number
+    missing = [n for n, w in zip(names, where) if not w]
+    if missing:
+        raise StrawConfigError(f"{path}: run {run}: no t0 for planes {missing}")
+    return t0
+
+
+def geometry_from_setup(run: int, setup=None, t0_path: str | Path | None = None) -> StrawGeometry:
+    """Straw planes of the detector description (``na64reco.detector``) for `run`, in its
+    plane numbering (what ``annotate_tdc`` assigns), with t0 from this package's t0 file."""
+    from ..detector import load_setup
+
+    setup = setup if setup is not None else load_setup(run)
+    t = setup.geometry.straw_planes
+    names = tuple(str(n) for n in t["name"])
+    stations = sorted(set(str(s) for s in t["station"]), key=lambda s: list(map(str, t["station"])).index(s))
+    t0 = load_t0(run, names, t0_path)
+    planes = []
+    for k in range(len(names)):
+        p = _straw.StrawPlane()
+        p.station = stations.index(str(t["station"][k]))
+        p.axis = 0 if str(t["measures"][k]) == "x" else 1
+        p.z_mm = float(t["z_mm"][k])
+        p.layer_dz_mm = float(t["layer_dz_mm"][k])
+        p.pitch_mm = float(t["pitch_mm"][k])
+        p.u_first_mm = float(t["centre_mm"][k]) - (int(t["tubes"][k]) - 1) / 2.0 * p.pitch_mm
+        p.layer_shift_mm = float(t["layer_offset_mm"][k])
+        p.n_tubes = int(t["tubes"][k])
+        p.t0_ns = float(t0[k])
+        planes.append(p)
+    return StrawGeometry(names, tuple(planes))
+
+
 def load_geometry(run: int = 0, path: str | Path | None = None) -> StrawGeometry:
-    """Straw planes valid for `run` (package default file when None)."""
-    path = Path(path) if path is not None else DEFAULT_GEOMETRY
+    """Straw planes valid for `run`: the detector description's (geometry_from_setup) when
+    path is None, else those of a geometry text file (format: data/straw/geometry_toy.txt)."""
+    if path is None:
+        return geometry_from_setup(run)
+    path = Path(path)
     names: list[str] = []
     lines: list[int] = []
     planes: list[_straw.StrawPlane] = []

@@ -1,0 +1,133 @@
+// C++ tests of the calorimeter core, also run under ASan+UBSan: known-answer checks and
+// hostile inputs (random cells, NaN/inf energies, bad offsets) that must throw, not crash.
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "calo/cells.hpp"
+#include "calo/cluster.hpp"
+#include "calo/event_vars.hpp"
+#include "calo/shower_profile.hpp"
+#include "common/error.hpp"
+#include "tests/check.hpp"
+
+using namespace na64::calo;
+
+namespace {
+
+template <typename F>
+bool throws_input_error(F&& f) {
+  try {
+    f();
+  } catch (const na64::InputError&) {
+    return true;
+  }
+  return false;
+}
+
+void test_fast_atan() {
+  for (double x = -50.0; x <= 50.0; x += 0.01) NA64_CHECK(std::fabs(fast_atan(x) - std::atan(x)) < 1e-8);
+  NA64_CHECK(std::fabs(fast_atan(1e300) - std::atan(1e300)) < 1e-8);
+  NA64_CHECK(std::isnan(fast_atan(std::numeric_limits<double>::quiet_NaN())));
+}
+
+void test_profile_normalisation() {
+  ShowerProfile p;
+  NA64_CHECK(std::fabs(p.fraction(-1e8, 1e8, -1e8, 1e8) - 1.0) < 1e-6);
+  double sum = 0.0;
+  for (int i = -20; i <= 20; ++i)
+    for (int j = -20; j <= 20; ++j) sum += p.cell_fraction(i * 38.2 - 7.0, j * 38.2 + 3.0, 38.2);
+  NA64_CHECK(std::fabs(sum - p.fraction(-20.5 * 38.2 + 7, 20.5 * 38.2 + 7, -20.5 * 38.2 - 3, 20.5 * 38.2 - 3)) < 1e-9);
+}
+
+void test_calibration_split() {
+  const std::size_t n_cells = 4;
+  std::vector<int64_t> offsets{0, 3, 3};
+  std::vector<int32_t> cell{0, 1, 1};
+  std::vector<double> amp{10.0, 5.0, 7.0}, time{100.0, 101.0, 130.0};
+  std::vector<int32_t> spill{0, -1};
+  std::vector<double> mev{2.0, 3.0, 1.0, 1.0}, tmean(n_cells, 0.0), tsig(n_cells, 2.0), led_run(n_cells, 1.0);
+  std::vector<double> led_spill{0.5, std::numeric_limits<double>::quiet_NaN(), 1.0, 1.0};
+  PulseBatch p{2, offsets.data(), 3, cell.data(), amp.data(), time.data(), nullptr};
+  CellCalibration c{n_cells, mev.data(), tmean.data(), tsig.data(), led_run.data(), led_spill.data(), 1};
+  MasterTimeConfig m{{}, {}, 100.0, 10.0};
+  std::vector<double> e_in(2 * n_cells), e_near(2 * n_cells), e_out(2 * n_cells), t(2 * n_cells), master(2);
+  std::vector<int32_t> used(2);
+  CellOutputs o{e_in.data(), e_near.data(), e_out.data(), t.data(), master.data(), used.data()};
+  calibrate_cells(p, spill.data(), c, m, 3.0, 8.0, 3.0, o);
+  NA64_CHECK(e_in[0] == 10.0 * 2.0 * 0.5);  // spill LED
+  NA64_CHECK(e_in[1] == 5.0 * 3.0);         // NaN spill LED -> run average
+  NA64_CHECK(e_out[1] == 7.0 * 3.0);        // 30 ns late = 15 sigma
+  NA64_CHECK(e_in[n_cells] == 0.0 && std::isnan(t[n_cells]));
+
+  std::vector<int64_t> bad{0, 5, 3};
+  PulseBatch pb{2, bad.data(), 3, cell.data(), amp.data(), time.data(), nullptr};
+  NA64_CHECK(throws_input_error([&] { calibrate_cells(pb, spill.data(), c, m, 3.0, 8.0, 3.0, o); }));
+  std::vector<int32_t> bad_cell{0, 9, 1};
+  PulseBatch pc{2, offsets.data(), 3, bad_cell.data(), amp.data(), time.data(), nullptr};
+  NA64_CHECK(throws_input_error([&] { calibrate_cells(pc, spill.data(), c, m, 3.0, 8.0, 3.0, o); }));
+}
+
+void test_cluster_random_inputs_do_not_crash() {
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  const double specials[] = {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
+                             -std::numeric_limits<double>::infinity(), -1e6, 1e300, 0.0};
+  ClusterConfig cfg;
+  for (int round = 0; round < 200; ++round) {
+    const int nx = 1 + static_cast<int>(u(rng) * 8), ny = 1 + static_cast<int>(u(rng) * 8);
+    const int sections = 1 + static_cast<int>(u(rng) * 2);
+    const std::size_t n_events = 5;
+    std::vector<double> e(n_events * sections * nx * ny);
+    for (auto& v : e) {
+      const double r = u(rng);
+      v = r < 0.05 ? specials[static_cast<int>(u(rng) * 6)] : (r < 0.5 ? 0.0 : u(rng) * 1e5);
+    }
+    ClusterTable t;
+    cluster_grid(e.data(), n_events, sections, nx, ny, cfg, false, t);
+    for (std::size_t k = 0; k < t.size(); ++k) NA64_CHECK(t.event[k] >= 0 && t.event[k] < 5);
+  }
+  ClusterTable t;
+  std::vector<double> e(2 * 9 * 9);
+  NA64_CHECK(throws_input_error([&] { cluster_grid(e.data(), 1, 2, 9, 9, cfg, false, t); }));
+}
+
+void test_two_seeds_share_energy() {
+  ClusterConfig cfg;
+  ShowerProfile& p = cfg.profile;
+  std::vector<double> e(36, 0.0);
+  const double xs[2] = {-57.3, 38.2}, es[2] = {60000.0, 30000.0};
+  for (int s = 0; s < 2; ++s)
+    for (int i = 0; i < 6; ++i)
+      for (int j = 0; j < 6; ++j)
+        e[i * 6 + j] += es[s] * p.cell_fraction((i - 2.5) * 38.2 - xs[s], (j - 2.5) * 38.2 + 0.0, 38.2);
+  ClusterTable t;
+  cluster_grid(e.data(), 1, 1, 6, 6, cfg, false, t);
+  NA64_CHECK(t.size() == 2);
+  double total = 0.0;
+  for (double v : e) total += v > cfg.cell_threshold_mev ? v : 0.0;
+  NA64_CHECK(std::fabs(t.energy[0] + t.energy[1] - total) < 1e-6 * total);
+  NA64_CHECK(std::fabs(t.x[0] - xs[0]) < 3.0 || std::fabs(t.x[1] - xs[0]) < 3.0);
+}
+
+void test_event_variables_layout_errors() {
+  CaloLayout l;
+  l.n_cells = 10;
+  NA64_CHECK(throws_input_error([&] { validate_layout(l); }));
+  NA64_CHECK(veto_module_energy(2.0, 4.5, 0.3) == 3.0);
+  NA64_CHECK(veto_module_energy(1.0, 10.0, 0.3) == 10.0);
+}
+
+}  // namespace
+
+int main() {
+  test_fast_atan();
+  test_profile_normalisation();
+  test_calibration_split();
+  test_cluster_random_inputs_do_not_crash();
+  test_two_seeds_share_energy();
+  test_event_variables_layout_errors();
+  return 0;
+}
