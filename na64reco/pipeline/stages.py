@@ -297,32 +297,11 @@ class CaloStage:
 
 def calo_calibration(run: int, data_dir: str | None = None) -> Any:
     """The calorimeter calibration of a run: gains and LED corrections from the detector
-    description (``na64reco.detector``, the calibration the data were taken with), time
-    means and widths from the calorimeter's own file (``na64reco.calo``)."""
-    from ..calo import CaloCalibration, load_calibration
+    description (``na64reco.detector``), time means and widths from the calorimeter's file."""
+    from ..calo import calibration_from_setup
     from ..detector import load_setup
 
-    base = load_calibration(run)
-    setup = load_setup(run, data_dir=data_dir)
-    layout = base.layout
-    names = [p[0] for p in layout.planes]
-    if tuple(names) != tuple(setup.planes)[: len(names)]:
-        raise ValueError(f"calorimeter planes {names} and detector planes {list(setup.planes)} are numbered differently")
-    cells = np.arange(layout.n_cells)
-    plane = np.searchsorted(layout.begin, cells, side="right") - 1
-    ny = np.array([p[2] for p in layout.planes])[plane]
-    local = cells - layout.begin[plane]
-    det = setup.cell_index(plane, local // ny, local % ny)
-    cal = setup.calibration
-    ok = det >= 0
-    safe = np.where(ok, det, 0)
-    gain = np.where(ok, cal.mev_per_adc[safe], np.nan)
-    known = ok & np.isfinite(gain) & (gain > 0)
-    mev = np.where(known, gain, base.mev_per_adc)
-    led_run = np.where(known, cal.led_run_average[safe], base.led_run)
-    led_table = np.where(known[None, :], cal.led_factors[:, safe], np.nan) if cal.led_spills.size else np.zeros((0, cells.size))
-    return CaloCalibration(layout, mev, base.time_mean_ns, base.time_sigma_ns, led_run,
-                           np.asarray(cal.led_spills, np.int64), led_table)
+    return calibration_from_setup(run, setup=load_setup(run, data_dir=data_dir))
 
 
 def _sorted_by_row(t: Columns) -> Columns:
