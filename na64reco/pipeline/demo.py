@@ -42,15 +42,17 @@ class DemoResult:
 
 
 def _pick_event(path: Path) -> int:
-    """Row worth drawing: a signal-box candidate with a straw segment if there is one, else a
-    typical beam electron (E_ECAL nearest the median of the showers) with a segment."""
+    """Row worth drawing: a clean signal-box candidate with a straw segment if there is one,
+    else a typical beam electron (E_ECAL nearest the median of the showers) with a segment."""
     from ..output import read_events
 
     ev = read_events(path)
     e = np.nan_to_num(ev["e_ecal"].to_numpy(), nan=-1.0)
     if not e.size:
         return 0
-    segment = ev["n_segments"].to_numpy() > 0
+    # status 0: no saturated or failed fit, no pile-up (a saturated central cell loses its
+    # energy and fakes a signal-box event)
+    segment = (ev["n_segments"].to_numpy() > 0) & (ev["status"].to_numpy() == 0)
     candidates = np.flatnonzero(ev["in_signal_box"].to_numpy() & segment & (e > 0))
     if candidates.size:
         return int(candidates[0])

@@ -57,9 +57,11 @@ def _draw_grid(ax: Axes, grid: np.ndarray, title: str, vmax: float, annotate: bo
     ax.tick_params(labelsize="x-small")
     ax.set_facecolor("#eeeeee")
     if annotate:
+        norm = im.norm
         for (iy, ix), v in np.ndenumerate(grid):
             if v > 0:
-                ax.text(ix, iy, f"{v:.2g}", ha="center", va="center", fontsize=6, color="cyan")
+                colour = "black" if norm(v) > 0.6 else "white"  # readable on the colour map
+                ax.text(ix, iy, f"{v:.2g}", ha="center", va="center", fontsize=6, color=colour)
     return im
 
 
