@@ -64,6 +64,10 @@ def main() -> int:
                 f"\n--jobs {jobs}: {res.accounting.events_read:,} events in {res.elapsed_s:.2f} s = {rate:,.0f} events/s"
                 f" ({rate / jobs:,.0f} per process, {size_mb / res.elapsed_s:.1f} MB/s), speed-up {rate / base:.2f}x"
             )
+            print(
+                f"CPU {res.cpu_s:.1f} s = {res.events_per_cpu_second:,.0f} events per CPU-second (one core's rate,"
+                f" independent of other load); wall/CPU efficiency {res.cpu_s / (jobs * res.elapsed_s):.0%}"
+            )
             print(f"output {out.stat().st_size / res.accounting.events_read:,.0f} bytes/event ({args.format})")
             print("time per stage (s, summed over processes):")
             print(res.stage_breakdown())

@@ -66,6 +66,7 @@ class PartStore:
         meta = {
             "accounting": result.accounting.to_dict(),
             "timings": result.timings,
+            "cpu_s": result.cpu_s,
             "cutflow_labels": result.histograms.cutflow_labels,
             "jagged": list(result.reco.jagged),
             "events": list(result.reco.events),
@@ -85,7 +86,7 @@ class PartStore:
                 prefix = f"jagged/{name}/"
                 jagged[name] = Columns({k[len(prefix):]: z[k] for k in z.files if k.startswith(prefix)})
             hists = StandardHistograms.from_arrays({k: z[k] for k in z.files if k.startswith("hist/")}, meta["cutflow_labels"])
-        return ChunkResult(index, RecoBatch(events, jagged), Accounting.from_dict(meta["accounting"]), hists, meta["timings"])
+        return ChunkResult(index, RecoBatch(events, jagged), Accounting.from_dict(meta["accounting"]), hists, meta["timings"], meta["cpu_s"])
 
     def remove(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -31,6 +31,7 @@ class ChunkResult:
     accounting: Accounting
     histograms: StandardHistograms
     timings: dict[str, float] = field(default_factory=dict)
+    cpu_s: float = 0.0  # CPU time of the thread that processed the chunk
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Columns is not picklable as such (attribute lookup recurses before its slots are
@@ -38,7 +39,7 @@ class ChunkResult:
         jagged = {name: t.to_dict() for name, t in self.reco.jagged.items()}
         return (
             _rebuild_result,
-            (self.index, self.reco.events.to_dict(), jagged, self.accounting, self.histograms, self.timings),
+            (self.index, self.reco.events.to_dict(), jagged, self.accounting, self.histograms, self.timings, self.cpu_s),
         )
 
 
@@ -49,9 +50,10 @@ def _rebuild_result(
     accounting: Accounting,
     histograms: StandardHistograms,
     timings: dict[str, float],
+    cpu_s: float,
 ) -> ChunkResult:
     reco = RecoBatch(Columns(events), {name: Columns(t) for name, t in jagged.items()})
-    return ChunkResult(index, reco, accounting, histograms, timings)
+    return ChunkResult(index, reco, accounting, histograms, timings, cpu_s)
 
 
 def decoder_available() -> bool:
@@ -114,6 +116,7 @@ def _reconstruction(config: JobConfig) -> Reconstruction:
 
 def process_chunk(chunk: Chunk, config: JobConfig) -> ChunkResult:
     """Reconstruct one chunk; the result depends only on the chunk's bytes and the config."""
+    cpu0 = time.thread_time()
     t0 = time.perf_counter()
     data = chunk.read()
     t_read = time.perf_counter() - t0
@@ -153,7 +156,7 @@ def process_chunk(chunk: Chunk, config: JobConfig) -> ChunkResult:
 
     hists = fill_histograms(batch, acc)
     timings["histograms"] = time.perf_counter() - t0
-    return ChunkResult(chunk.index, batch, acc, hists, timings)
+    return ChunkResult(chunk.index, batch, acc, hists, timings, time.thread_time() - cpu0)
 
 
 def fill_histograms(batch: RecoBatch, acc: Accounting) -> StandardHistograms:
