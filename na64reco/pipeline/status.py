@@ -16,7 +16,7 @@ PILEUP = 1 << 3  # energy from pulses outside the in-time window was found
 NO_ECAL = 1 << 4  # no ECAL cell above threshold
 NO_STRAW_SEGMENT = 1 << 5  # straw hits present but no segment fitted
 TRIGGER_MISMATCH = 1 << 6  # emulated trigger bits differ from the recorded ones
-STAGE_MISSING = 1 << 7  # a reconstruction stage is not available in this build: its columns are NaN/-1
+STAGE_MISSING = 1 << 7  # a reconstruction stage is not in this build (or switched off): its columns are NaN/-1/0
 
 STATUS_BITS: dict[str, int] = {
     "DECODE_ERROR": DECODE_ERROR,
