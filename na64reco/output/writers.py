@@ -55,8 +55,8 @@ class OutputWriter:
 
     def _flush(self, nrows: int) -> None:
         merged = RecoBatch.concatenate(self._pending) if len(self._pending) > 1 else self._pending[0]
-        block = merged.take(np.arange(nrows))
-        rest = merged.take(np.arange(nrows, merged.nevents))
+        block = merged.slice(0, nrows)
+        rest = merged.slice(nrows, merged.nevents)
         self._pending = [rest] if rest.nevents else []
         self._pending_rows = rest.nevents
         self._write_block(block)

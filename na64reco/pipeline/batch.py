@@ -117,6 +117,16 @@ class RecoBatch:
             jagged[name] = table.take(keep).with_columns(row=mapped[keep])
         return RecoBatch(self.events.take(index), jagged)
 
+    def slice(self, start: int, stop: int) -> "RecoBatch":
+        """Events ``start:stop`` as views (jagged tables are sorted by ``row``)."""
+        jagged = {}
+        for name, table in self.jagged.items():
+            rows = table["row"]
+            lo, hi = np.searchsorted(rows, [start, stop])
+            part = table.take(slice(int(lo), int(hi)))
+            jagged[name] = part.with_columns(row=part["row"] - start) if start else part
+        return RecoBatch(self.events.take(slice(start, stop)), jagged)
+
     @staticmethod
     def concatenate(parts: list["RecoBatch"]) -> "RecoBatch":
         """Stack batches in the given order (rows of jagged tables shifted accordingly)."""
