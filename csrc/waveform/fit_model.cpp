@@ -179,14 +179,14 @@ void prepare_context(FitContext& ctx, const double* y) {
   ctx.ypy = dot(ctx.ywp, ctx.ywp, n);
 }
 
-bool fit_single(const FitContext& ctx, double tau0, double polarity, PulseModel& m) {
+bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_refinement, PulseModel& m) {
   const int n = ctx.nsamples;
   const double dt = ctx.shape->sampling_ns();
   // A lone pulse peaks near or inside the window; tails of pulses long before it are the
   // pile-up search's business (with a free pedestal they are nearly degenerate with it).
-  FitContext near_ctx = ctx;
-  near_ctx.tau_lo = std::max(ctx.tau_lo, -2.0 * dt);
-  const FitContext& c = near_ctx;
+  struct {
+    double tau_lo, tau_hi;
+  } const c{std::max(ctx.tau_lo, -2.0 * dt), ctx.tau_hi};
   double tau = clampd(tau0, c.tau_lo, c.tau_hi);
   if (ctx.table != nullptr) {
     // Optimal filter: amplitude and amplitude x time shift from the nearest phase's
@@ -198,7 +198,7 @@ bool fit_single(const FitContext& ctx, double tau0, double polarity, PulseModel&
     {
       const int p0 = t.nearest(tau);
       const int span = static_cast<int>(dt * t.inv_step + 0.5);
-      const int stride = std::max(1, span / 3);
+      const int stride = std::max(1, span / 2);
       double best_gain = -1.0;
       int best_p = p0;
       for (int p = std::max(0, p0 - span); p <= std::min(t.nphase - 1, p0 + span); p += stride) {
@@ -211,20 +211,49 @@ bool fit_single(const FitContext& ctx, double tau0, double polarity, PulseModel&
       }
       tau = t.tau_of(best_p);
     }
-    for (int it = 0; it < 4; ++it) {
+    for (int it = 0; it < 5; ++it) {
       const int p = t.nearest(tau);
-      const double b1 = dot(t.f_row(p), ctx.yw, n), b2 = dot(t.d_row(p), ctx.yw, n);
+      const double* f = t.f_row(p);
+      const double* d = t.d_row(p);
+      const double b1 = dot(f, ctx.yw, n), b2 = dot(d, ctx.yw, n);
       const double* mi = &t.minv[3 * static_cast<size_t>(p)];
-      const double a1 = mi[0] * b1 + mi[1] * b2, a2 = mi[1] * b1 + mi[2] * b2;
-      if (!(a1 * polarity > 0.0)) break;
-      tau = clampd(t.tau_of(p) + clampd(a2 / a1, -dt, dt), c.tau_lo, c.tau_hi);
-      if (t.nearest(tau) == p) break;
+      double a1 = mi[0] * b1 + mi[1] * b2, a2 = mi[1] * b1 + mi[2] * b2;
+      const bool last = it == 4;
+      if (!(a1 * polarity > 0.0) || !(mi[0] > 0.0)) break;
+      const double next = clampd(t.tau_of(p) + clampd(a2 / a1, -dt, dt), c.tau_lo, c.tau_hi);
+      if (t.nearest(next) != p && !last) {
+        tau = next;
+        continue;
+      }
+      if (!exact_refinement) {
+        // Converged on the table. The remaining shift is below half a phase step, so one
+        // Gauss-Newton step with the curvature term from the table replaces the exact
+        // template: A T(t - tau_p - dtau) ~ A (T - dtau T' + dtau^2/2 T''), whose last term
+        // the linear solution absorbs as (A dtau^2/2) u; removing it leaves O(dtau^3).
+        const double shift = a2 / a1;
+        const double c2 = 0.5 * a1 * shift * shift;
+        const double* u = &t.curv_u[2 * static_cast<size_t>(p)];
+        a1 -= c2 * u[0];
+        a2 -= c2 * u[1];
+        m.npulses = 1;
+        m.amp[0] = a1;
+        m.tau[0] = clampd(t.tau_of(p) + a2 / a1, c.tau_lo, c.tau_hi);
+        m.amp_err[0] = std::sqrt(mi[0]);
+        m.tau_err[0] = std::sqrt(mi[2]) / std::max(std::fabs(a1), m.amp_err[0]);
+        m.chi2 = std::max(0.0, ctx.ypy - (a1 * b1 + a2 * b2) - c2 * (u[0] * b1 + u[1] * b2));
+        for (int q = 0; q < ctx.space->nindicator; ++q)
+          m.model_indicator[q] = a1 * t.ind_f[2 * p + q] + a2 * t.ind_d[2 * p + q] + c2 * t.ind_s[2 * p + q];
+        for (int q = 0; q < n; ++q) m.residual[q] = ctx.ywp[q] - a1 * f[q] - a2 * d[q];
+        return true;
+      }
+      tau = next;
+      break;
     }
   }
   // Gauss-Newton on the exact (interpolated) template, continuous time.
   ExactBasis b;
   bool solved = false;
-  const int max_exact = ctx.table != nullptr ? 4 : 12;
+  const int max_exact = ctx.table != nullptr && !exact_refinement ? 4 : 12;
   m.npulses = 1;
   for (int it = 0; it < max_exact; ++it) {
     exact_basis(*ctx.shape, *ctx.space, tau, b);
@@ -250,7 +279,7 @@ bool fit_single(const FitContext& ctx, double tau0, double polarity, PulseModel&
     const double moved = next - tau;
     tau = next;
     m.tau[0] = tau;
-    if (std::fabs(moved) < kSingleStopNs || it + 1 == max_exact) {
+    if (std::fabs(moved) < (exact_refinement ? kConvergedNs : kSingleStopNs) || it + 1 == max_exact) {
       for (int q = 0; q < n; ++q) m.residual[q] = ctx.ywp[q] - a1 * b.f[q] - a2 * b.d[q];
       break;
     }
