@@ -46,6 +46,8 @@ bool solve_at(const FitContext& ctx, PulseModel& m, bool exact, bool with_stats,
       s.base[i] = ctx.table->tau_of(p);
     }
   }
+  int phase[kMaxPulses];
+  for (int i = 0; i < k; ++i) phase[i] = (exact || ctx.table == nullptr) ? -1 : ctx.table->nearest(m.tau[i]);
   double nm[kMaxParams * kMaxParams], rhs[kMaxParams];
   for (int a = 0; a < np; ++a) {
     rhs[a] = dot(col[a], ctx.yw, n);
@@ -70,9 +72,11 @@ bool solve_at(const FitContext& ctx, PulseModel& m, bool exact, bool with_stats,
     m.amp[i] = amp;
     m.amp_err[i] = std::sqrt(std::max(var[2 * i], 0.0));
     m.tau_err[i] = std::sqrt(std::max(var[2 * i + 1], 0.0)) / std::max(std::fabs(amp), m.amp_err[i] + 1e-300);
-    if (exact || ctx.table == nullptr)
-      for (int p = 0; p < ctx.space->nindicator; ++p)
-        m.model_indicator[p] += s.theta[2 * i] * eb[i].ef[p] + s.theta[2 * i + 1] * eb[i].ed[p];
+    for (int p = 0; p < ctx.space->nindicator; ++p) {
+      const double ef = phase[i] < 0 ? eb[i].ef[p] : ctx.table->ind_f[2 * static_cast<std::size_t>(phase[i]) + p];
+      const double ed = phase[i] < 0 ? eb[i].ed[p] : ctx.table->ind_d[2 * static_cast<std::size_t>(phase[i]) + p];
+      m.model_indicator[p] += s.theta[2 * i] * ef + s.theta[2 * i + 1] * ed;
+    }
   }
   return true;
 }
@@ -369,6 +373,45 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
   const int natoms = dict.natoms;
   const int max_pulses = std::min(cfg.max_pulses, kMaxPulses);
   const PulseModel single = m;
+  const bool single_valid = single.npulses == 1 && single.amp[0] > 0.0 && single.amp[0] <= ctx.max_amplitude;
+  auto chi2_suspicious = [&](const PulseModel& pm) {
+    const int ndf = ctx.space->nused - ctx.space->npedestal - 2 * pm.npulses;
+    if (ndf > 0 && pm.chi2 > ndf + cfg.pileup_chi2_sigma * std::sqrt(2.0 * ndf)) return true;
+    const double bump = cfg.pileup_residual_sigma * std::sqrt(2.0);
+    for (int q = 0; q + 1 < n; ++q)
+      if (pm.residual[q] + pm.residual[q + 1] > bump) return true;
+    return false;
+  };
+  // Fast path for the common case of one extra pulse: the dictionary atom best matching the
+  // single fit's residual, refitted with it. Accepted only if the pair gains the required
+  // chi2 and leaves nothing suspicious; otherwise the full NNLS search below decides.
+  if (single_valid) {
+    int best = -1;
+    double best_score = 0.0, best_c = 0.0;
+    for (int j = 0; j < natoms; ++j) {
+      const double c = dot(dict.atom(j), single.residual, n);
+      if (c * dict.inv_norm[j] > best_score) {
+        best_score = c * dict.inv_norm[j];
+        best = j;
+        best_c = c;
+      }
+    }
+    if (best >= 0 && best_score * best_score >= 0.25 * cfg.pileup_dchi2) {
+      PulseModel pair = single;
+      pair.amp[1] = best_c * dict.inv_norm[best] * dict.inv_norm[best];
+      pair.tau[1] = dict.tau_of(best);
+      pair.npulses = 2;
+      if (refine_pulses(ctx, pair, kTrialNs, 0) && pair.npulses == 2 &&
+          single.chi2 - pair.chi2 >= cfg.pileup_dchi2 && !chi2_suspicious(pair)) {
+        if (cfg.exact_refinement || ctx.table == nullptr) {
+          PulseModel polished = pair;
+          if (refine_pulses(ctx, polished, kConvergedNs, 6) && polished.npulses == 2) pair = polished;
+        }
+        m = pair;
+        return;
+      }
+    }
+  }
   double* b = scratch;
   double* w = scratch + natoms;
   for (int j = 0; j < natoms; ++j) b[j] = dot(dict.atom(j), ctx.yw, n);
@@ -427,7 +470,6 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
   ncand = std::min(ncand, 4);
   unsigned char used_cand[kMaxPulses] = {};
   // Start from the single-pulse fit when it is physical; otherwise from "no pulse".
-  const bool single_valid = single.npulses == 1 && single.amp[0] > 0.0 && single.amp[0] <= ctx.max_amplitude;
   PulseModel best = single;
   if (!single_valid) {
     best.npulses = 0;
@@ -496,10 +538,6 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
 
   // Forward: add the dictionary pulse that best explains the residual while the chi2 gain
   // is significant (catches pulses the NNLS merged or missed); a few atoms are tried.
-  auto chi2_suspicious = [&](const PulseModel& pm) {
-    const int ndf = ctx.space->nused - ctx.space->npedestal - 2 * pm.npulses;
-    return ndf > 0 && pm.chi2 > ndf + cfg.pileup_chi2_sigma * std::sqrt(2.0 * ndf);
-  };
   while (cand.npulses < max_pulses && chi2_suspicious(cand)) {
     bool added = false;
     int tried[3];
@@ -541,7 +579,9 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
 
   if (cand.npulses == 0 || (single_valid && cand.npulses >= 2 && single.chi2 - cand.chi2 < cfg.pileup_dchi2))
     cand = single;
-  if (cand.npulses >= 2) {
+  // The table fit leaves errors of order (phase step)^2: far below the resolution of piled-up
+  // pulses. exact_refinement polishes them on the exact template in continuous time.
+  if (cand.npulses >= 2 && (cfg.exact_refinement || ctx.table == nullptr)) {
     PulseModel polished = cand;
     if (refine_pulses(ctx, polished, kConvergedNs, 6) && polished.npulses == cand.npulses) cand = polished;
   }
