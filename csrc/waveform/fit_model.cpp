@@ -386,9 +386,22 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
   // single fit's residual, refitted with it. Accepted only if the pair gains the required
   // chi2 and leaves nothing suspicious; otherwise the full NNLS search below decides.
   if (single_valid) {
+    // Only atoms peaking near the largest residual bump can be the missing pulse (or, for a
+    // bump at the start of the window, a tail from before it).
+    const double dt = ctx.shape->sampling_ns();
+    int kb = 0;
+    double bump = -1e300;
+    for (int q = 0; q + 1 < n; ++q)
+      if (single.residual[q] + single.residual[q + 1] > bump) {
+        bump = single.residual[q] + single.residual[q + 1];
+        kb = q;
+      }
+    const double lo = kb <= 2 ? dict.tau_lo : (kb - 3) * dt, hi = (kb + 3) * dt;
+    const int j_lo = std::max(0, static_cast<int>(std::floor((lo - dict.tau_lo) / dict.step)));
+    const int j_hi = std::min(natoms - 1, static_cast<int>(std::ceil((hi - dict.tau_lo) / dict.step)));
     int best = -1;
     double best_score = 0.0, best_c = 0.0;
-    for (int j = 0; j < natoms; ++j) {
+    for (int j = j_lo; j <= j_hi; ++j) {
       const double c = dot(dict.atom(j), single.residual, n);
       if (c * dict.inv_norm[j] > best_score) {
         best_score = c * dict.inv_norm[j];
