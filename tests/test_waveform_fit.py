@@ -26,17 +26,21 @@ def pulse(amp, tau, ped_even=100.0, ped_odd=100.0, tpl=ECAL, width=32):
     ped_even=st.floats(20.0, 500.0),
     ped_odd=st.floats(20.0, 500.0),
     kind=st.sampled_from(["ecal", "hcal", "counter"]),
+    exact=st.booleans(),
 )
-def test_noiseless_pulse_is_recovered_exactly(amp, tau, ped_even, ped_odd, kind):
+def test_noiseless_pulse_is_recovered_exactly(amp, tau, ped_even, ped_odd, kind, exact):
     tpl = load_template(kind)
-    fitter = nr.WaveformFitter(tpl, noise_rms=2.0)
+    fitter = nr.WaveformFitter(tpl, noise_rms=2.0, exact_refinement=exact)
     r = fitter.fit(pulse(amp, tau, ped_even, ped_odd, tpl))
     assert r.npulses[0] == 1 and r.flags[0] == 0
-    assert r.amplitude[0] == pytest.approx(amp, rel=1e-5)
-    assert r.time_ns[0] == pytest.approx(tau, abs=2e-3)
-    assert r.pedestal_even[0] == pytest.approx(ped_even, abs=1e-3)
-    assert r.pedestal_odd[0] == pytest.approx(ped_odd, abs=1e-3)
-    assert r.chi2[0] < 1e-3
+    # The default last step uses the phase table's curvature term (error ~ dtau^3, dtau below
+    # a quarter ns); exact_refinement iterates Gauss-Newton on the interpolated template.
+    rel_amp, abs_time, abs_ped, max_chi2 = (1e-6, 1e-3, 1e-3, 1e-3) if exact else (1e-4, 2e-2, 5e-2, 0.2)
+    assert r.amplitude[0] == pytest.approx(amp, rel=rel_amp)
+    assert r.time_ns[0] == pytest.approx(tau, abs=abs_time)
+    assert r.pedestal_even[0] == pytest.approx(ped_even, abs=abs_ped)
+    assert r.pedestal_odd[0] == pytest.approx(ped_odd, abs=abs_ped)
+    assert r.chi2[0] < max_chi2
     assert r.pulses.nrows == 1 and r.pulses.in_time[0]
 
 
@@ -55,8 +59,8 @@ def test_scaling_the_input_scales_the_amplitude(amp, tau, scale, seed):
 def test_shifting_the_pulse_shifts_the_time(amp, tau, shift):
     tau2 = min(max(tau + shift, 5.0), 380.0)
     r = FITTER.fit(np.stack([pulse(amp, tau), pulse(amp, tau2)]))
-    assert r.time_ns[1] - r.time_ns[0] == pytest.approx(tau2 - tau, abs=3e-3)
-    assert r.amplitude[1] == pytest.approx(r.amplitude[0], rel=1e-5)
+    assert r.time_ns[1] - r.time_ns[0] == pytest.approx(tau2 - tau, abs=2e-2)
+    assert r.amplitude[1] == pytest.approx(r.amplitude[0], rel=2e-4)
 
 
 def test_noisy_fits_are_unbiased_and_match_their_errors():
@@ -101,8 +105,8 @@ def test_threads_give_identical_results():
 @pytest.mark.parametrize("width", [16, 24, 48, 64])
 def test_other_window_lengths(width):
     r = FITTER.fit(pulse(500.0, 7.3 * 12.5, width=width)[None, :])
-    assert r.amplitude[0] == pytest.approx(500.0, rel=1e-5)
-    assert r.time_ns[0] == pytest.approx(7.3 * 12.5, abs=2e-3)
+    assert r.amplitude[0] == pytest.approx(500.0, rel=1e-4)
+    assert r.time_ns[0] == pytest.approx(7.3 * 12.5, abs=1e-2)
 
 
 def test_windows_longer_than_supported_are_rejected():

@@ -46,6 +46,8 @@ bool solve_at(const FitContext& ctx, PulseModel& m, bool exact, bool with_stats,
       s.base[i] = ctx.table->tau_of(p);
     }
   }
+  int phase[kMaxPulses];
+  for (int i = 0; i < k; ++i) phase[i] = (exact || ctx.table == nullptr) ? -1 : ctx.table->nearest(m.tau[i]);
   double nm[kMaxParams * kMaxParams], rhs[kMaxParams];
   for (int a = 0; a < np; ++a) {
     rhs[a] = dot(col[a], ctx.yw, n);
@@ -70,9 +72,11 @@ bool solve_at(const FitContext& ctx, PulseModel& m, bool exact, bool with_stats,
     m.amp[i] = amp;
     m.amp_err[i] = std::sqrt(std::max(var[2 * i], 0.0));
     m.tau_err[i] = std::sqrt(std::max(var[2 * i + 1], 0.0)) / std::max(std::fabs(amp), m.amp_err[i] + 1e-300);
-    if (exact || ctx.table == nullptr)
-      for (int p = 0; p < ctx.space->nindicator; ++p)
-        m.model_indicator[p] += s.theta[2 * i] * eb[i].ef[p] + s.theta[2 * i + 1] * eb[i].ed[p];
+    for (int p = 0; p < ctx.space->nindicator; ++p) {
+      const double ef = phase[i] < 0 ? eb[i].ef[p] : ctx.table->ind_f[2 * static_cast<std::size_t>(phase[i]) + p];
+      const double ed = phase[i] < 0 ? eb[i].ed[p] : ctx.table->ind_d[2 * static_cast<std::size_t>(phase[i]) + p];
+      m.model_indicator[p] += s.theta[2 * i] * ef + s.theta[2 * i + 1] * ed;
+    }
   }
   return true;
 }
@@ -179,14 +183,14 @@ void prepare_context(FitContext& ctx, const double* y) {
   ctx.ypy = dot(ctx.ywp, ctx.ywp, n);
 }
 
-bool fit_single(const FitContext& ctx, double tau0, double polarity, PulseModel& m) {
+bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_refinement, PulseModel& m) {
   const int n = ctx.nsamples;
   const double dt = ctx.shape->sampling_ns();
   // A lone pulse peaks near or inside the window; tails of pulses long before it are the
   // pile-up search's business (with a free pedestal they are nearly degenerate with it).
-  FitContext near_ctx = ctx;
-  near_ctx.tau_lo = std::max(ctx.tau_lo, -2.0 * dt);
-  const FitContext& c = near_ctx;
+  struct {
+    double tau_lo, tau_hi;
+  } const c{std::max(ctx.tau_lo, -2.0 * dt), ctx.tau_hi};
   double tau = clampd(tau0, c.tau_lo, c.tau_hi);
   if (ctx.table != nullptr) {
     // Optimal filter: amplitude and amplitude x time shift from the nearest phase's
@@ -198,7 +202,7 @@ bool fit_single(const FitContext& ctx, double tau0, double polarity, PulseModel&
     {
       const int p0 = t.nearest(tau);
       const int span = static_cast<int>(dt * t.inv_step + 0.5);
-      const int stride = std::max(1, span / 3);
+      const int stride = std::max(1, span / 2);
       double best_gain = -1.0;
       int best_p = p0;
       for (int p = std::max(0, p0 - span); p <= std::min(t.nphase - 1, p0 + span); p += stride) {
@@ -211,20 +215,49 @@ bool fit_single(const FitContext& ctx, double tau0, double polarity, PulseModel&
       }
       tau = t.tau_of(best_p);
     }
-    for (int it = 0; it < 4; ++it) {
+    for (int it = 0; it < 5; ++it) {
       const int p = t.nearest(tau);
-      const double b1 = dot(t.f_row(p), ctx.yw, n), b2 = dot(t.d_row(p), ctx.yw, n);
+      const double* f = t.f_row(p);
+      const double* d = t.d_row(p);
+      const double b1 = dot(f, ctx.yw, n), b2 = dot(d, ctx.yw, n);
       const double* mi = &t.minv[3 * static_cast<size_t>(p)];
-      const double a1 = mi[0] * b1 + mi[1] * b2, a2 = mi[1] * b1 + mi[2] * b2;
-      if (!(a1 * polarity > 0.0)) break;
-      tau = clampd(t.tau_of(p) + clampd(a2 / a1, -dt, dt), c.tau_lo, c.tau_hi);
-      if (t.nearest(tau) == p) break;
+      double a1 = mi[0] * b1 + mi[1] * b2, a2 = mi[1] * b1 + mi[2] * b2;
+      const bool last = it == 4;
+      if (!(a1 * polarity > 0.0) || !(mi[0] > 0.0)) break;
+      const double next = clampd(t.tau_of(p) + clampd(a2 / a1, -dt, dt), c.tau_lo, c.tau_hi);
+      if (t.nearest(next) != p && !last) {
+        tau = next;
+        continue;
+      }
+      if (!exact_refinement) {
+        // Converged on the table. The remaining shift is below half a phase step, so one
+        // Gauss-Newton step with the curvature term from the table replaces the exact
+        // template: A T(t - tau_p - dtau) ~ A (T - dtau T' + dtau^2/2 T''), whose last term
+        // the linear solution absorbs as (A dtau^2/2) u; removing it leaves O(dtau^3).
+        const double shift = a2 / a1;
+        const double c2 = 0.5 * a1 * shift * shift;
+        const double* u = &t.curv_u[2 * static_cast<size_t>(p)];
+        a1 -= c2 * u[0];
+        a2 -= c2 * u[1];
+        m.npulses = 1;
+        m.amp[0] = a1;
+        m.tau[0] = clampd(t.tau_of(p) + a2 / a1, c.tau_lo, c.tau_hi);
+        m.amp_err[0] = std::sqrt(mi[0]);
+        m.tau_err[0] = std::sqrt(mi[2]) / std::max(std::fabs(a1), m.amp_err[0]);
+        m.chi2 = std::max(0.0, ctx.ypy - (a1 * b1 + a2 * b2) - c2 * (u[0] * b1 + u[1] * b2));
+        for (int q = 0; q < ctx.space->nindicator; ++q)
+          m.model_indicator[q] = a1 * t.ind_f[2 * p + q] + a2 * t.ind_d[2 * p + q] + c2 * t.ind_s[2 * p + q];
+        for (int q = 0; q < n; ++q) m.residual[q] = ctx.ywp[q] - a1 * f[q] - a2 * d[q];
+        return true;
+      }
+      tau = next;
+      break;
     }
   }
   // Gauss-Newton on the exact (interpolated) template, continuous time.
   ExactBasis b;
   bool solved = false;
-  const int max_exact = ctx.table != nullptr ? 4 : 12;
+  const int max_exact = ctx.table != nullptr && !exact_refinement ? 4 : 12;
   m.npulses = 1;
   for (int it = 0; it < max_exact; ++it) {
     exact_basis(*ctx.shape, *ctx.space, tau, b);
@@ -250,7 +283,7 @@ bool fit_single(const FitContext& ctx, double tau0, double polarity, PulseModel&
     const double moved = next - tau;
     tau = next;
     m.tau[0] = tau;
-    if (std::fabs(moved) < kSingleStopNs || it + 1 == max_exact) {
+    if (std::fabs(moved) < (exact_refinement ? kConvergedNs : kSingleStopNs) || it + 1 == max_exact) {
       for (int q = 0; q < n; ++q) m.residual[q] = ctx.ywp[q] - a1 * b.f[q] - a2 * b.d[q];
       break;
     }
@@ -340,6 +373,58 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
   const int natoms = dict.natoms;
   const int max_pulses = std::min(cfg.max_pulses, kMaxPulses);
   const PulseModel single = m;
+  const bool single_valid = single.npulses == 1 && single.amp[0] > 0.0 && single.amp[0] <= ctx.max_amplitude;
+  auto chi2_suspicious = [&](const PulseModel& pm) {
+    const int ndf = ctx.space->nused - ctx.space->npedestal - 2 * pm.npulses;
+    if (ndf > 0 && pm.chi2 > ndf + cfg.pileup_chi2_sigma * std::sqrt(2.0 * ndf)) return true;
+    const double bump = cfg.pileup_residual_sigma * std::sqrt(2.0);
+    for (int q = 0; q + 1 < n; ++q)
+      if (pm.residual[q] + pm.residual[q + 1] > bump) return true;
+    return false;
+  };
+  // Fast path for the common case of one extra pulse: the dictionary atom best matching the
+  // single fit's residual, refitted with it. Accepted only if the pair gains the required
+  // chi2 and leaves nothing suspicious; otherwise the full NNLS search below decides.
+  if (single_valid) {
+    // Only atoms peaking near the largest residual bump can be the missing pulse (or, for a
+    // bump at the start of the window, a tail from before it).
+    const double dt = ctx.shape->sampling_ns();
+    int kb = 0;
+    double bump = -1e300;
+    for (int q = 0; q + 1 < n; ++q)
+      if (single.residual[q] + single.residual[q + 1] > bump) {
+        bump = single.residual[q] + single.residual[q + 1];
+        kb = q;
+      }
+    const double lo = kb <= 2 ? dict.tau_lo : (kb - 3) * dt, hi = (kb + 3) * dt;
+    const int j_lo = std::max(0, static_cast<int>(std::floor((lo - dict.tau_lo) / dict.step)));
+    const int j_hi = std::min(natoms - 1, static_cast<int>(std::ceil((hi - dict.tau_lo) / dict.step)));
+    int best = -1;
+    double best_score = 0.0, best_c = 0.0;
+    for (int j = j_lo; j <= j_hi; ++j) {
+      const double c = dot(dict.atom(j), single.residual, n);
+      if (c * dict.inv_norm[j] > best_score) {
+        best_score = c * dict.inv_norm[j];
+        best = j;
+        best_c = c;
+      }
+    }
+    if (best >= 0 && best_score * best_score >= 0.25 * cfg.pileup_dchi2) {
+      PulseModel pair = single;
+      pair.amp[1] = best_c * dict.inv_norm[best] * dict.inv_norm[best];
+      pair.tau[1] = dict.tau_of(best);
+      pair.npulses = 2;
+      if (refine_pulses(ctx, pair, kTrialNs, 0) && pair.npulses == 2 &&
+          single.chi2 - pair.chi2 >= cfg.pileup_dchi2 && !chi2_suspicious(pair)) {
+        if (cfg.exact_refinement || ctx.table == nullptr) {
+          PulseModel polished = pair;
+          if (refine_pulses(ctx, polished, kConvergedNs, 6) && polished.npulses == 2) pair = polished;
+        }
+        m = pair;
+        return;
+      }
+    }
+  }
   double* b = scratch;
   double* w = scratch + natoms;
   for (int j = 0; j < natoms; ++j) b[j] = dot(dict.atom(j), ctx.yw, n);
@@ -398,7 +483,6 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
   ncand = std::min(ncand, 4);
   unsigned char used_cand[kMaxPulses] = {};
   // Start from the single-pulse fit when it is physical; otherwise from "no pulse".
-  const bool single_valid = single.npulses == 1 && single.amp[0] > 0.0 && single.amp[0] <= ctx.max_amplitude;
   PulseModel best = single;
   if (!single_valid) {
     best.npulses = 0;
@@ -467,10 +551,6 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
 
   // Forward: add the dictionary pulse that best explains the residual while the chi2 gain
   // is significant (catches pulses the NNLS merged or missed); a few atoms are tried.
-  auto chi2_suspicious = [&](const PulseModel& pm) {
-    const int ndf = ctx.space->nused - ctx.space->npedestal - 2 * pm.npulses;
-    return ndf > 0 && pm.chi2 > ndf + cfg.pileup_chi2_sigma * std::sqrt(2.0 * ndf);
-  };
   while (cand.npulses < max_pulses && chi2_suspicious(cand)) {
     bool added = false;
     int tried[3];
@@ -512,7 +592,9 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
 
   if (cand.npulses == 0 || (single_valid && cand.npulses >= 2 && single.chi2 - cand.chi2 < cfg.pileup_dchi2))
     cand = single;
-  if (cand.npulses >= 2) {
+  // The table fit leaves errors of order (phase step)^2: far below the resolution of piled-up
+  // pulses. exact_refinement polishes them on the exact template in continuous time.
+  if (cand.npulses >= 2 && (cfg.exact_refinement || ctx.table == nullptr)) {
     PulseModel polished = cand;
     if (refine_pulses(ctx, polished, kConvergedNs, 6) && polished.npulses == cand.npulses) cand = polished;
   }

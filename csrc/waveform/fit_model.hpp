@@ -38,9 +38,10 @@ struct PulseModel {
 void prepare_context(FitContext& ctx, const double* y);
 
 // One pulse, optimal filter on the phase table (if any) then Gauss-Newton on the exact
-// template. polarity +1 looks for a positive pulse, -1 for a negative excursion. Returns
-// false when the normal equations are singular.
-bool fit_single(const FitContext& ctx, double tau0, double polarity, PulseModel& m);
+// template (or, with exact_refinement false and a table, a curvature-corrected step from the
+// table). polarity +1 looks for a positive pulse, -1 for a negative excursion. Returns false
+// when the normal equations are singular.
+bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_refinement, PulseModel& m);
 
 // Joint refinement of all pulses in m (amplitudes and times); pulses whose amplitude turns
 // non-positive are dropped and pulses that converge onto each other are merged.

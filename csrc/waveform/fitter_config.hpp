@@ -31,6 +31,8 @@ struct FitterConfig {
   bool pileup = true;
   int max_pulses = 6;
   double phase_step_ns = 0.5;            // per-phase coefficient table granularity
+  bool exact_refinement = false;         // lone pulses: Gauss-Newton on the exact template
+                                         // instead of the table's curvature-corrected step
   double dictionary_step_ns = 6.25;      // NNLS dictionary spacing (half a sample)
   double pre_window_ns = 100.0;          // earliest dictionary pulse: tails of earlier pulses
   double post_window_ns = 12.5;          // latest dictionary pulse after the last sample

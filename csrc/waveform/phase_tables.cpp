@@ -55,6 +55,11 @@ void PhaseTable::build(const SampledShape& shape, const SampleSpace& space, doub
   d.assign(static_cast<size_t>(nphase) * nsamples, 0.0);
   minv.assign(static_cast<size_t>(nphase) * 3, 0.0);
   inv_ff.assign(static_cast<size_t>(nphase), 0.0);
+  curv_u.assign(static_cast<size_t>(nphase) * 2, 0.0);
+  ind_f.assign(static_cast<size_t>(nphase) * 2, 0.0);
+  ind_d.assign(static_cast<size_t>(nphase) * 2, 0.0);
+  ind_s.assign(static_cast<size_t>(nphase) * 2, 0.0);
+  const double h = 0.01 * shape.sampling_ns();  // finite-difference step for f
   ExactBasis b;
   for (int p = 0; p < nphase; ++p) {
     exact_basis(shape, space, tau_of(p), b);
@@ -70,6 +75,21 @@ void PhaseTable::build(const SampledShape& shape, const SampleSpace& space, doub
       minv[3 * p + 1] = -m12 / det;
       minv[3 * p + 2] = m11 / det;
     }
+    // f''(t - tau) = d/dt f'(t - tau), from f' one small step either side.
+    double fm[kMaxSamples], gm[kMaxSamples], fp[kMaxSamples], gp[kMaxSamples], s2[kMaxSamples], sw[kMaxSamples];
+    shape.eval_window(tau_of(p) - h, nsamples, fm, gm);
+    shape.eval_window(tau_of(p) + h, nsamples, fp, gp);
+    for (int k = 0; k < nsamples; ++k) s2[k] = (gm[k] - gp[k]) / (2.0 * h);
+    space.whiten(s2, sw);
+    for (int q = 0; q < space.nindicator; ++q) {
+      ind_f[2 * p + q] = b.ef[q];
+      ind_d[2 * p + q] = b.ed[q];
+      ind_s[2 * p + q] = dot(space.indicator[q], sw, nsamples);
+    }
+    space.project(sw);
+    const double fs = dot(b.f, sw, nsamples), ds = dot(b.d, sw, nsamples);
+    curv_u[2 * p + 0] = minv[3 * p + 0] * fs + minv[3 * p + 1] * ds;
+    curv_u[2 * p + 1] = minv[3 * p + 1] * fs + minv[3 * p + 2] * ds;
   }
 }
 

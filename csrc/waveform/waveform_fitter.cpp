@@ -249,7 +249,7 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   }
 
   PulseModel model;
-  if (!fit_single(ctx, tau0, polarity, model)) {
+  if (!fit_single(ctx, tau0, polarity, cfg_.exact_refinement, model)) {
     write_failed();
     return;
   }
