@@ -158,7 +158,10 @@ def pedestal_block(x: np.ndarray, state: dict[str, np.ndarray], shift: int, bloc
             comb_lanes = (blocks - seg_ped_int[..., None]).reshape(xs.shape)
         else:
             comb_lanes = xs - np.repeat(seg_ped_int, lengths, axis=-1)
-        put(comb, comb_lanes)
+        if every:
+            comb = comb_lanes  # one phase group: no scatter copy
+        else:
+            comb[lanes] = comb_lanes
         put(new_ped, p)
         if len(ends) == len(starts):  # the chunk ended exactly on a block end
             put(new_count, 0)
@@ -203,11 +206,17 @@ def filter_block(b: np.ndarray, state: dict[str, np.ndarray], length: int) -> tu
     st = {k: v.copy() for k, v in state.items()}
     if T == 0:
         return b.copy(), st
-    ext = np.concatenate([st["history"][..., ::-1], b], axis=-1)  # oldest first
-    comb = ext[..., FILTER_DEPTH:].copy()
-    for j in range(1, length):  # the sample j clocks earlier
-        comb += ext[..., FILTER_DEPTH - j:FILTER_DEPTH - j + T]
-    st["history"] = ext[..., -FILTER_DEPTH:][..., ::-1].copy()
+    hist = st["history"]  # most recent first
+    comb = b.copy()
+    for j in range(1, length):  # add the sample j clocks earlier
+        if T > j:
+            comb[..., j:] += b[..., :T - j]
+        head = min(j, T)  # clocks t < j reach back into the history: history[j - 1 - t]
+        comb[..., :head] += hist[..., j - 1 - np.arange(head)]
+    if T >= FILTER_DEPTH:
+        st["history"] = b[..., :T - FILTER_DEPTH - 1:-1].copy() if T > FILTER_DEPTH else b[..., ::-1].copy()
+    else:
+        st["history"] = np.concatenate([b[..., ::-1], hist[..., :FILTER_DEPTH - T]], axis=-1)
     y, st["out"] = register(comb, st["out"])
     return y, st
 
