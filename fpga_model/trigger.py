@@ -12,8 +12,9 @@ channel per clock. Both models produce, per clock, the same named outputs:
 ``counters``      (5) stretched discriminator outputs
 
 Latencies (clocks from the sample at the input to the output): baseline 1, filter 2,
-energy 3, held 4 (after the falling sample that ends the peak), sums 8, sum_peak 8,
-counters 2, beam/beam_edge/veto 3, word: decision clock + 1.
+energy 3, held 4 after the falling sample that reports the peak, sums held + 4, ecal_inst 7,
+sum_peak 1 after ecal_inst falls, counters 2, beam/beam_edge/veto 3, word: decision clock + 1
+(decision = beam edge + DECISION_DELAY). docs/firmware.md section 8.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import channel, counters, decision, sums
-from .registers import N_BEAM, N_CALO, N_CHANNELS, N_COUNTERS, N_ECAL0, N_ECAL1, TriggerConfig
+from .registers import N_CALO, N_CHANNELS, N_COUNTERS, N_ECAL0, N_ECAL1, TriggerConfig
 
 __all__ = ["TriggerStream", "TriggerBlock", "run_windows", "window_results", "OUTPUT_NAMES", "check_samples"]
 
