@@ -158,7 +158,10 @@ def pedestal_block(x: np.ndarray, state: dict[str, np.ndarray], shift: int, bloc
             comb_lanes = (blocks - seg_ped_int[..., None]).reshape(xs.shape)
         else:
             comb_lanes = xs - np.repeat(seg_ped_int, lengths, axis=-1)
-        put(comb, comb_lanes)
+        if every:
+            comb = comb_lanes  # one phase group: no scatter copy
+        else:
+            comb[lanes] = comb_lanes
         put(new_ped, p)
         if len(ends) == len(starts):  # the chunk ended exactly on a block end
             put(new_count, 0)
@@ -203,11 +206,17 @@ def filter_block(b: np.ndarray, state: dict[str, np.ndarray], length: int) -> tu
     st = {k: v.copy() for k, v in state.items()}
     if T == 0:
         return b.copy(), st
-    ext = np.concatenate([st["history"][..., ::-1], b], axis=-1)  # oldest first
-    comb = ext[..., FILTER_DEPTH:].copy()
-    for j in range(1, length):  # the sample j clocks earlier
-        comb += ext[..., FILTER_DEPTH - j:FILTER_DEPTH - j + T]
-    st["history"] = ext[..., -FILTER_DEPTH:][..., ::-1].copy()
+    hist = st["history"]  # most recent first
+    comb = b.copy()
+    for j in range(1, length):  # add the sample j clocks earlier
+        if T > j:
+            comb[..., j:] += b[..., :T - j]
+        head = min(j, T)  # clocks t < j reach back into the history: history[j - 1 - t]
+        comb[..., :head] += hist[..., j - 1 - np.arange(head)]
+    if T >= FILTER_DEPTH:
+        st["history"] = b[..., :T - FILTER_DEPTH - 1:-1].copy() if T > FILTER_DEPTH else b[..., ::-1].copy()
+    else:
+        st["history"] = np.concatenate([b[..., ::-1], hist[..., :FILTER_DEPTH - T]], axis=-1)
     y, st["out"] = register(comb, st["out"])
     return y, st
 
@@ -294,6 +303,10 @@ def peak_reset(shape: tuple[int, ...]) -> dict[str, np.ndarray]:
             "count": z.copy(), "out": z.copy(), "strobe": np.zeros(shape, dtype=bool)}
 
 
+_KEY_VALUE_BITS = 16
+_KEY_VALUE_MASK = (1 << _KEY_VALUE_BITS) - 1
+
+
 def peak_block(x: np.ndarray, state: dict[str, np.ndarray], minimum: np.ndarray | int,
                hold: int, method: str | None = None) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Vectorised peak finder: returns (held (..., T), strobe (..., T), state).
@@ -314,25 +327,26 @@ def peak_block(x: np.ndarray, state: dict[str, np.ndarray], minimum: np.ndarray 
         return _peak_scan(x, st, minimum, hold)
     if method != "fill":
         raise ValueError(f"peak_block method must be 'scan' or 'fill', got {method!r}")
+    if x.size and (int(x.min()) < 0 or int(x.max()) > _KEY_VALUE_MASK):
+        raise ValueError(f"peak finder input must be within 0..{_KEY_VALUE_MASK} (ap_uint<16>)")
     xt = np.ascontiguousarray(x.reshape(R, T).T)  # (T, R)
     prev = np.empty_like(xt)
     prev[0] = st["prev"].reshape(R)
     prev[1:] = xt[:-1]
     d = np.sign(xt - prev)
     clocks = np.arange(T, dtype=np.int64)[:, None]
-    cols = np.arange(R, dtype=np.int64)
-    last_change = np.maximum.accumulate(np.where(d != 0, clocks, -1), axis=0)
-    before = np.empty_like(last_change)
+    # forward fills without gathers: accumulate the maximum of (clock, payload) keys
+    change_key = np.maximum.accumulate(np.where(d != 0, clocks * 4 + (d + 1), -1), axis=0)
+    before = np.empty_like(change_key)
     before[0] = -1
-    before[1:] = last_change[:-1]
-    d_flat = d.ravel()
-    rising_before = np.where(before >= 0, d_flat[np.maximum(before, 0) * R + cols] > 0,
-                             st["rising"].reshape(R))
+    before[1:] = change_key[:-1]
+    rising0 = st["rising"].reshape(R)
+    rising_before = np.where(before >= 0, (before & 3) == 2, rising0)
     mins = np.broadcast_to(np.asarray(minimum, dtype=np.int64), lead).reshape(R)
     peak = (d < 0) & rising_before & (prev >= mins)
-    last_peak = np.maximum.accumulate(np.where(peak, clocks, -1), axis=0)
-    prev_flat = prev.ravel()
-    peak_value = prev_flat[np.maximum(last_peak, 0) * R + cols]
+    peak_key = np.maximum.accumulate(np.where(peak, (clocks << _KEY_VALUE_BITS) | prev, -1), axis=0)
+    last_peak = np.where(peak_key >= 0, peak_key >> _KEY_VALUE_BITS, -1)
+    peak_value = peak_key & _KEY_VALUE_MASK
     from_chunk = np.where(clocks - last_peak < hold, peak_value, 0)
     count0 = st["count"].reshape(R)
     from_state = np.where(count0 - (clocks + 1) > 0, st["held"].reshape(R), 0)
@@ -341,9 +355,7 @@ def peak_block(x: np.ndarray, state: dict[str, np.ndarray], minimum: np.ndarray 
     any_peak = lp_end >= 0
     st["held"] = np.where(any_peak, peak_value[-1], st["held"].reshape(R)).reshape(lead)
     st["count"] = np.where(any_peak, np.maximum(hold - (T - 1 - lp_end), 0), np.maximum(count0 - T, 0)).reshape(lead)
-    lc_end = last_change[-1]
-    st["rising"] = np.where(lc_end >= 0, d_flat[np.maximum(lc_end, 0) * R + cols] > 0,
-                            st["rising"].reshape(R)).reshape(lead)
+    st["rising"] = np.where(change_key[-1] >= 0, (change_key[-1] & 3) == 2, rising0).reshape(lead)
     st["prev"] = x[..., -1].copy()
     comb = comb.T.reshape(x.shape)
     peak = peak.T.reshape(x.shape)

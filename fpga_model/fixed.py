@@ -101,20 +101,21 @@ def fits(raw: object, fmt: FixedFormat) -> np.ndarray:
 
 def _quantize(r: np.ndarray, shift: int, rounding: str) -> np.ndarray:
     """Divide by 2**shift (shift > 0) with the given rounding; exact int64 arithmetic."""
-    floor = r >> shift  # arithmetic shift = floor division for int64
-    rem = r - (floor << shift)  # 0 <= rem < 2**shift
     half = np.int64(1) << np.int64(shift - 1)
+    # arithmetic shift = floor division for int64; |r| < 2**62 leaves room for the increment
     if rounding == "TRN":
-        return floor
+        return r >> shift
+    if rounding == "RND":  # floor(x + 1/2)
+        return (r + half) >> shift
+    if rounding == "RND_MIN_INF":  # ceil(x - 1/2)
+        return (r + (half - 1)) >> shift
+    floor = r >> shift
+    rem = r - (floor << shift)  # 0 <= rem < 2**shift
     if rounding == "TRN_ZERO":
         return floor + ((r < 0) & (rem != 0))
     above = rem > half
     tie = rem == half
-    if rounding == "RND":
-        up = above | tie
-    elif rounding == "RND_MIN_INF":
-        up = above
-    elif rounding == "RND_ZERO":
+    if rounding == "RND_ZERO":
         up = above | (tie & (r < 0))
     elif rounding == "RND_INF":
         up = above | (tie & (r >= 0))

@@ -12,8 +12,9 @@ channel per clock. Both models produce, per clock, the same named outputs:
 ``counters``      (5) stretched discriminator outputs
 
 Latencies (clocks from the sample at the input to the output): baseline 1, filter 2,
-energy 3, held 4 (after the falling sample that ends the peak), sums 8, sum_peak 8,
-counters 2, beam/beam_edge/veto 3, word: decision clock + 1.
+energy 3, held 4 after the falling sample that reports the peak, sums held + 4, ecal_inst 7,
+sum_peak 1 after ecal_inst falls, counters 2, beam/beam_edge/veto 3, word: decision clock + 1
+(decision = beam edge + DECISION_DELAY). docs/firmware.md section 8.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import channel, counters, decision, sums
-from .registers import N_BEAM, N_CALO, N_CHANNELS, N_COUNTERS, N_ECAL0, N_ECAL1, TriggerConfig
+from .registers import N_CALO, N_CHANNELS, N_COUNTERS, N_ECAL0, N_ECAL1, TriggerConfig
 
 __all__ = ["TriggerStream", "TriggerBlock", "run_windows", "window_results", "OUTPUT_NAMES", "check_samples"]
 
@@ -157,10 +158,22 @@ class TriggerBlock:
             "decision": decision.decision_reset(L, self.regs["RANDOM_SEED"]),
         }
 
+    # clocks per internal pass: long streams are cut (state carried, which changes nothing)
+    # so that the intermediate arrays of a pass stay in cache
+    ELEMENTS_PER_PASS = 1 << 18
+
     def run(self, samples: np.ndarray, debug: bool = True) -> dict[str, np.ndarray]:
         x = check_samples(samples, -2)
         if x.shape[:-2] != self.lanes:
             raise ValueError(f"samples have lanes {x.shape[:-2]}, this model was built for {self.lanes}")
+        T = x.shape[-1]
+        step = max(64, self.ELEMENTS_PER_PASS // max(1, x.size // max(T, 1)))
+        if T <= step:
+            return self._run(x, debug)
+        parts = [self._run(x[..., a:a + step], debug) for a in range(0, T, step)]
+        return {k: np.concatenate([p[k] for p in parts], axis=-1) for k in parts[0]}
+
+    def _run(self, x: np.ndarray, debug: bool) -> dict[str, np.ndarray]:
         r, cfg, st = self.regs, self.config, self.state
         baseline, st["ped"] = channel.pedestal_block(x, st["ped"], r["PED_SHIFT"], r["PED_BLOCK_LOG2"], r["PED_GATE"])
         calo = baseline[..., N_COUNTERS:, :]

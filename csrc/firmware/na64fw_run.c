@@ -10,7 +10,7 @@
 #include "na64fw_arith.h"
 #include "na64fw_logic.h"
 
-enum { CHUNK = 64, N_ECAL0 = 36, N_ECAL = 72 };
+enum { CHUNK = 256, N_ECAL0 = 36, N_ECAL = 72 };
 
 _Static_assert(NA64FW_N_CHANNELS == NA64FW_N_COUNTERS + NA64FW_N_CALO, "channel layout");
 
@@ -141,9 +141,10 @@ static void counter_chunk(na64fw_state *st, const na64fw_config *cfg, int c, con
 
 /* One calorimeter channel over a chunk: pedestal, moving sum, gain, peak finder with hold.
  * Writes its per-clock held output and energy output (the adder-tree inputs). */
-static void calo_chunk(na64fw_state *st, const na64fw_config *cfg, int k, const uint16_t *x,
-                       uint32_t n, uint16_t *held_y, uint16_t *energy_y,
-                       const na64fw_outputs *out, uint32_t out_offset, uint32_t out_stride)
+static inline void calo_chunk_body(na64fw_state *st, const na64fw_config *cfg, int k, const uint16_t *x,
+                                   uint32_t n, uint16_t *held_y, uint16_t *energy_y,
+                                   const na64fw_outputs *out, uint32_t out_offset, uint32_t out_stride,
+                                   const int debug)
 {
     const int ch = NA64FW_N_COUNTERS + k;
     const uint32_t len = cfg->filter_len;
@@ -170,7 +171,6 @@ static void calo_chunk(na64fw_state *st, const na64fw_config *cfg, int k, const 
     uint32_t e_reg = st->energy_out[k];
     uint32_t prev = st->peak_prev[k], held = st->peak_held[k], pk_out = st->peak_out[k];
     uint32_t count = st->peak_count[k], rising = st->peak_rising[k], strobe = st->peak_strobe[k];
-    const int debug = out->baseline || out->filter || out->energy || out->held;
 
     for (uint32_t t = 0; t < n; ++t) {
         const int32_t b_y = b_reg, f_y = f_reg;
@@ -214,6 +214,18 @@ static void calo_chunk(na64fw_state *st, const na64fw_config *cfg, int k, const 
     st->peak_count[k] = (uint8_t)count;
     st->peak_rising[k] = (uint8_t)rising;
     st->peak_strobe[k] = (uint8_t)strobe;
+}
+
+/* Two specialised copies of the channel loop: with and without the debug outputs. */
+static void calo_chunk(na64fw_state *st, const na64fw_config *cfg, int k, const uint16_t *x,
+                       uint32_t n, uint16_t *held_y, uint16_t *energy_y,
+                       const na64fw_outputs *out, uint32_t out_offset, uint32_t out_stride)
+{
+    if (out->baseline || out->filter || out->energy || out->held) {
+        calo_chunk_body(st, cfg, k, x, n, held_y, energy_y, out, out_offset, out_stride, 1);
+    } else {
+        calo_chunk_body(st, cfg, k, x, n, held_y, energy_y, out, out_offset, out_stride, 0);
+    }
 }
 
 static inline void accumulate(uint32_t *acc, const uint16_t *v, uint32_t n)
