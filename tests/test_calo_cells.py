@@ -159,8 +159,18 @@ def test_failed_fits_flag_the_event():
     lay = calo.CaloLayout()
     digits = {"event": np.array([0, 0, 1, 1]), "plane": np.array([1, 6, 1, 0]), "x": np.zeros(4, int),
               "y": np.zeros(4, int), "samples": np.array([[100, 900], [100, 900], [100, 900], [100, 900]])}  # fmt: skip
-    failed = calo.failed_fits(digits, np.array([0, 1, 2, 3]), np.array([0, 4, 0, 4 | 1]), 2, len(lay.planes))
-    assert failed[0, 6] and not failed[0, 1] and failed[1, 0]
+    failed = calo.failed_fits(digits, np.array([0, 1, 2, 3]), np.array([1, 4, 2, 1 | 2]), 2, len(lay.planes))
+    # fit_failed, or saturated together with pile-up; saturation or pile-up alone is fine
+    assert failed[0, 6] and not failed[0, 1] and failed[1, 0] and not failed[1, 1]
+    bad_chi2 = calo.failed_fits(digits, np.arange(4), np.zeros(4), 2, len(lay.planes),
+                                chi2_ndf=np.array([1.0, 5000.0, 2.0, 3.0]))  # fmt: skip
+    assert bad_chi2[0, 6] and bad_chi2.sum() == 1
+    # with the pulses known, saturation + pile-up only counts for overlapping pulses
+    apart = calo.failed_fits(digits, np.arange(4), np.array([0, 0, 0, 3]), 2, len(lay.planes),
+                             pulse_wave=np.array([3, 3]), pulse_time_ns=np.array([20.0, 300.0]))  # fmt: skip
+    close = calo.failed_fits(digits, np.arange(4), np.array([0, 0, 0, 3]), 2, len(lay.planes),
+                             pulse_wave=np.array([3, 3]), pulse_time_ns=np.array([120.0, 140.0]))  # fmt: skip
+    assert not apart.any() and close[1, 0]
     quiet = {**digits, "samples": np.array([[100, 120]] * 4)}
     assert not calo.failed_fits(quiet, np.arange(4), np.full(4, 4), 2, len(lay.planes)).any()
     res = calo.reconstruct_calo(_pulses([(0, "S1", 0, 0, 5.0, 127.0)], lay), 2, _calib(lay), failed=failed)

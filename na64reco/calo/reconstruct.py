@@ -87,16 +87,14 @@ class CaloResult:
     n_unmapped: int  # pulses whose (plane, x, y) is not a calorimeter cell
 
 
-def pulses_to_csr(event: np.ndarray, n_events: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row order that groups rows by event (stable) and the CSR offsets (n_events + 1)."""
+def pulses_to_csr(event: np.ndarray, n_events: int) -> tuple[np.ndarray | None, np.ndarray]:
+    """Row order that groups rows by event (stable; None when they already are) and the CSR
+    offsets (n_events + 1)."""
     event = np.asarray(event, dtype=np.int64)
     if event.size and (event.min() < 0 or event.max() >= n_events):
         bad = event[(event < 0) | (event >= n_events)][0]
         raise ValueError(f"pulse event index {bad} outside 0..{n_events - 1}")
-    if event.size > 1 and np.any(event[1:] < event[:-1]):
-        order = np.argsort(event, kind="stable")
-    else:
-        order = np.arange(event.size)
+    order = np.argsort(event, kind="stable") if event.size > 1 and np.any(event[1:] < event[:-1]) else None
     counts = np.bincount(event, minlength=n_events)
     offsets = np.zeros(n_events + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
@@ -119,14 +117,46 @@ def failed_fits(
     flags: np.ndarray,
     n_events: int,
     n_planes: int,
-    mask: int = 1 << 2,
     min_span_adc: float = 50.0,
+    saturated_pileup: bool = True,
+    chi2_ndf: np.ndarray | None = None,
+    max_chi2_ndf: float = 3000.0,
+    pulse_wave: np.ndarray | None = None,
+    pulse_time_ns: np.ndarray | None = None,
+    overlap_ns: float = 100.0,
 ) -> np.ndarray:
-    """(n_events, n_planes) bool: planes with a fitted digit whose flags hit `mask` (default
-    the waveform fitter's ``fit_failed`` bit) and whose samples span at least min_span_adc
-    (a failed fit of a quiet channel loses no energy that matters). wave_rows: digit row of
-    each fitted waveform; digits need ``samples`` when min_span_adc > 0."""
-    rows = np.asarray(wave_rows, dtype=np.int64)[(np.asarray(flags).astype(np.int64) & mask) != 0]
+    """(n_events, n_planes) bool: planes with a waveform whose energy cannot be trusted.
+
+    A waveform counts when the fitter flagged ``fit_failed``, or (``saturated_pileup``)
+    when it is both ``saturated`` and ``pileup``: clipped samples under overlapping pulses
+    leave the split between the pulses, and so the in-time energy, undetermined (on
+    simulated runs such fits moved the trigger electron's energy to the pile-up pulse), or
+    when its chi2/ndf (optional per-waveform array) exceeds max_chi2_ndf. Given the fitted
+    pulses (pulse_wave: index into wave_rows, pulse_time_ns), a saturated pile-up waveform
+    only counts when two of its pulses lie within overlap_ns of each other.
+    Waveforms whose samples span less than min_span_adc are ignored (a quiet channel loses
+    no energy that matters). wave_rows: digit row of each fitted waveform; flags: the
+    fitter's per-waveform flags; digits need ``samples`` when min_span_adc > 0.
+    """
+    from ..waveform import FLAGS
+
+    f = np.asarray(flags).astype(np.int64)
+    bad = (f & FLAGS["fit_failed"]) != 0
+    if saturated_pileup:
+        sat = ((f & FLAGS["saturated"]) != 0) & ((f & FLAGS["pileup"]) != 0)
+        if pulse_wave is not None and pulse_time_ns is not None:
+            w = np.asarray(pulse_wave, dtype=np.int64)
+            t = np.asarray(pulse_time_ns, dtype=np.float64)
+            order = np.lexsort((t, w))
+            w, t = w[order], t[order]
+            close = (w[1:] == w[:-1]) & (np.diff(t) < overlap_ns)
+            overlapping = np.zeros(f.size, dtype=bool)
+            overlapping[w[1:][close]] = True
+            sat &= overlapping
+        bad |= sat
+    if chi2_ndf is not None:
+        bad |= np.asarray(chi2_ndf, dtype=np.float64) > max_chi2_ndf
+    rows = np.asarray(wave_rows, dtype=np.int64)[bad]
     if min_span_adc > 0 and rows.size:
         s = np.asarray(digits["samples"])[rows]
         if "nsamples" in digits:
@@ -228,14 +258,22 @@ def reconstruct_calo(
     raw_amplitude = np.asarray(pulses["amplitude"], dtype=np.float64)
     absurd = ~(np.abs(raw_amplitude) <= config.max_amplitude_adc)
     mapped = (cell >= 0) & ~absurd
-    absurd_events = np.asarray(pulses["event"], dtype=np.int64)[absurd & (cell >= 0)]
+    all_events = np.asarray(pulses["event"], dtype=np.int64)
+    absurd_events = all_events[absurd & (cell >= 0)]
     n_unmapped = int(np.count_nonzero(cell < 0))
-    event = np.asarray(pulses["event"], dtype=np.int64)[mapped]
+    keep = None if mapped.all() else np.flatnonzero(mapped)
+    event = all_events if keep is None else all_events[keep]
     order, offsets = pulses_to_csr(event, n_events)
-    cell = cell[mapped][order]
-    amplitude = raw_amplitude[mapped][order]
-    time_ns = np.asarray(pulses["time_ns"], dtype=np.float64)[mapped][order]
-    time_err = np.asarray(pulses["time_err"], dtype=np.float64)[mapped][order] if "time_err" in pulses else None
+    # one gather per column: rows kept, then grouped by event (identity when already sorted)
+    take = keep if order is None else (order if keep is None else keep[order])
+
+    def column(values: np.ndarray) -> np.ndarray:
+        return values if take is None else values[take]
+
+    cell = column(cell)
+    amplitude = column(raw_amplitude)
+    time_ns = column(np.asarray(pulses["time_ns"], dtype=np.float64))
+    time_err = column(np.asarray(pulses["time_err"], dtype=np.float64)) if "time_err" in pulses else None
     if spills is None:
         spill_row = np.full(n_events, -1, dtype=np.int32)
     else:
