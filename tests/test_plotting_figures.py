@@ -96,6 +96,10 @@ def test_display_cli_on_raw_and_output(tmp_path, capsys):
     with_digits = int(batch.events["index"][batch.sadc["event"][0]])
     assert main(["display", str(raw), "--waveform", "--event", str(with_digits), "-o", str(tmp_path / "w.png")]) == 0
     assert (tmp_path / "w.png").read_bytes()[:8] == PNG
+    from na64reco.plotting.draw import waveform_figure
+
+    labels = [line.get_label() for line in waveform_figure(raw, with_digits).axes[0].get_lines()]
+    assert labels[:2] == ["samples", "pedestal"] and "fit (sum)" in labels and any(x.startswith("pulse 1") for x in labels)
     assert main(["reco", str(raw), "-o", str(out), "--no-progress"]) == 0
     assert main(["display", str(out), "--dqm", "-o", str(tmp_path / "d.png")]) == 0
     assert main(["display", str(out), "--event", "1", "-o", str(tmp_path / "r.png")]) == 0

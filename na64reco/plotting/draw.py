@@ -51,44 +51,39 @@ def event_figure(path: str | os.PathLike[str], event: int | None, config: JobCon
 
 
 def waveform_figure(path: str | os.PathLike[str], event: int | None, config: JobConfig | None = None) -> Figure:
-    """Samples and fitted pulses of the largest channel of DATE event ``event`` (raw file)."""
-    from ..pipeline.single import reconstruct_event
+    """Samples and fitted pulses of the largest channel of DATE event ``event`` (raw file),
+    fitted as the reconstruction fits it (the template of the channel's detector)."""
+    from ..pipeline.single import decode_event
+    from ..pipeline.stages import FitStage, template_kind
     from .waveform import plot_waveform
 
     if is_reco_output(path):
         raise ValueError(f"{path} is a reco output; --waveform needs the raw file (samples are not stored)")
     index = _first_physics(path) if event is None else event
-    reco, raw = reconstruct_event(path, index, config)
+    raw = decode_event(path, index)
     sadc = raw.sadc
     if not sadc.nrows:
         raise ValueError(f"{path}: DATE event {index} has no MSADC channel")
     samples = sadc["samples"].astype(float)
     k = int(np.argmax(samples.max(axis=1) - np.median(samples[:, :4], axis=1)))
     n = int(sadc["nsamples"][k])
-    pulses, template, label = _pulses_of(reco, sadc, k)
+    stage = FitStage(config or JobConfig())
+    run = int(raw.events["run"][0])
+    digit = stage.setup(run).annotate_sadc(sadc.take(slice(k, k + 1)))
+    plane = int(digit["plane"][0])
+    kind = template_kind(plane) if plane >= 0 else "counter"
+    fitter = stage.fitters[kind]
+    res = fitter.fit(sadc["samples"][k : k + 1], nsamples=sadc["nsamples"][k : k + 1])
+    p = res.pulses
+    pulses = {"amplitude": p["amplitude"], "time_ns": p["time_ns"]}
+    w = res.waves
+    pedestal = (float(w["pedestal_even"][0]), float(w["pedestal_odd"][0]))
+    where = f"plane {plane} ({kind} template)" if plane >= 0 else "unmapped channel"
     title = (
-        f"event {index}: source {int(sadc['source_id'][k])} port {int(sadc['port'][k])} "
-        f"chip {int(sadc['chip'][k])} channel {int(sadc['channel'][k])}{label}"
+        f"event {index}: source {int(sadc['source_id'][k])} port {int(sadc['port'][k])} chip {int(sadc['chip'][k])} "
+        f"channel {int(sadc['channel'][k])}\n{where}, chi2/ndf {float(w['chi2'][0]):.1f}/{int(w['ndf'][0])}"
     )
-    return plot_waveform(samples[k, :n], pulses, template=template, title=title)
-
-
-def _pulses_of(reco: Any, sadc: Any, k: int) -> tuple[dict[str, np.ndarray] | None, Any, str]:
-    """Fitted pulses of digit ``k`` when the fit stage stored them (with its digit index)."""
-    pulses = reco.jagged.get("pulses")
-    if pulses is None or not pulses.nrows or "digit" not in pulses:
-        return None, None, ""
-    sel = pulses["digit"] == k
-    if not np.any(sel):
-        return None, None, ""
-    from ..pipeline.stages import template_for_plane
-
-    plane = int(pulses["plane"][sel][0])
-    return (
-        {"amplitude": pulses["amplitude"][sel], "time_ns": pulses["time"][sel]},
-        template_for_plane(plane),
-        f" (plane {plane})",
-    )
+    return plot_waveform(samples[k, :n], pulses, template=fitter.template, pedestal=pedestal, title=title)
 
 
 def dqm_figure(path: str | os.PathLike[str], config: JobConfig | None = None) -> Figure:

@@ -70,6 +70,6 @@ def plot_waveform(
     ax.set_xlabel("time [ns]")
     ax.set_ylabel("ADC counts")
     if title:
-        ax.set_title(title)
+        ax.set_title(title, fontsize="medium")
     ax.legend(fontsize="small", loc="upper right")
     return fig
