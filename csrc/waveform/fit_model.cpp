@@ -244,7 +244,10 @@ bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_
         m.tau[0] = clampd(t.tau_of(p) + a2 / a1, c.tau_lo, c.tau_hi);
         m.amp_err[0] = std::sqrt(mi[0]);
         m.tau_err[0] = std::sqrt(mi[2]) / std::max(std::fabs(a1), m.amp_err[0]);
-        m.chi2 = std::max(0.0, ctx.ypy - (a1 * b1 + a2 * b2) - c2 * (u[0] * b1 + u[1] * b2));
+        // The linear residual holds c2 times the part of T'' that F and D cannot explain;
+        // the curvature term removes it from the chi2 as well.
+        m.chi2 = std::max(0.0, ctx.ypy - (a1 * b1 + a2 * b2) - c2 * (u[0] * b1 + u[1] * b2) -
+                                   c2 * c2 * t.curv_perp2[static_cast<size_t>(p)]);
         for (int q = 0; q < ctx.space->nindicator; ++q)
           m.model_indicator[q] = a1 * t.ind_f[2 * p + q] + a2 * t.ind_d[2 * p + q] + c2 * t.ind_s[2 * p + q];
         for (int q = 0; q < n; ++q) m.residual[q] = ctx.ywp[q] - a1 * f[q] - a2 * d[q];
@@ -304,7 +307,10 @@ bool refine_pulses(const FitContext& ctx, PulseModel& m, double tolerance_ns, in
       int phase_before[kMaxPulses];
       for (int i = 0; i < m.npulses; ++i) phase_before[i] = ctx.table->nearest(m.tau[i]);
       const int k_before = m.npulses;
-      if (!solve_at(ctx, m, false, false, s)) {
+      // Models under test keep the statistics of every solve: once no pulse changes phase,
+      // the last solve is the answer and no separate statistics solve is needed.
+      const bool with_stats = max_exact == 0;
+      if (!solve_at(ctx, m, false, with_stats, s)) {
         if (m.npulses <= 1) return false;
         drop_weakest(m);
         continue;
@@ -313,6 +319,7 @@ bool refine_pulses(const FitContext& ctx, PulseModel& m, double tolerance_ns, in
       if (m.npulses == 0) return false;
       bool same_phase = !changed && m.npulses == k_before;
       for (int i = 0; same_phase && i < m.npulses; ++i) same_phase = ctx.table->nearest(m.tau[i]) == phase_before[i];
+      if (same_phase && with_stats) return true;
       if (same_phase) break;
     }
     if (max_exact == 0) {

@@ -59,6 +59,7 @@ void PhaseTable::build(const SampledShape& shape, const SampleSpace& space, doub
   ind_f.assign(static_cast<size_t>(nphase) * 2, 0.0);
   ind_d.assign(static_cast<size_t>(nphase) * 2, 0.0);
   ind_s.assign(static_cast<size_t>(nphase) * 2, 0.0);
+  curv_perp2.assign(static_cast<size_t>(nphase), 0.0);
   const double h = 0.01 * shape.sampling_ns();  // finite-difference step for f
   ExactBasis b;
   for (int p = 0; p < nphase; ++p) {
@@ -90,6 +91,7 @@ void PhaseTable::build(const SampledShape& shape, const SampleSpace& space, doub
     const double fs = dot(b.f, sw, nsamples), ds = dot(b.d, sw, nsamples);
     curv_u[2 * p + 0] = minv[3 * p + 0] * fs + minv[3 * p + 1] * ds;
     curv_u[2 * p + 1] = minv[3 * p + 1] * fs + minv[3 * p + 2] * ds;
+    curv_perp2[p] = std::max(0.0, dot(sw, sw, nsamples) - fs * curv_u[2 * p] - ds * curv_u[2 * p + 1]);
   }
 }
 

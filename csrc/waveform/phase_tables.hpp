@@ -29,6 +29,7 @@ struct PhaseTable {
   // template's second derivative S, and the indicator products of f, -f' and f'' (whitened,
   // unprojected) to read the pedestals back: nphase * 2 each.
   std::vector<double> curv_u, ind_f, ind_d, ind_s;
+  std::vector<double> curv_perp2;  // nphase: |part of S orthogonal to F and D|^2
 
   void build(const SampledShape& shape, const SampleSpace& space, double tau_lo, double tau_hi, double step);
   int nearest(double tau) const;
