@@ -308,12 +308,14 @@ _KEY_VALUE_MASK = (1 << _KEY_VALUE_BITS) - 1
 
 
 def peak_block(x: np.ndarray, state: dict[str, np.ndarray], minimum: np.ndarray | int,
-               hold: int, method: str | None = None) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+               hold: int, method: str | None = None,
+               strobe: bool = True) -> tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray]]:
     """Vectorised peak finder: returns (held (..., T), strobe (..., T), state).
 
     Two formulations of the same recursion, chosen by shape (or ``method``):
     ``"scan"`` vectorises over rows and steps through the clocks (wide, short chunks such as
     recorded windows); ``"fill"`` vectorises over time with forward fills (long streams).
+    ``strobe=False`` skips the strobe output (returned as None; its register still updates).
     """
     x = np.asarray(x, dtype=np.int64)
     lead, T = x.shape[:-1], x.shape[-1]
@@ -324,7 +326,7 @@ def peak_block(x: np.ndarray, state: dict[str, np.ndarray], minimum: np.ndarray 
     if method is None:
         method = "scan" if R >= 4 * T else "fill"
     if method == "scan":
-        return _peak_scan(x, st, minimum, hold)
+        return _peak_scan(x, st, minimum, hold, strobe)
     if method != "fill":
         raise ValueError(f"peak_block method must be 'scan' or 'fill', got {method!r}")
     if x.size and (int(x.min()) < 0 or int(x.max()) > _KEY_VALUE_MASK):
@@ -357,15 +359,21 @@ def peak_block(x: np.ndarray, state: dict[str, np.ndarray], minimum: np.ndarray 
     st["count"] = np.where(any_peak, np.maximum(hold - (T - 1 - lp_end), 0), np.maximum(count0 - T, 0)).reshape(lead)
     st["rising"] = np.where(change_key[-1] >= 0, (change_key[-1] & 3) == 2, rising0).reshape(lead)
     st["prev"] = x[..., -1].copy()
-    comb = comb.T.reshape(x.shape)
-    peak = peak.T.reshape(x.shape)
-    y, st["out"] = register(comb, st["out"])
-    strobe, st["strobe"] = register(peak, st["strobe"])
-    return y, strobe, st
+    y, st["out"] = register(comb.T.reshape(x.shape), st["out"])
+    return y, _strobe(peak, st, x.shape, strobe), st
+
+
+def _strobe(peak_t: np.ndarray, st: dict[str, np.ndarray], shape: tuple[int, ...], wanted: bool) -> np.ndarray | None:
+    """The registered strobe from time-major peaks; only the register when not wanted."""
+    if not wanted:
+        st["strobe"] = peak_t[-1].reshape(shape[:-1]).copy()
+        return None
+    y, st["strobe"] = register(peak_t.T.reshape(shape), st["strobe"])
+    return y
 
 
 def _peak_scan(x: np.ndarray, st: dict[str, np.ndarray], minimum: np.ndarray | int,
-               hold: int) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+               hold: int, strobe: bool) -> tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray]]:
     lead, T = x.shape[:-1], x.shape[-1]
     R = int(np.prod(lead, dtype=np.int64))
     xt = np.ascontiguousarray(x.reshape(R, T).T)
@@ -391,5 +399,4 @@ def _peak_scan(x: np.ndarray, st: dict[str, np.ndarray], minimum: np.ndarray | i
     st["prev"], st["rising"] = prev.reshape(lead), rising.reshape(lead)
     st["held"], st["count"] = held.reshape(lead), count.reshape(lead)
     y, st["out"] = register(comb.T.reshape(x.shape), st["out"])
-    strobe, st["strobe"] = register(peaks.T.reshape(x.shape), st["strobe"])
-    return y, strobe, st
+    return y, _strobe(peaks, st, x.shape, strobe), st

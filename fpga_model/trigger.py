@@ -163,7 +163,9 @@ class TriggerBlock:
     ELEMENTS_PER_PASS = 1 << 18
 
     def run(self, samples: np.ndarray, debug: bool = True) -> dict[str, np.ndarray]:
-        x = check_samples(samples, -2)
+        return self._run_checked(check_samples(samples, -2), debug)
+
+    def _run_checked(self, x: np.ndarray, debug: bool) -> dict[str, np.ndarray]:
         if x.shape[:-2] != self.lanes:
             raise ValueError(f"samples have lanes {x.shape[:-2]}, this model was built for {self.lanes}")
         T = x.shape[-1]
@@ -179,7 +181,7 @@ class TriggerBlock:
         calo = baseline[..., N_COUNTERS:, :]
         filt, st["filter"] = channel.filter_block(calo, st["filter"], r["FILTER_LEN"])
         energy, st["gain"] = channel.gain_block(filt, st["gain"], cfg.gains)
-        held, _, st["peak"] = channel.peak_block(energy, st["peak"], cfg.peak_mins, r["PEAK_HOLD"])
+        held, _, st["peak"] = channel.peak_block(energy, st["peak"], cfg.peak_mins, r["PEAK_HOLD"], strobe=False)
         levels, st["disc"] = counters.discriminator_block(
             baseline[..., :N_COUNTERS, :], st["disc"], cfg.counter_thresholds, cfg.counter_stretches)
         beam, edge, veto, st["coinc"] = counters.coincidence_block(levels, st["coinc"], r["COINC_MASK"], r["VETO_MASK"])
@@ -237,6 +239,6 @@ def run_windows(samples: np.ndarray, config: TriggerConfig | None = None,
     for lo in range(0, max(x.shape[0], 1), lanes_per_pass):
         chunk = x[lo:lo + lanes_per_pass]
         model = TriggerBlock(config, lanes=chunk.shape[:1])
-        out = model.run(chunk, debug=False)
+        out = model._run_checked(chunk, debug=False)
         parts.append(window_results(out["word"], model.state["decision"]["out"], out["prs"], out["ecal"], out["hcal"]))
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
