@@ -44,12 +44,14 @@ def mixed_sample(tpl, rng, n, mean_extra):
 
 
 def timed(fn, repeat):
-    best = np.inf
+    """Best wall time and best CPU time of this thread (the machine may be shared)."""
+    best_wall = best_cpu = np.inf
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+        best_wall = min(best_wall, time.perf_counter() - t0)
+        best_cpu = min(best_cpu, time.thread_time() - c0)
+    return best_wall, best_cpu
 
 
 def scipy_rate(tpl, waves, n_fit):
@@ -60,7 +62,7 @@ def scipy_rate(tpl, waves, n_fit):
         return np.where(even, pe, po) + amp * tpl.value(x - tau)
 
     sub = waves[:n_fit].astype(np.float64)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.thread_time()
     fails = 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", OptimizeWarning)
@@ -71,8 +73,8 @@ def scipy_rate(tpl, waves, n_fit):
                 curve_fit(model, t, y, p0=p0, sigma=np.full_like(y, SIGMA), maxfev=2000)
             except RuntimeError:
                 fails += 1
-    elapsed = time.perf_counter() - t0
-    return n_fit / elapsed, fails
+    elapsed, cpu = time.perf_counter() - t0, time.thread_time() - c0
+    return n_fit / elapsed, n_fit / cpu, fails
 
 
 def main() -> None:
@@ -90,25 +92,32 @@ def main() -> None:
 
     iso = isolated_sample(tpl, rng, args.n)
     mix, k_extra = mixed_sample(tpl, rng, args.n, args.mean_extra)
-    t_iso = timed(lambda: fitter.fit(iso), args.repeat)
-    t_mix = timed(lambda: fitter.fit(mix), args.repeat)
+    (w_iso, c_iso) = timed(lambda: fitter.fit(iso), args.repeat)
+    (w_mix, c_mix) = timed(lambda: fitter.fit(mix), args.repeat)
     res_mix = fitter.fit(mix)
     frac_pileup = np.mean(res_mix.npulses > 1)
-    rate_iso, rate_mix = args.n / t_iso, args.n / t_mix
 
-    sc_iso, fails_iso = scipy_rate(tpl, iso, args.scipy)
-    sc_mix, fails_mix = scipy_rate(tpl, mix, args.scipy)
+    sc_iso_w, sc_iso_c, fails_iso = scipy_rate(tpl, iso, args.scipy)
+    sc_mix_w, sc_mix_c, fails_mix = scipy_rate(tpl, mix, args.scipy)
 
-    print(f"one core, {args.n} waveforms of 32 samples per sample (best of {args.repeat})")
-    print(f"{'sample':<34} {'na64reco wf/s':>14} {'us/wf':>7} {'scipy wf/s':>11} {'ratio':>9}")
-    print(f"{'isolated pulses':<34} {rate_iso:14.3e} {1e6 / rate_iso:7.3f} {sc_iso:11.1f} {rate_iso / sc_iso:9.0f}")
-    label = f"mix: {args.mean_extra} extra pulses/window"
-    print(f"{label:<34} {rate_mix:14.3e} {1e6 / rate_mix:7.3f} {sc_mix:11.1f} {rate_mix / sc_mix:9.0f}")
+    print(f"one core (threads=1), {args.n} windows of 32 samples per sample, best of {args.repeat}; "
+          f"scipy.optimize.curve_fit on the first {args.scipy} windows of the same samples")
+    print("wall = elapsed time; cpu = CPU time of the fitting thread (differs when the machine is shared)")
+    print(f"{'sample':<30} {'clock':<5} {'na64reco wf/s':>14} {'us/wf':>7} {'scipy wf/s':>11} {'ratio':>8}")
+    label = f"mix ({args.mean_extra} extra pulses/window)"
+    rows = [("isolated pulses", "wall", w_iso, sc_iso_w), ("isolated pulses", "cpu", c_iso, sc_iso_c),
+            (label, "wall", w_mix, sc_mix_w), (label, "cpu", c_mix, sc_mix_c)]
+    for name, clock, t, sc in rows:
+        rate = args.n / t
+        print(f"{name:<30} {clock:<5} {rate:14.3e} {1e6 * t / args.n:7.3f} {sc:11.1f} {rate / sc:8.0f}")
     print(f"mix: windows with extra true pulses {100 * np.mean(k_extra > 0):.1f} %, fitted with >1 pulse "
-          f"{100 * frac_pileup:.1f} %; scipy (single pulse, {args.scipy} waveforms) failures: {fails_iso} / {fails_mix}")
-    print("targets: isolated >= 2e6 wf/s:", "MET" if rate_iso >= 2e6 else "NOT MET",
-          "| mix <= 1 us/wf:", "MET" if t_mix / args.n <= 1e-6 else "NOT MET",
-          "| >= 1000x scipy:", "MET" if min(rate_iso / sc_iso, rate_mix / sc_mix) >= 1000 else "NOT MET")
+          f"{100 * frac_pileup:.1f} %; scipy failures (isolated / mix): {fails_iso} / {fails_mix}")
+    rate_iso = args.n / c_iso
+    us_mix = 1e6 * c_mix / args.n
+    ratio = min(args.n / c_iso / sc_iso_c, args.n / c_mix / sc_mix_c)
+    print(f"targets (cpu clock): isolated >= 2e6 wf/s: {rate_iso:.2e} {'MET' if rate_iso >= 2e6 else 'NOT MET'}"
+          f" | mix <= 1 us/wf: {us_mix:.2f} {'MET' if us_mix <= 1.0 else 'NOT MET'}"
+          f" | >= 1000x scipy: {ratio:.0f}x {'MET' if ratio >= 1000 else 'NOT MET'}")
 
 
 if __name__ == "__main__":

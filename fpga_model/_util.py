@@ -33,14 +33,3 @@ def last_index(mask: np.ndarray) -> np.ndarray:
     T = mask.shape[-1]
     idx = np.where(mask, np.arange(T, dtype=np.int64), np.int64(-1))
     return np.maximum.accumulate(idx, axis=-1)
-
-
-def shift_right_one(a: np.ndarray, first: np.ndarray) -> np.ndarray:
-    """``b[t] = a[t-1]``, ``b[0] = first``."""
-    first = np.asarray(first, dtype=a.dtype)
-    return np.concatenate([np.broadcast_to(first[..., None], a.shape[:-1] + (1,)), a[..., :-1]], axis=-1)
-
-
-def take_last(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """values[..., idx] along the last axis, with idx = -1 mapped to 0 (caller masks it)."""
-    return np.take_along_axis(values, np.maximum(idx, 0), axis=-1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._util import last_index, register, shift_right_one, take_last
+from ._util import register
 from .fixed import FixedFormat, requantize
 
 __all__ = [
@@ -110,18 +110,41 @@ def pedestal_block(x: np.ndarray, state: dict[str, np.ndarray], shift: int, bloc
     new_count = np.empty_like(count0)
     new_sum = np.empty_like(count0)
     new_max = np.empty_like(count0)
-    for c0 in np.unique(count0):
+    phases = np.unique(count0) if count0.any() else np.zeros(1, dtype=np.int64)
+    for c0 in phases:
         lanes = count0 == c0
         first_end = max(m - int(c0) - 1, 0)
         ends = np.arange(first_end, T, m)
         starts = np.concatenate([[0], ends + 1])
         starts = starts[starts < T]
-        xs = x[lanes]
-        seg_sum = np.add.reduceat(xs, starts, axis=-1)
-        seg_max = np.maximum.reduceat(xs, starts, axis=-1)
-        seg_sum[..., 0] += st["block_sum"][lanes]
-        seg_max[..., 0] = np.maximum(seg_max[..., 0], st["block_max"][lanes])
-        p = ped[lanes]
+        every = bool(lanes.all())
+
+        def pick(a: np.ndarray, every: bool = every, lanes: np.ndarray = lanes) -> np.ndarray:
+            return a if every else a[lanes]
+
+        def put(dst: np.ndarray, value: object, every: bool = every, lanes: np.ndarray = lanes) -> None:
+            if every:
+                dst[...] = value
+            else:
+                dst[lanes] = value
+
+        xs = pick(x)
+        lengths = np.diff(np.concatenate([starts, [T]]))
+        uniform = first_end == m - 1  # every segment but the last is a whole block
+        if uniform:
+            nb = T // m
+            blocks = xs[..., :nb * m].reshape(xs.shape[:-1] + (nb, m))
+            seg_sum = blocks.sum(axis=-1)
+            seg_max = blocks.max(axis=-1)
+            if T % m:
+                seg_sum = np.concatenate([seg_sum, xs[..., nb * m:].sum(axis=-1, keepdims=True)], axis=-1)
+                seg_max = np.concatenate([seg_max, xs[..., nb * m:].max(axis=-1, keepdims=True)], axis=-1)
+        else:
+            seg_sum = np.add.reduceat(xs, starts, axis=-1)
+            seg_max = np.maximum.reduceat(xs, starts, axis=-1)
+        seg_sum[..., 0] += pick(st["block_sum"])
+        seg_max[..., 0] = np.maximum(seg_max[..., 0], pick(st["block_max"]))
+        p = pick(ped)
         seg_ped_int = np.empty(xs.shape[:-1] + (len(starts),), dtype=np.int64)
         for j in range(len(starts)):
             p_int = np.minimum((p + (1 << (PED_FRAC_BITS - 1))) >> PED_FRAC_BITS, SAMPLE_MAX)
@@ -131,18 +154,24 @@ def pedestal_block(x: np.ndarray, state: dict[str, np.ndarray], shift: int, bloc
                 target = seg_sum[..., j] << (PED_FRAC_BITS - block_log2)
                 upd = np.clip(p + ((target - p) >> shift), 0, PED_RAW_MAX)
                 p = np.where(open_gate, upd, p)
-        lengths = np.diff(np.concatenate([starts, [T]]))
-        comb[lanes] = xs - np.repeat(seg_ped_int, lengths, axis=-1)
-        new_ped[lanes] = p
+        if uniform and T % m == 0:
+            comb_lanes = (blocks - seg_ped_int[..., None]).reshape(xs.shape)
+        else:
+            comb_lanes = xs - np.repeat(seg_ped_int, lengths, axis=-1)
+        if every:
+            comb = comb_lanes  # one phase group: no scatter copy
+        else:
+            comb[lanes] = comb_lanes
+        put(new_ped, p)
         if len(ends) == len(starts):  # the chunk ended exactly on a block end
-            new_count[lanes] = 0
-            new_sum[lanes] = 0
-            new_max[lanes] = 0
+            put(new_count, 0)
+            put(new_sum, 0)
+            put(new_max, 0)
         else:
             tail = int(lengths[-1])
-            new_count[lanes] = tail + (int(c0) if len(ends) == 0 else 0)
-            new_sum[lanes] = seg_sum[..., -1]
-            new_max[lanes] = seg_max[..., -1]
+            put(new_count, tail + (int(c0) if len(ends) == 0 else 0))
+            put(new_sum, seg_sum[..., -1])
+            put(new_max, seg_max[..., -1])
     st["ped"], st["count"], st["block_sum"], st["block_max"] = new_ped, new_count, new_sum, new_max
     y, st["out"] = register(comb, st["out"])
     return y, st
@@ -177,11 +206,17 @@ def filter_block(b: np.ndarray, state: dict[str, np.ndarray], length: int) -> tu
     st = {k: v.copy() for k, v in state.items()}
     if T == 0:
         return b.copy(), st
-    ext = np.concatenate([st["history"][..., ::-1], b], axis=-1)  # oldest first
-    cs = np.concatenate([np.zeros(ext.shape[:-1] + (1,), dtype=np.int64), np.cumsum(ext, axis=-1)], axis=-1)
-    t = np.arange(T) + FILTER_DEPTH + 1  # cs index just after sample t
-    comb = cs[..., t] - cs[..., t - length]
-    st["history"] = ext[..., -FILTER_DEPTH:][..., ::-1].copy()
+    hist = st["history"]  # most recent first
+    comb = b.copy()
+    for j in range(1, length):  # add the sample j clocks earlier
+        if T > j:
+            comb[..., j:] += b[..., :T - j]
+        head = min(j, T)  # clocks t < j reach back into the history: history[j - 1 - t]
+        comb[..., :head] += hist[..., j - 1 - np.arange(head)]
+    if T >= FILTER_DEPTH:
+        st["history"] = b[..., :T - FILTER_DEPTH - 1:-1].copy() if T > FILTER_DEPTH else b[..., ::-1].copy()
+    else:
+        st["history"] = np.concatenate([b[..., ::-1], hist[..., :FILTER_DEPTH - T]], axis=-1)
     y, st["out"] = register(comb, st["out"])
     return y, st
 
@@ -190,7 +225,8 @@ def filter_block(b: np.ndarray, state: dict[str, np.ndarray], length: int) -> tu
 def gain_comb(f: np.ndarray, gain: np.ndarray) -> np.ndarray:
     """ap_uint<16> energy = RND/SAT assignment of filter (ap_int<16>) x gain (ap_ufixed<16,4>)."""
     product = np.asarray(f, dtype=np.int64) * np.asarray(gain, dtype=np.int64)
-    return requantize(product, PRODUCT_FORMAT, ENERGY_FORMAT, rounding="RND", overflow="SAT")
+    # operands are registers of known formats, so the product is representable by construction
+    return requantize(product, PRODUCT_FORMAT, ENERGY_FORMAT, rounding="RND", overflow="SAT", check=False)
 
 
 class GainStream:
@@ -267,32 +303,100 @@ def peak_reset(shape: tuple[int, ...]) -> dict[str, np.ndarray]:
             "count": z.copy(), "out": z.copy(), "strobe": np.zeros(shape, dtype=bool)}
 
 
+_KEY_VALUE_BITS = 16
+_KEY_VALUE_MASK = (1 << _KEY_VALUE_BITS) - 1
+
+
 def peak_block(x: np.ndarray, state: dict[str, np.ndarray], minimum: np.ndarray | int,
-               hold: int) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+               hold: int, method: str | None = None,
+               strobe: bool = True) -> tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray]]:
+    """Vectorised peak finder: returns (held (..., T), strobe (..., T), state).
+
+    Two formulations of the same recursion, chosen by shape (or ``method``):
+    ``"scan"`` vectorises over rows and steps through the clocks (wide, short chunks such as
+    recorded windows); ``"fill"`` vectorises over time with forward fills (long streams).
+    ``strobe=False`` skips the strobe output (returned as None; its register still updates).
+    """
     x = np.asarray(x, dtype=np.int64)
-    T = x.shape[-1]
+    lead, T = x.shape[:-1], x.shape[-1]
     st = {k: v.copy() for k, v in state.items()}
     if T == 0:
         return x.copy(), np.zeros(x.shape, dtype=bool), st
-    minimum = np.asarray(minimum, dtype=np.int64)
-    prev = shift_right_one(x, st["prev"])
-    d = np.sign(x - prev)
-    last_change = last_index(d != 0)
-    last_before = shift_right_one(last_change, np.full(x.shape[:-1], -1, dtype=np.int64))
-    rising_before = np.where(last_before >= 0, take_last(d, last_before) > 0, st["rising"][..., None])
-    peak = (d < 0) & rising_before & (prev >= minimum[..., None] if minimum.ndim else prev >= minimum)
-    lp = last_index(peak)
-    age = np.arange(T) - lp
-    from_chunk = np.where(age < hold, take_last(prev, lp), 0)
-    from_state = np.where(st["count"][..., None] - (np.arange(T) + 1) > 0, st["held"][..., None], 0)
-    comb = np.where(lp >= 0, from_chunk, from_state)
-    lp_end = lp[..., -1]
+    R = int(np.prod(lead, dtype=np.int64))
+    if method is None:
+        method = "scan" if R >= 4 * T else "fill"
+    if method == "scan":
+        return _peak_scan(x, st, minimum, hold, strobe)
+    if method != "fill":
+        raise ValueError(f"peak_block method must be 'scan' or 'fill', got {method!r}")
+    if x.size and (int(x.min()) < 0 or int(x.max()) > _KEY_VALUE_MASK):
+        raise ValueError(f"peak finder input must be within 0..{_KEY_VALUE_MASK} (ap_uint<16>)")
+    xt = np.ascontiguousarray(x.reshape(R, T).T)  # (T, R)
+    prev = np.empty_like(xt)
+    prev[0] = st["prev"].reshape(R)
+    prev[1:] = xt[:-1]
+    d = np.sign(xt - prev)
+    clocks = np.arange(T, dtype=np.int64)[:, None]
+    # forward fills without gathers: accumulate the maximum of (clock, payload) keys
+    change_key = np.maximum.accumulate(np.where(d != 0, clocks * 4 + (d + 1), -1), axis=0)
+    before = np.empty_like(change_key)
+    before[0] = -1
+    before[1:] = change_key[:-1]
+    rising0 = st["rising"].reshape(R)
+    rising_before = np.where(before >= 0, (before & 3) == 2, rising0)
+    mins = np.broadcast_to(np.asarray(minimum, dtype=np.int64), lead).reshape(R)
+    peak = (d < 0) & rising_before & (prev >= mins)
+    peak_key = np.maximum.accumulate(np.where(peak, (clocks << _KEY_VALUE_BITS) | prev, -1), axis=0)
+    last_peak = np.where(peak_key >= 0, peak_key >> _KEY_VALUE_BITS, -1)
+    peak_value = peak_key & _KEY_VALUE_MASK
+    from_chunk = np.where(clocks - last_peak < hold, peak_value, 0)
+    count0 = st["count"].reshape(R)
+    from_state = np.where(count0 - (clocks + 1) > 0, st["held"].reshape(R), 0)
+    comb = np.where(last_peak >= 0, from_chunk, from_state)
+    lp_end = last_peak[-1]
     any_peak = lp_end >= 0
-    st["held"] = np.where(any_peak, take_last(prev, lp[..., -1:])[..., 0], st["held"])
-    st["count"] = np.where(any_peak, np.maximum(hold - (T - 1 - lp_end), 0), np.maximum(st["count"] - T, 0))
-    lc_end = last_change[..., -1]
-    st["rising"] = np.where(lc_end >= 0, take_last(d, last_change[..., -1:])[..., 0] > 0, st["rising"])
+    st["held"] = np.where(any_peak, peak_value[-1], st["held"].reshape(R)).reshape(lead)
+    st["count"] = np.where(any_peak, np.maximum(hold - (T - 1 - lp_end), 0), np.maximum(count0 - T, 0)).reshape(lead)
+    st["rising"] = np.where(change_key[-1] >= 0, (change_key[-1] & 3) == 2, rising0).reshape(lead)
     st["prev"] = x[..., -1].copy()
-    y, st["out"] = register(comb, st["out"])
-    strobe, st["strobe"] = register(peak, st["strobe"])
-    return y, strobe, st
+    y, st["out"] = register(comb.T.reshape(x.shape), st["out"])
+    return y, _strobe(peak, st, x.shape, strobe), st
+
+
+def _strobe(peak_t: np.ndarray, st: dict[str, np.ndarray], shape: tuple[int, ...], wanted: bool) -> np.ndarray | None:
+    """The registered strobe from time-major peaks; only the register when not wanted."""
+    if not wanted:
+        st["strobe"] = peak_t[-1].reshape(shape[:-1]).copy()
+        return None
+    y, st["strobe"] = register(peak_t.T.reshape(shape), st["strobe"])
+    return y
+
+
+def _peak_scan(x: np.ndarray, st: dict[str, np.ndarray], minimum: np.ndarray | int,
+               hold: int, strobe: bool) -> tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray]]:
+    lead, T = x.shape[:-1], x.shape[-1]
+    R = int(np.prod(lead, dtype=np.int64))
+    xt = np.ascontiguousarray(x.reshape(R, T).T)
+    mins = np.broadcast_to(np.asarray(minimum, dtype=np.int64), lead).reshape(R)
+    prev = st["prev"].reshape(R).copy()
+    rising = st["rising"].reshape(R).copy()
+    held = st["held"].reshape(R).copy()
+    count = st["count"].reshape(R).copy()
+    comb = np.empty_like(xt)
+    peaks = np.empty(xt.shape, dtype=bool)
+    zero = np.int64(0)
+    for t in range(T):
+        v = xt[t]
+        up = v > prev
+        down = v < prev
+        peak = down & rising & (prev >= mins)
+        rising = up | (rising & ~down)
+        held = np.where(peak, prev, held)
+        count = np.where(peak, hold, np.maximum(count - 1, zero))
+        comb[t] = np.where(count > 0, held, zero)
+        peaks[t] = peak
+        prev = v
+    st["prev"], st["rising"] = prev.reshape(lead), rising.reshape(lead)
+    st["held"], st["count"] = held.reshape(lead), count.reshape(lead)
+    y, st["out"] = register(comb.T.reshape(x.shape), st["out"])
+    return y, _strobe(peaks, st, x.shape, strobe), st

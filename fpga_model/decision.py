@@ -23,6 +23,8 @@ random trigger; clocks without a decision carry 0.
 
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
 
 from ._util import register
@@ -176,18 +178,15 @@ def decision_block(edge: np.ndarray, veto: np.ndarray, sum_peak: np.ndarray, prs
     words = np.zeros(edge.shape, dtype=np.uint64)
     lanes = int(np.prod(shape, dtype=np.int64))
     e2 = edge.reshape(lanes, T)
-    v2 = np.asarray(veto, dtype=bool).reshape(lanes, T)
-    s2 = np.asarray(sum_peak, dtype=bool).reshape(lanes, T)
     r2 = request.reshape(lanes, T)
-    p2 = np.asarray(prs).reshape(lanes, T)
-    c2 = np.asarray(ecal).reshape(lanes, T)
-    h2 = np.asarray(hcal).reshape(lanes, T)
-    w2 = words.reshape(lanes, T)
     flat = {k: v.reshape(lanes) for k, v in st.items()}
-    busy = (flat["mode"] != IDLE) | e2.any(axis=1) | r2.any(axis=1)
-    for lane in np.flatnonzero(busy).tolist():
-        _decision_lane(e2[lane], v2[lane], s2[lane], r2[lane], p2[lane], c2[lane], h2[lane],
-                       w2[lane], flat, lane, regs)
+    busy = np.flatnonzero((flat["mode"] != IDLE) | e2.any(axis=1) | r2.any(axis=1))
+    if busy.size:
+        # the FSM is a scalar recursion per lane: run it on Python lists of the busy lanes
+        rows = [np.asarray(a).reshape(lanes, T)[busy].tolist() for a in (edge, veto, sum_peak, request, prs, ecal)]
+        w2 = words.reshape(lanes, T)
+        for i, lane in enumerate(busy.tolist()):
+            _decision_lane(*(r[i] for r in rows), w2[lane], flat, lane, regs)
     # since_beam and timestamp advance the same way whatever the FSM did
     t = np.arange(T)
     last_edge = np.where(e2, t, -1).max(axis=1)
@@ -200,8 +199,10 @@ def decision_block(edge: np.ndarray, veto: np.ndarray, sum_peak: np.ndarray, prs
     return y, st
 
 
-def _decision_lane(edge, veto, sum_peak, request, prs, ecal, hcal, words, st, lane, regs) -> None:
-    T = edge.shape[0]
+def _decision_lane(edge: list, veto: list, sum_peak: list, request: list, prs: list, ecal: list,
+                   words: np.ndarray, st: dict[str, np.ndarray], lane: int, regs: dict[str, int]) -> None:
+    """One lane's FSM, jumping from event to event (beam edge, random request, countdown end)."""
+    T = len(edge)
     mode = int(st["mode"][lane])
     count = int(st["count"][lane])
     veto_l = bool(st["veto"][lane])
@@ -210,8 +211,8 @@ def _decision_lane(edge, veto, sum_peak, request, prs, ecal, hcal, words, st, la
     prescale = int(st["prescale"][lane])
     ts0 = int(st["timestamp"][lane])
     since0 = int(st["since_beam"][lane])
-    edges = np.flatnonzero(edge)
-    requests = np.flatnonzero(request)
+    edges = [t for t, e in enumerate(edge) if e]
+    requests = [t for t, r in enumerate(request) if r]
     dead_time = regs["DEAD_TIME"]
 
     def after_trigger() -> tuple[int, int]:
@@ -221,16 +222,16 @@ def _decision_lane(edge, veto, sum_peak, request, prs, ecal, hcal, words, st, la
     while t < T:
         if mode == PENDING:
             end = t + count - 1
-            stop = min(end, T - 1)
-            veto_l |= bool(veto[t:stop + 1].any())
-            pileup |= bool(edge[t:stop + 1].any())
-            sum_peaks = min(sum_peaks + int(sum_peak[t:stop + 1].sum()), SUM_PEAKS_MAX)
+            stop = min(end, T - 1) + 1
+            veto_l = veto_l or any(veto[t:stop])
+            pileup = pileup or any(edge[t:stop])
+            sum_peaks = min(sum_peaks + sum(sum_peak[t:stop]), SUM_PEAKS_MAX)
             if end >= T:
                 count -= T - t
                 break
             now = (ts0 + end) & TIMESTAMP_MASK
-            prs_over = int(prs[end]) > regs["PRS_THRESHOLD"]
-            ecal_under = int(ecal[end]) < regs["ECAL_THRESHOLD"]
+            prs_over = prs[end] > regs["PRS_THRESHOLD"]
+            ecal_under = ecal[end] < regs["ECAL_THRESHOLD"]
             physics = prs_over and ecal_under and not veto_l
             beam = False
             if regs["BEAM_PRESCALE"] != 0:
@@ -251,16 +252,15 @@ def _decision_lane(edge, veto, sum_peak, request, prs, ecal, hcal, words, st, la
             mode, count = IDLE, 0
             t = end + 1
         else:
-            i = np.searchsorted(edges, t)
-            j = np.searchsorted(requests, t)
-            next_edge = int(edges[i]) if i < edges.size else T
-            next_request = int(requests[j]) if j < requests.size else T
+            i = bisect.bisect_left(edges, t)
+            j = bisect.bisect_left(requests, t)
+            next_edge = edges[i] if i < len(edges) else T
+            next_request = requests[j] if j < len(requests) else T
             if next_edge >= T and next_request >= T:
                 break
             if next_edge <= next_request:
                 k = next_edge
-                before = edges[:i]
-                since = k - int(before[-1]) - 1 if before.size else since0 + k
+                since = k - edges[i - 1] - 1 if i > 0 else since0 + k
                 mode, count = PENDING, regs["DECISION_DELAY"]
                 veto_l = bool(veto[k])
                 pileup = min(since, SINCE_BEAM_MAX) <= regs["PILEUP_WINDOW"]

@@ -101,20 +101,21 @@ def fits(raw: object, fmt: FixedFormat) -> np.ndarray:
 
 def _quantize(r: np.ndarray, shift: int, rounding: str) -> np.ndarray:
     """Divide by 2**shift (shift > 0) with the given rounding; exact int64 arithmetic."""
-    floor = r >> shift  # arithmetic shift = floor division for int64
-    rem = r - (floor << shift)  # 0 <= rem < 2**shift
     half = np.int64(1) << np.int64(shift - 1)
+    # arithmetic shift = floor division for int64; |r| < 2**62 leaves room for the increment
     if rounding == "TRN":
-        return floor
+        return r >> shift
+    if rounding == "RND":  # floor(x + 1/2)
+        return (r + half) >> shift
+    if rounding == "RND_MIN_INF":  # ceil(x - 1/2)
+        return (r + (half - 1)) >> shift
+    floor = r >> shift
+    rem = r - (floor << shift)  # 0 <= rem < 2**shift
     if rounding == "TRN_ZERO":
         return floor + ((r < 0) & (rem != 0))
     above = rem > half
     tie = rem == half
-    if rounding == "RND":
-        up = above | tie
-    elif rounding == "RND_MIN_INF":
-        up = above
-    elif rounding == "RND_ZERO":
+    if rounding == "RND_ZERO":
         up = above | (tie & (r < 0))
     elif rounding == "RND_INF":
         up = above | (tie & (r >= 0))
@@ -152,21 +153,23 @@ def requantize(
     dst: FixedFormat,
     rounding: str = "TRN",
     overflow: str = "WRAP",
+    check: bool = True,
 ) -> np.ndarray:
     """Assign raw codes of format ``src`` to a register of format ``dst``.
 
     Quantisation first (``rounding``, when ``dst`` has fewer fractional bits), then
     overflow handling (``overflow``). Returns int64 raw codes of ``dst``. Raises
     ``ValueError`` when an input code is not representable in ``src`` and
-    ``OverflowError`` when an intermediate would not fit in int64.
+    ``OverflowError`` when an intermediate would not fit in int64. ``check=False`` skips
+    the representability scan of ``raw`` (for callers whose codes fit by construction).
     """
     if rounding not in QUANTIZATION_MODES:
         raise ValueError(f"rounding must be one of {', '.join(QUANTIZATION_MODES)}, got {rounding!r}")
     if overflow not in OVERFLOW_MODES:
         raise ValueError(f"overflow must be one of {', '.join(OVERFLOW_MODES)}, got {overflow!r}")
     r = _as_int64(raw, "raw")
-    bad = ~fits(r, src)
-    if np.any(bad):
+    bad = ~fits(r, src) if check else None
+    if bad is not None and np.any(bad):
         first = int(r[bad].flat[0]) if r.ndim else int(r)
         raise ValueError(
             f"raw code {first} is not representable in {src} (legal {src.raw_min}..{src.raw_max})"

@@ -12,8 +12,9 @@ channel per clock. Both models produce, per clock, the same named outputs:
 ``counters``      (5) stretched discriminator outputs
 
 Latencies (clocks from the sample at the input to the output): baseline 1, filter 2,
-energy 3, held 4 (after the falling sample that ends the peak), sums 8, sum_peak 8,
-counters 2, beam/beam_edge/veto 3, word: decision clock + 1.
+energy 3, held 4 after the falling sample that reports the peak, sums held + 4, ecal_inst 7,
+sum_peak 1 after ecal_inst falls, counters 2, beam/beam_edge/veto 3, word: decision clock + 1
+(decision = beam edge + DECISION_DELAY). docs/firmware.md section 8.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import channel, counters, decision, sums
-from .registers import N_BEAM, N_CALO, N_CHANNELS, N_COUNTERS, N_ECAL0, N_ECAL1, TriggerConfig
+from .registers import N_CALO, N_CHANNELS, N_COUNTERS, N_ECAL0, N_ECAL1, TriggerConfig
 
 __all__ = ["TriggerStream", "TriggerBlock", "run_windows", "window_results", "OUTPUT_NAMES", "check_samples"]
 
@@ -157,16 +158,30 @@ class TriggerBlock:
             "decision": decision.decision_reset(L, self.regs["RANDOM_SEED"]),
         }
 
+    # clocks per internal pass: long streams are cut (state carried, which changes nothing)
+    # so that the intermediate arrays of a pass stay in cache
+    ELEMENTS_PER_PASS = 1 << 18
+
     def run(self, samples: np.ndarray, debug: bool = True) -> dict[str, np.ndarray]:
-        x = check_samples(samples, -2)
+        return self._run_checked(check_samples(samples, -2), debug)
+
+    def _run_checked(self, x: np.ndarray, debug: bool) -> dict[str, np.ndarray]:
         if x.shape[:-2] != self.lanes:
             raise ValueError(f"samples have lanes {x.shape[:-2]}, this model was built for {self.lanes}")
+        T = x.shape[-1]
+        step = max(64, self.ELEMENTS_PER_PASS // max(1, x.size // max(T, 1)))
+        if T <= step:
+            return self._run(x, debug)
+        parts = [self._run(x[..., a:a + step], debug) for a in range(0, T, step)]
+        return {k: np.concatenate([p[k] for p in parts], axis=-1) for k in parts[0]}
+
+    def _run(self, x: np.ndarray, debug: bool) -> dict[str, np.ndarray]:
         r, cfg, st = self.regs, self.config, self.state
         baseline, st["ped"] = channel.pedestal_block(x, st["ped"], r["PED_SHIFT"], r["PED_BLOCK_LOG2"], r["PED_GATE"])
         calo = baseline[..., N_COUNTERS:, :]
         filt, st["filter"] = channel.filter_block(calo, st["filter"], r["FILTER_LEN"])
         energy, st["gain"] = channel.gain_block(filt, st["gain"], cfg.gains)
-        held, _, st["peak"] = channel.peak_block(energy, st["peak"], cfg.peak_mins, r["PEAK_HOLD"])
+        held, _, st["peak"] = channel.peak_block(energy, st["peak"], cfg.peak_mins, r["PEAK_HOLD"], strobe=False)
         levels, st["disc"] = counters.discriminator_block(
             baseline[..., :N_COUNTERS, :], st["disc"], cfg.counter_thresholds, cfg.counter_stretches)
         beam, edge, veto, st["coinc"] = counters.coincidence_block(levels, st["coinc"], r["COINC_MASK"], r["VETO_MASK"])
@@ -210,9 +225,20 @@ def window_results(word: np.ndarray, last_word: np.ndarray, prs: np.ndarray, eca
             "e_prs": at(prs), "e_ecal": at(ecal), "e_hcal": at(hcal)}
 
 
-def run_windows(samples: np.ndarray, config: TriggerConfig | None = None) -> dict[str, np.ndarray]:
-    """Block model on recorded windows (n, 113, T): every window starts from reset."""
-    x = np.asarray(samples)
-    model = TriggerBlock(config, lanes=x.shape[:-2])
-    out = model.run(x, debug=False)
-    return window_results(out["word"], model.state["decision"]["out"], out["prs"], out["ecal"], out["hcal"])
+def run_windows(samples: np.ndarray, config: TriggerConfig | None = None,
+                lanes_per_pass: int = 96) -> dict[str, np.ndarray]:
+    """Block model on recorded windows (n, 113, T): every window starts from reset.
+
+    Windows are independent, so they are processed ``lanes_per_pass`` at a time: the
+    intermediate arrays then stay in cache, which is what makes the block model fast.
+    """
+    x = check_samples(samples, -2)
+    if x.ndim != 3:
+        raise ValueError(f"windows must be shaped (n_windows, {N_CHANNELS}, n_samples), got {x.shape}")
+    parts = []
+    for lo in range(0, max(x.shape[0], 1), lanes_per_pass):
+        chunk = x[lo:lo + lanes_per_pass]
+        model = TriggerBlock(config, lanes=chunk.shape[:1])
+        out = model._run_checked(chunk, debug=False)
+        parts.append(window_results(out["word"], model.state["decision"]["out"], out["prs"], out["ecal"], out["hcal"]))
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}

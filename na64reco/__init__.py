@@ -14,6 +14,7 @@ from .columns import Columns
 from . import calo, detector, firmware, selection, sim, straw
 from .raw import decode_bytes, open_raw
 from .waveform import PulseTemplate, WaveformFitter
+from .pipeline import reconstruct, run_job
 
 __all__ = [
     "__version__",
@@ -26,6 +27,8 @@ __all__ = [
     "detector",
     "firmware",
     "open_raw",
+    "reconstruct",
+    "run_job",
     "selection",
     "sim",
     "straw",

@@ -165,7 +165,7 @@ void bind_waveform(pybind11::module_& m) {
                        const pb::object& noise_cov, const std::string& pedestal, int leading_samples,
                        double saturation_adc, bool pileup, int max_pulses, double phase_step_ns,
                        double dictionary_step_ns, double pre_window_ns, double post_window_ns,
-                       double min_significance, double pileup_chi2_sigma, double pileup_residual_sigma,
+                       double min_significance, bool exact_refinement, double pileup_chi2_sigma, double pileup_residual_sigma,
                        double pileup_dchi2, const pb::object& trigger_time_ns, double in_time_window_ns,
                        int threads) {
              FitterConfig c;
@@ -188,6 +188,7 @@ void bind_waveform(pybind11::module_& m) {
              c.pre_window_ns = pre_window_ns;
              c.post_window_ns = post_window_ns;
              c.min_significance = min_significance;
+             c.exact_refinement = exact_refinement;
              c.pileup_chi2_sigma = pileup_chi2_sigma;
              c.pileup_residual_sigma = pileup_residual_sigma;
              c.pileup_dchi2 = pileup_dchi2;
@@ -200,8 +201,8 @@ void bind_waveform(pybind11::module_& m) {
            pb::arg("noise_rms") = 2.0, pb::arg("noise_cov") = pb::none(), pb::arg("pedestal") = "fit",
            pb::arg("leading_samples") = 6, pb::arg("saturation_adc") = 4095.0, pb::arg("pileup") = true,
            pb::arg("max_pulses") = 6, pb::arg("phase_step_ns") = 0.5, pb::arg("dictionary_step_ns") = 6.25,
-           pb::arg("pre_window_ns") = 100.0, pb::arg("post_window_ns") = 12.5, pb::arg("min_significance") = 5.0,
-           pb::arg("pileup_chi2_sigma") = 2.0, pb::arg("pileup_residual_sigma") = 3.0,
+           pb::arg("pre_window_ns") = 100.0, pb::arg("post_window_ns") = 12.5, pb::arg("min_significance") = 5.0, pb::arg("exact_refinement") = false,
+           pb::arg("pileup_chi2_sigma") = 3.0, pb::arg("pileup_residual_sigma") = 3.5,
            pb::arg("pileup_dchi2") = 25.0, pb::arg("trigger_time_ns") = pb::none(),
            pb::arg("in_time_window_ns") = 25.0, pb::arg("threads") = 1)
       .def_property_readonly("nsamples", [](const WaveformFitter& f) { return f.config().nsamples; })

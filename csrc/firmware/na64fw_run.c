@@ -10,7 +10,7 @@
 #include "na64fw_arith.h"
 #include "na64fw_logic.h"
 
-enum { CHUNK = 64, N_ECAL0 = 36, N_ECAL = 72 };
+enum { CHUNK = 256, N_ECAL0 = 36, N_ECAL = 72 };
 
 _Static_assert(NA64FW_N_CHANNELS == NA64FW_N_COUNTERS + NA64FW_N_CALO, "channel layout");
 
@@ -61,25 +61,49 @@ int32_t na64fw_reset(na64fw_state *st, const na64fw_config *cfg)
     return NA64FW_OK;
 }
 
-/* Pedestal tracker + baseline subtraction of one channel for one clock; returns the
- * combinational baseline (the caller registers it). */
-static inline int32_t pedestal_step(na64fw_state *st, int ch, uint32_t x, const na64fw_config *cfg)
+/* Pedestal tracker registers of one channel, held in locals while a chunk runs. */
+typedef struct {
+    uint32_t ped, ped_int, sum, max, count, seeded;
+} pedestal_regs;
+
+static inline pedestal_regs pedestal_load(const na64fw_state *st, int ch)
 {
-    uint32_t ped = st->ped_seeded[ch] ? st->ped[ch] : x << PED_FRAC_BITS;
-    st->ped_seeded[ch] = 1u;
-    uint32_t ped_int = ped_round(ped);
-    int32_t baseline = (int32_t)x - (int32_t)ped_int;
-    uint32_t sum = (uint32_t)st->ped_sum[ch] + x;
-    uint32_t max = st->ped_max[ch] > x ? st->ped_max[ch] : x;
-    uint32_t count = (uint32_t)st->ped_count[ch] + 1u;
-    if (count >= (1u << cfg->ped_block_log2)) {
-        ped = ped_update(ped, sum, max, cfg->ped_shift, cfg->ped_block_log2, cfg->ped_gate);
-        sum = max = count = 0u;
+    pedestal_regs p = {st->ped[ch], ped_round(st->ped[ch]), st->ped_sum[ch], st->ped_max[ch],
+                       st->ped_count[ch], st->ped_seeded[ch]};
+    return p;
+}
+
+static inline void pedestal_store(na64fw_state *st, int ch, const pedestal_regs *p)
+{
+    st->ped[ch] = p->ped;
+    st->ped_sum[ch] = (uint16_t)p->sum;
+    st->ped_max[ch] = (uint16_t)p->max;
+    st->ped_count[ch] = (uint8_t)p->count;
+    st->ped_seeded[ch] = (uint8_t)p->seeded;
+}
+
+/* The first clock after reset loads the pedestal with that clock's sample. */
+static inline void pedestal_seed(pedestal_regs *p, uint32_t first_sample)
+{
+    if (!p->seeded) {
+        p->ped = first_sample << PED_FRAC_BITS;
+        p->ped_int = ped_round(p->ped);
+        p->seeded = 1u;
     }
-    st->ped[ch] = ped;
-    st->ped_sum[ch] = (uint16_t)sum;
-    st->ped_max[ch] = (uint16_t)max;
-    st->ped_count[ch] = (uint8_t)count;
+}
+
+/* One clock: returns the combinational baseline (the caller registers it). The pedestal
+ * only changes at a block end, so its rounded value is kept alongside. */
+static inline int32_t pedestal_step(pedestal_regs *p, uint32_t x, uint32_t block_len, const na64fw_config *cfg)
+{
+    const int32_t baseline = (int32_t)x - (int32_t)p->ped_int;
+    p->sum += x;
+    p->max = p->max > x ? p->max : x;
+    if (++p->count >= block_len) {
+        p->ped = ped_update(p->ped, p->sum, p->max, cfg->ped_shift, cfg->ped_block_log2, cfg->ped_gate);
+        p->ped_int = ped_round(p->ped);
+        p->sum = p->max = p->count = 0u;
+    }
     return baseline;
 }
 
@@ -87,24 +111,28 @@ static inline int32_t pedestal_step(na64fw_state *st, int ch, uint32_t x, const 
 static void counter_chunk(na64fw_state *st, const na64fw_config *cfg, int c, const uint16_t *x,
                           uint32_t n, uint8_t *level, int16_t *dbg_baseline, uint8_t *dbg_level)
 {
+    pedestal_regs p = pedestal_load(st, c);
+    pedestal_seed(&p, x[0]);
+    const uint32_t block_len = 1u << cfg->ped_block_log2;
     int32_t b_reg = st->baseline_out[c];
     uint32_t above_prev = st->disc_above[c];
     uint32_t count = st->disc_count[c];
     uint32_t out = st->disc_out[c];
-    int32_t threshold = cfg->cnt_threshold[c];
-    uint32_t stretch = cfg->cnt_stretch[c];
+    const int32_t threshold = cfg->cnt_threshold[c];
+    const uint32_t stretch = cfg->cnt_stretch[c];
     for (uint32_t t = 0; t < n; ++t) {
-        int32_t b_y = b_reg;
+        const int32_t b_y = b_reg;
         level[t] = (uint8_t)out;
         if (dbg_baseline) dbg_baseline[t] = (int16_t)b_y;
         if (dbg_level) dbg_level[t] = (uint8_t)out;
-        b_reg = pedestal_step(st, c, x[t], cfg);
-        uint32_t above = b_y >= threshold;
-        uint32_t edge = above & ~above_prev & 1u;
+        b_reg = pedestal_step(&p, x[t], block_len, cfg);
+        const uint32_t above = b_y >= threshold;
+        const uint32_t edge = above & (above_prev ^ 1u);
         above_prev = above;
-        count = edge ? stretch : (count ? count - 1u : 0u);
+        count = edge ? stretch : count - (count != 0u);
         out = count != 0u;
     }
+    pedestal_store(st, c, &p);
     st->baseline_out[c] = (int16_t)b_reg;
     st->disc_above[c] = (uint8_t)above_prev;
     st->disc_count[c] = (uint8_t)count;
@@ -112,10 +140,11 @@ static void counter_chunk(na64fw_state *st, const na64fw_config *cfg, int c, con
 }
 
 /* One calorimeter channel over a chunk: pedestal, moving sum, gain, peak finder with hold.
- * Adds its held output (and, for ECAL, its energy) into the adder-tree accumulators. */
-static void calo_chunk(na64fw_state *st, const na64fw_config *cfg, int k, const uint16_t *x,
-                       uint32_t n, uint32_t *acc_held_a, uint32_t *acc_held_b, uint32_t *acc_energy,
-                       const na64fw_outputs *out, uint32_t out_offset, uint32_t out_stride)
+ * Writes its per-clock held output and energy output (the adder-tree inputs). */
+static inline void calo_chunk_body(na64fw_state *st, const na64fw_config *cfg, int k, const uint16_t *x,
+                                   uint32_t n, uint16_t *held_y, uint16_t *energy_y,
+                                   const na64fw_outputs *out, uint32_t out_offset, uint32_t out_stride,
+                                   const int debug)
 {
     const int ch = NA64FW_N_COUNTERS + k;
     const uint32_t len = cfg->filter_len;
@@ -123,7 +152,10 @@ static void calo_chunk(na64fw_state *st, const na64fw_config *cfg, int k, const 
     const uint32_t group = k < N_ECAL0 ? 0u : (k < N_ECAL ? 1u : 2u);
     const uint32_t peak_min = cfg->peak_min[group];
     const uint32_t hold = cfg->peak_hold;
+    const uint32_t block_len = 1u << cfg->ped_block_log2;
 
+    pedestal_regs p = pedestal_load(st, ch);
+    pedestal_seed(&p, x[0]);
     int32_t ring[NA64FW_FILTER_DEPTH];
     for (uint32_t i = 0; i < NA64FW_FILTER_DEPTH; ++i) {
         ring[(NA64FW_FILTER_DEPTH - 1u - i) & 7u] = st->filter_hist[k][i];
@@ -139,44 +171,32 @@ static void calo_chunk(na64fw_state *st, const na64fw_config *cfg, int k, const 
     uint32_t e_reg = st->energy_out[k];
     uint32_t prev = st->peak_prev[k], held = st->peak_held[k], pk_out = st->peak_out[k];
     uint32_t count = st->peak_count[k], rising = st->peak_rising[k], strobe = st->peak_strobe[k];
-    const int debug = out->baseline || out->filter || out->energy || out->held;
 
     for (uint32_t t = 0; t < n; ++t) {
         const int32_t b_y = b_reg, f_y = f_reg;
         const uint32_t e_y = e_reg, h_y = pk_out;
-        acc_held_a[t] += h_y;
-        if (acc_held_b) acc_held_b[t] += h_y;
-        if (acc_energy) acc_energy[t] += e_y;
+        held_y[t] = (uint16_t)h_y;
+        energy_y[t] = (uint16_t)e_y;
         if (debug) {
-            uint32_t o = out_offset + t;
+            const uint32_t o = out_offset + t;
             if (out->baseline) out->baseline[(uint32_t)ch * out_stride + o] = (int16_t)b_y;
             if (out->filter) out->filter[(uint32_t)k * out_stride + o] = (int16_t)f_y;
             if (out->energy) out->energy[(uint32_t)k * out_stride + o] = (uint16_t)e_y;
             if (out->held) out->held[(uint32_t)k * out_stride + o] = (uint16_t)h_y;
         }
-        /* pedestal + baseline */
-        b_reg = pedestal_step(st, ch, x[t], cfg);
-        /* moving sum over the last len baselines: the value leaving is the one written len clocks ago */
+        b_reg = pedestal_step(&p, x[t], block_len, cfg);
+        /* moving sum over the last len baselines: the value leaving was written len clocks ago */
         window += b_y - ring[(pos - len) & 7u];
         ring[pos & 7u] = b_y;
         ++pos;
         f_reg = window;
-        /* gain */
         e_reg = gain_apply(f_y, gain);
-        /* peak finder with hold */
-        uint32_t peak = 0;
-        if (e_y > prev) {
-            rising = 1u;
-        } else if (e_y < prev) {
-            peak = rising && prev >= peak_min;
-            rising = 0u;
-        }
-        if (peak) {
-            held = prev;
-            count = hold;
-        } else if (count) {
-            --count;
-        }
+        /* peak finder with hold, written with selects: noise makes these data-dependent */
+        const uint32_t up = e_y > prev, down = e_y < prev;
+        const uint32_t peak = down & rising & (prev >= peak_min);
+        rising = up | (rising & (down ^ 1u));
+        held = peak ? prev : held;
+        count = peak ? hold : count - (count != 0u);
         prev = e_y;
         pk_out = count ? held : 0u;
         strobe = peak;
@@ -184,6 +204,7 @@ static void calo_chunk(na64fw_state *st, const na64fw_config *cfg, int k, const 
     for (uint32_t i = 0; i < NA64FW_FILTER_DEPTH; ++i) {
         st->filter_hist[k][i] = (int16_t)ring[(pos - 1u - i) & 7u];
     }
+    pedestal_store(st, ch, &p);
     st->baseline_out[ch] = (int16_t)b_reg;
     st->filter_out[k] = (int16_t)f_reg;
     st->energy_out[k] = (uint16_t)e_reg;
@@ -193,6 +214,25 @@ static void calo_chunk(na64fw_state *st, const na64fw_config *cfg, int k, const 
     st->peak_count[k] = (uint8_t)count;
     st->peak_rising[k] = (uint8_t)rising;
     st->peak_strobe[k] = (uint8_t)strobe;
+}
+
+/* Two specialised copies of the channel loop: with and without the debug outputs. */
+static void calo_chunk(na64fw_state *st, const na64fw_config *cfg, int k, const uint16_t *x,
+                       uint32_t n, uint16_t *held_y, uint16_t *energy_y,
+                       const na64fw_outputs *out, uint32_t out_offset, uint32_t out_stride)
+{
+    if (out->baseline || out->filter || out->energy || out->held) {
+        calo_chunk_body(st, cfg, k, x, n, held_y, energy_y, out, out_offset, out_stride, 1);
+    } else {
+        calo_chunk_body(st, cfg, k, x, n, held_y, energy_y, out, out_offset, out_stride, 0);
+    }
+}
+
+static inline void accumulate(uint32_t *acc, const uint16_t *v, uint32_t n)
+{
+    for (uint32_t t = 0; t < n; ++t) {
+        acc[t] += v[t];
+    }
 }
 
 static int samples_valid(const uint16_t *samples, uint32_t n_clocks, uint32_t stride, uint32_t n_rows)
@@ -226,12 +266,16 @@ static void run_core(na64fw_state *st, const na64fw_config *cfg, const uint16_t 
         }
         for (int k = 0; k < NA64FW_N_CALO; ++k) {
             const uint16_t *x = samples + (uint64_t)(NA64FW_N_COUNTERS + k) * stride + t0;
+            uint16_t held_y[CHUNK], energy_y[CHUNK];
+            calo_chunk(st, cfg, k, x, m, held_y, energy_y, out, t0, n);
             if (k < N_ECAL0) {
-                calo_chunk(st, cfg, k, x, m, acc_ecal, acc_prs, acc_inst, out, t0, n);
-            } else if (k < N_ECAL) {
-                calo_chunk(st, cfg, k, x, m, acc_ecal, 0, acc_inst, out, t0, n);
+                accumulate(acc_prs, held_y, m);
+            }
+            if (k < N_ECAL) {
+                accumulate(acc_ecal, held_y, m);
+                accumulate(acc_inst, energy_y, m);
             } else {
-                calo_chunk(st, cfg, k, x, m, acc_hcal, 0, 0, out, t0, n);
+                accumulate(acc_hcal, held_y, m);
             }
         }
         for (uint32_t t = 0; t < m; ++t) {

@@ -23,6 +23,7 @@ struct FitContext {
   double yw[kMaxSamples];   // whitened data
   double ywp[kMaxSamples];  // whitened data with the pedestal directions removed
   double ypy;               // |ywp|^2: chi2 of "no pulse"
+  double indicator_y[2];    // whitened pedestal indicators . yw (to read the pedestals back)
 };
 
 struct PulseModel {
@@ -37,12 +38,14 @@ struct PulseModel {
 void prepare_context(FitContext& ctx, const double* y);
 
 // One pulse, optimal filter on the phase table (if any) then Gauss-Newton on the exact
-// template. Returns false when the normal equations are singular.
-bool fit_single(const FitContext& ctx, double tau0, PulseModel& m);
+// template (or, with exact_refinement false and a table, a curvature-corrected step from the
+// table). polarity +1 looks for a positive pulse, -1 for a negative excursion. Returns false
+// when the normal equations are singular.
+bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_refinement, PulseModel& m);
 
 // Joint refinement of all pulses in m (amplitudes and times); pulses whose amplitude turns
 // non-positive are dropped and pulses that converge onto each other are merged.
-bool refine_pulses(const FitContext& ctx, PulseModel& m);
+bool refine_pulses(const FitContext& ctx, PulseModel& m, double tolerance_ns, int max_exact);
 
 // Full pile-up resolution starting from the single-pulse result; dict must match ctx.space.
 // w: scratch of dict.natoms doubles (twice).

@@ -31,12 +31,14 @@ struct FitterConfig {
   bool pileup = true;
   int max_pulses = 6;
   double phase_step_ns = 0.5;            // per-phase coefficient table granularity
+  bool exact_refinement = false;         // lone pulses: Gauss-Newton on the exact template
+                                         // instead of the table's curvature-corrected step
   double dictionary_step_ns = 6.25;      // NNLS dictionary spacing (half a sample)
   double pre_window_ns = 100.0;          // earliest dictionary pulse: tails of earlier pulses
   double post_window_ns = 12.5;          // latest dictionary pulse after the last sample
   double min_significance = 5.0;         // amplitude / error for a pulse to count
-  double pileup_chi2_sigma = 2.0;        // prefilter: chi2 above ndf + this * sqrt(2 ndf)
-  double pileup_residual_sigma = 3.0;    // prefilter: residual bump (2-sample sum) in sigma
+  double pileup_chi2_sigma = 3.0;        // prefilter: chi2 above ndf + this * sqrt(2 ndf)
+  double pileup_residual_sigma = 3.5;    // prefilter: residual bump (2-sample sum) in sigma
   double pileup_dchi2 = 25.0;            // chi2 gain needed to keep an extra pulse
   double trigger_time_ns = std::numeric_limits<double>::quiet_NaN();  // NaN: none
   double in_time_window_ns = 25.0;       // half width around trigger_time_ns

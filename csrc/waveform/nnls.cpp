@@ -37,14 +37,14 @@ void nnls_gram(const double* gram, const double* b, const double* inv_norm, int 
     double best_score = tolerance;
     for (int j = 0; j < natoms; ++j) {
       const double s = w[j] * inv_norm[j];
-      if (!(s > best_score)) continue;
-      bool passive = false;
-      for (int i = 0; i < n; ++i) passive = passive || idx[i] == j;
-      if (!passive) {
+      if (s > best_score) {
         best = j;
         best_score = s;
       }
     }
+    // Passive atoms have zero gradient up to rounding; never pick one twice.
+    for (int i = 0; i < n && best >= 0; ++i)
+      if (idx[i] == best) best = -1;
     if (best < 0 || n >= max_active) break;
     idx[n] = best;
     x[n] = 0.0;

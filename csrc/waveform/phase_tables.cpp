@@ -9,6 +9,29 @@ namespace na64::waveform {
 
 void exact_basis(const SampledShape& shape, const SampleSpace& space, double tau, ExactBasis& out) {
   const int n = space.nsamples;
+  if (space.parity_means) {
+    // White noise, nothing masked, both pedestals free: whitening is a scale and the
+    // projection subtracts the even and odd means, which are also the indicator products.
+    shape.eval_window(tau, n, out.f, out.d, space.inv_sigma, -space.inv_sigma);
+    double sf[2] = {0.0, 0.0}, sd[2] = {0.0, 0.0};
+    for (int k = 0; k < n; ++k) {
+      sf[k & 1] += out.f[k];
+      sd[k & 1] += out.d[k];
+    }
+    const int count[2] = {(n + 1) / 2, n / 2};
+    double mf[2], md[2];
+    for (int p = 0; p < 2; ++p) {
+      out.ef[p] = sf[p] * space.inv_sigma;
+      out.ed[p] = sd[p] * space.inv_sigma;
+      mf[p] = sf[p] / count[p];
+      md[p] = sd[p] / count[p];
+    }
+    for (int k = 0; k < n; ++k) {
+      out.f[k] -= mf[k & 1];
+      out.d[k] -= md[k & 1];
+    }
+    return;
+  }
   double t[kMaxSamples], tp[kMaxSamples];
   shape.eval_window(tau, n, t, tp);
   for (int k = 0; k < n; ++k) tp[k] = -tp[k];
@@ -31,6 +54,13 @@ void PhaseTable::build(const SampledShape& shape, const SampleSpace& space, doub
   f.assign(static_cast<size_t>(nphase) * nsamples, 0.0);
   d.assign(static_cast<size_t>(nphase) * nsamples, 0.0);
   minv.assign(static_cast<size_t>(nphase) * 3, 0.0);
+  inv_ff.assign(static_cast<size_t>(nphase), 0.0);
+  curv_u.assign(static_cast<size_t>(nphase) * 2, 0.0);
+  ind_f.assign(static_cast<size_t>(nphase) * 2, 0.0);
+  ind_d.assign(static_cast<size_t>(nphase) * 2, 0.0);
+  ind_s.assign(static_cast<size_t>(nphase) * 2, 0.0);
+  curv_perp2.assign(static_cast<size_t>(nphase), 0.0);
+  const double h = 0.01 * shape.sampling_ns();  // finite-difference step for f
   ExactBasis b;
   for (int p = 0; p < nphase; ++p) {
     exact_basis(shape, space, tau_of(p), b);
@@ -38,6 +68,7 @@ void PhaseTable::build(const SampledShape& shape, const SampleSpace& space, doub
     std::copy(b.d, b.d + nsamples, &d[static_cast<size_t>(p) * nsamples]);
     const double m11 = dot(b.f, b.f, nsamples), m12 = dot(b.f, b.d, nsamples), m22 = dot(b.d, b.d, nsamples);
     const double det = m11 * m22 - m12 * m12;
+    if (m11 > 1e-12) inv_ff[p] = 1.0 / m11;
     // A phase whose pulse lies (almost) outside the window cannot be fitted: zero
     // coefficients make the optimal filter return "no pulse" there instead of garbage.
     if (det > 1e-12 * (m11 * m22 + 1e-300) && m11 > 1e-12) {
@@ -45,6 +76,22 @@ void PhaseTable::build(const SampledShape& shape, const SampleSpace& space, doub
       minv[3 * p + 1] = -m12 / det;
       minv[3 * p + 2] = m11 / det;
     }
+    // f''(t - tau) = d/dt f'(t - tau), from f' one small step either side.
+    double fm[kMaxSamples], gm[kMaxSamples], fp[kMaxSamples], gp[kMaxSamples], s2[kMaxSamples], sw[kMaxSamples];
+    shape.eval_window(tau_of(p) - h, nsamples, fm, gm);
+    shape.eval_window(tau_of(p) + h, nsamples, fp, gp);
+    for (int k = 0; k < nsamples; ++k) s2[k] = (gm[k] - gp[k]) / (2.0 * h);
+    space.whiten(s2, sw);
+    for (int q = 0; q < space.nindicator; ++q) {
+      ind_f[2 * p + q] = b.ef[q];
+      ind_d[2 * p + q] = b.ed[q];
+      ind_s[2 * p + q] = dot(space.indicator[q], sw, nsamples);
+    }
+    space.project(sw);
+    const double fs = dot(b.f, sw, nsamples), ds = dot(b.d, sw, nsamples);
+    curv_u[2 * p + 0] = minv[3 * p + 0] * fs + minv[3 * p + 1] * ds;
+    curv_u[2 * p + 1] = minv[3 * p + 1] * fs + minv[3 * p + 2] * ds;
+    curv_perp2[p] = std::max(0.0, dot(sw, sw, nsamples) - fs * curv_u[2 * p] - ds * curv_u[2 * p + 1]);
   }
 }
 

@@ -24,6 +24,12 @@ struct PhaseTable {
   int nphase = 0, nsamples = 0;
   std::vector<double> f, d;   // nphase * nsamples
   std::vector<double> minv;   // nphase * 3: inverse normal matrix (11, 12, 22)
+  std::vector<double> inv_ff; // nphase: 1 / (f . f), amplitude-only fit at a fixed time
+  // Second-order (curvature) terms: the least-squares response u = Minv [F.S, D.S] to the
+  // template's second derivative S, and the indicator products of f, -f' and f'' (whitened,
+  // unprojected) to read the pedestals back: nphase * 2 each.
+  std::vector<double> curv_u, ind_f, ind_d, ind_s;
+  std::vector<double> curv_perp2;  // nphase: |part of S orthogonal to F and D|^2
 
   void build(const SampledShape& shape, const SampleSpace& space, double tau_lo, double tau_hi, double step);
   int nearest(double tau) const;

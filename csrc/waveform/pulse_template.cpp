@@ -135,31 +135,35 @@ SampledShape::SampledShape(const PulseTemplate& tpl, double sampling_ns, double 
   }
 }
 
-void SampledShape::eval_window(double tau, int nsamples, double* f, double* g) const {
+void SampledShape::eval_window(double tau, int nsamples, double* f, double* g, double fscale, double gscale) const {
   // Node position of sample k: u = (k*sampling - tau - t0)/step = k*per_sample + u0.
   const double u0 = (-tau - t0_) * inv_step_;
-  const double fl = std::floor(u0);
-  const double s = u0 - fl;
-  const double s2 = s * s, s3 = s2 * s;
-  const double h00 = 2 * s3 - 3 * s2 + 1, h10 = s3 - 2 * s2 + s, h01 = -2 * s3 + 3 * s2, h11 = s3 - s2;
-  const double g00 = (6 * s2 - 6 * s) * inv_step_, g10 = (3 * s2 - 4 * s + 1) * inv_step_,
-               g01 = (-6 * s2 + 6 * s) * inv_step_, g11 = (3 * s2 - 2 * s) * inv_step_;
-  const long nodes = static_cast<long>(v_.size());
   // Clamp before converting: tau may be huge for garbage input, and the cast must stay defined.
-  const double fl_clamped = std::clamp(fl, -1e12, 1e12);
-  const long i0 = static_cast<long>(fl_clamped);
-  for (int k = 0; k < nsamples; ++k) {
-    const long i = i0 + static_cast<long>(k) * per_sample_;
-    if (i < 0 || i + 1 >= nodes) {
-      f[k] = 0.0;
-      g[k] = 0.0;
-      continue;
-    }
-    const double* v = &v_[static_cast<size_t>(i)];
-    const double* d = &d_[static_cast<size_t>(i)];
-    f[k] = h00 * v[0] + h10 * d[0] + h01 * v[1] + h11 * d[1];
-    g[k] = g00 * v[0] + g10 * d[0] + g01 * v[1] + g11 * d[1];
+  const double fl = std::floor(std::clamp(u0, -1e12, 1e12));
+  const double s = std::clamp(u0 - fl, 0.0, 1.0);
+  const double s2 = s * s, s3 = s2 * s;
+  const double h00 = (2 * s3 - 3 * s2 + 1) * fscale, h10 = (s3 - 2 * s2 + s) * fscale,
+               h01 = (-2 * s3 + 3 * s2) * fscale, h11 = (s3 - s2) * fscale;
+  const double gs = inv_step_ * gscale;
+  const double g00 = (6 * s2 - 6 * s) * gs, g10 = (3 * s2 - 4 * s + 1) * gs, g01 = (-6 * s2 + 6 * s) * gs,
+               g11 = (3 * s2 - 2 * s) * gs;
+  const long nodes = static_cast<long>(v_.size());
+  const long i0 = static_cast<long>(fl);
+  const long m = per_sample_;
+  // Samples whose interval [i, i+1] lies inside the node range: k_lo <= k < k_hi.
+  long k_lo = i0 >= 0 ? 0 : (-i0 + m - 1) / m;
+  long k_hi = i0 + 1 < nodes ? (nodes - 2 - i0) / m + 1 : 0;
+  k_lo = std::clamp<long>(k_lo, 0, nsamples);
+  k_hi = std::clamp<long>(k_hi, k_lo, nsamples);
+  for (long k = 0; k < k_lo; ++k) f[k] = g[k] = 0.0;
+  const double* v = v_.data();
+  const double* d = d_.data();
+  for (long k = k_lo; k < k_hi; ++k) {
+    const long i = i0 + k * m;
+    f[k] = h00 * v[i] + h10 * d[i] + h01 * v[i + 1] + h11 * d[i + 1];
+    g[k] = g00 * v[i] + g10 * d[i] + g01 * v[i + 1] + g11 * d[i + 1];
   }
+  for (long k = k_hi; k < nsamples; ++k) f[k] = g[k] = 0.0;
 }
 
 }  // namespace na64::waveform

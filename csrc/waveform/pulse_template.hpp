@@ -40,8 +40,9 @@ class PulseTemplate {
 class SampledShape {
  public:
   SampledShape(const PulseTemplate& tpl, double sampling_ns, double max_step_ns = 0.5);
-  // f[k] = T(k * sampling - tau), g[k] = T'(k * sampling - tau) for k < nsamples.
-  void eval_window(double tau_ns, int nsamples, double* f, double* g) const;
+  // f[k] = T(k * sampling - tau) * fscale, g[k] = T'(k * sampling - tau) * gscale.
+  void eval_window(double tau_ns, int nsamples, double* f, double* g, double fscale = 1.0,
+                   double gscale = 1.0) const;
   double sampling_ns() const { return sampling_; }
 
  private:

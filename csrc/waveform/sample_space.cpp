@@ -22,6 +22,21 @@ void SampleSpace::whiten(const double* v, double* out) const {
 }
 
 void SampleSpace::project(double* v) const {
+  if (parity_means) {
+    double se = 0.0, so = 0.0;
+    for (int k = 0; k + 1 < nsamples; k += 2) {
+      se += v[k];
+      so += v[k + 1];
+    }
+    if (nsamples % 2) se += v[nsamples - 1];
+    const double me = se / ((nsamples + 1) / 2), mo = so / (nsamples / 2);
+    for (int k = 0; k + 1 < nsamples; k += 2) {
+      v[k] -= me;
+      v[k + 1] -= mo;
+    }
+    if (nsamples % 2) v[nsamples - 1] -= me;
+    return;
+  }
   for (int p = 0; p < npedestal; ++p) {
     const double c = dot(q[p], v, nsamples);
     for (int k = 0; k < nsamples; ++k) v[k] -= c * q[p][k];
@@ -114,6 +129,9 @@ bool build_space(SampleSpace& s, int n, const NoiseModel& noise, const unsigned 
     for (int k = 0; k < n; ++k) qv[k] /= norm;
     ++s.npedestal;
   }
+  s.parity_means = s.white && s.nused == n && s.npedestal == 2 && n >= 2;
+  for (int a = 0; a < s.nindicator; ++a)
+    for (int b = 0; b < s.nindicator; ++b) s.indicator_gram[a * 2 + b] = dot(s.indicator[a], s.indicator[b], n);
   return s.nused >= s.npedestal + 3;
 }
 

@@ -25,6 +25,10 @@ struct SampleSpace {
   double indicator[2][kMaxSamples] = {};// whitened even / odd indicators (to read pedestals back)
   int indicator_parity[2] = {0, 1};
   int nindicator = 0;
+  // White noise, nothing masked, both pedestals free: projecting out the pedestals is
+  // subtracting the even and the odd mean (the fast path of project()).
+  bool parity_means = false;
+  double indicator_gram[4] = {};  // indicator[a] . indicator[b]
 
   void whiten(const double* v, double* out) const;
   void project(double* v) const;

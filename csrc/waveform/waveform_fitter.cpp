@@ -181,18 +181,54 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
       }
     for (int p = 0; p < 2; ++p) base[p] = cnt[p] ? base[p] / cnt[p] : 0.0;
   }
-  int kmax = -1;
-  double ymax = -1e300;
-  for (int k = 0; k < n; ++k)
-    if (!mask[k] && y[k] - base[k % 2] > ymax) {
-      ymax = y[k] - base[k % 2];
+  int kmax = -1, kmin = -1;
+  double ymax = -1e300, ymin = 1e300;
+  for (int k = 0; k < n; ++k) {
+    if (mask[k]) continue;
+    const double v = y[k] - base[k % 2];
+    if (v > ymax) {
+      ymax = v;
       kmax = k;
     }
+    if (v < ymin) {
+      ymin = v;
+      kmin = k;
+    }
+  }
+  // A dip much deeper than the highest bump, measured from the median (the leading samples
+  // may sit on a tail): fit it as a (negative) pulse, to be flagged.
+  double polarity = 1.0;
+  if (kmin >= 0 && -ymin > 2.0 * std::max(ymax, 0.0) + 5.0 * noise_sigma(cfg_)) {
+    double median[2];
+    for (int parity = 0; parity < 2; ++parity) {
+      double sorted[kMaxSamples];
+      int m = 0;
+      for (int k = parity; k < n; k += 2)
+        if (!mask[k]) sorted[m++] = y[k];
+      if (m == 0) {
+        median[parity] = 0.0;
+        continue;
+      }
+      std::nth_element(sorted, sorted + m / 2, sorted + m);
+      median[parity] = sorted[m / 2];
+    }
+    double lo = 0.0, hi = 0.0;
+    for (int k = 0; k < n; ++k)
+      if (!mask[k]) {
+        lo = std::min(lo, y[k] - median[k % 2]);
+        hi = std::max(hi, y[k] - median[k % 2]);
+      }
+    if (-lo > 2.0 * hi + 5.0 * noise_sigma(cfg_)) polarity = -1.0;
+  }
+  if (polarity < 0) {
+    kmax = kmin;
+    ymax = ymin;
+  }
   double tau0 = kmax >= 0 ? kmax * dt : 0.0;
   if (kmax > 0 && kmax + 1 < n && !mask[kmax - 1] && !mask[kmax + 1]) {
     const double ym = y[kmax - 1] - base[(kmax - 1) % 2], yp = y[kmax + 1] - base[(kmax + 1) % 2];
     const double curv = ym - 2.0 * ymax + yp;
-    if (curv < 0.0) tau0 += dt * std::clamp(0.5 * (ym - yp) / curv, -0.5, 0.5);
+    if (curv * polarity < 0.0) tau0 += dt * std::clamp(0.5 * (ym - yp) / curv, -0.5, 0.5);
   }
   if (flags & kSaturated) {
     int best_len = 0, best_start = 0;
@@ -213,14 +249,16 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   }
 
   PulseModel model;
-  if (!fit_single(ctx, tau0, model)) {
+  if (!fit_single(ctx, tau0, polarity, cfg_.exact_refinement, model)) {
     write_failed();
     return;
   }
   const int ndf_single = ctx.space->nused - ctx.space->npedestal - 2;
 
   // Pile-up prefilter: chi2 too large, or a positive bump left in the residual.
-  if (cfg_.pileup && ndf_single > 2) {
+  // A significant negative excursion is reported as such, not explained by positive pulses.
+  const bool negative = model.amp[0] < -cfg_.min_significance * model.amp_err[0];
+  if (cfg_.pileup && ndf_single > 2 && !negative) {
     bool suspicious = model.chi2 > ndf_single + cfg_.pileup_chi2_sigma * std::sqrt(2.0 * ndf_single);
     const double bump_limit = cfg_.pileup_residual_sigma * std::sqrt(2.0);
     for (int k = 0; !suspicious && k + 1 < n; ++k) suspicious = model.residual[k] + model.residual[k + 1] > bump_limit;
@@ -239,11 +277,9 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   // even / odd indicators).
   if (fit_pedestal) {
     const SampleSpace& sp = *ctx.space;
-    double g[4] = {0, 0, 0, 0}, r[2] = {0, 0};
-    for (int a = 0; a < sp.nindicator; ++a) {
-      r[a] = dot(sp.indicator[a], ctx.yw, n) - model.model_indicator[a];
-      for (int b = 0; b < sp.nindicator; ++b) g[a * 2 + b] = dot(sp.indicator[a], sp.indicator[b], n);
-    }
+    const double* g = sp.indicator_gram;
+    double r[2] = {0, 0};
+    for (int a = 0; a < sp.nindicator; ++a) r[a] = ctx.indicator_y[a] - model.model_indicator[a];
     double p[2] = {0.0, 0.0};
     if (sp.nindicator == 2) {
       const double det = g[0] * g[3] - g[1] * g[2];
@@ -265,9 +301,14 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   int keep[kMaxPulses];
   // Extra pulses have already passed the chi2-gain test of the pile-up search; a lone pulse
   // must stand out of the noise by itself.
-  for (int i = 0; i < k; ++i)
+  for (int i = 0; i < k; ++i) {
+    if (model.amp[i] > ctx.max_amplitude) {  // unphysical: far beyond the ADC range
+      flags |= kFitFailed;
+      continue;
+    }
     if (model.amp[i] > 0.0 && (k > 1 || model.amp[i] >= cfg_.min_significance * model.amp_err[i]))
       keep[significant++] = i;
+  }
   if (single_path && model.amp[0] < -cfg_.min_significance * model.amp_err[0]) flags |= kNegative;
   const bool has_trigger = !std::isnan(cfg_.trigger_time_ns);
   const double window_end = (n - 1) * dt;

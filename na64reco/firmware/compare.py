@@ -73,8 +73,8 @@ def trigger_table(path: str | Path, config: TriggerConfig | str | None = None,
                   batch_size: int = 10000) -> Columns:
     """Emulate the trigger on every physics event of a raw file.
 
-    Returns Columns ``run, spill, event, recorded_bits, emulated_bits`` (bits: the low three
-    trigger bits) plus ``decision_word``, ``e_prs``, ``e_ecal``, ``e_hcal``, ``pileup``.
+    Returns Columns ``run, spill, event, recorded_bits, emulated_bits`` (``event`` is the
+    event number in its spill; bits: the low three trigger bits) plus ``decision_word``, ``e_prs``, ``e_ecal``, ``e_hcal``, ``pileup``.
     Needs the raw decoder (``na64reco.open_raw``) and the detector maps (``na64reco.detector``).
     """
     import na64reco as nr
@@ -86,29 +86,31 @@ def trigger_table(path: str | Path, config: TriggerConfig | str | None = None,
     setups: dict[int, object] = {}
     for batch in nr.open_raw(str(path)).batches(batch_size):
         ev = batch.events
-        phys = np.flatnonzero(np.asarray(ev["type"]) == PHYSICS_EVENT_TYPE)
+        types = np.asarray(ev["type"])
+        phys = np.flatnonzero(types == PHYSICS_EVENT_TYPE)
         if phys.size == 0:
             continue
-        row_of_event = np.full(len(ev["type"]), -1, dtype=np.int64)
+        row_of_event = np.full(types.size, -1, dtype=np.int64)
         row_of_event[phys] = np.arange(phys.size)
+        runs = np.asarray(ev["run"]).astype(np.int64)
         sadc = batch.sadc
-        windows = np.zeros((phys.size, N_CHANNELS, WINDOW_SAMPLES), dtype=np.uint16)
-        runs = np.asarray(ev["run"])
+        digit_event = np.asarray(sadc["event"]).astype(np.int64)
+        digit_row = row_of_event[digit_event] if digit_event.size else digit_event
+        channel = np.full(digit_event.size, -1, dtype=np.int64)
         for run in np.unique(runs[phys]).tolist():
-            setup = setups.get(run)
-            if setup is None:
-                setup = setups[run] = nr.detector.load_setup(int(run))
-            digit_event = np.asarray(sadc["event"])
-            sel = (row_of_event[digit_event] >= 0) & (runs[digit_event] == run) if digit_event.size else digit_event > 0
-            if not np.any(sel):
+            if run not in setups:
+                setups[run] = nr.detector.load_setup(int(run))
+            setup = setups[run]
+            in_run = (digit_row >= 0) & (runs[digit_event] == run)
+            if not in_run.any():
                 continue
             ann = setup.annotate_sadc(sadc)
             names = [getattr(p, "name", p) for p in setup.planes]
-            chan = _trigger_channel(names, np.asarray(ann["plane"])[sel].astype(np.int64),
-                                    np.asarray(ann["x"])[sel].astype(np.int64),
-                                    np.asarray(ann["y"])[sel].astype(np.int64))
-            windows += windows_from_sadc(phys.size, row_of_event[digit_event[sel]], chan,
-                                         np.asarray(sadc["samples"])[sel], np.asarray(sadc["nsamples"])[sel])
+            mapped = _trigger_channel(names, np.asarray(ann["plane"]).astype(np.int64),
+                                      np.asarray(ann["x"]).astype(np.int64), np.asarray(ann["y"]).astype(np.int64))
+            channel = np.where(in_run, mapped, channel)
+        windows = windows_from_sadc(phys.size, digit_row, channel, np.asarray(sadc["samples"]),
+                                    np.asarray(sadc["nsamples"]))
         res = emulate_windows(windows, config)
         parts.append({
             "run": runs[phys].astype(np.uint32),

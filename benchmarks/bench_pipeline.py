@@ -1,0 +1,80 @@
+"""End-to-end throughput of ``na64reco reco``: events per second, one process then N.
+
+    python benchmarks/bench_pipeline.py                       # simulate 100k events with pile-up
+    python benchmarks/bench_pipeline.py --events 20000 --jobs 1 2
+    python benchmarks/bench_pipeline.py --raw run.dat         # an existing raw file
+
+Prints, for each --jobs value, the wall time and events/s of the whole job (decode, fits,
+calorimeter, straws, trigger emulation, selection and the ROOT output), events/s per core,
+the scaling relative to one process, and the time per stage summed over processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from na64reco.config import load_config  # noqa: E402
+from na64reco.pipeline import run_job  # noqa: E402
+
+
+def simulate_run(path: Path, n_events: int, seed: int, rate_hz: float) -> float:
+    from na64reco.sim import simulate
+
+    t0 = time.perf_counter()
+    simulate(n_events, seed, path, rate_hz=rate_hz)
+    return time.perf_counter() - t0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--events", type=int, default=100_000, help="events to simulate (default 100000)")
+    ap.add_argument("--rate-hz", type=float, default=5e6, help="beam rate for the simulated pile-up (default 5e6)")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--raw", type=Path, help="use this raw file instead of simulating")
+    ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="process counts to time (default 1 2)")
+    ap.add_argument("--format", choices=("root", "parquet"), default="root")
+    ap.add_argument("--events-per-chunk", type=int, default=10_000)
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="na64reco-bench-") as tmp:
+        work = Path(tmp)
+        if args.raw is not None:
+            raw = args.raw
+        else:
+            raw = work / "run.dat"
+            t_sim = simulate_run(raw, args.events, args.seed, args.rate_hz)
+            print(f"simulated {args.events:,} events (rate {args.rate_hz:.3g} Hz) in {t_sim:.1f} s")
+        size_mb = raw.stat().st_size / 1e6
+        print(f"input {raw}: {size_mb:.1f} MB; cores on this machine: {os.cpu_count()}")
+        config = load_config(overrides={"output.format": args.format, "job.events_per_chunk": args.events_per_chunk})
+        base = None
+        for jobs in args.jobs:
+            out = work / f"out-j{jobs}.{args.format}"
+            res = run_job([raw], out, config, jobs=jobs, force=True)
+            rate = res.accounting.events_read / res.elapsed_s
+            base = base or rate
+            print(
+                f"\n--jobs {jobs}: {res.accounting.events_read:,} events in {res.elapsed_s:.2f} s = {rate:,.0f} events/s"
+                f" ({rate / jobs:,.0f} per process, {size_mb / res.elapsed_s:.1f} MB/s), speed-up {rate / base:.2f}x"
+            )
+            print(
+                f"CPU {res.cpu_s:.1f} s = {res.events_per_cpu_second:,.0f} events per CPU-second (one core's rate,"
+                f" independent of other load); wall/CPU efficiency {res.cpu_s / (jobs * res.elapsed_s):.0%}"
+            )
+            print(f"output {out.stat().st_size / res.accounting.events_read:,.0f} bytes/event ({args.format})")
+            print("time per stage (s, summed over processes):")
+            print(res.stage_breakdown())
+            per_event = {k: 1e6 * v / max(res.accounting.events_read, 1) for k, v in res.timings.items()}
+            print("  per event (us): " + ", ".join(f"{k} {v:.1f}" for k, v in per_event.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

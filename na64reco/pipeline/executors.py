@@ -1,0 +1,128 @@
+"""Run ``process_chunk`` over chunks serially, in local processes or on a Dask cluster.
+
+Whatever runs them, results come back in input order (a bounded window of chunks is in
+flight; a finished chunk waits until every chunk before it has been handed on), so the
+merged output is the same bit for bit.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
+
+from ..config import JobConfig
+from .chunks import Chunk
+from .process import ChunkResult, process_chunk
+
+__all__ = ["Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor"]
+
+
+class Executor:
+    """Maps ``process_chunk`` over chunks, yielding results in the chunks' order."""
+
+    description = "executor"
+
+    def map_ordered(self, chunks: Sequence[Chunk], config: JobConfig) -> Iterator[ChunkResult]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "Executor":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+class SerialExecutor(Executor):
+    description = "1 process"
+
+    def map_ordered(self, chunks: Sequence[Chunk], config: JobConfig) -> Iterator[ChunkResult]:
+        for chunk in chunks:
+            yield process_chunk(chunk, config)
+
+
+def _windowed(
+    chunks: Sequence[Chunk], submit: Callable[[Chunk], Any], result: Callable[[Any], ChunkResult], window: int
+) -> Iterator[ChunkResult]:
+    pending: deque[Any] = deque()
+    it = iter(chunks)
+    for chunk in it:
+        pending.append(submit(chunk))
+        if len(pending) >= window:
+            break
+    while pending:
+        done = result(pending.popleft())
+        nxt = next(it, None)
+        if nxt is not None:
+            pending.append(submit(nxt))
+        yield done
+
+
+class ProcessExecutor(Executor):
+    """A local pool of ``jobs`` processes (one chunk at a time each, a few queued ahead)."""
+
+    def __init__(self, jobs: int) -> None:
+        if jobs < 1:
+            raise ValueError(f"--jobs must be >= 1, got {jobs}")
+        self.jobs = jobs
+        self.description = f"{jobs} local processes"
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        self._pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+
+    def map_ordered(self, chunks: Sequence[Chunk], config: JobConfig) -> Iterator[ChunkResult]:
+        def submit(chunk: Chunk) -> Future[ChunkResult]:
+            return self._pool.submit(process_chunk, chunk, config)
+
+        return _windowed(chunks, submit, lambda f: f.result(), 2 * self.jobs)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskExecutor(Executor):
+    """Chunks as Dask tasks on a ``distributed.Client`` (the workers must see the input paths)."""
+
+    def __init__(self, client: Any, owns_client: bool = False) -> None:
+        self.client = client
+        self.owns_client = owns_client
+        nworkers = len(client.scheduler_info().get("workers", {}))
+        self.window = max(2, 2 * max(1, nworkers))
+        self.description = f"Dask cluster at {client.scheduler.address} ({nworkers} workers)"
+
+    def map_ordered(self, chunks: Sequence[Chunk], config: JobConfig) -> Iterator[ChunkResult]:
+        cfg_future = self.client.scatter(config, broadcast=True)
+        token = uuid.uuid4().hex[:12]
+
+        def submit(chunk: Chunk) -> Any:
+            return self.client.submit(process_chunk, chunk, cfg_future, key=f"na64reco-chunk-{token}-{chunk.index}")
+
+        return _windowed(chunks, submit, lambda f: f.result(), self.window)
+
+    def close(self) -> None:
+        if self.owns_client:
+            self.client.close()
+
+
+def make_executor(jobs: int = 1, scheduler: str | None = None, client: Any = None) -> Executor:
+    """Serial for ``jobs == 1``, a process pool for more, Dask for an address or a client."""
+    if client is not None:
+        return DaskExecutor(client)
+    if scheduler:
+        try:
+            from distributed import Client
+        except ImportError as exc:
+            raise ValueError("--scheduler needs the 'distributed' package (pip install 'na64reco[dist]')") from exc
+        try:
+            return DaskExecutor(Client(scheduler, timeout="4s"), owns_client=True)
+        except OSError as exc:
+            raise OSError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+    if jobs == 1:
+        return SerialExecutor()
+    return ProcessExecutor(jobs)

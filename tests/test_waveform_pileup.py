@@ -1,0 +1,93 @@
+"""Pile-up: separated pulses are found, tails of earlier pulses are modelled, no fake pile-up."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import na64reco as nr
+from na64reco.waveform import FLAGS, load_template, simulate_windows
+
+ECAL = load_template("ecal")
+FITTER = nr.WaveformFitter(ECAL, noise_rms=2.0)
+
+
+@given(
+    a1=st.floats(40.0, 2500.0),
+    a2=st.floats(40.0, 2500.0),
+    t1=st.floats(40.0, 200.0),
+    separation=st.floats(50.0, 180.0),
+    seed=st.integers(0, 2**31),
+)
+def test_two_well_separated_pulses_are_found_as_two(a1, a2, t1, separation, seed):
+    rng = np.random.default_rng(seed)
+    t2 = t1 + separation
+    w = simulate_windows(ECAL, np.array([[a1, a2]]), np.array([[t1, t2]]), rng=rng, digitize=False)
+    r = FITTER.fit(w)
+    assert r.npulses[0] == 2
+    assert r.flags[0] & FLAGS["pileup"]
+    p = r.pulses
+    assert p.time_ns.tolist() == sorted(p.time_ns.tolist())
+    np.testing.assert_allclose(p.time_ns, [t1, t2], atol=4.0)
+    # amplitude errors are reported; the truth is within 5 of them
+    assert np.all(np.abs(p.amplitude - [a1, a2]) < 5 * p.amplitude_err + 1e-6)
+
+
+def test_noiseless_overlapping_pulses_are_resolved_exactly():
+    t = np.arange(32) * 12.5
+    y = 900.0 * ECAL.value(t - 100.0) + 150.0 * ECAL.value(t - 127.0) + 100.0
+    r = FITTER.fit(y)
+    assert r.npulses[0] == 2
+    np.testing.assert_allclose(r.pulses.amplitude, [900.0, 150.0], rtol=1e-4)
+    np.testing.assert_allclose(r.pulses.time_ns, [100.0, 127.0], atol=1e-2)
+
+
+def test_tail_of_a_pulse_before_the_window_is_modelled():
+    rng = np.random.default_rng(7)
+    n = 300
+    w = simulate_windows(ECAL, np.stack([np.full(n, 2000.0), np.full(n, 300.0)], 1),
+                         np.stack([np.full(n, -40.0), rng.uniform(150.0, 250.0, n)], 1), rng=rng)
+    r = FITTER.fit(w)
+    single = nr.WaveformFitter(ECAL, pileup=False).fit(w)
+    # the in-window pulse is the main one and its amplitude is not pulled by the tail
+    assert np.median(np.abs(r.amplitude - 300.0)) < 2.0
+    assert np.mean(r.npulses == 2) > 0.95
+    assert np.all(r.time_ns > 100.0)
+    early = r.pulses.time_ns < 0
+    assert np.median(r.pulses.amplitude[early]) == pytest.approx(2000.0, rel=0.05)
+    # without pile-up resolution the tail biases the amplitude
+    assert np.median(np.abs(single.amplitude - 300.0)) > 5.0
+
+
+def test_isolated_pulses_give_no_fake_pileup():
+    rng = np.random.default_rng(8)
+    n = 3000
+    amp = np.exp(rng.uniform(np.log(20.0), np.log(3000.0), n))
+    w = simulate_windows(ECAL, amp, rng.uniform(0.0, 380.0, n), rng=rng, pedestal_even=100.0, pedestal_odd=104.0)
+    r = FITTER.fit(w)
+    assert np.mean(r.npulses > 1) < 0.005
+
+
+def test_every_pulse_is_reported_with_its_wave():
+    rng = np.random.default_rng(9)
+    n = 500
+    k = rng.integers(1, 4, n)
+    amp = np.where(np.arange(3)[None, :] < k[:, None], rng.uniform(100, 1500, (n, 3)), np.nan)
+    tau = np.sort(rng.uniform(0.0, 380.0, (n, 3)), axis=1)
+    tau[:, 1] = np.maximum(tau[:, 1], tau[:, 0] + 60.0)
+    tau[:, 2] = np.maximum(tau[:, 2], tau[:, 1] + 60.0)
+    w = simulate_windows(ECAL, amp, tau, rng=rng)
+    r = FITTER.fit(w)
+    counts = np.bincount(r.pulses.wave, minlength=n)
+    np.testing.assert_array_equal(counts, r.npulses)
+    assert np.mean(r.npulses == np.minimum(k, 3)) > 0.9
+    assert np.all(np.diff(r.pulses.wave) >= 0)
+    assert r.pulses.in_time.sum() == np.count_nonzero(r.npulses)
+
+
+def test_pileup_resolution_can_be_switched_off():
+    t = np.arange(32) * 12.5
+    y = 900.0 * ECAL.value(t - 60.0) + 500.0 * ECAL.value(t - 250.0) + 100.0
+    r = nr.WaveformFitter(ECAL, pileup=False).fit(y)
+    assert r.npulses[0] == 1 and not (r.flags[0] & FLAGS["pileup"])
