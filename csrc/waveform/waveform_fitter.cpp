@@ -2,23 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <exception>
-#include <thread>
 
 #include "common/error.hpp"
 #include "waveform/fit_model.hpp"
+#include "waveform/fit_workspace.hpp"
 #include "waveform/pedestal.hpp"
 #include "waveform/small_linalg.hpp"
 
 namespace na64::waveform {
-
-// Scratch owned by one thread for a whole batch: the per-waveform space and dictionary used
-// when samples are masked. Sized once, so the per-waveform path never allocates.
-struct FitWorkspace {
-  SampleSpace space;
-  Dictionary dict;
-  std::vector<double> scratch;
-};
 
 namespace {
 
@@ -363,62 +354,5 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
                               finite_or_zero(model.amp_err[i]), finite_or_zero(model.tau_err[i]), in_time[i]});
   }
 }
-
-template <typename Sample>
-void WaveformFitter::fit_range(const Sample* samples, int64_t begin, int64_t end, const int32_t* recorded,
-                               const double* fixed_pedestal, const WaveOutputs& out,
-                               std::vector<PulseRow>& pulses) const {
-  FitWorkspace ws;
-  const int n = cfg_.nsamples;
-  double row[kMaxSamples];
-  for (int64_t i = begin; i < end; ++i) {
-    const Sample* s = samples + i * n;
-    for (int k = 0; k < n; ++k) row[k] = static_cast<double>(s[k]);
-    const int nrec = recorded ? std::clamp(recorded[i], 0, n) : n;
-    fit_one(row, i, nrec, fixed_pedestal ? fixed_pedestal + 2 * i : nullptr, ws, out, pulses);
-  }
-}
-
-template <typename Sample>
-void WaveformFitter::fit(const Sample* samples, int64_t n, const int32_t* recorded, const double* fixed_pedestal,
-                         const WaveOutputs& out, std::vector<PulseRow>& pulses) const {
-  if (cfg_.pedestal == PedestalMode::kFixed && fixed_pedestal == nullptr)
-    throw InputError("pedestal mode 'fixed' needs the pedestal values of every waveform");
-  int nthreads = cfg_.threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : cfg_.threads;
-  // Small batches are not worth a thread each.
-  nthreads = static_cast<int>(std::clamp<int64_t>(n / 256, 1, nthreads));
-  pulses.clear();
-  if (nthreads == 1) {
-    fit_range(samples, 0, n, recorded, fixed_pedestal, out, pulses);
-    return;
-  }
-  std::vector<std::vector<PulseRow>> parts(static_cast<size_t>(nthreads));
-  std::vector<std::exception_ptr> errors(static_cast<size_t>(nthreads));
-  std::vector<std::thread> workers;
-  for (int t = 0; t < nthreads; ++t) {
-    const int64_t b = n * t / nthreads, e = n * (t + 1) / nthreads;
-    workers.emplace_back([&, t, b, e]() {
-      try {
-        fit_range(samples, b, e, recorded, fixed_pedestal, out, parts[static_cast<size_t>(t)]);
-      } catch (...) {
-        errors[static_cast<size_t>(t)] = std::current_exception();
-      }
-    });
-  }
-  for (auto& w : workers) w.join();
-  for (auto& e : errors)
-    if (e) std::rethrow_exception(e);
-  size_t total = 0;
-  for (auto& p : parts) total += p.size();
-  pulses.reserve(total);
-  for (auto& p : parts) pulses.insert(pulses.end(), p.begin(), p.end());
-}
-
-template void WaveformFitter::fit<uint16_t>(const uint16_t*, int64_t, const int32_t*, const double*,
-                                            const WaveOutputs&, std::vector<PulseRow>&) const;
-template void WaveformFitter::fit<float>(const float*, int64_t, const int32_t*, const double*, const WaveOutputs&,
-                                         std::vector<PulseRow>&) const;
-template void WaveformFitter::fit<double>(const double*, int64_t, const int32_t*, const double*, const WaveOutputs&,
-                                          std::vector<PulseRow>&) const;
 
 }  // namespace na64::waveform

@@ -1,0 +1,20 @@
+// Constants and helpers shared by the pieces of the per-waveform fit (single pulse,
+// multi-pulse refinement, pile-up search). Internal to csrc/waveform.
+#pragma once
+#include "waveform/fit_model.hpp"
+
+namespace na64::waveform::detail {
+
+constexpr double kConvergedNs = 1e-3;   // stop Gauss-Newton when no time moves more than this
+constexpr double kTrialNs = 0.02;       // looser convergence for models under test
+// One Gauss-Newton step from a shift below this leaves errors of order shift^2 * T''/T'
+// (< 1e-3 ns and < 1e-5 relative amplitude for the default templates): no further step.
+constexpr double kSingleStopNs = 0.05;
+constexpr double kNnlsTolerance = 2.5;  // atoms enter the NNLS above this correlation (sigmas)
+
+inline double clampd(double v, double lo, double hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+// Removes the pulse with the smallest amplitude.
+void drop_weakest(PulseModel& m);
+
+}  // namespace na64::waveform::detail

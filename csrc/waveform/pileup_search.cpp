@@ -1,0 +1,251 @@
+// Pile-up search: fast path for one extra pulse, NNLS over the shifted-template dictionary,
+// best-first forward selection, backward elimination and residual-driven additions.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstring>
+
+#include "waveform/fit_internal.hpp"
+#include "waveform/small_linalg.hpp"
+#include "waveform/nnls.hpp"
+
+namespace na64::waveform {
+
+using namespace detail;
+
+void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scratch, PulseModel& m) {
+  const FitterConfig& cfg = *ctx.cfg;
+  const int n = ctx.nsamples;
+  const int natoms = dict.natoms;
+  const int max_pulses = std::min(cfg.max_pulses, kMaxPulses);
+  const PulseModel single = m;
+  const bool single_valid = single.npulses == 1 && single.amp[0] > 0.0 && single.amp[0] <= ctx.max_amplitude;
+  auto chi2_suspicious = [&](const PulseModel& pm) {
+    const int ndf = ctx.space->nused - ctx.space->npedestal - 2 * pm.npulses;
+    if (ndf > 0 && pm.chi2 > ndf + cfg.pileup_chi2_sigma * std::sqrt(2.0 * ndf)) return true;
+    const double bump = cfg.pileup_residual_sigma * std::sqrt(2.0);
+    for (int q = 0; q + 1 < n; ++q)
+      if (pm.residual[q] + pm.residual[q + 1] > bump) return true;
+    return false;
+  };
+  // Fast path for the common case of one extra pulse: the dictionary atom best matching the
+  // single fit's residual, refitted with it. Accepted only if the pair gains the required
+  // chi2 and leaves nothing suspicious; otherwise the full NNLS search below decides.
+  if (single_valid) {
+    // Only atoms peaking near the largest residual bump can be the missing pulse (or, for a
+    // bump at the start of the window, a tail from before it).
+    const double dt = ctx.shape->sampling_ns();
+    int kb = 0;
+    double bump = -1e300;
+    for (int q = 0; q + 1 < n; ++q)
+      if (single.residual[q] + single.residual[q + 1] > bump) {
+        bump = single.residual[q] + single.residual[q + 1];
+        kb = q;
+      }
+    const double lo = kb <= 2 ? dict.tau_lo : (kb - 3) * dt, hi = (kb + 3) * dt;
+    const int j_lo = std::max(0, static_cast<int>(std::floor((lo - dict.tau_lo) / dict.step)));
+    const int j_hi = std::min(natoms - 1, static_cast<int>(std::ceil((hi - dict.tau_lo) / dict.step)));
+    int best = -1;
+    double best_score = 0.0, best_c = 0.0;
+    for (int j = j_lo; j <= j_hi; ++j) {
+      const double c = dot(dict.atom(j), single.residual, n);
+      if (c * dict.inv_norm[j] > best_score) {
+        best_score = c * dict.inv_norm[j];
+        best = j;
+        best_c = c;
+      }
+    }
+    if (best >= 0 && best_score * best_score >= 0.25 * cfg.pileup_dchi2) {
+      PulseModel pair = single;
+      pair.amp[1] = best_c * dict.inv_norm[best] * dict.inv_norm[best];
+      pair.tau[1] = dict.tau_of(best);
+      pair.npulses = 2;
+      if (refine_pulses(ctx, pair, kTrialNs, 0) && pair.npulses == 2 &&
+          single.chi2 - pair.chi2 >= cfg.pileup_dchi2 && !chi2_suspicious(pair)) {
+        if (cfg.exact_refinement || ctx.table == nullptr) {
+          PulseModel polished = pair;
+          if (refine_pulses(ctx, polished, kConvergedNs, 6) && polished.npulses == 2) pair = polished;
+        }
+        m = pair;
+        return;
+      }
+    }
+  }
+  double* b = scratch;
+  double* w = scratch + natoms;
+  for (int j = 0; j < natoms; ++j) b[j] = dot(dict.atom(j), ctx.yw, n);
+  NnlsResult nn;
+  nnls_gram(dict.gram.data(), b, dict.inv_norm.data(), natoms, kNnlsTolerance,
+            std::min(kMaxActive, max_pulses + 3), w, nn);
+  // Atoms in time order, values alongside.
+  for (int i = 1; i < nn.nactive; ++i)
+    for (int j = i; j > 0 && nn.index[j] < nn.index[j - 1]; --j) {
+      std::swap(nn.index[j], nn.index[j - 1]);
+      std::swap(nn.value[j], nn.value[j - 1]);
+    }
+  // Merge neighbouring atoms into pulses, largest first: an atom absorbs its immediate
+  // neighbours (a pulse between two dictionary times lights up both), so two pulses a few
+  // atoms apart stay two candidates even when noise lights the atoms between them.
+  PulseModel cand;
+  {
+    unsigned char taken[kMaxActive] = {};
+    for (;;) {
+      int best = -1;
+      for (int i = 0; i < nn.nactive; ++i)
+        if (!taken[i] && (best < 0 || nn.value[i] > nn.value[best])) best = i;
+      if (best < 0 || cand.npulses >= kMaxPulses) break;
+      double sx = 0.0, stx = 0.0;
+      for (int i = std::max(0, best - 1); i <= std::min(nn.nactive - 1, best + 1); ++i) {
+        if (taken[i] || std::abs(nn.index[i] - nn.index[best]) > 1) continue;
+        taken[i] = 1;
+        sx += nn.value[i];
+        stx += nn.value[i] * dict.tau_of(nn.index[i]);
+      }
+      if (sx > 0.0) {
+        cand.amp[cand.npulses] = sx;
+        cand.tau[cand.npulses] = stx / sx;
+        // how much of it the window sees, in noise sigmas: the order of the greedy search
+        cand.amp_err[cand.npulses] = sx / std::max(dict.inv_norm[nn.index[best]], 1e-300);
+        ++cand.npulses;
+      }
+    }
+  }
+  // Most visible first (a pulse far before the window may have a large amplitude but
+  // leave only a small tail).
+  for (int i = 1; i < cand.npulses; ++i)
+    for (int j = i; j > 0 && cand.amp_err[j] > cand.amp_err[j - 1]; --j) {
+      std::swap(cand.amp[j], cand.amp[j - 1]);
+      std::swap(cand.tau[j], cand.tau[j - 1]);
+      std::swap(cand.amp_err[j], cand.amp_err[j - 1]);
+    }
+  // Forward selection, best first: every round refits the model with each remaining
+  // candidate added and keeps the one with the largest chi2 gain, if that gain reaches
+  // pileup_dchi2 (starting from the single-pulse fit, which already explains the largest
+  // pulse). Taking the first acceptable candidate instead can lock a small pulse into a
+  // wrong place next to a large one.
+  const double min_visible = 0.8 * std::sqrt(cfg.pileup_dchi2);
+  int ncand = 0;
+  while (ncand < cand.npulses && cand.amp_err[ncand] >= min_visible) ++ncand;  // sorted
+  ncand = std::min(ncand, 4);
+  unsigned char used_cand[kMaxPulses] = {};
+  // Start from the single-pulse fit when it is physical; otherwise from "no pulse".
+  PulseModel best = single;
+  if (!single_valid) {
+    best.npulses = 0;
+    best.chi2 = ctx.ypy;
+    std::memcpy(best.residual, ctx.ywp, sizeof(double) * static_cast<std::size_t>(n));
+    best.model_indicator[0] = best.model_indicator[1] = 0.0;
+  }
+  while (best.npulses < max_pulses) {
+    PulseModel best_trial;
+    double best_gain = -1.0;
+    int best_c = -1;
+    for (int c = 0; c < ncand; ++c) {
+      if (used_cand[c]) continue;
+      bool near = false;
+      for (int i = 0; i < best.npulses; ++i)
+        near = near || std::fabs(best.tau[i] - cand.tau[c]) < 0.5 * ctx.shape->sampling_ns();
+      if (near) {
+        used_cand[c] = 1;
+        continue;
+      }
+      PulseModel trial = best;
+      trial.amp[trial.npulses] = cand.amp[c];
+      trial.tau[trial.npulses] = cand.tau[c];
+      ++trial.npulses;
+      if (!refine_pulses(ctx, trial, kTrialNs, 0) || trial.npulses <= best.npulses) {
+        used_cand[c] = 1;
+        continue;
+      }
+      const double gain = best.chi2 - trial.chi2;
+      if (gain > best_gain) {
+        best_gain = gain;
+        best_trial = trial;
+        best_c = c;
+      }
+    }
+    if (best_c < 0 || best_gain < cfg.pileup_dchi2) break;
+    used_cand[best_c] = 1;
+    best = best_trial;
+  }
+  cand = best;
+
+  // Backward: drop the pulse whose removal costs the least chi2 (all others refitted) while
+  // that cost is below the threshold; a local (Wald) test would keep pulses that only split
+  // one true pulse between them.
+  // With two pulses the greedy step has just verified the second one.
+  while (cand.npulses > 2) {
+    PulseModel best_trial;
+    double best_cost = 1e300;
+    for (int r = 0; r < cand.npulses; ++r) {
+      PulseModel trial = cand;
+      for (int i = r; i + 1 < trial.npulses; ++i) {
+        trial.amp[i] = trial.amp[i + 1];
+        trial.tau[i] = trial.tau[i + 1];
+      }
+      --trial.npulses;
+      if (!refine_pulses(ctx, trial, kTrialNs, 0)) continue;
+      const double cost = trial.chi2 - cand.chi2;
+      if (cost < best_cost) {
+        best_cost = cost;
+        best_trial = trial;
+      }
+    }
+    if (best_cost >= cfg.pileup_dchi2) break;
+    cand = best_trial;
+  }
+
+  // Forward: add the dictionary pulse that best explains the residual while the chi2 gain
+  // is significant (catches pulses the NNLS merged or missed); a few atoms are tried.
+  while (cand.npulses < max_pulses && chi2_suspicious(cand)) {
+    bool added = false;
+    int tried[3];
+    int ntried = 0;
+    while (!added && ntried < 3) {
+      int best = -1;
+      double best_score = 0.0, best_c = 0.0;
+      for (int j = 0; j < natoms; ++j) {
+        bool near_tried = false;
+        for (int t = 0; t < ntried; ++t) near_tried = near_tried || std::abs(j - tried[t]) <= 1;
+        if (near_tried) continue;
+        const double c = dot(dict.atom(j), cand.residual, n);
+        const double score = c * dict.inv_norm[j];
+        if (score > best_score) {
+          best_score = score;
+          best = j;
+          best_c = c;
+        }
+      }
+      if (best < 0 || best_score * best_score < 0.25 * cfg.pileup_dchi2) break;
+      tried[ntried++] = best;
+      PulseModel trial = cand;
+      trial.amp[trial.npulses] = best_c * dict.inv_norm[best] * dict.inv_norm[best];
+      trial.tau[trial.npulses] = dict.tau_of(best);
+      ++trial.npulses;
+      if (!refine_pulses(ctx, trial, kTrialNs, 0) || trial.npulses <= cand.npulses) continue;
+      if (cand.chi2 - trial.chi2 < cfg.pileup_dchi2) continue;
+      bool all_significant = true;
+      for (int i = 0; i < trial.npulses; ++i) {
+        const double z = trial.amp[i] / std::max(trial.amp_err[i], 1e-300);
+        all_significant = all_significant && z * z >= cfg.pileup_dchi2;
+      }
+      if (!all_significant) continue;
+      cand = trial;
+      added = true;
+    }
+    if (!added) break;
+  }
+
+  if (cand.npulses == 0 || (single_valid && cand.npulses >= 2 && single.chi2 - cand.chi2 < cfg.pileup_dchi2))
+    cand = single;
+  // The table fit leaves errors of order (phase step)^2: far below the resolution of piled-up
+  // pulses. exact_refinement polishes them on the exact template in continuous time.
+  if (cand.npulses >= 2 && (cfg.exact_refinement || ctx.table == nullptr)) {
+    PulseModel polished = cand;
+    if (refine_pulses(ctx, polished, kConvergedNs, 6) && polished.npulses == cand.npulses) cand = polished;
+  }
+  m = cand;
+}
+
+
+}  // namespace na64::waveform

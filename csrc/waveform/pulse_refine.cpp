@@ -1,0 +1,233 @@
+// Joint least-squares refinement of several pulses (amplitudes and times), on the phase
+// tables or on the exact template.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstring>
+
+#include "waveform/fit_internal.hpp"
+#include "waveform/small_linalg.hpp"
+
+namespace na64::waveform {
+
+using namespace detail;
+
+void detail::drop_weakest(PulseModel& m) {
+  int w = 0;
+  for (int i = 1; i < m.npulses; ++i)
+    if (m.amp[i] < m.amp[w]) w = i;
+  for (int i = w; i + 1 < m.npulses; ++i) {
+    m.amp[i] = m.amp[i + 1];
+    m.tau[i] = m.tau[i + 1];
+  }
+  --m.npulses;
+}
+
+namespace {
+
+// Linear least squares of the whitened data on the columns (template, -derivative) of every
+// pulse at its current time (exact template, or nearest table phase).
+struct Solution {
+  int np = 0;
+  double theta[kMaxParams];
+  double base[kMaxPulses];  // the times the columns were evaluated at
+};
+
+bool solve_at(const FitContext& ctx, PulseModel& m, bool exact, bool with_stats, Solution& s) {
+  const int n = ctx.nsamples;
+  const int k = m.npulses;
+  const int np = 2 * k;
+  const double* col[kMaxParams];
+  ExactBasis eb[kMaxPulses];
+  for (int i = 0; i < k; ++i) {
+    if (exact || ctx.table == nullptr) {
+      exact_basis(*ctx.shape, *ctx.space, m.tau[i], eb[i]);
+      col[2 * i] = eb[i].f;
+      col[2 * i + 1] = eb[i].d;
+      s.base[i] = m.tau[i];
+    } else {
+      const int p = ctx.table->nearest(m.tau[i]);
+      col[2 * i] = ctx.table->f_row(p);
+      col[2 * i + 1] = ctx.table->d_row(p);
+      s.base[i] = ctx.table->tau_of(p);
+    }
+  }
+  int phase[kMaxPulses];
+  for (int i = 0; i < k; ++i) phase[i] = (exact || ctx.table == nullptr) ? -1 : ctx.table->nearest(m.tau[i]);
+  double nm[kMaxParams * kMaxParams], rhs[kMaxParams];
+  for (int a = 0; a < np; ++a) {
+    rhs[a] = dot(col[a], ctx.yw, n);
+    for (int b = 0; b <= a; ++b) nm[a * np + b] = nm[b * np + a] = dot(col[a], col[b], n);
+  }
+  if (!cholesky(nm, np, np)) return false;
+  cholesky_solve(nm, np, np, rhs, s.theta);
+  s.np = np;
+  for (int a = 0; a < np; ++a)
+    if (!std::isfinite(s.theta[a])) return false;
+  if (!with_stats) return true;
+
+  double var[kMaxParams];
+  cholesky_inverse_diagonal(nm, np, np, var);
+  m.chi2 = std::max(0.0, ctx.ypy - dot(s.theta, rhs, np));
+  std::memcpy(m.residual, ctx.ywp, sizeof(double) * static_cast<size_t>(n));
+  for (int a = 0; a < np; ++a)
+    for (int q = 0; q < n; ++q) m.residual[q] -= s.theta[a] * col[a][q];
+  m.model_indicator[0] = m.model_indicator[1] = 0.0;
+  for (int i = 0; i < k; ++i) {
+    const double amp = s.theta[2 * i];
+    m.amp[i] = amp;
+    m.amp_err[i] = std::sqrt(std::max(var[2 * i], 0.0));
+    m.tau_err[i] = std::sqrt(std::max(var[2 * i + 1], 0.0)) / std::max(std::fabs(amp), m.amp_err[i] + 1e-300);
+    for (int p = 0; p < ctx.space->nindicator; ++p) {
+      const double ef = phase[i] < 0 ? eb[i].ef[p] : ctx.table->ind_f[2 * static_cast<std::size_t>(phase[i]) + p];
+      const double ed = phase[i] < 0 ? eb[i].ed[p] : ctx.table->ind_d[2 * static_cast<std::size_t>(phase[i]) + p];
+      m.model_indicator[p] += s.theta[2 * i] * ef + s.theta[2 * i + 1] * ed;
+    }
+  }
+  return true;
+}
+
+// Moves every pulse by its Gauss-Newton step, drops the ones whose amplitude is not positive
+// and merges pulses closer than a quarter sample. Returns whether the set of pulses changed.
+bool apply_step(const FitContext& ctx, PulseModel& m, const Solution& s, double& max_move) {
+  const double dt = ctx.shape->sampling_ns();
+  bool changed = false;
+  max_move = 0.0;
+  // A pulse whose amplitude turned non-positive is dropped, but only the worst one per step:
+  // from a rough start several amplitudes can dip below zero together before recovering.
+  // Amplitudes far beyond the ADC range (a tail from long before the window blown up to
+  // mimic a pedestal) are just as unphysical.
+  auto badness = [&](double amp) { return amp > ctx.max_amplitude ? amp : (amp > 0.0 ? 0.0 : 1e300 - amp); };
+  int drop = -1;
+  for (int i = 0; i < m.npulses; ++i) {
+    const double b = badness(s.theta[2 * i]);
+    if (b > 0.0 && (drop < 0 || b > badness(s.theta[2 * drop]))) drop = i;
+  }
+  int kept = 0;
+  for (int i = 0; i < m.npulses; ++i) {
+    const double amp = s.theta[2 * i];
+    if (i == drop) {
+      changed = true;
+      continue;
+    }
+    if (badness(amp) > 0.0) {  // keep it where it is for the next solve
+      m.amp[kept] = m.amp[i];
+      m.tau[kept] = m.tau[i];
+      ++kept;
+      continue;
+    }
+    // Steps beyond ~0.4 sample leave the linear regime and can jump pulses across each other.
+    const double tau =
+        clampd(s.base[i] + clampd(s.theta[2 * i + 1] / amp, -0.4 * dt, 0.4 * dt), ctx.tau_lo, ctx.tau_hi);
+    max_move = std::max(max_move, std::fabs(tau - m.tau[i]));
+    m.amp[kept] = amp;
+    m.tau[kept] = tau;
+    ++kept;
+  }
+  m.npulses = kept;
+  // insertion sort by time (a handful of pulses)
+  for (int i = 1; i < m.npulses; ++i)
+    for (int j = i; j > 0 && m.tau[j] < m.tau[j - 1]; --j) {
+      std::swap(m.tau[j], m.tau[j - 1]);
+      std::swap(m.amp[j], m.amp[j - 1]);
+    }
+  int out = 0;
+  for (int i = 0; i < m.npulses; ++i) {
+    if (out > 0 && m.tau[i] - m.tau[out - 1] < 0.25 * dt) {
+      const double a = m.amp[out - 1] + m.amp[i];
+      m.tau[out - 1] = (m.amp[out - 1] * m.tau[out - 1] + m.amp[i] * m.tau[i]) / a;
+      m.amp[out - 1] = a;
+      changed = true;
+      continue;
+    }
+    m.amp[out] = m.amp[i];
+    m.tau[out] = m.tau[i];
+    ++out;
+  }
+  m.npulses = out;
+  return changed;
+}
+
+}  // namespace
+
+bool refine_pulses(const FitContext& ctx, PulseModel& m, double tolerance_ns, int max_exact) {
+  if (m.npulses <= 0) return false;
+  Solution s;
+  double max_move = 0.0;
+  if (ctx.table != nullptr) {
+    // Coarse: columns from the phase table. With max_exact == 0 (models under test) the
+    // table's resolution is enough: the linear shift term absorbs the phase error to first
+    // order, leaving chi2 errors far below any decision threshold.
+    const int coarse_its = 4;
+    for (int it = 0; it < coarse_its; ++it) {
+      int phase_before[kMaxPulses];
+      for (int i = 0; i < m.npulses; ++i) phase_before[i] = ctx.table->nearest(m.tau[i]);
+      const int k_before = m.npulses;
+      // Models under test keep the statistics of every solve: once no pulse changes phase,
+      // the last solve is the answer and no separate statistics solve is needed.
+      const bool with_stats = max_exact == 0;
+      if (!solve_at(ctx, m, false, with_stats, s)) {
+        if (m.npulses <= 1) return false;
+        drop_weakest(m);
+        continue;
+      }
+      const bool changed = apply_step(ctx, m, s, max_move);
+      if (m.npulses == 0) return false;
+      bool same_phase = !changed && m.npulses == k_before;
+      for (int i = 0; same_phase && i < m.npulses; ++i) same_phase = ctx.table->nearest(m.tau[i]) == phase_before[i];
+      if (same_phase && with_stats) return true;
+      if (same_phase) break;
+    }
+    if (max_exact == 0) {
+      for (int pass = 0; pass <= kMaxPulses; ++pass) {
+        if (!solve_at(ctx, m, false, true, s)) {
+          if (m.npulses <= 1) return false;
+          drop_weakest(m);
+          continue;
+        }
+        int worst = -1;
+        for (int i = 0; i < m.npulses; ++i)
+          if ((!(m.amp[i] > 0.0) || m.amp[i] > ctx.max_amplitude) && (worst < 0 || !(m.amp[i] > 0.0))) worst = i;
+        if (worst < 0) return true;
+        if (m.npulses <= 1) return false;
+        for (int i = worst; i + 1 < m.npulses; ++i) {
+          m.amp[i] = m.amp[i + 1];
+          m.tau[i] = m.tau[i + 1];
+        }
+        --m.npulses;
+      }
+      return false;
+    }
+  }
+  if (max_exact == 0) max_exact = 3;  // no table: the exact template is the only option
+  for (int pass = 0; pass <= kMaxPulses; ++pass) {
+    for (int it = 0; it < max_exact; ++it) {
+      if (!solve_at(ctx, m, true, false, s)) {
+        if (m.npulses <= 1) return false;
+        drop_weakest(m);
+        continue;
+      }
+      const bool changed = apply_step(ctx, m, s, max_move);
+      if (m.npulses == 0) return false;
+      if (!changed && max_move < tolerance_ns) break;
+    }
+    while (!solve_at(ctx, m, true, true, s)) {
+      if (m.npulses <= 1) return false;
+      drop_weakest(m);
+    }
+    // The statistics solve may still leave a non-positive pulse: drop it and refine again.
+    int worst = -1;
+    for (int i = 0; i < m.npulses; ++i)
+      if ((!(m.amp[i] > 0.0) || m.amp[i] > ctx.max_amplitude) && (worst < 0 || !(m.amp[i] > 0.0))) worst = i;
+    if (worst < 0) return true;
+    if (m.npulses <= 1) return false;
+    for (int i = worst; i + 1 < m.npulses; ++i) {
+      m.amp[i] = m.amp[i + 1];
+      m.tau[i] = m.tau[i + 1];
+    }
+    --m.npulses;
+  }
+  return false;
+}
+
+}  // namespace na64::waveform

@@ -1,0 +1,154 @@
+// Whitened data of one window and the single-pulse fit (phase scan, optimal filter on the
+// phase table, curvature-corrected or exact Gauss-Newton last step).
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstring>
+
+#include "waveform/fit_internal.hpp"
+#include "waveform/small_linalg.hpp"
+
+namespace na64::waveform {
+
+using namespace detail;
+
+void prepare_context(FitContext& ctx, const double* y) {
+  const int n = ctx.nsamples;
+  const SampleSpace& sp = *ctx.space;
+  if (sp.parity_means) {
+    double sum[2] = {0.0, 0.0};
+    for (int k = 0; k < n; ++k) {
+      ctx.yw[k] = y[k] * sp.inv_sigma;
+      sum[k & 1] += ctx.yw[k];
+    }
+    const double mean[2] = {sum[0] / ((n + 1) / 2), sum[1] / (n / 2)};
+    double ypy = 0.0;
+    for (int k = 0; k < n; ++k) {
+      ctx.ywp[k] = ctx.yw[k] - mean[k & 1];
+      ypy += ctx.ywp[k] * ctx.ywp[k];
+    }
+    ctx.ypy = ypy;
+    ctx.indicator_y[0] = sum[0] * sp.inv_sigma;
+    ctx.indicator_y[1] = sum[1] * sp.inv_sigma;
+    return;
+  }
+  for (int a = 0; a < sp.nindicator; ++a) ctx.indicator_y[a] = 0.0;
+  ctx.space->whiten(y, ctx.yw);
+  for (int a = 0; a < sp.nindicator; ++a) ctx.indicator_y[a] = dot(sp.indicator[a], ctx.yw, n);
+  std::memcpy(ctx.ywp, ctx.yw, sizeof(double) * static_cast<size_t>(n));
+  ctx.space->project(ctx.ywp);
+  ctx.ypy = dot(ctx.ywp, ctx.ywp, n);
+}
+
+bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_refinement, PulseModel& m) {
+  const int n = ctx.nsamples;
+  const double dt = ctx.shape->sampling_ns();
+  // A lone pulse peaks near or inside the window; tails of pulses long before it are the
+  // pile-up search's business (with a free pedestal they are nearly degenerate with it).
+  struct {
+    double tau_lo, tau_hi;
+  } const c{std::max(ctx.tau_lo, -2.0 * dt), ctx.tau_hi};
+  double tau = clampd(tau0, c.tau_lo, c.tau_hi);
+  if (ctx.table != nullptr) {
+    // Optimal filter: amplitude and amplitude x time shift from the nearest phase's
+    // precomputed coefficients; a couple of hops bring the phase next to the answer.
+    const PhaseTable& t = *ctx.table;
+    // Scan the amplitude-only fit over +-1 sample around the start (one dot product per
+    // phase): short pulses sampled every 12.5 ns have a second, shallower chi2 minimum a
+    // fraction of a sample away, and Gauss-Newton must start in the right valley.
+    {
+      const int p0 = t.nearest(tau);
+      const int span = static_cast<int>(dt * t.inv_step + 0.5);
+      const int stride = std::max(1, span / 2);
+      double best_gain = -1.0;
+      int best_p = p0;
+      for (int p = std::max(0, p0 - span); p <= std::min(t.nphase - 1, p0 + span); p += stride) {
+        const double b1 = dot(t.f_row(p), ctx.yw, n);
+        const double gain = b1 * polarity > 0.0 ? b1 * b1 * t.inv_ff[p] : 0.0;  // chi2 reduction
+        if (gain > best_gain) {
+          best_gain = gain;
+          best_p = p;
+        }
+      }
+      tau = t.tau_of(best_p);
+    }
+    for (int it = 0; it < 5; ++it) {
+      const int p = t.nearest(tau);
+      const double* f = t.f_row(p);
+      const double* d = t.d_row(p);
+      const double b1 = dot(f, ctx.yw, n), b2 = dot(d, ctx.yw, n);
+      const double* mi = &t.minv[3 * static_cast<size_t>(p)];
+      double a1 = mi[0] * b1 + mi[1] * b2, a2 = mi[1] * b1 + mi[2] * b2;
+      const bool last = it == 4;
+      if (!(a1 * polarity > 0.0) || !(mi[0] > 0.0)) break;
+      const double next = clampd(t.tau_of(p) + clampd(a2 / a1, -dt, dt), c.tau_lo, c.tau_hi);
+      if (t.nearest(next) != p && !last) {
+        tau = next;
+        continue;
+      }
+      if (!exact_refinement) {
+        // Converged on the table. The remaining shift is below half a phase step, so one
+        // Gauss-Newton step with the curvature term from the table replaces the exact
+        // template: A T(t - tau_p - dtau) ~ A (T - dtau T' + dtau^2/2 T''), whose last term
+        // the linear solution absorbs as (A dtau^2/2) u; removing it leaves O(dtau^3).
+        const double shift = a2 / a1;
+        const double c2 = 0.5 * a1 * shift * shift;
+        const double* u = &t.curv_u[2 * static_cast<size_t>(p)];
+        a1 -= c2 * u[0];
+        a2 -= c2 * u[1];
+        m.npulses = 1;
+        m.amp[0] = a1;
+        m.tau[0] = clampd(t.tau_of(p) + a2 / a1, c.tau_lo, c.tau_hi);
+        m.amp_err[0] = std::sqrt(mi[0]);
+        m.tau_err[0] = std::sqrt(mi[2]) / std::max(std::fabs(a1), m.amp_err[0]);
+        // The linear residual holds c2 times the part of T'' that F and D cannot explain;
+        // the curvature term removes it from the chi2 as well.
+        m.chi2 = std::max(0.0, ctx.ypy - (a1 * b1 + a2 * b2) - c2 * (u[0] * b1 + u[1] * b2) -
+                                   c2 * c2 * t.curv_perp2[static_cast<size_t>(p)]);
+        for (int q = 0; q < ctx.space->nindicator; ++q)
+          m.model_indicator[q] = a1 * t.ind_f[2 * p + q] + a2 * t.ind_d[2 * p + q] + c2 * t.ind_s[2 * p + q];
+        for (int q = 0; q < n; ++q) m.residual[q] = ctx.ywp[q] - a1 * f[q] - a2 * d[q];
+        return true;
+      }
+      tau = next;
+      break;
+    }
+  }
+  // Gauss-Newton on the exact (interpolated) template, continuous time.
+  ExactBasis b;
+  bool solved = false;
+  const int max_exact = ctx.table != nullptr && !exact_refinement ? 4 : 12;
+  m.npulses = 1;
+  for (int it = 0; it < max_exact; ++it) {
+    exact_basis(*ctx.shape, *ctx.space, tau, b);
+    const double m11 = dot(b.f, b.f, n), m12 = dot(b.f, b.d, n), m22 = dot(b.d, b.d, n);
+    const double det = m11 * m22 - m12 * m12;
+    if (!(m11 > 1e-12) || !(det > 1e-12 * m11 * m22)) break;
+    const double b1 = dot(b.f, ctx.yw, n), b2 = dot(b.d, ctx.yw, n);
+    const double i11 = m22 / det, i12 = -m12 / det, i22 = m11 / det;
+    const double a1 = i11 * b1 + i12 * b2, a2 = i12 * b1 + i22 * b2;
+    if (!std::isfinite(a1) || !std::isfinite(a2)) break;
+    solved = true;
+    m.amp[0] = a1;
+    m.tau[0] = tau;
+    m.amp_err[0] = std::sqrt(i11);
+    m.tau_err[0] = std::sqrt(i22) / std::max(std::fabs(a1), m.amp_err[0]);
+    m.chi2 = std::max(0.0, ctx.ypy - (a1 * b1 + a2 * b2));
+    for (int p = 0; p < ctx.space->nindicator; ++p) m.model_indicator[p] = a1 * b.ef[p] + a2 * b.ed[p];
+    if (!(a1 * polarity > 0.0)) {
+      for (int q = 0; q < n; ++q) m.residual[q] = ctx.ywp[q] - a1 * b.f[q] - a2 * b.d[q];
+      break;  // no pulse of the expected sign: the shift a2/a1 means nothing
+    }
+    const double next = clampd(tau + clampd(a2 / a1, -dt, dt), c.tau_lo, c.tau_hi);
+    const double moved = next - tau;
+    tau = next;
+    m.tau[0] = tau;
+    if (std::fabs(moved) < (exact_refinement ? kConvergedNs : kSingleStopNs) || it + 1 == max_exact) {
+      for (int q = 0; q < n; ++q) m.residual[q] = ctx.ywp[q] - a1 * b.f[q] - a2 * b.d[q];
+      break;
+    }
+  }
+  return solved;
+}
+
+}  // namespace na64::waveform
