@@ -237,3 +237,23 @@ def test_decoder_and_writer_share_the_layout_conventions():
 
     assert nr.raw.MUX_SOURCE_ID_MIN == layout.MUX_SOURCE_MIN
     assert (nr.raw.FORMAT_MSADC, nr.raw.FORMAT_F1) == (layout.SLINK_FORMAT_MSADC, layout.SLINK_FORMAT_F1)
+
+
+def test_closed_raw_file_refuses_to_decode_but_keeps_its_batches(tmp_path):
+    import numpy as np
+
+    import na64reco as nr
+    from na64reco.raw import write_raw
+
+    events = {"run": [7], "spill": [1], "event_in_run": [1], "event_in_spill": [1], "type": [7],
+              "trigger_mask": [1], "time": [0]}
+    sadc = {"event": [0], "source_id": [610], "port": [0], "chip": [0], "channel": [3],
+            "nsamples": [32], "samples": np.full((1, 32), 100, np.uint16)}
+    path = tmp_path / "one.dat"
+    write_raw(path, events, sadc)
+    with nr.open_raw(path) as raw:
+        batch = raw.read_all()
+    assert raw.closed and "closed" in repr(raw)
+    assert batch.sadc.samples[0, 5] == 100
+    with pytest.raises(ValueError, match="one.dat.*is closed"):
+        raw.read_all()

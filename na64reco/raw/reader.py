@@ -94,11 +94,32 @@ class RawFile:
     """
 
     def __init__(self, core: Any) -> None:
-        self._core = core
+        self._handle: Any = core
+        self._name = str(core.name)
+
+    @property
+    def _core(self) -> Any:
+        if self._handle is None:
+            raise ValueError(f"raw file {self._name!r} is closed")
+        return self._handle
+
+    def close(self) -> None:
+        """Release the mapping now rather than at garbage collection; batches stay valid."""
+        self._handle = None
+
+    @property
+    def closed(self) -> bool:
+        return self._handle is None
+
+    def __enter__(self) -> "RawFile":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @property
     def name(self) -> str:
-        return str(self._core.name)
+        return self._name
 
     @property
     def size(self) -> int:
@@ -143,6 +164,8 @@ class RawFile:
         return self.next_batch(2**62)
 
     def __repr__(self) -> str:
+        if self.closed:
+            return f"RawFile({self.name!r}, closed)"
         return f"RawFile({self.name!r}, {self.size} bytes, offset {self.offset})"
 
 
