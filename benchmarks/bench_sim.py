@@ -26,7 +26,9 @@ from na64reco.sim import SimConfig, simulate
 from na64reco.sim import generate as gen
 from na64reco.sim.run import _prepare
 from na64reco.sim.straws import load_rt
+from na64reco.sim.trigger import trigger_mask_windows
 from na64reco.sim.truth import TruthWriter
+from na64reco.sim.waveforms import synthesize
 
 
 def timed(fn, *args, **kwargs):
@@ -68,8 +70,7 @@ def stages(chunk: int) -> None:
     for _ in range(reps):
         chunk_obj = add("whole chunk (generate_chunk)", gen.generate_chunk, rng, cfg, readout, cond, rt, 0, chunk, chunk,
                         with_truth=False)
-        samples = chunk_obj.samples
-        add("  of which firmware trigger emulation", gen.trigger_mask, rng, cfg, samples)
+        add("  of which firmware trigger emulation", trigger_mask_windows, rng, cfg, chunk_obj.trigger_windows)
         add("  of which waveform kernel (synthesize)", _synth_only, rng, cfg, readout, cond, chunk)
         add("raw writer (write_raw)", write_raw, io.BytesIO(), chunk_obj.events, chunk_obj.sadc, chunk_obj.tdc,
             sources=readout.sources.tolist(), chunk_events=256)
@@ -86,7 +87,7 @@ def stages(chunk: int) -> None:
 
 def _synth_only(rng, cfg, readout, cond, n):
     """The waveform kernel on a chunk's particles (particles drawn outside the timing)."""
-    return gen.synthesize(cfg, cond, readout.chip_group, *_SYNTH_ARGS)
+    return synthesize(cfg, cond, readout.chip_group, *_SYNTH_ARGS)
 
 
 _SYNTH_ARGS: tuple = ()

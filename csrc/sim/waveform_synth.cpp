@@ -1,5 +1,6 @@
 #include "sim/waveform_synth.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -41,6 +42,36 @@ void check_synth_input(const SynthInput& in) {
   }
 }
 
+void check_synth_layout(const SynthInput& in, const SynthLayout& layout) {
+  if (layout.out_row) {
+    std::vector<char> seen(static_cast<std::size_t>(in.n_cells), 0);
+    for (std::int64_t c = 0; c < in.n_cells; ++c) {
+      const std::int32_t r = layout.out_row[c];
+      if (r < 0 || r >= in.n_cells || seen[static_cast<std::size_t>(r)])
+        throw InputError(concat("synthesize: out_row[", c, "] = ", r, ", expected a permutation of 0..",
+                                in.n_cells - 1));
+      seen[static_cast<std::size_t>(r)] = 1;
+    }
+  }
+  if (layout.second) {
+    if (!layout.second_row || layout.n_second_rows < 0)
+      throw InputError(concat("synthesize: a second output needs second_row and n_second_rows >= 0, got ",
+                              layout.n_second_rows));
+    std::vector<char> seen(static_cast<std::size_t>(layout.n_second_rows), 0);
+    for (std::int64_t c = 0; c < in.n_cells; ++c) {
+      const std::int32_t r = layout.second_row[c];
+      if (r < -1 || r >= layout.n_second_rows || (r >= 0 && seen[static_cast<std::size_t>(r)]))
+        throw InputError(concat("synthesize: second_row[", c, "] = ", r, ", expected -1 or a distinct row 0..",
+                                layout.n_second_rows - 1));
+      if (r >= 0) seen[static_cast<std::size_t>(r)] = 1;
+    }
+    for (std::int64_t r = 0; r < layout.n_second_rows; ++r) {
+      if (!seen[static_cast<std::size_t>(r)])
+        throw InputError(concat("synthesize: row ", r, " of the second output gets no cell"));
+    }
+  }
+}
+
 namespace {
 
 // Linear interpolation on the uniform template grid; zero outside it.
@@ -55,7 +86,7 @@ float template_value(const float* tpl, std::int64_t len, double t0, double step,
 
 }  // namespace
 
-void synthesize_waveforms(const SynthInput& in, std::uint16_t* out) {
+void synthesize_waveforms(const SynthInput& in, std::uint16_t* out, const SynthLayout& layout) {
   const std::int64_t S = in.n_samples;
   const std::int64_t K = in.n_kinds;
   std::vector<float> acc(static_cast<std::size_t>(S));
@@ -99,12 +130,20 @@ void synthesize_waveforms(const SynthInput& in, std::uint16_t* out) {
         const float* shape = shapes.data() + ((p - p0) * K + k) * S;
         for (std::int64_t s = 0; s < S; ++s) acc[s] += a * shape[s];
       }
-      std::uint16_t* o = out + (e * in.n_cells + c) * S;
+      const std::int64_t row = layout.out_row ? layout.out_row[c] : c;
+      std::uint16_t* o = out + (e * in.n_cells + row) * S;
+      std::uint32_t sum = 0;
       for (std::int64_t s = 0; s < S; ++s) {
         // round half up by truncation after the clamp (an inline conversion, where
         // nearbyint is a libm call on baseline x86-64); NaN lands on 0, not on an undefined cast
         const float v = acc[s];
         o[s] = v >= 0.0f ? (v < 4095.0f ? static_cast<std::uint16_t>(v + 0.5f) : std::uint16_t{4095}) : std::uint16_t{0};
+        sum += o[s];
+      }
+      if (layout.row_sum) layout.row_sum[e * in.n_cells + row] = static_cast<std::uint16_t>(sum);
+      if (layout.second && layout.second_row[c] >= 0) {
+        std::uint16_t* o2 = layout.second + (e * layout.n_second_rows + layout.second_row[c]) * S;
+        std::copy(o, o + S, o2);
       }
     }
   }

@@ -16,11 +16,11 @@ from .config import SimConfig
 from .readout import Readout
 from .showers import deposits
 from .straws import RtRelation, straw_hits
-from .trigger import trigger_mask
+from .trigger import FIRMWARE_ROW_OF_CELL, N_FIRMWARE_ROWS, trigger_mask_windows
 from .truth_tables import TruthContext, event_table, particle_table, pulse_table, straw_table
-from .waveforms import ChannelConditions, draw_noise, synthesize
+from .waveforms import ChannelConditions, draw_noise, synthesize_layout
 
-__all__ = ["Chunk", "generate_chunk", "EVENT_TYPE_SOB", "EVENT_TYPE_EOB", "EVENT_TYPE_PHYSICS"]
+__all__ = ["Chunk", "generate_chunk", "sadc_cell_order", "EVENT_TYPE_SOB", "EVENT_TYPE_EOB", "EVENT_TYPE_PHYSICS"]
 
 EVENT_TYPE_SOB = 5
 EVENT_TYPE_EOB = 6
@@ -38,7 +38,7 @@ class Chunk:
     truth_pulses: dict[str, np.ndarray]
     truth_particles: dict[str, np.ndarray]
     truth_straws: dict[str, np.ndarray]
-    samples: np.ndarray  # (n_physics, N_CELLS, 32) uint16, the same values as sadc["samples"]
+    trigger_windows: np.ndarray  # (n_physics, 113, 32) uint16: the trigger cells' samples in firmware order
     pileup_count: int = 0  # extra particles generated in this chunk
 
 
@@ -49,6 +49,11 @@ def _concat_particles(a: Particles, b: Particles) -> Particles:
 def _sort_particles(p: Particles) -> Particles:
     order = np.argsort(p.event, kind="stable")
     return Particles(**{f.name: getattr(p, f.name)[order] for f in fields(Particles)})
+
+
+def sadc_cell_order(readout: Readout) -> np.ndarray:
+    """Cells in the order the raw writer puts their records: by source, port, chip, then cell."""
+    return np.lexsort((np.arange(N_CELLS), readout.chip, readout.port, readout.source_id))
 
 
 def _run_structure(cfg: SimConfig, first: int, n: int, total: int):
@@ -135,8 +140,14 @@ def generate_chunk(
     peaks = trig_peak[allp.event] + allp.dt_ns[:, None]
 
     noise = draw_noise(rng, cfg, n, int(readout.chip_group.max()) + 1)
-    samples = synthesize(cfg, cond, readout.chip_group, noise, amp, peaks, first_particle)
-    mask = trigger_mask(rng, cfg, samples)
+    cell_of_row = sadc_cell_order(readout)
+    out_row = np.empty(N_CELLS, dtype=np.int32)
+    out_row[cell_of_row] = np.arange(N_CELLS, dtype=np.int32)
+    samples, sums, windows = synthesize_layout(
+        cfg, cond, readout.chip_group, noise, amp, peaks, first_particle, out_row, FIRMWARE_ROW_OF_CELL,
+        N_FIRMWARE_ROWS,
+    )
+    mask = trigger_mask_windows(rng, cfg, windows)
 
     events["trigger_mask"][phys_row] = mask
     f1_trigger_time = rng.integers(0, 512, n)
@@ -144,21 +155,23 @@ def generate_chunk(
     tdc = dict(straws.tdc)
     tdc["event"] = phys_row[tdc["event"]]
 
+    # rows already in the raw writer's order (and sums from the kernel): the writer neither sorts nor sums
     sadc = {
         "event": np.repeat(phys_row, N_CELLS),
-        "source_id": np.tile(readout.source_id, n),
-        "port": np.tile(readout.port, n),
-        "chip": np.tile(readout.chip, n),
-        "channel": np.tile(readout.channel, n),
+        "source_id": np.tile(readout.source_id[cell_of_row], n),
+        "port": np.tile(readout.port[cell_of_row], n),
+        "chip": np.tile(readout.chip[cell_of_row], n),
+        "channel": np.tile(readout.channel[cell_of_row], n),
         "nsamples": np.full(n * N_CELLS, cfg.n_samples, dtype=np.int64),
         "samples": samples.reshape(n * N_CELLS, cfg.n_samples),
+        "sum": sums,
     }
 
     if not with_truth:
-        return Chunk(events, sadc, tdc, {}, {}, {}, {}, samples, int(pile.n))
+        return Chunk(events, sadc, tdc, {}, {}, {}, {}, windows, int(pile.n))
     ctx = TruthContext(cfg, readout, allp, first_particle, event_in_run, dep, amp, peaks)
     truth_events = event_table(ctx, spill, in_spill, trig_peak, phase, n_pileup, mask, f1_trigger_time)
     truth_pulses = pulse_table(ctx) if with_pulses else {}
     truth_particles = particle_table(ctx)
     truth_straws = straw_table(ctx, straws.truth)
-    return Chunk(events, sadc, tdc, truth_events, truth_pulses, truth_particles, truth_straws, samples, int(pile.n))
+    return Chunk(events, sadc, tdc, truth_events, truth_pulses, truth_particles, truth_straws, windows, int(pile.n))
