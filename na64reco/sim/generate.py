@@ -56,6 +56,28 @@ def sadc_cell_order(readout: Readout) -> np.ndarray:
     return np.lexsort((np.arange(N_CELLS), readout.chip, readout.port, readout.source_id))
 
 
+_ADDRESS_CACHE: list = []  # [(per-cell addresses, n, n_samples, columns)]: the last chunk's, reused
+
+
+def _sadc_address_columns(readout: Readout, cell_of_row: np.ndarray, n: int, n_samples: int) -> dict[str, np.ndarray]:
+    """Address and length columns of ``n`` events of digits (the same for every chunk of a run):
+    built once and shared read-only between chunks."""
+    per_cell = np.stack([readout.source_id[cell_of_row], readout.port[cell_of_row], readout.chip[cell_of_row],
+                         readout.channel[cell_of_row]])
+    if _ADDRESS_CACHE:
+        cached_cells, cached_n, cached_ns, columns = _ADDRESS_CACHE[0]
+        if cached_n == n and cached_ns == n_samples and np.array_equal(cached_cells, per_cell):
+            return columns
+    columns = {
+        name: np.tile(row, n) for name, row in zip(("source_id", "port", "chip", "channel"), per_cell)
+    }
+    columns["nsamples"] = np.full(n * N_CELLS, n_samples, dtype=np.int64)
+    for arr in columns.values():
+        arr.setflags(write=False)
+    _ADDRESS_CACHE[:] = [(per_cell, n, n_samples, columns)]
+    return columns
+
+
 def _run_structure(cfg: SimConfig, first: int, n: int, total: int):
     """Events table of physics events [first, first + n) of the run with SOB/EOB events around spills."""
     eps = cfg.events_per_spill
@@ -151,18 +173,14 @@ def generate_chunk(
 
     events["trigger_mask"][phys_row] = mask
     f1_trigger_time = rng.integers(0, 512, n)
-    straws = straw_hits(rng, cfg, readout.straws, rt, allp, n, f1_trigger_time)
+    straws = straw_hits(rng, cfg, readout.straws, rt, allp, n, f1_trigger_time, with_truth=with_truth)
     tdc = dict(straws.tdc)
     tdc["event"] = phys_row[tdc["event"]]
 
     # rows already in the raw writer's order (and sums from the kernel): the writer neither sorts nor sums
     sadc = {
         "event": np.repeat(phys_row, N_CELLS),
-        "source_id": np.tile(readout.source_id[cell_of_row], n),
-        "port": np.tile(readout.port[cell_of_row], n),
-        "chip": np.tile(readout.chip[cell_of_row], n),
-        "channel": np.tile(readout.channel[cell_of_row], n),
-        "nsamples": np.full(n * N_CELLS, cfg.n_samples, dtype=np.int64),
+        **_sadc_address_columns(readout, cell_of_row, n, cfg.n_samples),
         "samples": samples.reshape(n * N_CELLS, cfg.n_samples),
         "sum": sums,
     }
