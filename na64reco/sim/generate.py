@@ -155,10 +155,15 @@ def generate_chunk(
     # amplitudes such that amplitude * mev_per_adc * LED(spill) is the true energy
     spills, spill_of_event = np.unique(spill, return_inverse=True)
     gain = readout.mev_per_adc[None, :] * readout.led_factors(spills)
-    amp = dep / gain[spill_of_event[allp.event]]
+    # particles are sorted by event, hence by spill: one broadcast division per spill
+    spill_bounds = np.searchsorted(spill_of_event[allp.event], np.arange(spills.size + 1))
+    amp = np.empty_like(dep)
+    for k in range(spills.size):
+        rows = slice(spill_bounds[k], spill_bounds[k + 1])
+        np.divide(dep[rows], gain[k], out=amp[rows])
     small = amp < cfg.min_pulse_adc
-    amp[small] = 0.0
-    dep[small] = 0.0
+    np.copyto(amp, 0.0, where=small)
+    np.copyto(dep, 0.0, where=small)
     peaks = trig_peak[allp.event] + allp.dt_ns[:, None]
 
     noise = draw_noise(rng, cfg, n, int(readout.chip_group.max()) + 1)
