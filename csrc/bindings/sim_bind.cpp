@@ -35,7 +35,7 @@ void expect_shape(const char* name, const pybind11::array& a, std::initializer_l
 }
 
 sim::SynthInput synth_input(carray<float> pedestal, carray<float> noise_rms, std::uint64_t noise_seed,
-                                            float noise_rho, carray<float> amplitude,
+                                            float noise_rho, carray<double> amplitude,
                                             carray<double> peak_ns, carray<float> templates,
                                             carray<double> template_t0, double template_step, double sample_ns,
                                             carray<std::int8_t> kind,
@@ -90,7 +90,7 @@ sim::SynthInput synth_input(carray<float> pedestal, carray<float> noise_rms, std
 }
 
 pybind11::array_t<std::uint16_t> synthesize(carray<float> pedestal, carray<float> noise_rms, std::uint64_t noise_seed,
-                                            float noise_rho, carray<float> amplitude,
+                                            float noise_rho, carray<double> amplitude,
                                             carray<double> peak_ns, carray<float> templates,
                                             carray<double> template_t0, double template_step, double sample_ns,
                                             carray<std::int8_t> kind,
@@ -113,7 +113,7 @@ pybind11::array_t<std::uint16_t> synthesize(carray<float> pedestal, carray<float
 // samples in out_row order (events, cells, samples), their per-row sums mod 2^16
 // (events * cells,), and the cells with trigger_row >= 0 copied to (events, n_trigger_rows, samples)
 pybind11::tuple synthesize_layout(carray<float> pedestal, carray<float> noise_rms, std::uint64_t noise_seed,
-                                            float noise_rho, carray<float> amplitude,
+                                            float noise_rho, carray<double> amplitude,
                                             carray<double> peak_ns, carray<float> templates,
                                             carray<double> template_t0, double template_step, double sample_ns,
                                             carray<std::int8_t> kind,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -87,6 +88,14 @@ float template_value(const float* tpl, std::int64_t len, double t0, double step,
   return tpl[i] + w * (tpl[i + 1] - tpl[i]);
 }
 
+// double -> float as numpy casts: out-of-range values become +-inf (a plain cast would be undefined)
+float to_float(double x) {
+  if (std::fabs(x) <= static_cast<double>(std::numeric_limits<float>::max())) return static_cast<float>(x);
+  if (x > 0.0) return std::numeric_limits<float>::infinity();
+  if (x < 0.0) return -std::numeric_limits<float>::infinity();
+  return std::numeric_limits<float>::quiet_NaN();
+}
+
 // Round half up by truncation after the clamp to 0..4095 (an inline conversion, where
 // nearbyint is a libm call on baseline x86-64); NaN lands on 0, not on an undefined cast.
 // GCC keeps the scalar form unvectorised (trapping-math), hence SSE2, the x86-64 baseline.
@@ -147,7 +156,7 @@ void synthesize_waveforms(const SynthInput& in, std::uint16_t* out, const SynthL
       }
       const std::int64_t k = in.kind[c];
       for (std::int64_t p = p0; p < p1; ++p) {
-        const float a = in.amplitude[p * in.n_cells + c];
+        const float a = to_float(in.amplitude[p * in.n_cells + c]);
         if (a == 0.0f) continue;
         const std::int64_t slot = (p - p0) * K + k;
         float* __restrict shape = shapes.data() + slot * S;

@@ -23,7 +23,7 @@ struct SynthInput {
   const std::int32_t* group = nullptr;      // [n_cells] common-mode group (when common)
   float white_weight = 1.0f;                // noise = rms * (white_weight * white + common_weight * common)
   float common_weight = 0.0f;
-  const float* amplitude = nullptr;         // [n_particles * n_cells] peak heights (ADC)
+  const double* amplitude = nullptr;        // [n_particles * n_cells] peak heights (ADC), used as float
   const double* peak_ns = nullptr;          // [n_particles * n_kinds] pulse peak time per detector kind
   const float* templates = nullptr;         // [n_kinds * template_len] peak-normalised, uniform grid
   std::int64_t template_len = 0;

@@ -16,14 +16,15 @@ namespace {
 
 struct Fixture {
   std::int64_t cells = 3, samples = 32, kinds = 2, events = 2;
-  std::vector<float> pedestal, rms, amplitude, templates;
+  std::vector<float> pedestal, rms, templates;
+  std::vector<double> amplitude;
   std::vector<double> peak, t0;
   std::vector<std::int8_t> kind{0, 1, 1};
   std::vector<std::int64_t> first{0, 1, 3};
   Fixture() {
     pedestal.assign(static_cast<std::size_t>(cells * samples), 100.0f);
     rms.assign(static_cast<std::size_t>(cells), 0.0f);
-    amplitude = {1000.0f, 0.0f, 5000.0f, 10.0f, 20.0f, 0.0f, 30.0f, 40.0f, 50.0f};
+    amplitude = {1000.0, 0.0, 5000.0, 10.0, 20.0, 0.0, 30.0, 40.0, 50.0};
     templates = {0.0f, 1.0f, 0.0f, 0.0f, 0.5f, 1.0f};  // triangles peaking at t = 0 (kind 0) and t = +12.5
     t0 = {-12.5, -12.5};
     peak = {125.0, 125.0, 250.0, 250.0, 375.0, 375.0};

@@ -199,7 +199,8 @@ def _kernel_args(cfg, cond, chip_group, noise, amplitude, peak_ns, first_particl
         cond.noise_rms.astype(np.float32),
         noise.seed,
         noise.rho,
-        np.ascontiguousarray(amplitude, dtype=np.float32),
+        # float64: the kernel rounds each amplitude to float32 as it reads it (no converted copy)
+        np.ascontiguousarray(amplitude, dtype=np.float64),
         np.ascontiguousarray(peak_ns, dtype=np.float64),
         values,
         t0,
