@@ -158,3 +158,16 @@ def test_generated_chunk_is_already_in_writer_order():
     assert (np.diff(key) >= 0).all()
     np.testing.assert_array_equal(s["sum"], s["samples"].sum(axis=1, dtype=np.int64) & 0xFFFF)
     assert chunk.trigger_windows.shape == (30, N_FIRMWARE_ROWS, cfg.n_samples)
+
+
+def test_chunk_samples_are_in_cell_order():
+    cfg, _, readout, cond, _ = _prepare(20, 1, SimConfig(chunk_events=20), None, {})
+    chunk = gen.generate_chunk(np.random.default_rng(6), cfg, readout, cond, load_rt(), 0, 20, 20, with_truth=False)
+    samples = chunk.samples
+    assert samples.shape == (20, N_CELLS, cfg.n_samples)
+    rows = chunk.sadc["samples"].reshape(20, N_CELLS, -1)
+    np.testing.assert_array_equal(samples[:, chunk.sadc_cells, :], rows)
+    # the cell order is the readout's: row k of an event carries the address of cell sadc_cells[k]
+    np.testing.assert_array_equal(chunk.sadc["source_id"][:N_CELLS], readout.source_id[chunk.sadc_cells])
+    firmware_cells = FIRMWARE_ROW_OF_CELL.argsort()[-N_FIRMWARE_ROWS:]
+    np.testing.assert_array_equal(chunk.trigger_windows, samples[:, firmware_cells])

@@ -34,6 +34,7 @@ void expect_shape(const char* name, const pybind11::array& a, std::initializer_l
   }
 }
 
+// The arrays stay alive in the calling binding's parameters, so the pointers stay valid.
 sim::SynthInput synth_input(carray<float> pedestal, carray<float> noise_rms, std::uint64_t noise_seed,
                                             float noise_rho, carray<double> amplitude,
                                             carray<double> peak_ns, carray<float> templates,
@@ -99,8 +100,8 @@ pybind11::array_t<std::uint16_t> synthesize(carray<float> pedestal, carray<float
                                             std::optional<carray<std::int32_t>> group, float white_weight,
                                             float common_weight) {
   const sim::SynthInput in = synth_input(pedestal, noise_rms, noise_seed, noise_rho, amplitude, peak_ns, templates,
-                                             template_t0, template_step, sample_ns, kind, first_particle, common,
-                                             group, white_weight, common_weight);
+                                         template_t0, template_step, sample_ns, kind, first_particle, common, group,
+                                         white_weight, common_weight);
   pybind11::array_t<std::uint16_t> out({in.n_events, in.n_cells, in.n_samples});
   std::uint16_t* o = out.mutable_data();
   {
@@ -113,18 +114,15 @@ pybind11::array_t<std::uint16_t> synthesize(carray<float> pedestal, carray<float
 // samples in out_row order (events, cells, samples), their per-row sums mod 2^16
 // (events * cells,), and the cells with trigger_row >= 0 copied to (events, n_trigger_rows, samples)
 pybind11::tuple synthesize_layout(carray<float> pedestal, carray<float> noise_rms, std::uint64_t noise_seed,
-                                            float noise_rho, carray<double> amplitude,
-                                            carray<double> peak_ns, carray<float> templates,
-                                            carray<double> template_t0, double template_step, double sample_ns,
-                                            carray<std::int8_t> kind,
-                                            carray<std::int64_t> first_particle,
-                                            std::optional<carray<float>> common,
-                                            std::optional<carray<std::int32_t>> group, float white_weight,
-                                            float common_weight, carray<std::int32_t> out_row, carray<std::int32_t> trigger_row,
-                                  std::int64_t n_trigger_rows) {
+                                  float noise_rho, carray<double> amplitude, carray<double> peak_ns,
+                                  carray<float> templates, carray<double> template_t0, double template_step,
+                                  double sample_ns, carray<std::int8_t> kind, carray<std::int64_t> first_particle,
+                                  std::optional<carray<float>> common, std::optional<carray<std::int32_t>> group,
+                                  float white_weight, float common_weight, carray<std::int32_t> out_row,
+                                  carray<std::int32_t> trigger_row, std::int64_t n_trigger_rows) {
   const sim::SynthInput in = synth_input(pedestal, noise_rms, noise_seed, noise_rho, amplitude, peak_ns, templates,
-                                             template_t0, template_step, sample_ns, kind, first_particle, common,
-                                             group, white_weight, common_weight);
+                                         template_t0, template_step, sample_ns, kind, first_particle, common, group,
+                                         white_weight, common_weight);
   expect_shape("out_row", out_row, {in.n_cells});
   expect_shape("trigger_row", trigger_row, {in.n_cells});
   if (n_trigger_rows < 0) throw InputError(concat("synthesize: n_trigger_rows = ", n_trigger_rows, ", expected >= 0"));

@@ -40,6 +40,18 @@ class Chunk:
     truth_straws: dict[str, np.ndarray]
     trigger_windows: np.ndarray  # (n_physics, 113, 32) uint16: the trigger cells' samples in firmware order
     pileup_count: int = 0  # extra particles generated in this chunk
+    sadc_cells: np.ndarray | None = None  # (N_CELLS,) cell of each sadc row of an event (the writer's order)
+
+    @property
+    def samples(self) -> np.ndarray:
+        """(n_physics, N_CELLS, n_samples) uint16 in cell order: the values of ``sadc["samples"]``
+        (whose rows are in the raw writer's order), rearranged on each access."""
+        rows = self.sadc["samples"]
+        by_row = rows.reshape(rows.shape[0] // N_CELLS, N_CELLS, rows.shape[1])
+        cells = np.arange(N_CELLS) if self.sadc_cells is None else self.sadc_cells
+        out = np.empty_like(by_row)
+        out[:, cells, :] = by_row
+        return out
 
 
 def _concat_particles(a: Particles, b: Particles) -> Particles:
@@ -191,10 +203,12 @@ def generate_chunk(
     }
 
     if not with_truth:
-        return Chunk(events, sadc, tdc, {}, {}, {}, {}, windows, int(pile.n))
+        return Chunk(events, sadc, tdc, {}, {}, {}, {}, windows, int(pile.n), cell_of_row)
     ctx = TruthContext(cfg, readout, allp, first_particle, event_in_run, dep, amp, peaks)
     truth_events = event_table(ctx, spill, in_spill, trig_peak, phase, n_pileup, mask, f1_trigger_time)
     truth_pulses = pulse_table(ctx) if with_pulses else {}
     truth_particles = particle_table(ctx)
     truth_straws = straw_table(ctx, straws.truth)
-    return Chunk(events, sadc, tdc, truth_events, truth_pulses, truth_particles, truth_straws, windows, int(pile.n))
+    return Chunk(
+        events, sadc, tdc, truth_events, truth_pulses, truth_particles, truth_straws, windows, int(pile.n), cell_of_row
+    )
