@@ -137,7 +137,8 @@ def _em_showers(rng, cfg: SimConfig, geo: Geometry, p: Particles, rows: np.ndarr
     cells_main = lat_main * (e_ecal * (1.0 - f_ps))[:, None]
     if cfg.lateral_cell_fluctuation > 0:
         for cells in (cells_ps, cells_main):
-            # in place, the same operations as min(f / sqrt(max(c / 1000, 1e-6)), 1) * (1 + sig * z) clipped at 0
+            # sig = min(f / sqrt(max(c / 1000, 1e-6)), 1); c *= max(1 + sig * z, 0), computed in one
+            # buffer: the (electrons, 36) temporaries cost more than the arithmetic
             factor = cells / 1000.0
             np.maximum(factor, 1e-6, out=factor)
             np.sqrt(factor, out=factor)
