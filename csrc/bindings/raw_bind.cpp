@@ -12,6 +12,7 @@
 #include "raw/buffer_pool.hpp"
 #include "raw/error_codes.hpp"
 #include "raw/layout.hpp"
+#include "raw/msadc_records.hpp"
 #include "raw/raw_file.hpp"
 
 namespace py = pybind11;
@@ -113,9 +114,46 @@ raw::RawFile from_buffer(const pybind11::buffer& data, std::string name) {
   return raw::RawFile(std::move(copy), std::move(name));
 }
 
+// words and taken must already be uint32 / uint8 (no forcecast: a converted copy would lose the output)
+void fill_msadc_records(pybind11::array_t<std::uint32_t, pybind11::array::c_style> words,
+                        pybind11::array_t<std::uint8_t, pybind11::array::c_style> taken,
+                        pybind11::array_t<std::uint16_t> samples, pybind11::array_t<std::int64_t> nsamples,
+                        pybind11::array_t<std::int64_t> sum, pybind11::array_t<std::int64_t> channel) {
+  const auto contiguous = [](const pybind11::array& a, const char* name, pybind11::ssize_t ndim) {
+    if (a.ndim() != ndim || !(a.flags() & pybind11::array::c_style))
+      throw na64::InputError(na64::concat("fill_msadc_records: ", name, " must be a C-contiguous ", ndim,
+                                          "-d array of the right dtype, got ndim ", a.ndim()));
+  };
+  contiguous(words, "words", 1);
+  contiguous(taken, "taken", 1);
+  contiguous(samples, "samples", 2);
+  contiguous(nsamples, "nsamples", 1);
+  contiguous(sum, "sum", 1);
+  contiguous(channel, "channel", 1);
+  const auto n = samples.shape(0);
+  if (taken.shape(0) != words.shape(0) || nsamples.shape(0) != n || sum.shape(0) != n || channel.shape(0) != n)
+    throw na64::InputError(na64::concat("fill_msadc_records: words/taken have ", words.shape(0), "/", taken.shape(0),
+                                        " entries and samples/nsamples/sum/channel ", n, "/", nsamples.shape(0), "/",
+                                        sum.shape(0), "/", channel.shape(0), " rows; expected equal"));
+  raw::MsadcRecords rec;
+  rec.n_records = n;
+  rec.width = samples.shape(1);
+  rec.samples = samples.data();
+  rec.nsamples = nsamples.data();
+  rec.sum = sum.data();
+  rec.channel = channel.data();
+  std::uint32_t* out = words.mutable_data();
+  pybind11::gil_scoped_release nogil;
+  raw::fill_msadc_records(rec, out, taken.data(), words.shape(0));
+}
+
 }  // namespace
 
 void bind_raw(pybind11::module_& m) {
+  m.def("fill_msadc_records", &fill_msadc_records, pybind11::arg("words"), pybind11::arg("taken"),
+        pybind11::arg("samples"), pybind11::arg("nsamples"), pybind11::arg("sum"), pybind11::arg("channel"),
+        "Raw writer: pack MSADC channel records (header word, then 12-bit sample pairs) in order into "
+        "the words whose taken flag is 0; the free words must be exactly as many as the records need.");
   pybind11::dict names;
   for (const auto& [code, name] : raw::error_names()) names[pybind11::int_(code)] = name;
   m.attr("ERROR_NAMES") = names;

@@ -1,6 +1,11 @@
 #include "sim/waveform_synth.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <vector>
 
 #include "common/error.hpp"
@@ -41,6 +46,36 @@ void check_synth_input(const SynthInput& in) {
   }
 }
 
+void check_synth_layout(const SynthInput& in, const SynthLayout& layout) {
+  if (layout.out_row) {
+    std::vector<char> seen(static_cast<std::size_t>(in.n_cells), 0);
+    for (std::int64_t c = 0; c < in.n_cells; ++c) {
+      const std::int32_t r = layout.out_row[c];
+      if (r < 0 || r >= in.n_cells || seen[static_cast<std::size_t>(r)])
+        throw InputError(concat("synthesize: out_row[", c, "] = ", r, ", expected a permutation of 0..",
+                                in.n_cells - 1));
+      seen[static_cast<std::size_t>(r)] = 1;
+    }
+  }
+  if (layout.second) {
+    if (!layout.second_row || layout.n_second_rows < 0)
+      throw InputError(concat("synthesize: a second output needs second_row and n_second_rows >= 0, got ",
+                              layout.n_second_rows));
+    std::vector<char> seen(static_cast<std::size_t>(layout.n_second_rows), 0);
+    for (std::int64_t c = 0; c < in.n_cells; ++c) {
+      const std::int32_t r = layout.second_row[c];
+      if (r < -1 || r >= layout.n_second_rows || (r >= 0 && seen[static_cast<std::size_t>(r)]))
+        throw InputError(concat("synthesize: second_row[", c, "] = ", r, ", expected -1 or a distinct row 0..",
+                                layout.n_second_rows - 1));
+      if (r >= 0) seen[static_cast<std::size_t>(r)] = 1;
+    }
+    for (std::int64_t r = 0; r < layout.n_second_rows; ++r) {
+      if (!seen[static_cast<std::size_t>(r)])
+        throw InputError(concat("synthesize: row ", r, " of the second output gets no cell"));
+    }
+  }
+}
+
 namespace {
 
 // Linear interpolation on the uniform template grid; zero outside it.
@@ -53,9 +88,41 @@ float template_value(const float* tpl, std::int64_t len, double t0, double step,
   return tpl[i] + w * (tpl[i + 1] - tpl[i]);
 }
 
+// double -> float as numpy casts: out-of-range values become +-inf (a plain cast would be undefined)
+float to_float(double x) {
+  if (std::fabs(x) <= static_cast<double>(std::numeric_limits<float>::max())) return static_cast<float>(x);
+  if (x > 0.0) return std::numeric_limits<float>::infinity();
+  if (x < 0.0) return -std::numeric_limits<float>::infinity();
+  return std::numeric_limits<float>::quiet_NaN();
+}
+
+// Round half up by truncation after the clamp to 0..4095 (an inline conversion, where
+// nearbyint is a libm call on baseline x86-64); NaN lands on 0, not on an undefined cast.
+// GCC keeps the scalar form unvectorised (trapping-math), hence SSE2, the x86-64 baseline.
+float clamp_adc(float v) {
+  v = v >= 0.0f ? v : 0.0f;
+  return v < 4095.0f ? v : 4095.0f;
+}
+
+void round_to_adc(const float* __restrict in, std::int32_t* __restrict out, std::int64_t n) {
+  std::int64_t s = 0;
+#if defined(__SSE2__)
+  const __m128 zero = _mm_setzero_ps();
+  const __m128 top = _mm_set1_ps(4095.0f);
+  const __m128 half = _mm_set1_ps(0.5f);
+  for (; s + 4 <= n; s += 4) {
+    __m128 v = _mm_loadu_ps(in + s);
+    v = _mm_and_ps(v, _mm_cmpge_ps(v, zero));  // NaN and negatives -> 0
+    v = _mm_min_ps(v, top);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + s), _mm_cvttps_epi32(_mm_add_ps(v, half)));
+  }
+#endif
+  for (; s < n; ++s) out[s] = static_cast<std::int32_t>(clamp_adc(in[s]) + 0.5f);
+}
+
 }  // namespace
 
-void synthesize_waveforms(const SynthInput& in, std::uint16_t* out) {
+void synthesize_waveforms(const SynthInput& in, std::uint16_t* out, const SynthLayout& layout) {
   const std::int64_t S = in.n_samples;
   const std::int64_t K = in.n_kinds;
   std::vector<float> acc(static_cast<std::size_t>(S));
@@ -64,47 +131,58 @@ void synthesize_waveforms(const SynthInput& in, std::uint16_t* out) {
   const float rho = in.noise_rho;
   const float rho_scale = std::sqrt(1.0f - rho * rho);
   std::vector<float> shapes;  // [particles of the event][kind][sample]
+  std::vector<char> shape_ready;  // shapes are made on first use: most pile-up particles miss most kinds
+  std::vector<std::int32_t> rounded(static_cast<std::size_t>(S));
   for (std::int64_t e = 0; e < in.n_events; ++e) {
     const std::int64_t p0 = in.first_particle[e];
     const std::int64_t p1 = in.first_particle[e + 1];
     shapes.resize(static_cast<std::size_t>((p1 - p0) * K * S));
-    for (std::int64_t p = p0; p < p1; ++p) {
-      for (std::int64_t k = 0; k < K; ++k) {
-        const double peak = in.peak_ns[p * K + k];
-        float* row = shapes.data() + ((p - p0) * K + k) * S;
-        const float* tpl = in.templates + k * in.template_len;
-        for (std::int64_t s = 0; s < S; ++s)
-          row[s] = template_value(tpl, in.template_len, in.template_t0[k], in.template_step,
-                                  static_cast<double>(s) * in.sample_ns - peak);
-      }
-    }
+    shape_ready.assign(static_cast<std::size_t>((p1 - p0) * K), 0);
     for (std::int64_t c = 0; c < in.n_cells; ++c) {
       const float rms = in.noise_rms[c];
-      const float* ped = in.pedestal + c * S;
-      rng.fill(white.data(), S);
+      const float* __restrict ped = in.pedestal + c * S;
+      float* __restrict w = white.data();
+      float* __restrict sum_f = acc.data();
+      rng.fill(w, S);
       if (rho != 0.0f) {
-        for (std::int64_t s = 1; s < S; ++s) white[s] = rho * white[s - 1] + rho_scale * white[s];
+        for (std::int64_t s = 1; s < S; ++s) w[s] = rho * w[s - 1] + rho_scale * w[s];
       }
       if (in.common) {
-        const float* cm = in.common + (e * in.n_groups + in.group[c]) * S;
+        const float* __restrict cm = in.common + (e * in.n_groups + in.group[c]) * S;
         for (std::int64_t s = 0; s < S; ++s)
-          acc[s] = ped[s] + rms * (in.white_weight * white[s] + in.common_weight * cm[s]);
+          sum_f[s] = ped[s] + rms * (in.white_weight * w[s] + in.common_weight * cm[s]);
       } else {
-        for (std::int64_t s = 0; s < S; ++s) acc[s] = ped[s] + rms * white[s];
+        for (std::int64_t s = 0; s < S; ++s) sum_f[s] = ped[s] + rms * w[s];
       }
       const std::int64_t k = in.kind[c];
       for (std::int64_t p = p0; p < p1; ++p) {
-        const float a = in.amplitude[p * in.n_cells + c];
+        const float a = to_float(in.amplitude[p * in.n_cells + c]);
         if (a == 0.0f) continue;
-        const float* shape = shapes.data() + ((p - p0) * K + k) * S;
-        for (std::int64_t s = 0; s < S; ++s) acc[s] += a * shape[s];
+        const std::int64_t slot = (p - p0) * K + k;
+        float* __restrict shape = shapes.data() + slot * S;
+        if (!shape_ready[static_cast<std::size_t>(slot)]) {
+          const double peak = in.peak_ns[p * K + k];
+          const float* tpl = in.templates + k * in.template_len;
+          for (std::int64_t s = 0; s < S; ++s)
+            shape[s] = template_value(tpl, in.template_len, in.template_t0[k], in.template_step,
+                                      static_cast<double>(s) * in.sample_ns - peak);
+          shape_ready[static_cast<std::size_t>(slot)] = 1;
+        }
+        for (std::int64_t s = 0; s < S; ++s) sum_f[s] += a * shape[s];
       }
-      std::uint16_t* o = out + (e * in.n_cells + c) * S;
+      std::int32_t* __restrict r = rounded.data();
+      round_to_adc(sum_f, r, S);
+      const std::int64_t row = layout.out_row ? layout.out_row[c] : c;
+      std::uint16_t* __restrict o = out + (e * in.n_cells + row) * S;
+      std::int32_t sum = 0;
       for (std::int64_t s = 0; s < S; ++s) {
-        // round half up by truncation after the clamp (an inline conversion, where
-        // nearbyint is a libm call on baseline x86-64); NaN lands on 0, not on an undefined cast
-        const float v = acc[s];
-        o[s] = v >= 0.0f ? (v < 4095.0f ? static_cast<std::uint16_t>(v + 0.5f) : std::uint16_t{4095}) : std::uint16_t{0};
+        o[s] = static_cast<std::uint16_t>(r[s]);
+        sum += r[s];
+      }
+      if (layout.row_sum) layout.row_sum[e * in.n_cells + row] = static_cast<std::uint16_t>(sum & 0xFFFF);
+      if (layout.second && layout.second_row[c] >= 0) {
+        std::uint16_t* o2 = layout.second + (e * layout.n_second_rows + layout.second_row[c]) * S;
+        std::copy(o, o + S, o2);
       }
     }
   }

@@ -23,7 +23,7 @@ struct SynthInput {
   const std::int32_t* group = nullptr;      // [n_cells] common-mode group (when common)
   float white_weight = 1.0f;                // noise = rms * (white_weight * white + common_weight * common)
   float common_weight = 0.0f;
-  const float* amplitude = nullptr;         // [n_particles * n_cells] peak heights (ADC)
+  const double* amplitude = nullptr;        // [n_particles * n_cells] peak heights (ADC), used as float
   const double* peak_ns = nullptr;          // [n_particles * n_kinds] pulse peak time per detector kind
   const float* templates = nullptr;         // [n_kinds * template_len] peak-normalised, uniform grid
   std::int64_t template_len = 0;
@@ -34,11 +34,24 @@ struct SynthInput {
   const std::int64_t* first_particle = nullptr;  // [n_events + 1], particles sorted by event
 };
 
+// Where the kernel puts each cell's window, so that callers get their layouts in the same
+// pass instead of gathering afterwards (all optional).
+struct SynthLayout {
+  const std::int32_t* out_row = nullptr;     // [n_cells] row of cell c inside an event of out (a permutation)
+  std::uint16_t* row_sum = nullptr;          // [n_events * n_cells] sum of each out row's samples mod 2^16
+  std::uint16_t* second = nullptr;           // [n_events * n_second_rows * n_samples] a second copy
+  const std::int32_t* second_row = nullptr;  // [n_cells] row of cell c in second, -1: not copied
+  std::int64_t n_second_rows = 0;
+};
+
+// Checks the layout against the input (permutation, row ranges); throws InputError.
+void check_synth_layout(const SynthInput& in, const SynthLayout& layout);
+
 // Checks every index the kernel will follow; throws InputError naming the first bad one.
 void check_synth_input(const SynthInput& in);
 
 // out: [n_events * n_cells * n_samples] ADC samples: clamp to 0..4095, round half up.
-void synthesize_waveforms(const SynthInput& in, std::uint16_t* out);
+void synthesize_waveforms(const SynthInput& in, std::uint16_t* out, const SynthLayout& layout = {});
 
 // The white noise the kernel uses, [n_windows * window] in consumption order: unit normals,
 // AR(1)-correlated inside each window when rho != 0 (x0 = z0, x_s = rho x_{s-1} + sqrt(1-rho^2) z_s).

@@ -32,3 +32,12 @@ class RawFile:
     def size(self) -> int: ...
     @property
     def name(self) -> str: ...
+
+def fill_msadc_records(
+    words: np.ndarray,
+    taken: np.ndarray,
+    samples: np.ndarray,
+    nsamples: np.ndarray,
+    sum: np.ndarray,
+    channel: np.ndarray,
+) -> None: ...

@@ -28,6 +28,12 @@ from .layout import (
 
 __all__ = ["ChunkEncoder"]
 
+
+def _core_raw():
+    from .._core import raw
+
+    return raw
+
 _U32 = 0xFFFFFFFF
 
 
@@ -207,7 +213,7 @@ class ChunkEncoder:
             payload_start = slot_off.reshape(-1) + SLINK_HEADER_WORDS
             self._write_f1(out, t, payload_start, t_unit, t_words, t_header, eis, lo)
             # last: the MSADC records fill the words left free by everything else
-            self._write_msadc(out, s, payload_start, block_first, block_words, block_unit, rec_words, eis, lo)
+            self._write_msadc(out, s, payload_start, block_first, block_words, block_unit, eis, lo)
         return out.words
 
     def _check_16bit(self, words: np.ndarray, lo: int, carry_rows: np.ndarray, what: str,
@@ -242,11 +248,10 @@ class ChunkEncoder:
         hdr[:, 16] = d.time[sl]
         return hdr
 
-    def _write_msadc(self, out, s, payload_start, block_first, block_words, block_unit, rec_words,
-                     eis, lo) -> None:
-        """ADC block headers go to their computed offsets; the channel records, built as one
-        matrix in file order, then fill every word not yet written (the records are exactly
-        the words left once all headers and F1 words are placed)."""
+    def _write_msadc(self, out, s, payload_start, block_first, block_words, block_unit, eis, lo) -> None:
+        """ADC block headers go to their computed offsets; the channel records then fill every
+        word not yet written, in file order (the records are exactly the words left once all
+        headers and F1 words are placed)."""
         d = self.d
         if block_first.size == 0:
             return
@@ -258,27 +263,13 @@ class ChunkEncoder:
                 | (d.s_port[s][block_first] << 27)
                 | (MSADC_KEY << 30))
 
-        ns = d.s_nsamples[s]
-        samples = d.s_samples[s]
-        if samples.shape[1] % 2:
-            samples = np.pad(samples, ((0, 0), (0, 1)))
-        n_words = samples.shape[1] // 2
-        records = np.empty((ns.size, 1 + n_words), dtype=np.uint32)
-        records[:, 0] = d.s_sum[s] | (ns << 16) | (d.s_channel[s] << 26) | (1 << 30)
-        if n_words:
-            # a little-endian uint32 view holds two samples as lo | hi << 16: repack to 12 bits
-            samples = np.ascontiguousarray(samples)
-            pairs = samples.view("<u4")
-            data = pairs >> np.uint32(4)
-            np.bitwise_and(data, np.uint32(0xFFF000), out=data)
-            np.bitwise_or(data, samples[:, 0::2], out=data)
-            data |= np.uint32(0x80 << 24)
-            data[:, 0] ^= np.uint32((0x80 ^ 0x40) << 24)
-            records[:, 1:] = data
-        if (rec_words == 1 + n_words).all():
-            out.fill_rest(records.reshape(-1))
-        else:
-            out.fill_rest(records[np.arange(1 + n_words) < rec_words[:, None]])
+        # the records (header word, then 12-bit sample pairs) go in order into the free words,
+        # packed in one compiled pass
+        _core_raw().fill_msadc_records(
+            out.words, out.taken.view(np.uint8), np.ascontiguousarray(d.s_samples[s], dtype=np.uint16),
+            np.ascontiguousarray(d.s_nsamples[s]), np.ascontiguousarray(d.s_sum[s]),
+            np.ascontiguousarray(d.s_channel[s]),
+        )
 
     def _write_f1(self, out, t, payload_start, t_unit, t_words, t_header, eis, lo) -> None:
         d = self.d
@@ -313,6 +304,3 @@ class _Words:
         k = words.shape[-1]
         self.put((offsets[..., None] + np.arange(k)).reshape(-1), words.reshape(-1))
 
-    def fill_rest(self, stream: np.ndarray) -> None:
-        """Write ``stream`` into the words not written yet, in order."""
-        self.words[~self.taken] = stream

@@ -60,7 +60,8 @@ class TableView:
             arr = arr.astype(np.int64)
         if arr.dtype.kind not in "iu":
             raise ValueError(f"{self.name}.{column}: expected integers, got dtype {arr.dtype}")
-        if arr.size:
+        # two reductions find whether anything is out of range; the mask only on failure
+        if arr.size and (int(arr.max()) > hi or ((arr.dtype.kind == "i" or lo > 0) and int(arr.min()) < lo)):
             bad = arr > hi
             if arr.dtype.kind == "i" or lo > 0:
                 bad |= arr < lo

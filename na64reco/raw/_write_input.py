@@ -95,7 +95,8 @@ class WriterInput:
         """Samples past ``nsamples`` are ignored (written as 0); the rest must be 0..4095."""
         if (self.s_nsamples != samples.shape[1]).any():
             samples = np.where(np.arange(samples.shape[1]) < self.s_nsamples[:, None], samples, 0)
-        if samples.size and (samples.min() < 0 or samples.max() > MSADC_MAX_SAMPLE):
+        # unsigned samples cannot be negative: one reduction instead of two
+        if samples.size and ((samples.dtype.kind == "i" and samples.min() < 0) or samples.max() > MSADC_MAX_SAMPLE):
             row, col = (int(i) for i in np.argwhere((samples < 0) | (samples > MSADC_MAX_SAMPLE))[0])
             raise ValueError(
                 f"sadc.samples: row {row}, sample {col} has {samples[row, col]}, expected "

@@ -16,11 +16,11 @@ from .config import SimConfig
 from .readout import Readout
 from .showers import deposits
 from .straws import RtRelation, straw_hits
-from .trigger import trigger_mask
+from .trigger import FIRMWARE_ROW_OF_CELL, N_FIRMWARE_ROWS, trigger_mask_windows
 from .truth_tables import TruthContext, event_table, particle_table, pulse_table, straw_table
-from .waveforms import ChannelConditions, draw_noise, synthesize
+from .waveforms import ChannelConditions, draw_noise, synthesize_layout
 
-__all__ = ["Chunk", "generate_chunk", "EVENT_TYPE_SOB", "EVENT_TYPE_EOB", "EVENT_TYPE_PHYSICS"]
+__all__ = ["Chunk", "generate_chunk", "sadc_cell_order", "EVENT_TYPE_SOB", "EVENT_TYPE_EOB", "EVENT_TYPE_PHYSICS"]
 
 EVENT_TYPE_SOB = 5
 EVENT_TYPE_EOB = 6
@@ -38,8 +38,20 @@ class Chunk:
     truth_pulses: dict[str, np.ndarray]
     truth_particles: dict[str, np.ndarray]
     truth_straws: dict[str, np.ndarray]
-    samples: np.ndarray  # (n_physics, N_CELLS, 32) uint16, the same values as sadc["samples"]
+    trigger_windows: np.ndarray  # (n_physics, 113, 32) uint16: the trigger cells' samples in firmware order
     pileup_count: int = 0  # extra particles generated in this chunk
+    sadc_cells: np.ndarray | None = None  # (N_CELLS,) cell of each sadc row of an event (the writer's order)
+
+    @property
+    def samples(self) -> np.ndarray:
+        """(n_physics, N_CELLS, n_samples) uint16 in cell order: the values of ``sadc["samples"]``
+        (whose rows are in the raw writer's order), rearranged on each access."""
+        rows = self.sadc["samples"]
+        by_row = rows.reshape(rows.shape[0] // N_CELLS, N_CELLS, rows.shape[1])
+        cells = np.arange(N_CELLS) if self.sadc_cells is None else self.sadc_cells
+        out = np.empty_like(by_row)
+        out[:, cells, :] = by_row
+        return out
 
 
 def _concat_particles(a: Particles, b: Particles) -> Particles:
@@ -49,6 +61,33 @@ def _concat_particles(a: Particles, b: Particles) -> Particles:
 def _sort_particles(p: Particles) -> Particles:
     order = np.argsort(p.event, kind="stable")
     return Particles(**{f.name: getattr(p, f.name)[order] for f in fields(Particles)})
+
+
+def sadc_cell_order(readout: Readout) -> np.ndarray:
+    """Cells in the order the raw writer puts their records: by source, port, chip, then cell."""
+    return np.lexsort((np.arange(N_CELLS), readout.chip, readout.port, readout.source_id))
+
+
+_ADDRESS_CACHE: list = []  # [(per-cell addresses, n, n_samples, columns)]: the last chunk's, reused
+
+
+def _sadc_address_columns(readout: Readout, cell_of_row: np.ndarray, n: int, n_samples: int) -> dict[str, np.ndarray]:
+    """Address and length columns of ``n`` events of digits (the same for every chunk of a run):
+    built once and shared read-only between chunks."""
+    per_cell = np.stack([readout.source_id[cell_of_row], readout.port[cell_of_row], readout.chip[cell_of_row],
+                         readout.channel[cell_of_row]])
+    if _ADDRESS_CACHE:
+        cached_cells, cached_n, cached_ns, columns = _ADDRESS_CACHE[0]
+        if cached_n == n and cached_ns == n_samples and np.array_equal(cached_cells, per_cell):
+            return columns
+    columns = {
+        name: np.tile(row, n) for name, row in zip(("source_id", "port", "chip", "channel"), per_cell)
+    }
+    columns["nsamples"] = np.full(n * N_CELLS, n_samples, dtype=np.int64)
+    for arr in columns.values():
+        arr.setflags(write=False)
+    _ADDRESS_CACHE[:] = [(per_cell, n, n_samples, columns)]
+    return columns
 
 
 def _run_structure(cfg: SimConfig, first: int, n: int, total: int):
@@ -128,37 +167,48 @@ def generate_chunk(
     # amplitudes such that amplitude * mev_per_adc * LED(spill) is the true energy
     spills, spill_of_event = np.unique(spill, return_inverse=True)
     gain = readout.mev_per_adc[None, :] * readout.led_factors(spills)
-    amp = dep / gain[spill_of_event[allp.event]]
+    # particles are sorted by event, hence by spill: one broadcast division per spill
+    spill_bounds = np.searchsorted(spill_of_event[allp.event], np.arange(spills.size + 1))
+    amp = np.empty_like(dep)
+    for k in range(spills.size):
+        rows = slice(spill_bounds[k], spill_bounds[k + 1])
+        np.divide(dep[rows], gain[k], out=amp[rows])
     small = amp < cfg.min_pulse_adc
-    amp[small] = 0.0
-    dep[small] = 0.0
+    np.copyto(amp, 0.0, where=small)
+    np.copyto(dep, 0.0, where=small)
     peaks = trig_peak[allp.event] + allp.dt_ns[:, None]
 
     noise = draw_noise(rng, cfg, n, int(readout.chip_group.max()) + 1)
-    samples = synthesize(cfg, cond, readout.chip_group, noise, amp, peaks, first_particle)
-    mask = trigger_mask(rng, cfg, samples)
+    cell_of_row = sadc_cell_order(readout)
+    out_row = np.empty(N_CELLS, dtype=np.int32)
+    out_row[cell_of_row] = np.arange(N_CELLS, dtype=np.int32)
+    samples, sums, windows = synthesize_layout(
+        cfg, cond, readout.chip_group, noise, amp, peaks, first_particle, out_row, FIRMWARE_ROW_OF_CELL,
+        N_FIRMWARE_ROWS,
+    )
+    mask = trigger_mask_windows(rng, cfg, windows)
 
     events["trigger_mask"][phys_row] = mask
     f1_trigger_time = rng.integers(0, 512, n)
-    straws = straw_hits(rng, cfg, readout.straws, rt, allp, n, f1_trigger_time)
+    straws = straw_hits(rng, cfg, readout.straws, rt, allp, n, f1_trigger_time, with_truth=with_truth)
     tdc = dict(straws.tdc)
     tdc["event"] = phys_row[tdc["event"]]
 
+    # rows already in the raw writer's order (and sums from the kernel): the writer neither sorts nor sums
     sadc = {
         "event": np.repeat(phys_row, N_CELLS),
-        "source_id": np.tile(readout.source_id, n),
-        "port": np.tile(readout.port, n),
-        "chip": np.tile(readout.chip, n),
-        "channel": np.tile(readout.channel, n),
-        "nsamples": np.full(n * N_CELLS, cfg.n_samples, dtype=np.int64),
+        **_sadc_address_columns(readout, cell_of_row, n, cfg.n_samples),
         "samples": samples.reshape(n * N_CELLS, cfg.n_samples),
+        "sum": sums,
     }
 
     if not with_truth:
-        return Chunk(events, sadc, tdc, {}, {}, {}, {}, samples, int(pile.n))
+        return Chunk(events, sadc, tdc, {}, {}, {}, {}, windows, int(pile.n), cell_of_row)
     ctx = TruthContext(cfg, readout, allp, first_particle, event_in_run, dep, amp, peaks)
     truth_events = event_table(ctx, spill, in_spill, trig_peak, phase, n_pileup, mask, f1_trigger_time)
     truth_pulses = pulse_table(ctx) if with_pulses else {}
     truth_particles = particle_table(ctx)
     truth_straws = straw_table(ctx, straws.truth)
-    return Chunk(events, sadc, tdc, truth_events, truth_pulses, truth_particles, truth_straws, samples, int(pile.n))
+    return Chunk(
+        events, sadc, tdc, truth_events, truth_pulses, truth_particles, truth_straws, windows, int(pile.n), cell_of_row
+    )

@@ -137,8 +137,17 @@ def _em_showers(rng, cfg: SimConfig, geo: Geometry, p: Particles, rows: np.ndarr
     cells_main = lat_main * (e_ecal * (1.0 - f_ps))[:, None]
     if cfg.lateral_cell_fluctuation > 0:
         for cells in (cells_ps, cells_main):
-            sig = np.minimum(cfg.lateral_cell_fluctuation / np.sqrt(np.maximum(cells / 1000.0, 1e-6)), 1.0)
-            cells *= np.maximum(1.0 + sig * rng.standard_normal(cells.shape, dtype=np.float32), 0.0)
+            # sig = min(f / sqrt(max(c / 1000, 1e-6)), 1); c *= max(1 + sig * z, 0), computed in one
+            # buffer: the (electrons, 36) temporaries cost more than the arithmetic
+            factor = cells / 1000.0
+            np.maximum(factor, 1e-6, out=factor)
+            np.sqrt(factor, out=factor)
+            np.divide(cfg.lateral_cell_fluctuation, factor, out=factor)
+            np.minimum(factor, 1.0, out=factor)
+            factor *= rng.standard_normal(cells.shape, dtype=np.float32)
+            factor += 1.0
+            np.maximum(factor, 0.0, out=factor)
+            cells *= factor
     out[rows, _ECAL0] = cells_ps
     out[rows, _ECAL1] = cells_main
 

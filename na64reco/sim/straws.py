@@ -86,6 +86,11 @@ class StrawGeometry:
         return int(self.z_mm.shape[1])
 
 
+# column order of the straw truth table
+_TRUTH_ORDER = ("event", "straw_plane", "layer", "tube", "r_true_mm", "r_smeared_mm", "drift_true_ns", "time_ns",
+                "particle", "is_pileup", "is_noise")
+
+
 @dataclass
 class StrawHits:
     """Recorded F1 hits (``tdc``, ready for the writer) and the true hits behind them."""
@@ -102,8 +107,15 @@ def straw_hits(
     particles: Particles,
     n_events: int,
     trigger_time: np.ndarray,
+    *,
+    with_truth: bool = True,
 ) -> StrawHits:
-    """Hits of all particles plus noise; ``trigger_time`` (n_events,) is the 9-bit F1 trigger time."""
+    """Hits of all particles plus noise; ``trigger_time`` (n_events,) is the 9-bit F1 trigger time.
+
+    ``with_truth=False`` leaves out the truth columns the F1 hits are not made from (the
+    ``truth`` dict then holds only event, straw_plane, layer, tube, time_ns, time_bins,
+    recorded); the random draws and the hits are the same.
+    """
     P, L, T = geo.n_planes, geo.n_layers, geo.n_tubes
     n = particles.n
     z = geo.z_mm[None, :, :] - geo.z_ref_mm
@@ -121,7 +133,7 @@ def straw_hits(
     r_hit = r_true[idx_p, idx_plane, idx_layer]
     r_max = min(rt.max_radius_mm, geo.tube_radius_mm)
     r_meas = np.clip(r_hit + cfg.straw_sigma_r_mm * rng.standard_normal(r_hit.size), 0.0, r_max)
-    drift_true = rt.time(np.minimum(r_hit, r_max))
+    drift_true = rt.time(np.minimum(r_hit, r_max)) if with_truth else None
     drift = rt.time(r_meas)
     t_ns = drift + cfg.straw_t0_ns + particles.dt_ns[idx_p]
     tube_hit = tube[idx_p, idx_plane, idx_layer]
@@ -138,20 +150,24 @@ def straw_hits(
         n_ev = n_pl = n_la = n_tube = np.zeros(0, dtype=np.int64)
         n_t = np.zeros(0)
 
-    nan = np.full(n_t.size, np.nan)
     truth = {
         "event": np.concatenate([ev, n_ev]).astype(np.int64),
         "straw_plane": np.concatenate([idx_plane, n_pl]).astype(np.int16),
         "layer": np.concatenate([idx_layer, n_la]).astype(np.int8),
         "tube": np.concatenate([tube_hit, n_tube]).astype(np.int16),
-        "r_true_mm": np.concatenate([r_hit, nan]),
-        "r_smeared_mm": np.concatenate([r_meas, nan]),
-        "drift_true_ns": np.concatenate([drift_true, nan]),
         "time_ns": np.concatenate([t_ns, n_t]),
-        "particle": np.concatenate([idx_p, np.full(n_t.size, -1)]).astype(np.int64),
-        "is_pileup": np.concatenate([particles.is_pileup[idx_p], np.zeros(n_t.size, dtype=bool)]),
-        "is_noise": np.concatenate([np.zeros(r_hit.size, dtype=bool), np.ones(n_t.size, dtype=bool)]),
     }
+    if with_truth:
+        nan = np.full(n_t.size, np.nan)
+        truth.update({
+            "r_true_mm": np.concatenate([r_hit, nan]),
+            "r_smeared_mm": np.concatenate([r_meas, nan]),
+            "drift_true_ns": np.concatenate([drift_true, nan]),
+            "particle": np.concatenate([idx_p, np.full(n_t.size, -1)]).astype(np.int64),
+            "is_pileup": np.concatenate([particles.is_pileup[idx_p], np.zeros(n_t.size, dtype=bool)]),
+            "is_noise": np.concatenate([np.zeros(r_hit.size, dtype=bool), np.ones(n_t.size, dtype=bool)]),
+        })
+        truth = {name: truth[name] for name in _TRUTH_ORDER}
     time_bins = np.rint(truth["time_ns"] / F1_BIN_NS).astype(np.int64)
     recorded = (truth["time_ns"] >= cfg.tdc_window_ns[0]) & (truth["time_ns"] <= cfg.tdc_window_ns[1])
     truth["recorded"] = recorded

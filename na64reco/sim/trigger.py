@@ -13,10 +13,18 @@ from functools import lru_cache
 
 import numpy as np
 
-from .cells import KIND_SLICES, KINDS, PLANE_SLICES, plane_index
+from .cells import KIND_SLICES, KINDS, N_CELLS, PLANE_SLICES, plane_index
 from .config import SimConfig
 
-__all__ = ["TRIGGER_PHYSICS", "TRIGGER_BEAM", "TRIGGER_RANDOM", "trigger_roles", "trigger_mask"]
+__all__ = [
+    "TRIGGER_PHYSICS",
+    "TRIGGER_BEAM",
+    "TRIGGER_RANDOM",
+    "FIRMWARE_ROW_OF_CELL",
+    "trigger_roles",
+    "trigger_mask",
+    "trigger_mask_windows",
+]
 
 TRIGGER_PHYSICS = 1 << 0
 TRIGGER_BEAM = 1 << 1
@@ -57,12 +65,25 @@ _FIRMWARE_ORDER = np.concatenate(
     ]
 )
 
+# row of every cell in the firmware's window array, -1 for cells the trigger does not see:
+# lets the waveform kernel write the trigger windows directly (no gather afterwards)
+FIRMWARE_ROW_OF_CELL = np.full(N_CELLS, -1, dtype=np.int32)
+FIRMWARE_ROW_OF_CELL[_FIRMWARE_ORDER] = np.arange(_FIRMWARE_ORDER.size, dtype=np.int32)
+N_FIRMWARE_ROWS = int(_FIRMWARE_ORDER.size)
+
 
 @lru_cache(maxsize=1)
 def _default_registers():
     from ..firmware import load_trigger_config
 
     return load_trigger_config()
+
+
+@lru_cache(maxsize=1)
+def _default_c_registers():
+    from ..firmware.runner import to_c_config
+
+    return to_c_config(_default_registers())
 
 
 def trigger_mask(rng: np.random.Generator, cfg: SimConfig, samples: np.ndarray, trigger_config=None) -> np.ndarray:
@@ -78,5 +99,46 @@ def trigger_mask(rng: np.random.Generator, cfg: SimConfig, samples: np.ndarray, 
     result = emulate_windows(samples[:, _FIRMWARE_ORDER, :], trigger_config)
     mask = np.asarray(result["trigger_bits"]).astype(np.uint64)
     random = rng.random(samples.shape[0]) < cfg.trigger_random_probability
+    mask[random] |= np.uint64(TRIGGER_RANDOM)
+    return mask
+
+
+def trigger_mask_windows(rng: np.random.Generator, cfg: SimConfig, windows: np.ndarray) -> np.ndarray:
+    """``trigger_mask`` on windows already in the firmware's channel order (n_events, 113, W)
+    with the default registers, as the waveform kernel writes them (``FIRMWARE_ROW_OF_CELL``).
+
+    The kernel clamps every sample to 0..4095, so the range scan of ``emulate_windows`` is
+    skipped and the C pipeline is called directly with registers converted once per process.
+    """
+    from ..firmware._lib import library
+
+    if windows.dtype != np.uint16 or windows.ndim != 3 or windows.shape[1] != N_FIRMWARE_ROWS:
+        raise ValueError(
+            f"trigger windows: expected uint16 (n_events, {N_FIRMWARE_ROWS}, n_samples), "
+            f"got {windows.dtype} {windows.shape}"
+        )
+    windows = np.ascontiguousarray(windows)
+    n, width = windows.shape[0], windows.shape[2]
+    bits = np.zeros(n, np.uint8)
+    if n:
+        if width == 0:
+            raise ValueError("trigger windows: windows must hold at least one sample")
+        ffi, lib = library()
+        res = ffi.new("na64fw_window_results *")
+        # every field must point somewhere; only the trigger bits are kept
+        keep = [ffi.from_buffer("uint8_t[]", bits)]
+        res.trigger_bits = keep[0]
+        for field, dtype, ctype in (
+            ("n_triggers", np.int32, "int32_t[]"), ("decision_word", np.uint64, "uint64_t[]"),
+            ("decision_clock", np.int32, "int32_t[]"), ("e_prs", np.uint16, "uint16_t[]"),
+            ("e_ecal", np.uint16, "uint16_t[]"), ("e_hcal", np.uint16, "uint16_t[]"),
+        ):
+            keep.append(ffi.from_buffer(ctype, np.empty(n, dtype)))
+            setattr(res, field, keep[-1])
+        rc = int(lib.na64fw_run_windows(_default_c_registers(), ffi.from_buffer("uint16_t[]", windows), n, width, res))
+        if rc != 0:
+            raise RuntimeError(f"na64fw_run_windows failed with status {rc}")
+    mask = bits.astype(np.uint64)
+    random = rng.random(n) < cfg.trigger_random_probability
     mask[random] |= np.uint64(TRIGGER_RANDOM)
     return mask

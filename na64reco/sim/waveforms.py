@@ -32,6 +32,7 @@ __all__ = [
     "pulse_shapes",
     "template_grid",
     "synthesize",
+    "synthesize_layout",
     "synthesize_reference",
 ]
 
@@ -159,16 +160,47 @@ def synthesize(
     cell; peak_ns (P, n_kinds): its pulse peak time per detector kind; particles sorted by
     event, those of event e at rows first_particle[e]:first_particle[e + 1].
     """
+    return _core_sim().synthesize(*_kernel_args(cfg, cond, chip_group, noise, amplitude, peak_ns, first_particle))
+
+
+def synthesize_layout(
+    cfg: SimConfig,
+    cond: ChannelConditions,
+    chip_group: np.ndarray,
+    noise: NoiseDraw,
+    amplitude: np.ndarray,
+    peak_ns: np.ndarray,
+    first_particle: np.ndarray,
+    out_row: np.ndarray,
+    trigger_row: np.ndarray,
+    n_trigger_rows: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The samples of ``synthesize`` in the caller's layouts, made in the same pass.
+
+    Returns (samples (n_events, N_CELLS, n_samples) with cell c at row ``out_row[c]`` of its
+    event, the sum of every such row mod 2**16 (n_events * N_CELLS,) uint16, and the windows
+    of the cells with ``trigger_row[c] >= 0`` at that row of (n_events, n_trigger_rows, n_samples)).
+    """
+    return tuple(_core_sim().synthesize_layout(
+        *_kernel_args(cfg, cond, chip_group, noise, amplitude, peak_ns, first_particle),
+        np.ascontiguousarray(out_row, dtype=np.int32),
+        np.ascontiguousarray(trigger_row, dtype=np.int32),
+        int(n_trigger_rows),
+    ))
+
+
+def _kernel_args(cfg, cond, chip_group, noise, amplitude, peak_ns, first_particle) -> tuple:
     common = group = None
     if noise.common is not None:
         common, group = noise.common, chip_group.astype(np.int32)
     values, t0, step = template_grid()
-    return _core_sim().synthesize(
+    return (
         cond.pedestal_row(cfg.n_samples),
         cond.noise_rms.astype(np.float32),
         noise.seed,
         noise.rho,
-        np.ascontiguousarray(amplitude, dtype=np.float32),
+        # float64: the kernel rounds each amplitude to float32 as it reads it (no converted copy)
+        np.ascontiguousarray(amplitude, dtype=np.float64),
         np.ascontiguousarray(peak_ns, dtype=np.float64),
         values,
         t0,
