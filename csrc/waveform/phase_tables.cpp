@@ -55,6 +55,7 @@ void PhaseTable::build(const SampledShape& shape, const SampleSpace& space, doub
   d.assign(static_cast<size_t>(nphase) * nsamples, 0.0);
   minv.assign(static_cast<size_t>(nphase) * 3, 0.0);
   inv_ff.assign(static_cast<size_t>(nphase), 0.0);
+  normal.assign(static_cast<size_t>(nphase) * 3, 0.0);
   curv_u.assign(static_cast<size_t>(nphase) * 2, 0.0);
   ind_f.assign(static_cast<size_t>(nphase) * 2, 0.0);
   ind_d.assign(static_cast<size_t>(nphase) * 2, 0.0);
@@ -68,6 +69,9 @@ void PhaseTable::build(const SampledShape& shape, const SampleSpace& space, doub
     std::copy(b.d, b.d + nsamples, &d[static_cast<size_t>(p) * nsamples]);
     const double m11 = dot(b.f, b.f, nsamples), m12 = dot(b.f, b.d, nsamples), m22 = dot(b.d, b.d, nsamples);
     const double det = m11 * m22 - m12 * m12;
+    normal[3 * p + 0] = m11;
+    normal[3 * p + 1] = m12;
+    normal[3 * p + 2] = m22;
     if (m11 > 1e-12) inv_ff[p] = 1.0 / m11;
     // A phase whose pulse lies (almost) outside the window cannot be fitted: zero
     // coefficients make the optimal filter return "no pulse" there instead of garbage.
@@ -93,13 +97,6 @@ void PhaseTable::build(const SampledShape& shape, const SampleSpace& space, doub
     curv_u[2 * p + 1] = minv[3 * p + 1] * fs + minv[3 * p + 2] * ds;
     curv_perp2[p] = std::max(0.0, dot(sw, sw, nsamples) - fs * curv_u[2 * p] - ds * curv_u[2 * p + 1]);
   }
-}
-
-int PhaseTable::nearest(double tau) const {
-  const double u = (tau - tau_lo) * inv_step + 0.5;
-  if (!(u > 0.0)) return 0;
-  if (u >= nphase - 1) return nphase - 1;
-  return static_cast<int>(u);
 }
 
 void Dictionary::build(const SampledShape& shape, const SampleSpace& space, double lo, double hi, double st) {

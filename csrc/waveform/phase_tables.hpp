@@ -25,6 +25,7 @@ struct PhaseTable {
   std::vector<double> f, d;   // nphase * nsamples
   std::vector<double> minv;   // nphase * 3: inverse normal matrix (11, 12, 22)
   std::vector<double> inv_ff; // nphase: 1 / (f . f), amplitude-only fit at a fixed time
+  std::vector<double> normal; // nphase * 3: f . f, f . d, d . d (the normal matrix itself)
   // Second-order (curvature) terms: the least-squares response u = Minv [F.S, D.S] to the
   // template's second derivative S, and the indicator products of f, -f' and f'' (whitened,
   // unprojected) to read the pedestals back: nphase * 2 each.
@@ -32,7 +33,12 @@ struct PhaseTable {
   std::vector<double> curv_perp2;  // nphase: |part of S orthogonal to F and D|^2
 
   void build(const SampledShape& shape, const SampleSpace& space, double tau_lo, double tau_hi, double step);
-  int nearest(double tau) const;
+  int nearest(double tau) const {
+    const double u = (tau - tau_lo) * inv_step + 0.5;
+    if (!(u > 0.0)) return 0;
+    if (u >= nphase - 1) return nphase - 1;
+    return static_cast<int>(u);
+  }
   double tau_of(int p) const { return tau_lo + step * p; }
   const double* f_row(int p) const { return &f[static_cast<std::size_t>(p) * nsamples]; }
   const double* d_row(int p) const { return &d[static_cast<std::size_t>(p) * nsamples]; }

@@ -55,9 +55,32 @@ bool solve_at(const FitContext& ctx, PulseModel& m, bool exact, bool with_stats,
   int phase[kMaxPulses];
   for (int i = 0; i < k; ++i) phase[i] = (exact || ctx.table == nullptr) ? -1 : ctx.table->nearest(m.tau[i]);
   double nm[kMaxParams * kMaxParams], rhs[kMaxParams];
-  for (int a = 0; a < np; ++a) {
-    rhs[a] = dot(col[a], ctx.yw, n);
-    for (int b = 0; b <= a; ++b) nm[a * np + b] = nm[b * np + a] = dot(col[a], col[b], n);
+  if (phase[0] >= 0 && ctx.dots != nullptr) {
+    // Same values as the loop below, from the table and the per-waveform memo.
+    const PhaseTable& t = *ctx.table;
+    for (int i = 0; i < k; ++i) {
+      const int a = 2 * i;
+      rhs[a] = ctx.dots->f_dot_y(phase[i]);
+      rhs[a + 1] = ctx.dots->d_dot_y(phase[i]);
+      const double* g = &t.normal[3 * static_cast<std::size_t>(phase[i])];
+      nm[a * np + a] = g[0];
+      nm[(a + 1) * np + a] = nm[a * np + a + 1] = g[1];
+      nm[(a + 1) * np + a + 1] = g[2];
+      for (int j = 0; j < i; ++j) {
+        const int b = 2 * j;
+        double c[4];
+        ctx.dots->cross(phase[i], phase[j], c);
+        nm[a * np + b] = nm[b * np + a] = c[0];
+        nm[a * np + b + 1] = nm[(b + 1) * np + a] = c[1];
+        nm[(a + 1) * np + b] = nm[b * np + a + 1] = c[2];
+        nm[(a + 1) * np + b + 1] = nm[(b + 1) * np + a + 1] = c[3];
+      }
+    }
+  } else {
+    for (int a = 0; a < np; ++a) {
+      rhs[a] = dot(col[a], ctx.yw, n);
+      for (int b = 0; b <= a; ++b) nm[a * np + b] = nm[b * np + a] = dot(col[a], col[b], n);
+    }
   }
   if (!cholesky(nm, np, np)) return false;
   cholesky_solve(nm, np, np, rhs, s.theta);

@@ -159,6 +159,11 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
     return;
   }
   prepare_context(ctx, y);
+  ctx.dots = nullptr;
+  if (ctx.table != nullptr) {
+    ws.dots.begin(*ctx.table, ctx.yw);
+    ctx.dots = &ws.dots;
+  }
 
   // Starting time: the largest sample above a rough pedestal (parabola through its
   // neighbours), or the middle of a saturated run.
