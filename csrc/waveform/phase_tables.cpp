@@ -99,13 +99,15 @@ void PhaseTable::build(const SampledShape& shape, const SampleSpace& space, doub
   }
 }
 
-void Dictionary::build(const SampledShape& shape, const SampleSpace& space, double lo, double hi, double st) {
+void Dictionary::build(const SampledShape& shape, const SampleSpace& space, double lo, double hi, double st,
+                       bool lazy) {
   tau_lo = lo;
   step = st;
   nsamples = space.nsamples;
   natoms = static_cast<int>(std::floor((hi - lo) / st + 1e-9)) + 1;
   atoms.resize(static_cast<size_t>(natoms) * nsamples);
-  gram.resize(static_cast<size_t>(natoms) * natoms);
+  gram_.resize(static_cast<size_t>(natoms) * natoms);
+  row_ready_.assign(static_cast<size_t>(natoms), 0);
   inv_norm.resize(static_cast<size_t>(natoms));
   ExactBasis b;
   for (int j = 0; j < natoms; ++j) {
@@ -113,14 +115,19 @@ void Dictionary::build(const SampledShape& shape, const SampleSpace& space, doub
     std::copy(b.f, b.f + nsamples, &atoms[static_cast<size_t>(j) * nsamples]);
   }
   for (int i = 0; i < natoms; ++i) {
-    for (int j = 0; j <= i; ++j) {
-      const double g = dot(atom(i), atom(j), nsamples);
-      gram[static_cast<size_t>(i) * natoms + j] = g;
-      gram[static_cast<size_t>(j) * natoms + i] = g;
-    }
-    const double g = gram[static_cast<size_t>(i) * natoms + i];
+    const double g = dot(atom(i), atom(i), nsamples);
     inv_norm[i] = g > 1e-20 ? 1.0 / std::sqrt(g) : 0.0;
   }
+  if (!lazy)
+    for (int i = 0; i < natoms; ++i) fill_row(i);
+}
+
+void Dictionary::fill_row(int j) const {
+  // dot() multiplies element by element in a fixed order: dot(a, b) == dot(b, a) exactly, so
+  // rows filled one at a time form the same symmetric matrix as a full build.
+  double* r = &gram_[static_cast<size_t>(j) * natoms];
+  for (int i = 0; i < natoms; ++i) r[i] = dot(atom(j), atom(i), nsamples);
+  row_ready_[static_cast<size_t>(j)] = 1;
 }
 
 }  // namespace na64::waveform

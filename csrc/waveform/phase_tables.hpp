@@ -48,13 +48,26 @@ struct Dictionary {
   double tau_lo = 0, step = 1;
   int natoms = 0, nsamples = 0;
   std::vector<double> atoms;     // natoms * nsamples, whitened and projected
-  std::vector<double> gram;      // natoms * natoms
   std::vector<double> inv_norm;  // 1 / |atom|
 
-  // Reserves storage once; later builds of the same size reuse it.
-  void build(const SampledShape& shape, const SampleSpace& space, double tau_lo, double tau_hi, double step);
+  // Reserves storage once; later builds of the same size reuse it. A lazy build (the
+  // per-window dictionary of a window with masked samples) fills Gram rows only when row()
+  // first asks for them: the NNLS needs the rows of its few active atoms, not all of them.
+  void build(const SampledShape& shape, const SampleSpace& space, double tau_lo, double tau_hi, double step,
+             bool lazy = false);
   double tau_of(int j) const { return tau_lo + step * j; }
   const double* atom(int j) const { return &atoms[static_cast<std::size_t>(j) * nsamples]; }
+  // Row j of the Gram matrix (atom j . every atom). A lazy dictionary computes it here, so a
+  // lazy one must belong to one thread; an eager one is read-only.
+  const double* row(int j) const {
+    if (!row_ready_[static_cast<std::size_t>(j)]) fill_row(j);
+    return &gram_[static_cast<std::size_t>(j) * natoms];
+  }
+
+ private:
+  void fill_row(int j) const;
+  mutable std::vector<double> gram_;  // natoms * natoms
+  mutable std::vector<unsigned char> row_ready_;
 };
 
 }  // namespace na64::waveform

@@ -75,8 +75,7 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
   double* w = scratch + natoms;
   for (int j = 0; j < natoms; ++j) b[j] = dot(dict.atom(j), ctx.yw, n);
   NnlsResult nn;
-  nnls_gram(dict.gram.data(), b, dict.inv_norm.data(), natoms, kNnlsTolerance,
-            std::min(kMaxActive, max_pulses + 3), w, nn);
+  nnls_gram(dict, b, kNnlsTolerance, std::min(kMaxActive, max_pulses + 3), w, nn);
   // Atoms in time order, values alongside.
   for (int i = 1; i < nn.nactive; ++i)
     for (int j = i; j > 0 && nn.index[j] < nn.index[j - 1]; --j) {

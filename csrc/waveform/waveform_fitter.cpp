@@ -261,7 +261,7 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
     if (suspicious) {
       const Dictionary* dict = &variant.dict;
       if (any_masked) {
-        ws.dict.build(shape_, ws.space, tau_lo_, tau_hi_, cfg_.dictionary_step_ns);
+        ws.dict.build(shape_, ws.space, tau_lo_, tau_hi_, cfg_.dictionary_step_ns, /*lazy=*/true);
         dict = &ws.dict;
       }
       if (ws.scratch.size() < 2 * static_cast<size_t>(dict->natoms)) ws.scratch.resize(2 * static_cast<size_t>(dict->natoms));
