@@ -45,6 +45,19 @@ void exact_basis(const SampledShape& shape, const SampleSpace& space, double tau
   space.project(out.d);
 }
 
+void exact_template(const SampledShape& shape, const SampleSpace& space, double tau, double* f) {
+  if (space.parity_means) {
+    ExactBasis b;
+    exact_basis(shape, space, tau, b);
+    std::copy(b.f, b.f + space.nsamples, f);
+    return;
+  }
+  double t[kMaxSamples], tp[kMaxSamples];
+  shape.eval_window(tau, space.nsamples, t, tp);
+  space.whiten(t, f);
+  space.project(f);
+}
+
 void PhaseTable::build(const SampledShape& shape, const SampleSpace& space, double lo, double hi, double st) {
   tau_lo = lo;
   step = st;
@@ -109,11 +122,7 @@ void Dictionary::build(const SampledShape& shape, const SampleSpace& space, doub
   gram_.resize(static_cast<size_t>(natoms) * natoms);
   row_ready_.assign(static_cast<size_t>(natoms), 0);
   inv_norm.resize(static_cast<size_t>(natoms));
-  ExactBasis b;
-  for (int j = 0; j < natoms; ++j) {
-    exact_basis(shape, space, tau_of(j), b);
-    std::copy(b.f, b.f + nsamples, &atoms[static_cast<size_t>(j) * nsamples]);
-  }
+  for (int j = 0; j < natoms; ++j) exact_template(shape, space, tau_of(j), &atoms[static_cast<size_t>(j) * nsamples]);
   for (int i = 0; i < natoms; ++i) {
     const double g = dot(atom(i), atom(i), nsamples);
     inv_norm[i] = g > 1e-20 ? 1.0 / std::sqrt(g) : 0.0;

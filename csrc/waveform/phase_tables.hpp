@@ -18,6 +18,8 @@ struct ExactBasis {
   double ef[2], ed[2];
 };
 void exact_basis(const SampledShape& shape, const SampleSpace& space, double tau, ExactBasis& out);
+// The template column alone (out.f of exact_basis, same values): what a dictionary atom needs.
+void exact_template(const SampledShape& shape, const SampleSpace& space, double tau, double* f);
 
 struct PhaseTable {
   double tau_lo = 0, step = 1, inv_step = 1;
