@@ -1,7 +1,9 @@
 """Speed of the waveform fitter on one core, next to scipy.optimize.curve_fit of the same template.
 
-Isolated pulses, and a realistic mix with pile-up (extra pulses at random times, including
-tails of pulses from before the window). scipy fits a subset (same waveforms) with the same
+Isolated pulses, a realistic mix with pile-up (extra pulses at random times, including
+tails of pulses from before the window), and ECAL windows of a simulated NA64 run at the default
+beam rate (na64reco.sim.simulate, read back with open_raw; windows whose samples span at least
+10 ADC counts, as the reconstruction's zero suppression keeps them). scipy fits a subset (same waveforms) with the same
 model (even/odd pedestals + one template pulse), and its rate is compared per waveform.
 Run: PYTHONPATH=$PWD python benchmarks/bench_waveform_speed.py
 """
@@ -9,6 +11,8 @@ Run: PYTHONPATH=$PWD python benchmarks/bench_waveform_speed.py
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
 import time
 import warnings
 
@@ -41,6 +45,25 @@ def mixed_sample(tpl, rng, n, mean_extra):
         amp[has, j] = np.exp(rng.uniform(np.log(10.0), np.log(1500.0), has.sum()))
         tau[has, j] = rng.uniform(-100.0, 400.0, has.sum())
     return simulate_windows(tpl, amp, tau, rng=rng, noise_rms=SIGMA, pedestal_even=100.0, pedestal_odd=104.0), k_extra
+
+
+def run_sample(n_events, seed):
+    """ECAL windows (planes ECAL0/ECAL1) with a sample span >= 10 ADC from a simulated run."""
+    from na64reco.detector import load_setup
+    from na64reco.raw import open_raw
+    from na64reco.sim import simulate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "run.dat")
+        simulate(n_events, seed, path)
+        batch = open_raw(path).read_all()
+    runs = np.unique(batch.events["run"])
+    digits = load_setup(int(runs[0]) if runs.size else 0).annotate_sadc(batch.sadc)
+    samples = np.asarray(digits["samples"])
+    full = np.asarray(digits["nsamples"]) == samples.shape[1]
+    span = samples.max(axis=1).astype(np.int32) - samples.min(axis=1).astype(np.int32)
+    ecal = np.isin(np.asarray(digits["plane"]), (0, 1)) & full & (span >= 10)
+    return np.ascontiguousarray(samples[ecal])
 
 
 def timed(fn, repeat):
@@ -84,6 +107,7 @@ def main() -> None:
     ap.add_argument("--mean-extra", type=float, default=0.3, help="mean number of extra pulses per window")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--run-events", type=int, default=3000, help="events of the simulated run (0 = skip that sample)")
     args = ap.parse_args()
     tpl = load_template("ecal")
     rng = np.random.default_rng(args.seed)
@@ -95,6 +119,10 @@ def main() -> None:
     (w_iso, c_iso) = timed(lambda: fitter.fit(iso), args.repeat)
     (w_mix, c_mix) = timed(lambda: fitter.fit(mix), args.repeat)
     res_mix = fitter.fit(mix)
+    run = run_sample(args.run_events, args.seed) if args.run_events > 0 else None
+    if run is not None and len(run):
+        (w_run, c_run) = timed(lambda: fitter.fit(run), args.repeat)
+        res_run = fitter.fit(run)
     frac_pileup = np.mean(res_mix.npulses > 1)
 
     sc_iso_w, sc_iso_c, fails_iso = scipy_rate(tpl, iso, args.scipy)
@@ -112,6 +140,12 @@ def main() -> None:
         print(f"{name:<30} {clock:<5} {rate:14.3e} {1e6 * t / args.n:7.3f} {sc:11.1f} {rate / sc:8.0f}")
     print(f"mix: windows with extra true pulses {100 * np.mean(k_extra > 0):.1f} %, fitted with >1 pulse "
           f"{100 * frac_pileup:.1f} %; scipy failures (isolated / mix): {fails_iso} / {fails_mix}")
+    if run is not None and len(run):
+        flags = nr.waveform.FLAGS
+        print(f"simulated run ({args.run_events} events, default rate), {len(run)} ECAL windows with span >= 10 ADC: "
+              f"wall {1e6 * w_run / len(run):.3f} us/wf, cpu {1e6 * c_run / len(run):.3f} us/wf; "
+              f"fitted with >1 pulse {100 * np.mean(res_run.npulses > 1):.1f} %, "
+              f"no_pulse {100 * np.mean(res_run.flags & flags['no_pulse'] != 0):.1f} %")
     rate_iso = args.n / c_iso
     us_mix = 1e6 * c_mix / args.n
     ratio = min(args.n / c_iso / sc_iso_c, args.n / c_mix / sc_mix_c)

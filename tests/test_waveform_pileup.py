@@ -91,3 +91,23 @@ def test_pileup_resolution_can_be_switched_off():
     y = 900.0 * ECAL.value(t - 60.0) + 500.0 * ECAL.value(t - 250.0) + 100.0
     r = nr.WaveformFitter(ECAL, pileup=False).fit(y)
     assert r.npulses[0] == 1 and not (r.flags[0] & FLAGS["pileup"])
+
+
+def test_results_do_not_depend_on_the_other_windows_of_the_batch():
+    # The fitter memoises dot products per window; nothing may leak from one window to the
+    # next: a batch, the same batch reversed, and every window alone agree bit for bit.
+    rng = np.random.default_rng(5)
+    n = 60
+    amp = np.stack([rng.uniform(30.0, 3000.0, n), rng.uniform(20.0, 1500.0, n), rng.uniform(20.0, 6000.0, n)], 1)
+    tau = np.stack([rng.uniform(60.0, 250.0, n), rng.uniform(-100.0, 400.0, n), rng.uniform(0.0, 380.0, n)], 1)
+    amp[::3, 1:] = np.nan  # a third single pulses, the rest pile-up (some saturating)
+    w = simulate_windows(ECAL, amp, tau, rng=rng, noise_rms=2.0, pedestal_even=100.0, pedestal_odd=104.0)
+    batch = FITTER.fit(w)
+    backwards = FITTER.fit(w[::-1].copy())
+    for name in ("amplitude", "time_ns", "amplitude_err", "chi2", "npulses", "flags", "pedestal"):
+        np.testing.assert_array_equal(batch.waves[name], backwards.waves[name][::-1], err_msg=name)
+    assert np.any(batch.npulses > 1) and np.any(batch.flags & FLAGS["saturated"])
+    for i in range(0, n, 7):
+        alone = FITTER.fit(w[i : i + 1])
+        for name in ("amplitude", "time_ns", "chi2", "npulses", "flags"):
+            assert alone.waves[name][0] == batch.waves[name][i], (i, name)

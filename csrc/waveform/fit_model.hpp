@@ -3,6 +3,7 @@
 #pragma once
 #include "waveform/fitter_config.hpp"
 #include "waveform/nnls.hpp"
+#include "waveform/phase_dot_cache.hpp"
 #include "waveform/phase_tables.hpp"
 #include "waveform/pulse_template.hpp"
 #include "waveform/sample_space.hpp"
@@ -17,6 +18,7 @@ struct FitContext {
   const SampledShape* shape;
   const SampleSpace* space;
   const PhaseTable* table;  // null when samples are masked
+  PhaseDotCache* dots;      // memo of table-row dot products for this waveform (with table)
   double tau_lo, tau_hi;
   double max_amplitude;     // larger fitted amplitudes are unphysical (far beyond the ADC range)
   int nsamples;

@@ -2,6 +2,7 @@
 #pragma once
 #include <vector>
 
+#include "waveform/phase_dot_cache.hpp"
 #include "waveform/phase_tables.hpp"
 #include "waveform/sample_space.hpp"
 
@@ -13,6 +14,7 @@ struct FitWorkspace {
   SampleSpace space;
   Dictionary dict;
   std::vector<double> scratch;
+  PhaseDotCache dots;
 };
 
 }  // namespace na64::waveform

@@ -10,10 +10,12 @@ namespace na64::waveform {
 namespace {
 
 // Unconstrained solution restricted to the passive set; false if numerically singular.
-bool solve_passive(const double* gram, const double* b, int natoms, const int* idx, int n, double* z) {
+bool solve_passive(const Dictionary& dict, const double* b, const int* idx, int n, double* z) {
   double m[kMaxActive * kMaxActive];
-  for (int i = 0; i < n; ++i)
-    for (int j = 0; j < n; ++j) m[i * n + j] = gram[static_cast<long>(idx[i]) * natoms + idx[j]];
+  for (int i = 0; i < n; ++i) {
+    const double* row = dict.row(idx[i]);
+    for (int j = 0; j < n; ++j) m[i * n + j] = row[idx[j]];
+  }
   if (!cholesky(m, n, n)) return false;
   double rhs[kMaxActive];
   for (int i = 0; i < n; ++i) rhs[i] = b[idx[i]];
@@ -23,8 +25,10 @@ bool solve_passive(const double* gram, const double* b, int natoms, const int* i
 
 }  // namespace
 
-void nnls_gram(const double* gram, const double* b, const double* inv_norm, int natoms, double tolerance,
-               int max_active, double* w, NnlsResult& out) {
+void nnls_gram(const Dictionary& dict, const double* b, double tolerance, int max_active, double* w,
+               NnlsResult& out) {
+  const int natoms = dict.natoms;
+  const double* inv_norm = dict.inv_norm.data();
   max_active = std::clamp(max_active, 1, kMaxActive);
   int idx[kMaxActive];
   double x[kMaxActive];
@@ -52,7 +56,7 @@ void nnls_gram(const double* gram, const double* b, const double* inv_norm, int 
     bool added_ok = true;
     for (int inner = 0; inner < 3 * kMaxActive; ++inner) {
       double z[kMaxActive];
-      if (!solve_passive(gram, b, natoms, idx, n, z)) {
+      if (!solve_passive(dict, b, idx, n, z)) {
         // The new atom is (numerically) a combination of the passive ones: drop it.
         --n;
         added_ok = false;
@@ -81,12 +85,13 @@ void nnls_gram(const double* gram, const double* b, const double* inv_norm, int 
       if (n == 0) break;
     }
     if (!added_ok && ++excluded_budget > 3) break;
-    // Gradient w = b - G x over all atoms (x is sparse).
-    for (int j = 0; j < natoms; ++j) {
-      double s = b[j];
-      const double* row = &gram[static_cast<long>(j) * natoms];
-      for (int i = 0; i < n; ++i) s -= row[idx[i]] * x[i];
-      w[j] = s;
+    // Gradient w = b - G x over all atoms (x is sparse), one contiguous Gram row per passive
+    // atom (G is symmetric; per atom the terms are subtracted in the same order as a dot).
+    for (int j = 0; j < natoms; ++j) w[j] = b[j];
+    for (int i = 0; i < n; ++i) {
+      const double* row = dict.row(idx[i]);
+      const double xi = x[i];
+      for (int j = 0; j < natoms; ++j) w[j] -= row[j] * xi;
     }
     if (!added_ok) {
       // Keep the singular atom from being chosen again.

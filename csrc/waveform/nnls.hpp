@@ -3,6 +3,7 @@
 // normalised correlation with the residual exceeds `tolerance` (in noise sigmas), so noise
 // does not fill the active set; the active set is capped at max_active.
 #pragma once
+#include "waveform/phase_tables.hpp"
 
 namespace na64::waveform {
 
@@ -14,8 +15,9 @@ struct NnlsResult {
   double value[kMaxActive];
 };
 
-// w: scratch of natoms doubles. Never allocates.
-void nnls_gram(const double* gram, const double* b, const double* inv_norm, int natoms, double tolerance,
-               int max_active, double* w, NnlsResult& out);
+// G and the atom norms come from dict (rows of a lazy dictionary are computed as atoms enter
+// the active set). w: scratch of natoms doubles. Never allocates.
+void nnls_gram(const Dictionary& dict, const double* b, double tolerance, int max_active, double* w,
+               NnlsResult& out);
 
 }  // namespace na64::waveform

@@ -45,6 +45,19 @@ void exact_basis(const SampledShape& shape, const SampleSpace& space, double tau
   space.project(out.d);
 }
 
+void exact_template(const SampledShape& shape, const SampleSpace& space, double tau, double* f) {
+  if (space.parity_means) {
+    ExactBasis b;
+    exact_basis(shape, space, tau, b);
+    std::copy(b.f, b.f + space.nsamples, f);
+    return;
+  }
+  double t[kMaxSamples], tp[kMaxSamples];
+  shape.eval_window(tau, space.nsamples, t, tp);
+  space.whiten(t, f);
+  space.project(f);
+}
+
 void PhaseTable::build(const SampledShape& shape, const SampleSpace& space, double lo, double hi, double st) {
   tau_lo = lo;
   step = st;
@@ -55,6 +68,7 @@ void PhaseTable::build(const SampledShape& shape, const SampleSpace& space, doub
   d.assign(static_cast<size_t>(nphase) * nsamples, 0.0);
   minv.assign(static_cast<size_t>(nphase) * 3, 0.0);
   inv_ff.assign(static_cast<size_t>(nphase), 0.0);
+  normal.assign(static_cast<size_t>(nphase) * 3, 0.0);
   curv_u.assign(static_cast<size_t>(nphase) * 2, 0.0);
   ind_f.assign(static_cast<size_t>(nphase) * 2, 0.0);
   ind_d.assign(static_cast<size_t>(nphase) * 2, 0.0);
@@ -68,6 +82,9 @@ void PhaseTable::build(const SampledShape& shape, const SampleSpace& space, doub
     std::copy(b.d, b.d + nsamples, &d[static_cast<size_t>(p) * nsamples]);
     const double m11 = dot(b.f, b.f, nsamples), m12 = dot(b.f, b.d, nsamples), m22 = dot(b.d, b.d, nsamples);
     const double det = m11 * m22 - m12 * m12;
+    normal[3 * p + 0] = m11;
+    normal[3 * p + 1] = m12;
+    normal[3 * p + 2] = m22;
     if (m11 > 1e-12) inv_ff[p] = 1.0 / m11;
     // A phase whose pulse lies (almost) outside the window cannot be fitted: zero
     // coefficients make the optimal filter return "no pulse" there instead of garbage.
@@ -95,35 +112,31 @@ void PhaseTable::build(const SampledShape& shape, const SampleSpace& space, doub
   }
 }
 
-int PhaseTable::nearest(double tau) const {
-  const double u = (tau - tau_lo) * inv_step + 0.5;
-  if (!(u > 0.0)) return 0;
-  if (u >= nphase - 1) return nphase - 1;
-  return static_cast<int>(u);
-}
-
-void Dictionary::build(const SampledShape& shape, const SampleSpace& space, double lo, double hi, double st) {
+void Dictionary::build(const SampledShape& shape, const SampleSpace& space, double lo, double hi, double st,
+                       bool lazy) {
   tau_lo = lo;
   step = st;
   nsamples = space.nsamples;
   natoms = static_cast<int>(std::floor((hi - lo) / st + 1e-9)) + 1;
   atoms.resize(static_cast<size_t>(natoms) * nsamples);
-  gram.resize(static_cast<size_t>(natoms) * natoms);
+  gram_.resize(static_cast<size_t>(natoms) * natoms);
+  row_ready_.assign(static_cast<size_t>(natoms), 0);
   inv_norm.resize(static_cast<size_t>(natoms));
-  ExactBasis b;
-  for (int j = 0; j < natoms; ++j) {
-    exact_basis(shape, space, tau_of(j), b);
-    std::copy(b.f, b.f + nsamples, &atoms[static_cast<size_t>(j) * nsamples]);
-  }
+  for (int j = 0; j < natoms; ++j) exact_template(shape, space, tau_of(j), &atoms[static_cast<size_t>(j) * nsamples]);
   for (int i = 0; i < natoms; ++i) {
-    for (int j = 0; j <= i; ++j) {
-      const double g = dot(atom(i), atom(j), nsamples);
-      gram[static_cast<size_t>(i) * natoms + j] = g;
-      gram[static_cast<size_t>(j) * natoms + i] = g;
-    }
-    const double g = gram[static_cast<size_t>(i) * natoms + i];
+    const double g = dot(atom(i), atom(i), nsamples);
     inv_norm[i] = g > 1e-20 ? 1.0 / std::sqrt(g) : 0.0;
   }
+  if (!lazy)
+    for (int i = 0; i < natoms; ++i) fill_row(i);
+}
+
+void Dictionary::fill_row(int j) const {
+  // dot() multiplies element by element in a fixed order: dot(a, b) == dot(b, a) exactly, so
+  // rows filled one at a time form the same symmetric matrix as a full build.
+  double* r = &gram_[static_cast<size_t>(j) * natoms];
+  for (int i = 0; i < natoms; ++i) r[i] = dot(atom(j), atom(i), nsamples);
+  row_ready_[static_cast<size_t>(j)] = 1;
 }
 
 }  // namespace na64::waveform

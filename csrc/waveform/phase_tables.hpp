@@ -18,6 +18,8 @@ struct ExactBasis {
   double ef[2], ed[2];
 };
 void exact_basis(const SampledShape& shape, const SampleSpace& space, double tau, ExactBasis& out);
+// The template column alone (out.f of exact_basis, same values): what a dictionary atom needs.
+void exact_template(const SampledShape& shape, const SampleSpace& space, double tau, double* f);
 
 struct PhaseTable {
   double tau_lo = 0, step = 1, inv_step = 1;
@@ -25,6 +27,7 @@ struct PhaseTable {
   std::vector<double> f, d;   // nphase * nsamples
   std::vector<double> minv;   // nphase * 3: inverse normal matrix (11, 12, 22)
   std::vector<double> inv_ff; // nphase: 1 / (f . f), amplitude-only fit at a fixed time
+  std::vector<double> normal; // nphase * 3: f . f, f . d, d . d (the normal matrix itself)
   // Second-order (curvature) terms: the least-squares response u = Minv [F.S, D.S] to the
   // template's second derivative S, and the indicator products of f, -f' and f'' (whitened,
   // unprojected) to read the pedestals back: nphase * 2 each.
@@ -32,7 +35,12 @@ struct PhaseTable {
   std::vector<double> curv_perp2;  // nphase: |part of S orthogonal to F and D|^2
 
   void build(const SampledShape& shape, const SampleSpace& space, double tau_lo, double tau_hi, double step);
-  int nearest(double tau) const;
+  int nearest(double tau) const {
+    const double u = (tau - tau_lo) * inv_step + 0.5;
+    if (!(u > 0.0)) return 0;
+    if (u >= nphase - 1) return nphase - 1;
+    return static_cast<int>(u);
+  }
   double tau_of(int p) const { return tau_lo + step * p; }
   const double* f_row(int p) const { return &f[static_cast<std::size_t>(p) * nsamples]; }
   const double* d_row(int p) const { return &d[static_cast<std::size_t>(p) * nsamples]; }
@@ -42,13 +50,26 @@ struct Dictionary {
   double tau_lo = 0, step = 1;
   int natoms = 0, nsamples = 0;
   std::vector<double> atoms;     // natoms * nsamples, whitened and projected
-  std::vector<double> gram;      // natoms * natoms
   std::vector<double> inv_norm;  // 1 / |atom|
 
-  // Reserves storage once; later builds of the same size reuse it.
-  void build(const SampledShape& shape, const SampleSpace& space, double tau_lo, double tau_hi, double step);
+  // Reserves storage once; later builds of the same size reuse it. A lazy build (the
+  // per-window dictionary of a window with masked samples) fills Gram rows only when row()
+  // first asks for them: the NNLS needs the rows of its few active atoms, not all of them.
+  void build(const SampledShape& shape, const SampleSpace& space, double tau_lo, double tau_hi, double step,
+             bool lazy = false);
   double tau_of(int j) const { return tau_lo + step * j; }
   const double* atom(int j) const { return &atoms[static_cast<std::size_t>(j) * nsamples]; }
+  // Row j of the Gram matrix (atom j . every atom). A lazy dictionary computes it here, so a
+  // lazy one must belong to one thread; an eager one is read-only.
+  const double* row(int j) const {
+    if (!row_ready_[static_cast<std::size_t>(j)]) fill_row(j);
+    return &gram_[static_cast<std::size_t>(j) * natoms];
+  }
+
+ private:
+  void fill_row(int j) const;
+  mutable std::vector<double> gram_;  // natoms * natoms
+  mutable std::vector<unsigned char> row_ready_;
 };
 
 }  // namespace na64::waveform

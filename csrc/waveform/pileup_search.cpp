@@ -75,8 +75,7 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
   double* w = scratch + natoms;
   for (int j = 0; j < natoms; ++j) b[j] = dot(dict.atom(j), ctx.yw, n);
   NnlsResult nn;
-  nnls_gram(dict.gram.data(), b, dict.inv_norm.data(), natoms, kNnlsTolerance,
-            std::min(kMaxActive, max_pulses + 3), w, nn);
+  nnls_gram(dict, b, kNnlsTolerance, std::min(kMaxActive, max_pulses + 3), w, nn);
   // Atoms in time order, values alongside.
   for (int i = 1; i < nn.nactive; ++i)
     for (int j = i; j > 0 && nn.index[j] < nn.index[j - 1]; --j) {
@@ -197,10 +196,14 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
 
   // Forward: add the dictionary pulse that best explains the residual while the chi2 gain
   // is significant (catches pulses the NNLS merged or missed); a few atoms are tried.
+  // The NNLS scratch is free again: it holds the atoms' correlations with the residual,
+  // computed once per residual rather than once per atom tried.
+  double* corr = w;
   while (cand.npulses < max_pulses && chi2_suspicious(cand)) {
     bool added = false;
     int tried[3];
     int ntried = 0;
+    for (int j = 0; j < natoms; ++j) corr[j] = dot(dict.atom(j), cand.residual, n);
     while (!added && ntried < 3) {
       int best = -1;
       double best_score = 0.0, best_c = 0.0;
@@ -208,7 +211,7 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
         bool near_tried = false;
         for (int t = 0; t < ntried; ++t) near_tried = near_tried || std::abs(j - tried[t]) <= 1;
         if (near_tried) continue;
-        const double c = dot(dict.atom(j), cand.residual, n);
+        const double c = corr[j];
         const double score = c * dict.inv_norm[j];
         if (score > best_score) {
           best_score = score;

@@ -26,64 +26,104 @@ void detail::drop_weakest(PulseModel& m) {
 namespace {
 
 // Linear least squares of the whitened data on the columns (template, -derivative) of every
-// pulse at its current time (exact template, or nearest table phase).
+// pulse at its current time (exact template, or nearest table phase). The factorised normal
+// matrix is kept so that the statistics can be added later, only for the solve that turns out
+// to be the answer.
 struct Solution {
   int np = 0;
+  int k = 0;
   double theta[kMaxParams];
   double base[kMaxPulses];  // the times the columns were evaluated at
+  double rhs[kMaxParams];
+  double factor[kMaxParams * kMaxParams];  // Cholesky factor of the normal matrix (np x np)
+  const double* col[kMaxParams];
+  int phase[kMaxPulses];    // table phase of each pulse, -1 on the exact template
+  ExactBasis eb[kMaxPulses];
 };
+
+// Errors, chi2, residual and pedestal-indicator products of the solution s, written to m
+// (pulse i of the solve to slot i). write_amp false leaves m.amp alone (already set from
+// the same theta by apply_step).
+void write_stats(const FitContext& ctx, PulseModel& m, const Solution& s, bool write_amp) {
+  const int n = ctx.nsamples;
+  const int np = s.np;
+  double var[kMaxParams];
+  cholesky_inverse_diagonal(s.factor, np, np, var);
+  m.chi2 = std::max(0.0, ctx.ypy - dot(s.theta, s.rhs, np));
+  std::memcpy(m.residual, ctx.ywp, sizeof(double) * static_cast<size_t>(n));
+  for (int a = 0; a < np; ++a)
+    for (int q = 0; q < n; ++q) m.residual[q] -= s.theta[a] * s.col[a][q];
+  m.model_indicator[0] = m.model_indicator[1] = 0.0;
+  for (int i = 0; i < s.k; ++i) {
+    const double amp = s.theta[2 * i];
+    if (write_amp) m.amp[i] = amp;
+    m.amp_err[i] = std::sqrt(std::max(var[2 * i], 0.0));
+    m.tau_err[i] = std::sqrt(std::max(var[2 * i + 1], 0.0)) / std::max(std::fabs(amp), m.amp_err[i] + 1e-300);
+    for (int p = 0; p < ctx.space->nindicator; ++p) {
+      const double ef = s.phase[i] < 0 ? s.eb[i].ef[p] : ctx.table->ind_f[2 * static_cast<std::size_t>(s.phase[i]) + p];
+      const double ed = s.phase[i] < 0 ? s.eb[i].ed[p] : ctx.table->ind_d[2 * static_cast<std::size_t>(s.phase[i]) + p];
+      m.model_indicator[p] += s.theta[2 * i] * ef + s.theta[2 * i + 1] * ed;
+    }
+  }
+}
 
 bool solve_at(const FitContext& ctx, PulseModel& m, bool exact, bool with_stats, Solution& s) {
   const int n = ctx.nsamples;
   const int k = m.npulses;
   const int np = 2 * k;
-  const double* col[kMaxParams];
-  ExactBasis eb[kMaxPulses];
+  const double** col = s.col;
+  int* phase = s.phase;
   for (int i = 0; i < k; ++i) {
     if (exact || ctx.table == nullptr) {
-      exact_basis(*ctx.shape, *ctx.space, m.tau[i], eb[i]);
-      col[2 * i] = eb[i].f;
-      col[2 * i + 1] = eb[i].d;
+      exact_basis(*ctx.shape, *ctx.space, m.tau[i], s.eb[i]);
+      col[2 * i] = s.eb[i].f;
+      col[2 * i + 1] = s.eb[i].d;
       s.base[i] = m.tau[i];
+      phase[i] = -1;
     } else {
       const int p = ctx.table->nearest(m.tau[i]);
       col[2 * i] = ctx.table->f_row(p);
       col[2 * i + 1] = ctx.table->d_row(p);
       s.base[i] = ctx.table->tau_of(p);
+      phase[i] = p;
     }
   }
-  int phase[kMaxPulses];
-  for (int i = 0; i < k; ++i) phase[i] = (exact || ctx.table == nullptr) ? -1 : ctx.table->nearest(m.tau[i]);
-  double nm[kMaxParams * kMaxParams], rhs[kMaxParams];
-  for (int a = 0; a < np; ++a) {
-    rhs[a] = dot(col[a], ctx.yw, n);
-    for (int b = 0; b <= a; ++b) nm[a * np + b] = nm[b * np + a] = dot(col[a], col[b], n);
+  double* nm = s.factor;
+  double* rhs = s.rhs;
+  if (phase[0] >= 0 && ctx.dots != nullptr) {
+    // Same values as the loop below, from the table and the per-waveform memo.
+    const PhaseTable& t = *ctx.table;
+    for (int i = 0; i < k; ++i) {
+      const int a = 2 * i;
+      rhs[a] = ctx.dots->f_dot_y(phase[i]);
+      rhs[a + 1] = ctx.dots->d_dot_y(phase[i]);
+      const double* g = &t.normal[3 * static_cast<std::size_t>(phase[i])];
+      nm[a * np + a] = g[0];
+      nm[(a + 1) * np + a] = nm[a * np + a + 1] = g[1];
+      nm[(a + 1) * np + a + 1] = g[2];
+      for (int j = 0; j < i; ++j) {
+        const int b = 2 * j;
+        double c[4];
+        ctx.dots->cross(phase[i], phase[j], c);
+        nm[a * np + b] = nm[b * np + a] = c[0];
+        nm[a * np + b + 1] = nm[(b + 1) * np + a] = c[1];
+        nm[(a + 1) * np + b] = nm[b * np + a + 1] = c[2];
+        nm[(a + 1) * np + b + 1] = nm[(b + 1) * np + a + 1] = c[3];
+      }
+    }
+  } else {
+    for (int a = 0; a < np; ++a) {
+      rhs[a] = dot(col[a], ctx.yw, n);
+      for (int b = 0; b <= a; ++b) nm[a * np + b] = nm[b * np + a] = dot(col[a], col[b], n);
+    }
   }
   if (!cholesky(nm, np, np)) return false;
   cholesky_solve(nm, np, np, rhs, s.theta);
   s.np = np;
+  s.k = k;
   for (int a = 0; a < np; ++a)
     if (!std::isfinite(s.theta[a])) return false;
-  if (!with_stats) return true;
-
-  double var[kMaxParams];
-  cholesky_inverse_diagonal(nm, np, np, var);
-  m.chi2 = std::max(0.0, ctx.ypy - dot(s.theta, rhs, np));
-  std::memcpy(m.residual, ctx.ywp, sizeof(double) * static_cast<size_t>(n));
-  for (int a = 0; a < np; ++a)
-    for (int q = 0; q < n; ++q) m.residual[q] -= s.theta[a] * col[a][q];
-  m.model_indicator[0] = m.model_indicator[1] = 0.0;
-  for (int i = 0; i < k; ++i) {
-    const double amp = s.theta[2 * i];
-    m.amp[i] = amp;
-    m.amp_err[i] = std::sqrt(std::max(var[2 * i], 0.0));
-    m.tau_err[i] = std::sqrt(std::max(var[2 * i + 1], 0.0)) / std::max(std::fabs(amp), m.amp_err[i] + 1e-300);
-    for (int p = 0; p < ctx.space->nindicator; ++p) {
-      const double ef = phase[i] < 0 ? eb[i].ef[p] : ctx.table->ind_f[2 * static_cast<std::size_t>(phase[i]) + p];
-      const double ed = phase[i] < 0 ? eb[i].ed[p] : ctx.table->ind_d[2 * static_cast<std::size_t>(phase[i]) + p];
-      m.model_indicator[p] += s.theta[2 * i] * ef + s.theta[2 * i + 1] * ed;
-    }
-  }
+  if (with_stats) write_stats(ctx, m, s, true);
   return true;
 }
 
@@ -163,19 +203,25 @@ bool refine_pulses(const FitContext& ctx, PulseModel& m, double tolerance_ns, in
       int phase_before[kMaxPulses];
       for (int i = 0; i < m.npulses; ++i) phase_before[i] = ctx.table->nearest(m.tau[i]);
       const int k_before = m.npulses;
-      // Models under test keep the statistics of every solve: once no pulse changes phase,
-      // the last solve is the answer and no separate statistics solve is needed.
+      // Models under test take the statistics of the solve after which no pulse changes
+      // phase: that solve is the answer and no separate statistics solve is needed.
       const bool with_stats = max_exact == 0;
-      if (!solve_at(ctx, m, false, with_stats, s)) {
+      if (!solve_at(ctx, m, false, false, s)) {
         if (m.npulses <= 1) return false;
         drop_weakest(m);
         continue;
       }
+      // apply_step keeps the amplitude of a pulse it cannot move yet: the fresh one.
+      if (with_stats)
+        for (int i = 0; i < m.npulses; ++i) m.amp[i] = s.theta[2 * i];
       const bool changed = apply_step(ctx, m, s, max_move);
       if (m.npulses == 0) return false;
       bool same_phase = !changed && m.npulses == k_before;
       for (int i = 0; same_phase && i < m.npulses; ++i) same_phase = ctx.table->nearest(m.tau[i]) == phase_before[i];
-      if (same_phase && with_stats) return true;
+      if (same_phase && with_stats) {
+        write_stats(ctx, m, s, false);
+        return true;
+      }
       if (same_phase) break;
     }
     if (max_exact == 0) {

@@ -63,7 +63,7 @@ bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_
       double best_gain = -1.0;
       int best_p = p0;
       for (int p = std::max(0, p0 - span); p <= std::min(t.nphase - 1, p0 + span); p += stride) {
-        const double b1 = dot(t.f_row(p), ctx.yw, n);
+        const double b1 = ctx.dots->f_dot_y(p);
         const double gain = b1 * polarity > 0.0 ? b1 * b1 * t.inv_ff[p] : 0.0;  // chi2 reduction
         if (gain > best_gain) {
           best_gain = gain;
@@ -76,7 +76,7 @@ bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_
       const int p = t.nearest(tau);
       const double* f = t.f_row(p);
       const double* d = t.d_row(p);
-      const double b1 = dot(f, ctx.yw, n), b2 = dot(d, ctx.yw, n);
+      const double b1 = ctx.dots->f_dot_y(p), b2 = ctx.dots->d_dot_y(p);
       const double* mi = &t.minv[3 * static_cast<size_t>(p)];
       double a1 = mi[0] * b1 + mi[1] * b2, a2 = mi[1] * b1 + mi[2] * b2;
       const bool last = it == 4;

@@ -39,13 +39,21 @@ inline void cholesky_solve(const double* l, int n, int ld, const double* b, doub
   }
 }
 
-// Diagonal of the inverse from the Cholesky factor (the parameter variances).
+// Diagonal of the inverse from the Cholesky factor (the parameter variances):
+// (L L^T)^-1 = L^-T L^-1, so entry j is the squared norm of column j of L^-1, found by one
+// forward substitution from the j-th unit vector (n^3 / 6 operations in all).
 inline void cholesky_inverse_diagonal(const double* l, int n, int ld, double* diag) {
-  double e[kMaxParams];
+  double x[kMaxParams];
   for (int j = 0; j < n; ++j) {
-    for (int i = 0; i < n; ++i) e[i] = (i == j) ? 1.0 : 0.0;
-    cholesky_solve(l, n, ld, e, e);
-    diag[j] = e[j];
+    x[j] = 1.0 / l[j * ld + j];
+    double s2 = x[j] * x[j];
+    for (int i = j + 1; i < n; ++i) {
+      double s = 0.0;
+      for (int k = j; k < i; ++k) s -= l[i * ld + k] * x[k];
+      x[i] = s / l[i * ld + i];
+      s2 += x[i] * x[i];
+    }
+    diag[j] = s2;
   }
 }
 

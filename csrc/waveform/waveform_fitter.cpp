@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
 
 #include "common/error.hpp"
 #include "waveform/fit_model.hpp"
@@ -84,7 +86,18 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   double y[kMaxSamples];
   unsigned char mask[kMaxSamples];
   bool any_masked = false;
-  for (int k = 0; k < n; ++k) {
+  // Common case first: every sample recorded, finite and below saturation, checked in one
+  // branch-free pass; otherwise sample by sample.
+  int clean = nrecorded >= n;
+  if (clean) {
+    const double sat = cfg_.saturation_adc, lowest = -std::numeric_limits<double>::infinity();
+    for (int k = 0; k < n; ++k) clean &= static_cast<int>(raw[k] < sat) & static_cast<int>(raw[k] > lowest);
+  }
+  if (clean) {
+    std::memcpy(y, raw, sizeof(double) * static_cast<size_t>(n));
+    std::memset(mask, 0, static_cast<size_t>(n));
+  }
+  for (int k = 0; !clean && k < n; ++k) {
     double v = raw[k];
     mask[k] = 0;
     if (k >= nrecorded || !std::isfinite(v)) {
@@ -159,6 +172,11 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
     return;
   }
   prepare_context(ctx, y);
+  ctx.dots = nullptr;
+  if (ctx.table != nullptr) {
+    ws.dots.begin(*ctx.table, ctx.yw);
+    ctx.dots = &ws.dots;
+  }
 
   // Starting time: the largest sample above a rough pedestal (parabola through its
   // neighbours), or the middle of a saturated run.
@@ -252,11 +270,13 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   if (cfg_.pileup && ndf_single > 2 && !negative) {
     bool suspicious = model.chi2 > ndf_single + cfg_.pileup_chi2_sigma * std::sqrt(2.0 * ndf_single);
     const double bump_limit = cfg_.pileup_residual_sigma * std::sqrt(2.0);
-    for (int k = 0; !suspicious && k + 1 < n; ++k) suspicious = model.residual[k] + model.residual[k + 1] > bump_limit;
+    int bump = 0;  // branch-free: almost no window has one
+    for (int k = 0; k + 1 < n; ++k) bump |= static_cast<int>(model.residual[k] + model.residual[k + 1] > bump_limit);
+    suspicious = suspicious || bump;
     if (suspicious) {
       const Dictionary* dict = &variant.dict;
       if (any_masked) {
-        ws.dict.build(shape_, ws.space, tau_lo_, tau_hi_, cfg_.dictionary_step_ns);
+        ws.dict.build(shape_, ws.space, tau_lo_, tau_hi_, cfg_.dictionary_step_ns, /*lazy=*/true);
         dict = &ws.dict;
       }
       if (ws.scratch.size() < 2 * static_cast<size_t>(dict->natoms)) ws.scratch.resize(2 * static_cast<size_t>(dict->natoms));
