@@ -14,6 +14,7 @@ import numpy as np
 from .._core import calo as _calo
 from ..columns import Columns
 from .calibration import CaloCalibration
+from .fit_bounds import amplitude_upper_bound
 from .layout import CaloLayout
 
 __all__ = [
@@ -231,6 +232,65 @@ def _leading(event: np.ndarray, energy: np.ndarray, n_events: int) -> tuple[np.n
     return first, second
 
 
+def _energy_maxima(
+    ev: Mapping[str, np.ndarray],
+    e_in: np.ndarray,
+    master: np.ndarray,
+    spill_row: np.ndarray,
+    calibration: CaloCalibration,
+    config: CaloConfig,
+    status: np.ndarray,
+    suspects: Mapping[str, np.ndarray] | None,
+    n_events: int,
+    absurd_key: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Largest in-time ECAL and HCAL energies (GeV) the doubtful fits leave possible.
+
+    absurd_key: event * n_cells + cell of the pulses dropped for an absurd amplitude; an
+    event with one whose waveform is not among the suspects gets infinite maxima."""
+    e_ecal = ev["e_ecal"] / MEV_PER_GEV
+    e_hcal = ev["e_hcal"] / MEV_PER_GEV
+    if suspects is None:
+        unknown = (status & STATUS_FIT_FAILED) != 0
+        return np.where(unknown, np.inf, e_ecal), np.where(unknown, np.inf, e_hcal)
+    layout = calibration.layout
+    event = np.asarray(suspects["event"], dtype=np.int64)
+    if event.size and (event.min() < 0 or event.max() >= n_events):
+        raise ValueError(f"suspect waveform event index outside 0..{n_events - 1}")
+    cell = layout.cell_index(suspects["plane"], suspects["x"], suspects["y"])
+    plane_of = np.searchsorted(layout.begin, np.maximum(cell, 0), side="right") - 1
+    names = np.array([p[0] for p in layout.planes])
+    is_ecal = (cell >= 0) & np.isin(names[plane_of], ["ECAL0", "ECAL1"])
+    is_hcal = (cell >= 0) & np.isin(names[plane_of], layout.hcal_planes())
+    use = is_ecal | is_hcal
+    event, cell, is_ecal = event[use], cell[use], is_ecal[use]
+    sigma = np.hypot(calibration.time_sigma_ns[cell], config.max_time_err_ns)
+    centre = master[event] + calibration.time_mean_ns[cell]
+    half = config.near_sigma * sigma  # pulses further out are pile-up, not in-time energy
+    amp = amplitude_upper_bound(
+        np.asarray(suspects["samples"])[use], np.asarray(suspects["nsamples"])[use],
+        centre - half, centre + half, np.asarray(suspects["peak_floor"], dtype=np.float64)[use],
+    )  # fmt: skip
+    led = np.full(event.size, np.nan)
+    spilled = spill_row[event] >= 0
+    if spilled.any():
+        led[spilled] = calibration.led_table[spill_row[event[spilled]], cell[spilled]]
+    led = np.where(np.isfinite(led), led, calibration.led_run[cell])
+    with np.errstate(invalid="ignore"):
+        bound = amp * calibration.mev_per_adc[cell] * led
+    # the bound replaces what the doubtful fit put in the cell (never lowers it)
+    extra = np.maximum(bound - e_in[event, cell], 0.0) / MEV_PER_GEV
+    extra = np.where(np.isnan(extra), np.inf, extra)
+    ecal_extra = np.zeros(n_events)
+    hcal_extra = np.zeros(n_events)
+    np.add.at(ecal_extra, event[is_ecal], extra[is_ecal])
+    np.add.at(hcal_extra, event[~is_ecal], extra[~is_ecal])
+    uncovered = absurd_key[~np.isin(absurd_key, event * layout.n_cells + cell)] // layout.n_cells
+    ecal_extra[uncovered] = np.inf
+    hcal_extra[uncovered] = np.inf
+    return e_ecal + ecal_extra, e_hcal + hcal_extra
+
+
 def reconstruct_calo(
     pulses: Mapping[str, np.ndarray],
     n_events: int,
@@ -239,6 +299,7 @@ def reconstruct_calo(
     present: np.ndarray | None = None,
     config: CaloConfig | None = None,
     failed: np.ndarray | None = None,
+    suspects: Mapping[str, np.ndarray] | None = None,
 ) -> CaloResult:
     """Calorimeter reconstruction of a batch.
 
@@ -250,11 +311,15 @@ def reconstruct_calo(
     failed: optional (n_events, n_planes) bool, planes with a waveform whose fit failed
     (``plane_presence`` over the failed digits, see ``failed_fits``): ECAL/HCAL ones set
     STATUS_FIT_FAILED, since the energy of such a cell is unknown.
+    suspects: optional ``fit_bounds.suspect_table`` of waveforms whose fit is doubtful;
+    ``e_ecal_max`` / ``e_hcal_max`` then replace those cells' in-time energy by the
+    largest one their samples allow (``fit_bounds.amplitude_upper_bound`` over the cell's
+    time window). Without it, an event with STATUS_FIT_FAILED gets infinite maxima.
     """
     config = config or CaloConfig()
     layout = calibration.layout
     core_layout = layout.core_layout()
-    cell = layout.cell_index(pulses["plane"], pulses["x"], pulses["y"])
+    cell = cell_all = layout.cell_index(pulses["plane"], pulses["x"], pulses["y"])
     raw_amplitude = np.asarray(pulses["amplitude"], dtype=np.float64)
     absurd = ~(np.abs(raw_amplitude) <= config.max_amplitude_adc)
     mapped = (cell >= 0) & ~absurd
@@ -330,12 +395,21 @@ def reconstruct_calo(
     e_pileup = (ev["e_pileup_ecal"] + ev["e_pileup_hcal"]) / MEV_PER_GEV
     status = _status(present, failed, layout, n_counters)
     status[absurd_events] |= np.uint32(STATUS_FIT_FAILED)
+    absurd_key = absurd_events * layout.n_cells + layout.cell_index(
+        np.asarray(pulses["plane"])[absurd & (cell_all >= 0)], np.asarray(pulses["x"])[absurd & (cell_all >= 0)],
+        np.asarray(pulses["y"])[absurd & (cell_all >= 0)],
+    )  # fmt: skip
+    e_ecal_max, e_hcal_max = _energy_maxima(
+        ev, e_in, master, spill_row, calibration, config, status, suspects, n_events, absurd_key
+    )
     ndf = pick(clusters.ndf.astype(np.float64), lead, has, np.nan)
     chi2 = pick(clusters.chi2, lead, has, np.nan)
     events = Columns(
         e_ecal=ev["e_ecal"] / MEV_PER_GEV,
         e_prs=ev["e_prs"] / MEV_PER_GEV,
         e_hcal=ev["e_hcal"] / MEV_PER_GEV,
+        e_ecal_max=e_ecal_max,
+        e_hcal_max=e_hcal_max,
         e_veto=ev["e_veto"] / MEV_PER_GEV,
         e_srd=ev["e_srd"] / MEV_PER_GEV,
         ecal_x=pick(clusters.x, lead, has, np.nan),
@@ -369,5 +443,8 @@ def reconstruct_calo(
         master_time_ns=master,
         n_counters=n_counters,
         calo_status=status,
+        # the status without fit_failed: detectors absent or no master time (the selection's
+        # quality cut; doubtful fits are bounded in e_ecal_max / e_hcal_max instead)
+        calo_missing=status & np.uint32(~STATUS_FIT_FAILED & 0xFFFFFFFF),
     )
     return CaloResult(events, clusters, e_in, e_near, e_out, t_cell, n_unmapped)

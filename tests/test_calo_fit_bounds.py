@@ -1,0 +1,121 @@
+"""Doubtful waveform fits: suspects and the upper bound on their in-time energy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import na64reco.calo as calo
+from na64reco.calo.fit_bounds import amplitude_upper_bound, suspect_table, suspect_waveforms, template_peak_floor
+from na64reco.waveform import FLAGS, load_template
+
+TEMPLATE = load_template("ecal")
+FLOOR = template_peak_floor(TEMPLATE)
+T = np.arange(32) * 12.5
+
+
+def _waveform(pulses: list[tuple[float, float]], pedestal: float = 150.0, noise: np.ndarray | None = None) -> np.ndarray:
+    s = np.full(32, pedestal)
+    for amp, t in pulses:
+        s += amp * np.asarray(TEMPLATE.value(T - t)) / TEMPLATE.peak_value
+    if noise is not None:
+        s += noise
+    return np.minimum(np.round(s), 4095.0)
+
+
+def test_peak_floor_is_the_template_value_half_a_sample_off_peak():
+    assert 0.85 < FLOOR < 1.0
+    assert FLOOR == pytest.approx(min(TEMPLATE.value(np.array([-6.25, 6.25]))) / TEMPLATE.peak_value, rel=1e-3)
+
+
+@given(
+    amp=st.floats(5.0, 3000.0),
+    t_in=st.floats(100.0, 200.0),
+    pile=st.lists(st.tuples(st.floats(0.0, 3500.0), st.floats(-100.0, 380.0)), max_size=3),
+    seed=st.integers(0, 2**31),
+)
+def test_bound_never_below_the_in_time_amplitude(amp, t_in, pile, seed):
+    noise = np.random.default_rng(seed).normal(0.0, 1.5, 32)
+    s = _waveform([(amp, t_in), *pile], noise=noise)
+    bound = amplitude_upper_bound(s[None], np.array([32]), np.array([t_in - 3.0]), np.array([t_in + 3.0]), FLOOR, noise_adc=1.5)
+    assert bound[0] >= amp  # inf when a clipped sample lies near the window
+
+
+def test_bound_is_tight_for_an_isolated_pulse_and_infinite_when_clipped():
+    s = _waveform([(1000.0, 150.0)])
+    b = amplitude_upper_bound(s[None], np.array([32]), np.array([145.0]), np.array([155.0]), FLOOR)
+    assert 1000.0 <= b[0] < 1000.0 / FLOOR + 10.0
+    clipped = _waveform([(5000.0, 150.0)])
+    assert np.isinf(amplitude_upper_bound(clipped[None], np.array([32]), np.array([145.0]), np.array([155.0]), FLOOR))[0]
+    # clipped far from the window: finite, the in-time pulse is small
+    late = _waveform([(200.0, 150.0), (5000.0, 330.0)])
+    b = amplitude_upper_bound(late[None], np.array([32]), np.array([145.0]), np.array([155.0]), FLOOR)
+    assert 200.0 <= b[0] < 400.0
+    # window beyond the recorded samples: nothing in time was recorded
+    assert amplitude_upper_bound(s[None], np.array([8]), np.array([145.0]), np.array([155.0]), FLOOR)[0] == 0.0
+
+
+def test_bound_rejects_bad_shapes():
+    with pytest.raises(ValueError, match="t_lo_ns must have one value per waveform"):
+        amplitude_upper_bound(np.zeros((2, 32)), np.array([32, 32]), np.zeros(3), np.zeros(2), FLOOR)
+    with pytest.raises(ValueError, match="peak_floor"):
+        amplitude_upper_bound(np.zeros((1, 32)), np.array([32]), np.zeros(1), np.zeros(1), 0.0)
+    with pytest.raises(ValueError, match="chi2_ndf must have one value per waveform"):
+        suspect_waveforms(np.zeros(3), chi2_ndf=np.zeros(2))
+
+
+def test_suspects_are_failed_saturated_or_absurd_chi2_fits():
+    flags = np.array([0, FLAGS["fit_failed"], FLAGS["saturated"], FLAGS["pileup"], 0])
+    chi2 = np.array([1.0, 1.0, 1.0, 1.0, 1e4])
+    assert suspect_waveforms(flags, chi2_ndf=chi2).tolist() == [False, True, True, False, True]
+    assert suspect_waveforms(flags, saturated=False).tolist() == [False, True, False, False, False]
+
+
+def _event_with_central_cell(samples: np.ndarray, fitted_amplitude: float):
+    lay = calo.CaloLayout()
+    cal = calo.CaloCalibration.uniform(lay, mev_per_adc=25.0, time_sigma_ns=1.0)
+    cfg = calo.CaloConfig(nominal_master_ns=150.0, master_search_ns=20.0)
+    counters = [(s, 150.0) for s in ("S1", "S2", "S3", "S4")]
+    ecal1 = lay.index("ECAL1")
+    pulses = {
+        "event": np.zeros(5, int),
+        "plane": np.array([lay.index(s) for s, _ in counters] + [ecal1]),
+        "x": np.array([0, 0, 0, 0, 3]), "y": np.array([0, 0, 0, 0, 3]),
+        "amplitude": np.array([100.0] * 4 + [fitted_amplitude]),
+        "time_ns": np.array([150.0] * 5),
+    }  # fmt: skip
+    digits = {"event": np.zeros(1, int), "plane": np.array([ecal1]), "x": np.array([3]), "y": np.array([3]),
+              "samples": samples[None].astype(np.uint16), "nsamples": np.array([32])}  # fmt: skip
+    failed = np.zeros((1, len(lay.planes)), bool)
+    failed[0, ecal1] = True
+    return lay, cal, cfg, pulses, digits, failed
+
+
+def test_e_ecal_max_bounds_a_doubtful_central_cell():
+    # the fit lost most of a 3000 ADC (75 GeV) in-time pulse: a background electron faking a signal
+    samples = _waveform([(3000.0, 150.0)])
+    lay, cal, cfg, pulses, digits, failed = _event_with_central_cell(samples, 400.0)
+    sus = suspect_table(digits, np.array([0]), np.array([True]), FLOOR)
+    res = calo.reconstruct_calo(pulses, 1, cal, config=cfg, failed=failed, suspects=sus)
+    ev = res.events
+    assert ev.e_ecal[0] == pytest.approx(10.0)
+    assert ev.e_ecal_max[0] >= 75.0 and ev.e_hcal_max[0] == ev.e_hcal[0]
+    assert ev.calo_status[0] & calo.STATUS_FIT_FAILED and ev.calo_missing[0] == 0
+    # without the samples, a failed fit leaves the energy unknown
+    blind = calo.reconstruct_calo(pulses, 1, cal, config=cfg, failed=failed)
+    assert np.isinf(blind.events.e_ecal_max[0]) and np.isinf(blind.events.e_hcal_max[0])
+    # a saturated in-time cell can hold any energy
+    sat = suspect_table({**digits, "samples": np.minimum(_waveform([(6000.0, 150.0)]), 4095)[None].astype(np.uint16)},
+                        np.array([0]), np.array([True]), FLOOR)  # fmt: skip
+    assert np.isinf(calo.reconstruct_calo(pulses, 1, cal, config=cfg, failed=failed, suspects=sat).events.e_ecal_max[0])
+
+
+def test_e_ecal_max_stays_low_when_the_spoiled_fit_is_pile_up():
+    # a small in-time pulse and a clipped pile-up pulse 150 ns later: the event stays in the box
+    samples = _waveform([(400.0, 150.0), (6000.0, 300.0)])
+    lay, cal, cfg, pulses, digits, failed = _event_with_central_cell(samples, 400.0)
+    sus = suspect_table(digits, np.array([0]), np.array([True]), FLOOR)
+    ev = calo.reconstruct_calo(pulses, 1, cal, config=cfg, failed=failed, suspects=sus).events
+    assert 10.0 <= ev.e_ecal_max[0] < 13.0
