@@ -81,7 +81,8 @@ def reconstruct_file(path: Path, run: int, noise_rms: float) -> dict[str, np.nda
                                      pulse_time_ns=np.concatenate(p_time))
         wchi2 = np.concatenate(chi2_ndf)
         suspects = suspect_table(digits, np.concatenate(rows_all),
-                                 suspect_waveforms(np.concatenate(flags), chi2_ndf=wchi2), np.concatenate(floors))
+                                 suspect_waveforms(np.concatenate(flags), chi2_ndf=wchi2, pulse_wave=np.concatenate(p_wave),
+                                                   pulse_amplitude=pulses_raw["amplitude"]), np.concatenate(floors))
         calo = reconstruct_calo(pulses, n, cal, spills=ev["spill"], present=present, failed=failed, suspects=suspects)
         tdc = setup.annotate_tdc(batch.tdc)
         straw = reconstruct_straws(tdc, n, geo, rt)

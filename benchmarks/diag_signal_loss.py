@@ -89,7 +89,8 @@ def main() -> None:
     present = plane_presence(digits["event"], plane, n, len(plane_names))
     failed = nr.calo.failed_fits(digits, wave_rows, wflags, n, len(plane_names), chi2_ndf=wchi2,
                                  pulse_wave=pw, pulse_time_ns=pt)  # fmt: skip
-    suspects = suspect_table(digits, wave_rows, suspect_waveforms(wflags, chi2_ndf=wchi2), np.concatenate(floors))
+    suspects = suspect_table(digits, wave_rows, suspect_waveforms(wflags, chi2_ndf=wchi2, pulse_wave=pw,
+                                                                pulse_amplitude=pulses_raw["amplitude"]), np.concatenate(floors))
     calo = reconstruct_calo(pulses, n, cal, spills=batch.events["spill"], present=present, failed=failed,
                             suspects=suspects)  # fmt: skip
     straw = reconstruct_straws(setup.annotate_tdc(batch.tdc), n, geometry_from_setup(run, setup), load_rt())
@@ -199,7 +200,7 @@ def main() -> None:
              w_trig=t_trig, w_pile=t_pile, w_fit=fit_amp, p_wave=pw, p_time=pt, p_amp=pa, t_ecal=t_ecal,
              w_samples=s, e_ecal_true=np.where(matched, np.asarray(truth["e_ecal_true"])[pos], np.nan),
              e_hcal_true=np.where(matched, np.asarray(truth["e_hcal_true"])[pos], np.nan),
-             failed=failed)  # fmt: skip
+             failed=failed, truth_pos=np.where(matched, pos, -1), srd_module=np.asarray(events["srd_module"]))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -32,10 +32,15 @@ def suspect_waveforms(
     chi2_ndf: np.ndarray | None = None,
     max_chi2_ndf: float = 3000.0,
     saturated: bool = True,
+    pulse_wave: np.ndarray | None = None,
+    pulse_amplitude: np.ndarray | None = None,
+    max_amplitude_adc: float = 12000.0,
 ) -> np.ndarray:
     """Per-waveform bool: the fitter flagged ``fit_failed``, or the waveform has clipped
     samples (``saturated``: the masked fit extrapolates the amplitude), or its chi2/ndf
-    exceeds max_chi2_ndf (the fitted pulses do not describe the samples)."""
+    exceeds max_chi2_ndf (the fitted pulses do not describe the samples), or one of its
+    fitted pulses (pulse_wave: waveform index, pulse_amplitude) is not finite or beyond
+    max_amplitude_adc (``reconstruct_calo`` drops such pulses)."""
     from ..waveform import FLAGS
 
     f = np.asarray(flags).astype(np.int64)
@@ -47,6 +52,12 @@ def suspect_waveforms(
         if c.shape != f.shape:
             raise ValueError(f"chi2_ndf must have one value per waveform ({f.shape}), got shape {c.shape}")
         bad |= c > max_chi2_ndf
+    if pulse_wave is not None and pulse_amplitude is not None:
+        w = np.asarray(pulse_wave, dtype=np.int64)
+        a = np.asarray(pulse_amplitude, dtype=np.float64)
+        if w.shape != a.shape or (w.size and (w.min() < 0 or w.max() >= f.size)):
+            raise ValueError(f"pulse_wave must index the {f.size} waveforms, one per pulse_amplitude")
+        bad[w[~(np.abs(a) <= max_amplitude_adc)]] = True
     return bad
 
 
@@ -125,3 +136,4 @@ def amplitude_upper_bound(
     clipped = (near & (s >= saturation_adc)).any(axis=1)
     bound = np.where(clipped, np.inf, bound)
     return np.where(near.any(axis=1), bound, 0.0)
+

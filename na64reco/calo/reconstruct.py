@@ -264,9 +264,10 @@ def _energy_maxima(
     is_hcal = (cell >= 0) & np.isin(names[plane_of], layout.hcal_planes())
     use = is_ecal | is_hcal
     event, cell, is_ecal = event[use], cell[use], is_ecal[use]
-    sigma = np.hypot(calibration.time_sigma_ns[cell], config.max_time_err_ns)
+    # where the trigger particle's pulse can peak: the cell's timing resolution around the
+    # master time (fit time errors only widen the window of small pulses, which matter little)
     centre = master[event] + calibration.time_mean_ns[cell]
-    half = config.near_sigma * sigma  # pulses further out are pile-up, not in-time energy
+    half = config.near_sigma * calibration.time_sigma_ns[cell]
     amp = amplitude_upper_bound(
         np.asarray(suspects["samples"])[use], np.asarray(suspects["nsamples"])[use],
         centre - half, centre + half, np.asarray(suspects["peak_floor"], dtype=np.float64)[use],
