@@ -19,6 +19,7 @@ import numpy as np
 
 import na64reco as nr
 from na64reco.calo import STATUS_NAMES, calibration_from_setup, plane_presence, reconstruct_calo
+from bench_reco_sim import CALO_CONFIG, SRD_SUSPECTS
 from na64reco.calo.fit_bounds import suspect_table, suspect_waveforms, template_peak_floor
 from na64reco.detector import load_setup
 from na64reco.selection import CutFlow
@@ -65,7 +66,7 @@ def main() -> None:
     digits = setup.annotate_sadc(batch.sadc)
     plane = digits["plane"]
     kinds = plane_kind[np.where(plane >= 0, plane, len(plane_names))]
-    rows_all, flags, chi2_ndf, p_wave, p_time, parts, floors = [], [], [], [], [], [], []
+    rows_all, flags, chi2_ndf, p_wave, p_time, parts, floors, srd_rows = [], [], [], [], [], [], [], []
     offset = 0
     for kind, fitter in fitters.items():
         rows = np.flatnonzero(kinds == kind)
@@ -75,6 +76,7 @@ def main() -> None:
                       "time_err": p["time_err"]})  # fmt: skip
         rows_all.append(rows)
         floors.append(np.full(rows.size, template_peak_floor(fitter.template)))
+        srd_rows.append(np.full(rows.size, kind == "srd"))
         flags.append(res.waves["flags"])
         chi2_ndf.append(res.waves["chi2"] / np.maximum(res.waves["ndf"], 1))
         p_wave.append(p["wave"] + offset)
@@ -90,9 +92,10 @@ def main() -> None:
     failed = nr.calo.failed_fits(digits, wave_rows, wflags, n, len(plane_names), chi2_ndf=wchi2,
                                  pulse_wave=pw, pulse_time_ns=pt)  # fmt: skip
     suspects = suspect_table(digits, wave_rows, suspect_waveforms(wflags, chi2_ndf=wchi2, pulse_wave=pw,
-                                                                pulse_amplitude=pulses_raw["amplitude"]), np.concatenate(floors))
+                                                                pulse_amplitude=pulses_raw["amplitude"],
+                                                                **SRD_SUSPECTS(np.concatenate(srd_rows))), np.concatenate(floors))
     calo = reconstruct_calo(pulses, n, cal, spills=batch.events["spill"], present=present, failed=failed,
-                            suspects=suspects)  # fmt: skip
+                            suspects=suspects, config=CALO_CONFIG)  # fmt: skip
     straw = reconstruct_straws(setup.annotate_tdc(batch.tdc), n, geometry_from_setup(run, setup), load_rt())
     events = calo.events.with_columns(**straw.events.to_dict())
     flow = CutFlow.load()

@@ -119,3 +119,39 @@ def test_e_ecal_max_stays_low_when_the_spoiled_fit_is_pile_up():
     sus = suspect_table(digits, np.array([0]), np.array([True]), FLOOR)
     ev = calo.reconstruct_calo(pulses, 1, cal, config=cfg, failed=failed, suspects=sus).events
     assert 10.0 <= ev.e_ecal_max[0] < 13.0
+
+
+def test_fixed_time_amplitude_recovers_a_small_pulse_on_a_tail():
+    srd = load_template("srd")
+    t = np.arange(32) * 12.5
+    s = 150.0 + 3000.0 * np.asarray(srd.value(t + 60.0)) / srd.peak_value  # pulse peaking 60 ns before the window
+    s = s + 120.0 * np.asarray(srd.value(t - 140.0)) / srd.peak_value
+    s = s + np.random.default_rng(3).normal(0.0, 1.5, 32)
+    amp = calo.fixed_time_amplitude(s[None], np.array([32]), np.array([140.0]), srd)
+    assert amp[0] == pytest.approx(120.0, rel=0.12)  # a straight line approximates the curved tail
+    none = calo.fixed_time_amplitude(s[None], np.array([32]), np.array([300.0]), srd)
+    assert abs(none[0]) < 8.0
+    assert np.isnan(calo.fixed_time_amplitude(s[None], np.array([3]), np.array([140.0]), srd)[0])
+    with pytest.raises(ValueError, match="one value per waveform"):
+        calo.fixed_time_amplitude(s[None], np.array([32, 32]), np.array([140.0]), srd)
+
+
+def test_refit_gives_a_suspect_srd_cell_its_in_time_energy():
+    srd = load_template("srd")
+    lay = calo.CaloLayout()
+    cal = calo.CaloCalibration.uniform(lay, mev_per_adc=0.05, time_sigma_ns=1.5)
+    cfg = calo.CaloConfig(nominal_master_ns=150.0, master_search_ns=20.0, refit_templates={"SRD": srd})
+    s = 150.0 + 100.0 * np.asarray(srd.value(T - 150.0)) / srd.peak_value
+    srd_plane = lay.index("SRD")
+    # the fitter lost the in-time pulse: only a (wrong) pulse far before the window
+    pulses = {"event": np.zeros(5, int), "plane": np.array([lay.index(c) for c in ("S1", "S2", "S3", "S4")] + [srd_plane]),
+              "x": np.zeros(5, int), "y": np.zeros(5, int), "amplitude": np.array([100.0] * 4 + [5000.0]),
+              "time_ns": np.array([150.0] * 4 + [-150.0])}  # fmt: skip
+    digits = {"event": np.zeros(1, int), "plane": np.array([srd_plane]), "x": np.array([1]), "y": np.array([0]),
+              "samples": np.round(s)[None].astype(np.uint16), "nsamples": np.array([32])}  # fmt: skip
+    pulses["x"][4] = 1
+    sus = suspect_table(digits, np.array([0]), np.array([True]), template_peak_floor(srd))
+    plain = calo.reconstruct_calo(pulses, 1, cal, config=calo.CaloConfig(nominal_master_ns=150.0, master_search_ns=20.0))
+    assert plain.events.srd_module[0, 1] == 0.0
+    ev = calo.reconstruct_calo(pulses, 1, cal, config=cfg, suspects=sus).events
+    assert ev.srd_module[0, 1] == pytest.approx(100.0 * 0.05 / 1000.0, rel=0.05)

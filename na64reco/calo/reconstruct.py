@@ -14,7 +14,7 @@ import numpy as np
 from .._core import calo as _calo
 from ..columns import Columns
 from .calibration import CaloCalibration
-from .fit_bounds import amplitude_upper_bound
+from .fit_bounds import amplitude_upper_bound, fixed_time_amplitude
 from .layout import CaloLayout
 
 __all__ = [
@@ -75,6 +75,10 @@ class CaloConfig:
     # the event flagged STATUS_FIT_FAILED (12-bit ADCs; saturated pulses extrapolate to ~2x)
     max_amplitude_adc: float = 12000.0
     cluster: _calo.ClusterConfig = field(default_factory=_default_cluster_config)
+    # plane name -> pulse template: suspect waveforms of these planes get their in-time
+    # energy re-measured at the expected time (fit_bounds.fixed_time_amplitude); meant for
+    # planes whose cut needs an in-time signal (SRD), not for those bounded from above
+    refit_templates: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -232,6 +236,48 @@ def _leading(event: np.ndarray, energy: np.ndarray, n_events: int) -> tuple[np.n
     return first, second
 
 
+def _cell_energy(amp: np.ndarray, event: np.ndarray, cell: np.ndarray, spill_row: np.ndarray,
+                 calibration: CaloCalibration) -> np.ndarray:
+    """MeV of amplitudes (ADC) in (event, cell), with the LED factor of the event's spill."""
+    led = np.full(event.size, np.nan)
+    spilled = spill_row[event] >= 0
+    if spilled.any():
+        led[spilled] = calibration.led_table[spill_row[event[spilled]], cell[spilled]]
+    led = np.where(np.isfinite(led), led, calibration.led_run[cell])
+    with np.errstate(invalid="ignore"):
+        return amp * calibration.mev_per_adc[cell] * led
+
+
+def _refit_suspects(
+    e_in: np.ndarray,
+    e_near: np.ndarray,
+    master: np.ndarray,
+    spill_row: np.ndarray,
+    calibration: CaloCalibration,
+    config: CaloConfig,
+    suspects: Mapping[str, np.ndarray],
+    n_events: int,
+) -> None:
+    """Replace, in place, the in-time energy of suspect cells of the refit planes by a
+    fixed-time measurement (negative amplitudes count as none)."""
+    layout = calibration.layout
+    event = np.asarray(suspects["event"], dtype=np.int64)
+    cell = layout.cell_index(suspects["plane"], suspects["x"], suspects["y"])
+    for name, template in config.refit_templates.items():
+        sl = layout.cells_of(name)
+        pick = np.flatnonzero((cell >= sl.start) & (cell < sl.stop) & (event >= 0) & (event < n_events))
+        if not pick.size:
+            continue
+        ev_, cell_ = event[pick], cell[pick]
+        centre = master[ev_] + calibration.time_mean_ns[cell_]
+        amp = fixed_time_amplitude(np.asarray(suspects["samples"])[pick], np.asarray(suspects["nsamples"])[pick],
+                                   centre, template)  # fmt: skip
+        ok = np.isfinite(amp)
+        energy = _cell_energy(np.maximum(amp[ok], 0.0), ev_[ok], cell_[ok], spill_row, calibration)
+        e_in[ev_[ok], cell_[ok]] = energy
+        e_near[ev_[ok], cell_[ok]] = 0.0
+
+
 def _energy_maxima(
     ev: Mapping[str, np.ndarray],
     e_in: np.ndarray,
@@ -272,13 +318,7 @@ def _energy_maxima(
         np.asarray(suspects["samples"])[use], np.asarray(suspects["nsamples"])[use],
         centre - half, centre + half, np.asarray(suspects["peak_floor"], dtype=np.float64)[use],
     )  # fmt: skip
-    led = np.full(event.size, np.nan)
-    spilled = spill_row[event] >= 0
-    if spilled.any():
-        led[spilled] = calibration.led_table[spill_row[event[spilled]], cell[spilled]]
-    led = np.where(np.isfinite(led), led, calibration.led_run[cell])
-    with np.errstate(invalid="ignore"):
-        bound = amp * calibration.mev_per_adc[cell] * led
+    bound = _cell_energy(amp, event, cell, spill_row, calibration)
     # the bound replaces what the doubtful fit put in the cell (never lowers it)
     extra = np.maximum(bound - e_in[event, cell], 0.0) / MEV_PER_GEV
     extra = np.where(np.isnan(extra), np.inf, extra)
@@ -355,6 +395,8 @@ def reconstruct_calo(
         counters, [0.0] * len(counters), config.nominal_master_ns, config.master_search_ns,
         config.n_sigma, config.near_sigma, config.max_time_err_ns,
     )  # fmt: skip
+    if suspects is not None and config.refit_templates:
+        _refit_suspects(e_in, e_near, master, spill_row, calibration, config, suspects, n_events)
     ev = _calo.event_variables(e_in, e_near, e_out, core_layout, config.veto_ratio)
     grid = (n_events, 2, core_layout.ecal_nx, core_layout.ecal_ny)
     ecal = slice(core_layout.ecal_begin, core_layout.ecal_begin + 2 * core_layout.ecal_nx * core_layout.ecal_ny)
