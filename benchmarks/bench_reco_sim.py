@@ -18,20 +18,15 @@ import numpy as np
 
 import na64reco as nr
 from na64reco.calo import CaloConfig, calibration_from_setup, plane_presence, reconstruct_calo
-from na64reco.calo.fit_bounds import suspect_table, suspect_waveforms, template_peak_floor
+from na64reco.calo.fit_bounds import REFIT_PLANES, suspect_table, suspects_of_fit, template_peak_floor
 from na64reco.detector import load_setup
 from na64reco.selection import CutFlow
 from na64reco.sim import SimConfig, read_truth, simulate
 from na64reco.straw import geometry_from_setup, load_rt, reconstruct_straws
-from na64reco.waveform import FLAGS, WaveformFitter, load_template
+from na64reco.waveform import WaveformFitter, load_template
 
-# SRD fits that are doubtful by a looser standard get a fixed-time refit: the srd cut needs
-# the small in-time pulse that a badly fitted pre-window tail can hide
-CALO_CONFIG = CaloConfig(refit_templates={"SRD": load_template("srd")})
-
-
-def SRD_SUSPECTS(is_srd: np.ndarray) -> dict[str, np.ndarray]:
-    return {"max_chi2_ndf": np.where(is_srd, 20.0, 3000.0), "extra_flags": np.where(is_srd, FLAGS["out_of_window"], 0)}
+# doubtful ECAL and SRD fits are re-measured at the expected time (fit_bounds.REFIT_PLANES)
+CALO_CONFIG = CaloConfig(refit_templates={plane: load_template(kind) for plane, kind in REFIT_PLANES.items()})
 
 
 KIND_OF_PLANE = {"ECAL": "ecal", "HCAL": "hcal", "VETO": "veto", "SRD": "srd"}
@@ -64,7 +59,7 @@ def reconstruct_file(path: Path, run: int, noise_rms: float) -> dict[str, np.nda
         plane = digits["plane"]
         kinds = plane_kind[np.where(plane >= 0, plane, len(setup.planes))]
         t0 = time.perf_counter()
-        rows_all, parts, flags, chi2_ndf, p_wave, p_time, floors, srd_rows = [], [], [], [], [], [], [], []
+        rows_all, parts, flags, chi2_ndf, p_wave, p_time, floors, suspect = [], [], [], [], [], [], [], []
         offset = 0
         for kind, fitter in fitters.items():
             rows = np.flatnonzero(kinds == kind)
@@ -76,7 +71,7 @@ def reconstruct_file(path: Path, run: int, noise_rms: float) -> dict[str, np.nda
                           "time_err": p["time_err"]})  # fmt: skip
             rows_all.append(rows)
             floors.append(np.full(rows.size, template_peak_floor(fitter.template)))
-            srd_rows.append(np.full(rows.size, kind == "srd"))
+            suspect.append(suspects_of_fit(kind, res.waves, p))
             flags.append(res.waves["flags"])
             chi2_ndf.append(res.waves["chi2"] / np.maximum(res.waves["ndf"], 1))
             p_wave.append(p["wave"] + offset)
@@ -89,11 +84,7 @@ def reconstruct_file(path: Path, run: int, noise_rms: float) -> dict[str, np.nda
         failed = nr.calo.failed_fits(digits, np.concatenate(rows_all), np.concatenate(flags), n, len(setup.planes),
                                      chi2_ndf=np.concatenate(chi2_ndf), pulse_wave=np.concatenate(p_wave),
                                      pulse_time_ns=np.concatenate(p_time))
-        wchi2 = np.concatenate(chi2_ndf)
-        suspects = suspect_table(digits, np.concatenate(rows_all),
-                                 suspect_waveforms(np.concatenate(flags), chi2_ndf=wchi2, pulse_wave=np.concatenate(p_wave),
-                                                   pulse_amplitude=pulses_raw["amplitude"], **SRD_SUSPECTS(np.concatenate(srd_rows))),
-                                 np.concatenate(floors))
+        suspects = suspect_table(digits, np.concatenate(rows_all), np.concatenate(suspect), np.concatenate(floors))
         calo = reconstruct_calo(pulses, n, cal, spills=ev["spill"], present=present, failed=failed, suspects=suspects,
                                 config=CALO_CONFIG)
         tdc = setup.annotate_tdc(batch.tdc)

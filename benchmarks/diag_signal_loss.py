@@ -19,8 +19,8 @@ import numpy as np
 
 import na64reco as nr
 from na64reco.calo import STATUS_NAMES, calibration_from_setup, plane_presence, reconstruct_calo
-from bench_reco_sim import CALO_CONFIG, SRD_SUSPECTS
-from na64reco.calo.fit_bounds import suspect_table, suspect_waveforms, template_peak_floor
+from bench_reco_sim import CALO_CONFIG
+from na64reco.calo.fit_bounds import suspect_table, suspects_of_fit, template_peak_floor
 from na64reco.detector import load_setup
 from na64reco.selection import CutFlow
 from na64reco.sim import SimConfig, read_truth, simulate
@@ -66,7 +66,7 @@ def main() -> None:
     digits = setup.annotate_sadc(batch.sadc)
     plane = digits["plane"]
     kinds = plane_kind[np.where(plane >= 0, plane, len(plane_names))]
-    rows_all, flags, chi2_ndf, p_wave, p_time, parts, floors, srd_rows = [], [], [], [], [], [], [], []
+    rows_all, flags, chi2_ndf, p_wave, p_time, parts, floors, suspect = [], [], [], [], [], [], [], []
     offset = 0
     for kind, fitter in fitters.items():
         rows = np.flatnonzero(kinds == kind)
@@ -76,7 +76,7 @@ def main() -> None:
                       "time_err": p["time_err"]})  # fmt: skip
         rows_all.append(rows)
         floors.append(np.full(rows.size, template_peak_floor(fitter.template)))
-        srd_rows.append(np.full(rows.size, kind == "srd"))
+        suspect.append(suspects_of_fit(kind, res.waves, p))
         flags.append(res.waves["flags"])
         chi2_ndf.append(res.waves["chi2"] / np.maximum(res.waves["ndf"], 1))
         p_wave.append(p["wave"] + offset)
@@ -91,9 +91,7 @@ def main() -> None:
     present = plane_presence(digits["event"], plane, n, len(plane_names))
     failed = nr.calo.failed_fits(digits, wave_rows, wflags, n, len(plane_names), chi2_ndf=wchi2,
                                  pulse_wave=pw, pulse_time_ns=pt)  # fmt: skip
-    suspects = suspect_table(digits, wave_rows, suspect_waveforms(wflags, chi2_ndf=wchi2, pulse_wave=pw,
-                                                                pulse_amplitude=pulses_raw["amplitude"],
-                                                                **SRD_SUSPECTS(np.concatenate(srd_rows))), np.concatenate(floors))
+    suspects = suspect_table(digits, wave_rows, np.concatenate(suspect), np.concatenate(floors))
     calo = reconstruct_calo(pulses, n, cal, spills=batch.events["spill"], present=present, failed=failed,
                             suspects=suspects, config=CALO_CONFIG)  # fmt: skip
     straw = reconstruct_straws(setup.annotate_tdc(batch.tdc), n, geometry_from_setup(run, setup), load_rt())

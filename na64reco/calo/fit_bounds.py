@@ -24,7 +24,8 @@ import numpy as np
 
 from ..columns import Columns
 
-__all__ = ["suspect_waveforms", "suspect_table", "amplitude_upper_bound", "template_peak_floor", "fixed_time_amplitude"]
+__all__ = ["suspect_waveforms", "suspect_table", "amplitude_upper_bound", "template_peak_floor", "fixed_time_amplitude",
+           "suspects_of_fit", "REFIT_PLANES"]
 
 
 def suspect_waveforms(
@@ -180,3 +181,27 @@ def fixed_time_amplitude(
         coef, *_ = np.linalg.lstsq(design, s[i, use], rcond=None)
         out[i] = coef[0]
     return out
+
+
+# The per-detector policy used by the benchmarks and the pipeline. SRD pulses are small and
+# the srd cut needs the in-time one, so their fits are doubtful from a lower chi2/ndf or
+# when the main pulse sits out of the window (a pre-window tail fitted instead); ECAL and
+# SRD suspects are refitted at the expected time (ECAL ones are also bounded from above).
+SUSPECT_CHI2_NDF = {"srd": 20.0}
+SUSPECT_FLAGS = {"srd": ("out_of_window",)}
+REFIT_PLANES = {"ECAL0": "ecal", "ECAL1": "ecal", "SRD": "srd"}
+
+
+def suspects_of_fit(kind: str, waves: Mapping[str, np.ndarray], pulses: Mapping[str, np.ndarray]) -> np.ndarray:
+    """``suspect_waveforms`` of one detector kind's ``FitResult.waves`` / ``.pulses``."""
+    from ..waveform import FLAGS
+
+    ndf = np.maximum(np.asarray(waves["ndf"], dtype=np.float64), 1.0)
+    extra = 0
+    for name in SUSPECT_FLAGS.get(kind, ()):
+        extra |= FLAGS[name]
+    return suspect_waveforms(
+        waves["flags"], chi2_ndf=np.asarray(waves["chi2"], dtype=np.float64) / ndf,
+        max_chi2_ndf=SUSPECT_CHI2_NDF.get(kind, 3000.0), extra_flags=extra,
+        pulse_wave=pulses["wave"], pulse_amplitude=pulses["amplitude"],
+    )  # fmt: skip
