@@ -18,7 +18,7 @@ import numpy as np
 
 import na64reco as nr
 from na64reco.calo import CaloConfig, calibration_from_setup, plane_presence, reconstruct_calo
-from na64reco.calo.fit_bounds import REFIT_PLANES, suspect_table, suspects_of_fit, template_peak_floor
+from na64reco.calo.fit_bounds import REFIT_PLANES, channel_pedestal, suspect_table, suspects_of_fit, template_peak_floor
 from na64reco.detector import load_setup
 from na64reco.selection import CutFlow
 from na64reco.sim import SimConfig, read_truth, simulate
@@ -84,7 +84,8 @@ def reconstruct_file(path: Path, run: int, noise_rms: float) -> dict[str, np.nda
         failed = nr.calo.failed_fits(digits, np.concatenate(rows_all), np.concatenate(flags), n, len(setup.planes),
                                      chi2_ndf=np.concatenate(chi2_ndf), pulse_wave=np.concatenate(p_wave),
                                      pulse_time_ns=np.concatenate(p_time))
-        suspects = suspect_table(digits, np.concatenate(rows_all), np.concatenate(suspect), np.concatenate(floors))
+        suspects = suspect_table(digits, np.concatenate(rows_all), np.concatenate(suspect), np.concatenate(floors),
+                                 channel_pedestal(digits)[np.concatenate(rows_all)])
         calo = reconstruct_calo(pulses, n, cal, spills=ev["spill"], present=present, failed=failed, suspects=suspects,
                                 config=CALO_CONFIG)
         tdc = setup.annotate_tdc(batch.tdc)

@@ -20,7 +20,14 @@ import numpy as np
 import na64reco as nr
 from na64reco.calo import STATUS_NAMES, calibration_from_setup, plane_presence, reconstruct_calo
 from bench_reco_sim import CALO_CONFIG
-from na64reco.calo.fit_bounds import suspect_table, suspects_of_fit, template_peak_floor
+from na64reco.calo.fit_bounds import (
+    amplitude_upper_bound,
+    channel_pedestal,
+    fixed_time_amplitude,
+    suspect_table,
+    suspects_of_fit,
+    template_peak_floor,
+)
 from na64reco.detector import load_setup
 from na64reco.selection import CutFlow
 from na64reco.sim import SimConfig, read_truth, simulate
@@ -91,7 +98,8 @@ def main() -> None:
     present = plane_presence(digits["event"], plane, n, len(plane_names))
     failed = nr.calo.failed_fits(digits, wave_rows, wflags, n, len(plane_names), chi2_ndf=wchi2,
                                  pulse_wave=pw, pulse_time_ns=pt)  # fmt: skip
-    suspects = suspect_table(digits, wave_rows, np.concatenate(suspect), np.concatenate(floors))
+    suspects = suspect_table(digits, wave_rows, np.concatenate(suspect), np.concatenate(floors),
+                             channel_pedestal(digits)[wave_rows])
     calo = reconstruct_calo(pulses, n, cal, spills=batch.events["spill"], present=present, failed=failed,
                             suspects=suspects, config=CALO_CONFIG)  # fmt: skip
     straw = reconstruct_straws(setup.annotate_tdc(batch.tdc), n, geometry_from_setup(run, setup), load_rt())
@@ -162,30 +170,38 @@ def main() -> None:
     has = ukeys[widx] == wk
     t_trig = np.where(has, trig_amp[widx], 0.0)
     t_pile = np.where(has, pile_amp[widx], 0.0)
-    # fitted amplitude of the reco's in-time pulses: the pulse nearest the cell's nominal time
-    # (the calo windows decide later; here: pulses within 25 ns of the trigger particle time)
+    # fitted in-time amplitude: pulses within 5 ns of the trigger particle's time in that
+    # detector (truth ECAL time + the simulated detector offsets)
     t_ecal = np.zeros(n)
     t_ecal[matched] = np.asarray(truth["t_ecal_ns"])[pos[matched]]
+    offsets = dict(zip(("ecal", "hcal", "veto", "srd", "counter"), cfg.detector_time_offsets_ns))
+    plane_offset = np.array([offsets[kind_of(p)] for p in plane_names])
+    t_true_w = t_ecal[ev_w] + plane_offset[pl_w]
     fit_amp = np.zeros(wave_rows.size)
     pa = np.asarray(pulses_raw["amplitude"])
-    near = np.abs(pt - t_ecal[ev_w[pw]]) < 40.0
+    near = np.abs(pt - t_true_w[pw]) < 5.0
     np.add.at(fit_amp, pw[near], pa[near])
-    print("\nflagged fits vs truth (signal events, span >= 50): |fit - truth| / max(truth, 20 ADC)")
-    for name, m in crit.items():
-        m = m & in_big & (span >= 50)
-        if not m.any():
-            continue
-        rel = np.abs(fit_amp[m] - t_trig[m]) / np.maximum(t_trig[m], 20.0)
-        wrong = rel > 0.1
-        print(f"  {name:<12} n={int(m.sum()):>5}  wrong>10%: {int(wrong.sum()):>5}  median rel {np.median(rel):.3f}"
-              f"  truth trig amp median {np.median(t_trig[m]):.0f}, pileup amp median {np.median(t_pile[m]):.0f}")  # fmt: skip
-        for j in np.unique(pl_w[m]):
-            mj = pl_w[m] == j
-            print(f"      {plane_names[j]:<8} n={int(mj.sum()):>5} wrong={int(wrong[mj].sum()):>5}"
-                  f" trig amp>20: {int((t_trig[m][mj] > 20).sum()):>5}")
-    m = in_big & (span >= 50) & ~np.any(np.stack(list(crit.values())), axis=0)
-    rel = np.abs(fit_amp[m] - t_trig[m]) / np.maximum(t_trig[m], 20.0)
-    print(f"  {'unflagged':<12} n={int(m.sum()):>5}  wrong>10%: {int((rel > 0.1).sum()):>5}  median rel {np.median(rel):.3f}")
+    susp = np.concatenate(suspect)
+    print("\nfits vs truth (signal events, span >= 50 ADC): 'wrong' = |amplitude - truth| > max(10%, 30 ADC);")
+    print("truth = the trigger particle's amplitude in that channel; refit = fixed-time refit at the true time")
+    for kind in ("ecal", "hcal", "srd", "veto", "counter"):
+        k_rows = np.array([kind_of(plane_names[j]) == kind for j in pl_w]) & in_big & (span >= 50)
+        for label, m in (("suspect", k_rows & susp), ("not suspect", k_rows & ~susp)):
+            if not m.any():
+                continue
+            tol = np.maximum(0.1 * t_trig[m], 30.0)
+            wrong_fit = np.abs(fit_amp[m] - t_trig[m]) > tol
+            line = f"  {kind:<8}{label:<12} n={int(m.sum()):>6}  fitter wrong {int(wrong_fit.sum()):>6}"
+            if label == "suspect":
+                refit = fixed_time_amplitude(s[m], np.asarray(digits["nsamples"])[wave_rows][m], t_true_w[m],
+                                             fitters[kind].template)  # fmt: skip
+                wrong_refit = ~(np.abs(refit - t_trig[m]) <= tol)
+                bound = amplitude_upper_bound(s[m], np.asarray(digits["nsamples"])[wave_rows][m], t_true_w[m] - 1.0,
+                                              t_true_w[m] + 1.0, template_peak_floor(fitters[kind].template),
+                                              pedestal=channel_pedestal(digits)[wave_rows][m])  # fmt: skip
+                line += (f"  refit wrong {int(wrong_refit.sum()):>6}  bound below truth {int((bound < t_trig[m]).sum()):>4}"
+                         f"  (saturated {int(((wflags[m] & FLAGS['saturated']) != 0).sum())})")  # fmt: skip
+            print(line)
     # timing cut losers: e_bad source
     lost_t = big & (np.asarray(sel.events["first_failed"]) == [c.name for c in flow.cuts].index("timing"))
     print(f"\ntiming losers: {lost_t.sum()}, e_bad_ecal median {np.median(events['e_bad_ecal'][lost_t]):.2f}, "

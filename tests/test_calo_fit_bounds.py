@@ -155,3 +155,23 @@ def test_refit_gives_a_suspect_srd_cell_its_in_time_energy():
     assert plain.events.srd_module[0, 1] == 0.0
     ev = calo.reconstruct_calo(pulses, 1, cal, config=cfg, suspects=sus).events
     assert ev.srd_module[0, 1] == pytest.approx(100.0 * 0.05 / 1000.0, rel=0.05)
+
+
+def test_channel_pedestal_keeps_the_bound_valid_under_a_tail_everywhere():
+    rng = np.random.default_rng(5)
+    quiet = [_waveform([], pedestal=150.0, noise=rng.normal(0.0, 1.5, 32)) for _ in range(9)]
+    # in time 300 ADC, among pile-up pulses whose tails lift every sample of the window
+    pile = [(3000.0, -30.0), (3000.0, 240.0), (3000.0, 330.0)]
+    lifted = _waveform([(300.0, 150.0), *pile], pedestal=150.0, noise=rng.normal(0.0, 1.5, 32))
+    samples = np.array([*quiet, lifted])
+    digits = {"samples": samples, "nsamples": np.full(10, 32), "plane": np.ones(10, int), "x": np.full(10, 3),
+              "y": np.full(10, 3)}  # fmt: skip
+    ped = calo.channel_pedestal(digits)
+    assert np.all(np.abs(ped - 150.0) < 5.0)
+    window = (np.array([149.0]), np.array([151.0]))
+    own = amplitude_upper_bound(lifted[None], np.array([32]), *window, FLOOR)
+    assert own[0] < 300.0  # the smallest sample sits on the tail: too high a pedestal
+    fixed = amplitude_upper_bound(lifted[None], np.array([32]), *window, FLOOR, pedestal=ped[-1:])
+    assert fixed[0] >= 300.0
+    # a channel seen too rarely gives no estimate
+    assert np.isinf(calo.channel_pedestal({**digits, "x": np.arange(10)})).all()

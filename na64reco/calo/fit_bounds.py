@@ -25,7 +25,7 @@ import numpy as np
 from ..columns import Columns
 
 __all__ = ["suspect_waveforms", "suspect_table", "amplitude_upper_bound", "template_peak_floor", "fixed_time_amplitude",
-           "suspects_of_fit", "REFIT_PLANES"]
+           "suspects_of_fit", "REFIT_PLANES", "channel_pedestal"]
 
 
 def suspect_waveforms(
@@ -77,10 +77,13 @@ def suspect_table(
     wave_rows: np.ndarray,
     suspect: np.ndarray,
     peak_floor: np.ndarray | float,
+    pedestal: np.ndarray | None = None,
 ) -> Columns:
     """Columns event, plane, x, y, samples, nsamples, peak_floor of the suspect waveforms
     (``wave_rows``: digit row of each fitted waveform; ``peak_floor``: per waveform or one
-    value), the input of ``reconstruct_calo(..., suspects=...)``."""
+    value), the input of ``reconstruct_calo(..., suspects=...)``. pedestal: the fitter's
+    per-waveform pedestal (the lower of even and odd), which bounds the pedestal from above
+    when pile-up tails lift every sample; without it the smallest sample does."""
     rows = np.asarray(wave_rows, dtype=np.int64)
     suspect = np.asarray(suspect, dtype=bool)
     if suspect.shape != rows.shape:
@@ -97,6 +100,7 @@ def suspect_table(
         samples=samples,
         nsamples=np.asarray(nsamples, dtype=np.int64),
         peak_floor=floor.copy(),
+        pedestal=np.full(r.size, np.inf) if pedestal is None else np.asarray(pedestal, dtype=np.float64)[suspect],
     )
 
 
@@ -109,12 +113,14 @@ def amplitude_upper_bound(
     sampling_ns: float = 12.5,
     noise_adc: float = 2.0,
     saturation_adc: float = 4095.0,
+    pedestal: np.ndarray | None = None,
 ) -> np.ndarray:
     """Largest amplitude (ADC) a pulse peaking in [t_lo_ns, t_hi_ns] (times from the first
     sample) can have in each row of samples; inf where a sample there is clipped.
 
-    The pedestal's lower bound is the smallest recorded sample less 3 noise_adc (pulses only
-    add). A window outside the recorded samples gives 0 (no such pulse was recorded).
+    The pedestal's lower bound is the smallest recorded sample, or the given per-waveform
+    pedestal estimate when lower (tails of pile-up pulses can lift every sample), less
+    3 noise_adc. A window outside the recorded samples gives 0 (no such pulse was recorded).
     """
     s = np.asarray(samples, dtype=np.float64)
     if s.ndim != 2:
@@ -134,7 +140,10 @@ def amplitude_upper_bound(
     t = k * float(sampling_ns)
     half = 0.5 * float(sampling_ns)
     near = recorded & (t >= lo[:, None] - half) & (t <= hi[:, None] + half)
-    pedestal = np.where(recorded, s, np.inf).min(axis=1) - 3.0 * noise_adc
+    lowest = np.where(recorded, s, np.inf).min(axis=1)
+    if pedestal is not None:
+        lowest = np.minimum(lowest, np.broadcast_to(np.asarray(pedestal, dtype=np.float64), (n,)))
+    pedestal = lowest - 3.0 * noise_adc
     top = np.where(near, s, -np.inf).max(axis=1)
     bound = np.maximum(top - pedestal, 0.0) / floor
     clipped = (near & (s >= saturation_adc)).any(axis=1)
@@ -205,3 +214,40 @@ def suspects_of_fit(kind: str, waves: Mapping[str, np.ndarray], pulses: Mapping[
         max_chi2_ndf=SUSPECT_CHI2_NDF.get(kind, 3000.0), extra_flags=extra,
         pulse_wave=pulses["wave"], pulse_amplitude=pulses["amplitude"],
     )  # fmt: skip
+
+
+def channel_pedestal(digits: Mapping[str, np.ndarray], min_waveforms: int = 5) -> np.ndarray:
+    """Per digit row: the median, over the batch's waveforms of the same channel (plane, x,
+    y), of each waveform's smallest recorded sample; inf where the channel has fewer than
+    min_waveforms waveforms.
+
+    Most waveforms of a channel carry no pile-up tail, so this sits at the pedestal (less
+    about two noise sigmas) even for the waveform whose every sample a tail lifts, where
+    its own smallest sample, or a fitted pedestal, would be too high and the amplitude
+    bound too low.
+    """
+    samples = np.asarray(digits["samples"])
+    n, width = samples.shape
+    if n == 0:
+        return np.zeros(0)
+    ns = np.asarray(digits["nsamples"], dtype=np.int64) if "nsamples" in digits else np.full(n, width)
+    recorded = np.arange(width)[None, :] < ns[:, None]
+    lowest = np.where(recorded, samples, np.iinfo(np.int32).max).min(axis=1).astype(np.float64)
+    lowest[ns <= 0] = np.nan
+    key = np.stack([np.asarray(digits[c], dtype=np.int64) for c in ("plane", "x", "y")], axis=1)
+    _, channel = np.unique(key, axis=0, return_inverse=True)
+    channel = channel.ravel()
+    order = np.lexsort((lowest, channel))
+    ch_sorted = channel[order]
+    starts = np.flatnonzero(np.r_[True, ch_sorted[1:] != ch_sorted[:-1]])
+    counts = np.diff(np.r_[starts, n])
+    valid = np.bincount(channel, weights=np.isfinite(lowest).astype(np.float64), minlength=counts.size)
+    valid_per_group = valid[ch_sorted[starts]].astype(np.int64)
+    median = np.full(counts.size, np.inf)
+    ok = valid_per_group >= min_waveforms
+    # NaNs sort last within a channel: the median of the finite values
+    mid = starts + (valid_per_group - 1) // 2
+    median[ok] = lowest[order][mid[ok]]
+    group_of_channel = np.empty(counts.size, dtype=np.int64)
+    group_of_channel[ch_sorted[starts]] = np.arange(counts.size)
+    return median[group_of_channel[channel]]

@@ -317,6 +317,7 @@ def _energy_maxima(
     amp = amplitude_upper_bound(
         np.asarray(suspects["samples"])[use], np.asarray(suspects["nsamples"])[use],
         centre - half, centre + half, np.asarray(suspects["peak_floor"], dtype=np.float64)[use],
+        pedestal=np.asarray(suspects["pedestal"], dtype=np.float64)[use] if "pedestal" in suspects else None,
     )  # fmt: skip
     bound = _cell_energy(amp, event, cell, spill_row, calibration)
     # the bound replaces what the doubtful fit put in the cell (never lowers it)

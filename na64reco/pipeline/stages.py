@@ -169,7 +169,7 @@ class FitStage:
             digit = np.zeros(0, np.int64)
             amplitude = np.zeros(0)
             time_ns = np.zeros(0)
-        from ..calo.fit_bounds import suspect_table
+        from ..calo.fit_bounds import channel_pedestal, suspect_table
         from ..waveform import FLAGS
 
         event = digits["event"][digit]
@@ -184,7 +184,9 @@ class FitStage:
         )
         state.extras["digits"] = digits
         state.extras["pulses"] = pulses
-        state.extras["suspects"] = suspect_table(digits, np.arange(plane.size), suspect, peak_floor)
+        state.extras["suspects"] = suspect_table(
+            digits, np.arange(plane.size), suspect, peak_floor, channel_pedestal(digits) if plane.size else None
+        )
         n = state.n
         ev_of_digit = digits["event"]
         sat = np.bincount(ev_of_digit[(wave_flags & FLAGS["saturated"]) != 0], minlength=n) > 0 if n else np.zeros(0, bool)
