@@ -18,7 +18,7 @@ import numpy as np
 
 import na64reco as nr
 from na64reco.calo import CaloConfig, calibration_from_setup, plane_presence, reconstruct_calo
-from na64reco.calo.fit_bounds import REFIT_PLANES, channel_pedestal, suspect_table, suspects_of_fit, template_peak_floor
+from na64reco.calo.fit_bounds import BOUND_PLANES, REFIT_PLANES, channel_pedestal, suspect_table, suspects_of_fit, template_peak_floor
 from na64reco.detector import load_setup
 from na64reco.selection import CutFlow
 from na64reco.sim import SimConfig, read_truth, simulate
@@ -26,7 +26,9 @@ from na64reco.straw import geometry_from_setup, load_rt, reconstruct_straws
 from na64reco.waveform import WaveformFitter, load_template
 
 # doubtful ECAL and SRD fits are re-measured at the expected time (fit_bounds.REFIT_PLANES)
-CALO_CONFIG = CaloConfig(refit_templates={plane: load_template(kind) for plane, kind in REFIT_PLANES.items()})
+# and bounded with their templates (fit_bounds.BOUND_PLANES)
+CALO_CONFIG = CaloConfig(refit_templates={plane: load_template(kind) for plane, kind in REFIT_PLANES.items()},
+                         bound_templates={plane: load_template(kind) for plane, kind in BOUND_PLANES.items()})
 
 
 KIND_OF_PLANE = {"ECAL": "ecal", "HCAL": "hcal", "VETO": "veto", "SRD": "srd"}

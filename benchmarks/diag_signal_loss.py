@@ -198,7 +198,8 @@ def main() -> None:
                 wrong_refit = ~(np.abs(refit - t_trig[m]) <= tol)
                 bound = amplitude_upper_bound(s[m], np.asarray(digits["nsamples"])[wave_rows][m], t_true_w[m] - 1.0,
                                               t_true_w[m] + 1.0, template_peak_floor(fitters[kind].template),
-                                              pedestal=channel_pedestal(digits)[wave_rows][m])  # fmt: skip
+                                              pedestal=channel_pedestal(digits)[wave_rows][m],
+                                              template=fitters[kind].template)  # fmt: skip
                 line += (f"  refit wrong {int(wrong_refit.sum()):>6}  bound below truth {int((bound < t_trig[m]).sum()):>4}"
                          f"  (saturated {int(((wflags[m] & FLAGS['saturated']) != 0).sum())})")  # fmt: skip
             print(line)

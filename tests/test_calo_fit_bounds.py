@@ -39,14 +39,20 @@ def test_peak_floor_is_the_template_value_half_a_sample_off_peak():
 def test_bound_never_below_the_in_time_amplitude(amp, t_in, pile, seed):
     noise = np.random.default_rng(seed).normal(0.0, 1.5, 32)
     s = _waveform([(amp, t_in), *pile], noise=noise)
-    bound = amplitude_upper_bound(s[None], np.array([32]), np.array([t_in - 3.0]), np.array([t_in + 3.0]), FLOOR, noise_adc=1.5)
+    window = (np.array([t_in - 3.0]), np.array([t_in + 3.0]))
+    # the channel's pedestal (channel_pedestal): tails can lift every sample of one waveform
+    ped = np.array([150.0])
+    bound = amplitude_upper_bound(s[None], np.array([32]), *window, FLOOR, noise_adc=1.5, pedestal=ped)
     assert bound[0] >= amp  # inf when a clipped sample lies near the window
+    every_sample = amplitude_upper_bound(s[None], np.array([32]), *window, FLOOR, noise_adc=1.5, pedestal=ped,
+                                         template=TEMPLATE)  # fmt: skip
+    assert amp <= every_sample[0] <= bound[0]
 
 
 def test_bound_is_tight_for_an_isolated_pulse_and_infinite_when_clipped():
     s = _waveform([(1000.0, 150.0)])
     b = amplitude_upper_bound(s[None], np.array([32]), np.array([145.0]), np.array([155.0]), FLOOR)
-    assert 1000.0 <= b[0] < 1000.0 / FLOOR + 10.0
+    assert 1000.0 <= b[0] < 1000.0 / FLOOR + 20.0
     clipped = _waveform([(5000.0, 150.0)])
     assert np.isinf(amplitude_upper_bound(clipped[None], np.array([32]), np.array([145.0]), np.array([155.0]), FLOOR))[0]
     # clipped far from the window: finite, the in-time pulse is small
@@ -175,3 +181,13 @@ def test_channel_pedestal_keeps_the_bound_valid_under_a_tail_everywhere():
     assert fixed[0] >= 300.0
     # a channel seen too rarely gives no estimate
     assert np.isinf(calo.channel_pedestal({**digits, "x": np.arange(10)})).all()
+
+
+def test_every_sample_bound_discounts_a_pile_up_pulse_rising_in_the_window():
+    s = _waveform([(300.0, 150.0), (3000.0, 160.0)])  # a big pile-up pulse 10 ns after
+    window = (np.array([145.0]), np.array([155.0]))
+    peak_only = amplitude_upper_bound(s[None], np.array([32]), *window, FLOOR)[0]
+    every = amplitude_upper_bound(s[None], np.array([32]), *window, FLOOR, template=TEMPLATE)[0]
+    # the pile-up pulse peaks outside the window: the samples after the in-time peak show
+    # that the peak sample's height is not all in-time pulse
+    assert peak_only > 2500.0 and 300.0 <= every < 0.4 * peak_only

@@ -25,7 +25,7 @@ import numpy as np
 from ..columns import Columns
 
 __all__ = ["suspect_waveforms", "suspect_table", "amplitude_upper_bound", "template_peak_floor", "fixed_time_amplitude",
-           "suspects_of_fit", "REFIT_PLANES", "channel_pedestal"]
+           "suspects_of_fit", "REFIT_PLANES", "BOUND_PLANES", "channel_pedestal"]
 
 
 def suspect_waveforms(
@@ -114,6 +114,8 @@ def amplitude_upper_bound(
     noise_adc: float = 2.0,
     saturation_adc: float = 4095.0,
     pedestal: np.ndarray | None = None,
+    template=None,
+    step_ns: float = 0.5,
 ) -> np.ndarray:
     """Largest amplitude (ADC) a pulse peaking in [t_lo_ns, t_hi_ns] (times from the first
     sample) can have in each row of samples; inf where a sample there is clipped.
@@ -121,6 +123,12 @@ def amplitude_upper_bound(
     The pedestal's lower bound is the smallest recorded sample, or the given per-waveform
     pedestal estimate when lower (tails of pile-up pulses can lift every sample), less
     3 noise_adc. A window outside the recorded samples gives 0 (no such pulse was recorded).
+
+    With the pulse ``template`` every unclipped sample k bounds a pulse peaking at t:
+    amplitude <= (s_k - pedestal + 5 noise + 0.5) / T(t_k - t) wherever T >= 0.05; the bound is
+    the largest, over t in the window (step_ns grid), of the smallest of these. Samples
+    after the peak then cap what the tail of an earlier pile-up pulse adds to the peak
+    sample. Both bounds hold (templates are non-negative), so the smaller is returned.
     """
     s = np.asarray(samples, dtype=np.float64)
     if s.ndim != 2:
@@ -145,7 +153,18 @@ def amplitude_upper_bound(
         lowest = np.minimum(lowest, np.broadcast_to(np.asarray(pedestal, dtype=np.float64), (n,)))
     pedestal = lowest - 3.0 * noise_adc
     top = np.where(near, s, -np.inf).max(axis=1)
-    bound = np.maximum(top - pedestal, 0.0) / floor
+    bound = np.maximum(top + 3.0 * noise_adc - pedestal, 0.0) / floor
+    if template is not None and n:
+        steps = int(np.ceil(max(float(np.max(hi - lo)), 0.0) / step_ns)) + 1
+        peaks = np.minimum(lo[:, None] + step_ns * np.arange(steps)[None, :], hi[:, None])  # (n, J)
+        dt = t[None, :, :] - peaks[:, :, None] + float(template.peak_shift_ns)  # (n, J, W)
+        shape = np.asarray(template.value(dt.ravel()), dtype=np.float64).reshape(dt.shape) / float(template.peak_value)
+        usable = (recorded & (s < saturation_adc))[:, None, :] & (shape >= 0.05)
+        # the smallest of many ratios picks the most negative noise: 5 sigma, plus rounding
+        above = (s - pedestal[:, None] + 5.0 * noise_adc + 0.5)[:, None, :]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(usable, np.maximum(above, 0.0) / np.where(usable, shape, 1.0), np.inf)
+        bound = np.minimum(bound, ratio.min(axis=2).max(axis=1))
     clipped = (near & (s >= saturation_adc)).any(axis=1)
     bound = np.where(clipped, np.inf, bound)
     return np.where(near.any(axis=1), bound, 0.0)
@@ -199,6 +218,7 @@ def fixed_time_amplitude(
 SUSPECT_CHI2_NDF = {"srd": 20.0}
 SUSPECT_FLAGS = {"srd": ("out_of_window",)}
 REFIT_PLANES = {"ECAL0": "ecal", "ECAL1": "ecal", "SRD": "srd"}
+BOUND_PLANES = {"ECAL0": "ecal", "ECAL1": "ecal", "HCAL0": "hcal", "HCAL1": "hcal", "HCAL2": "hcal", "HCAL3": "hcal"}
 
 
 def suspects_of_fit(kind: str, waves: Mapping[str, np.ndarray], pulses: Mapping[str, np.ndarray]) -> np.ndarray:

@@ -79,6 +79,9 @@ class CaloConfig:
     # energy re-measured at the expected time (fit_bounds.fixed_time_amplitude); meant for
     # planes whose cut needs an in-time signal (SRD), not for those bounded from above
     refit_templates: dict = field(default_factory=dict)
+    # plane name -> pulse template: tightens the in-time energy bound of doubtful cells
+    # (fit_bounds.amplitude_upper_bound with every sample); others use the peak sample only
+    bound_templates: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -314,11 +317,18 @@ def _energy_maxima(
     # master time (fit time errors only widen the window of small pulses, which matter little)
     centre = master[event] + calibration.time_mean_ns[cell]
     half = config.near_sigma * calibration.time_sigma_ns[cell]
-    amp = amplitude_upper_bound(
-        np.asarray(suspects["samples"])[use], np.asarray(suspects["nsamples"])[use],
-        centre - half, centre + half, np.asarray(suspects["peak_floor"], dtype=np.float64)[use],
-        pedestal=np.asarray(suspects["pedestal"], dtype=np.float64)[use] if "pedestal" in suspects else None,
-    )  # fmt: skip
+    samples = np.asarray(suspects["samples"])[use]
+    nsamples = np.asarray(suspects["nsamples"])[use]
+    floor = np.asarray(suspects["peak_floor"], dtype=np.float64)[use]
+    pedestal = np.asarray(suspects["pedestal"], dtype=np.float64)[use] if "pedestal" in suspects else np.full(use.sum(), np.inf)
+    amp = np.empty(event.size)
+    cell_plane = names[plane_of[use]]
+    for name in np.unique(cell_plane):
+        rows = np.flatnonzero(cell_plane == name)
+        amp[rows] = amplitude_upper_bound(
+            samples[rows], nsamples[rows], centre[rows] - half[rows], centre[rows] + half[rows], floor[rows],
+            pedestal=pedestal[rows], template=config.bound_templates.get(str(name)),
+        )  # fmt: skip
     bound = _cell_energy(amp, event, cell, spill_row, calibration)
     # the bound replaces what the doubtful fit put in the cell (never lowers it)
     extra = np.maximum(bound - e_in[event, cell], 0.0) / MEV_PER_GEV

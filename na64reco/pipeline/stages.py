@@ -226,15 +226,17 @@ class CaloStage:
         self.config = config
         data_dir = config["detector"]["data_dir"] or None
         self.calibration = _PerRun(lambda run: calo_calibration(run, data_dir))
-        from ..calo.fit_bounds import REFIT_PLANES
+        from ..calo.fit_bounds import BOUND_PLANES, REFIT_PLANES
         from ..waveform import load_template
 
         template_dir = config["waveform"]["template_dir"]
-        templates = {
-            plane: load_template(str(Path(template_dir) / f"{kind}.txt") if template_dir else kind)
-            for plane, kind in REFIT_PLANES.items()
-        }
-        self.calo_config = CaloConfig(pileup_threshold_mev=1000.0, refit_templates=templates)
+
+        def templates(planes: dict[str, str]) -> dict[str, Any]:
+            return {p: load_template(str(Path(template_dir) / f"{k}.txt") if template_dir else k) for p, k in planes.items()}
+
+        self.calo_config = CaloConfig(
+            pileup_threshold_mev=1000.0, refit_templates=templates(REFIT_PLANES), bound_templates=templates(BOUND_PLANES)
+        )
 
     def available(self) -> bool:
         return True
