@@ -195,19 +195,24 @@ def fixed_time_amplitude(
     tc = np.asarray(t_peak_ns, dtype=np.float64)
     if ns.shape != (n,) or tc.shape != (n,):
         raise ValueError(f"nsamples and t_peak_ns must have one value per waveform ({n})")
+    if n == 0:
+        return np.zeros(0)
     k = np.arange(width) * float(sampling_ns)
     half = 0.5 * float(sampling_ns)
+    use = (np.arange(width)[None, :] < ns[:, None]) & (s < saturation_adc) & np.isfinite(tc)[:, None]
+    x = k[None, :] - np.where(np.isfinite(tc), tc, 0.0)[:, None]
+    use &= (x >= -before * sampling_ns - half) & (x <= after * sampling_ns + half)
+    shape = np.asarray(template.value((x + float(template.peak_shift_ns)).ravel()), dtype=np.float64).reshape(x.shape)
+    design = np.stack([shape / float(template.peak_value), np.ones_like(x), x / 100.0], axis=2)  # (n, W, 3)
+    design = np.where(use[:, :, None], design, 0.0)
+    # batched normal equations; rows without enough samples or a singular system give NaN
+    normal = np.einsum("nwi,nwj->nij", design, design)
+    rhs = np.einsum("nwi,nw->ni", design, np.where(use, s, 0.0))
+    enough = np.count_nonzero(use, axis=1) >= 4
+    good = enough & (np.abs(np.linalg.det(normal)) > 1e-9)
     out = np.full(n, np.nan)
-    for i in range(n):
-        use = (np.arange(width) < ns[i]) & (s[i] < saturation_adc)
-        use &= (k >= tc[i] - before * sampling_ns - half) & (k <= tc[i] + after * sampling_ns + half)
-        if np.count_nonzero(use) < 4 or not np.isfinite(tc[i]):
-            continue
-        x = k[use] - tc[i]
-        shape = np.asarray(template.value(x + float(template.peak_shift_ns)), dtype=np.float64) / float(template.peak_value)
-        design = np.column_stack([shape, np.ones_like(x), x / 100.0])
-        coef, *_ = np.linalg.lstsq(design, s[i, use], rcond=None)
-        out[i] = coef[0]
+    if good.any():
+        out[good] = np.linalg.solve(normal[good], rhs[good][:, :, None])[:, 0, 0]
     return out
 
 
@@ -254,8 +259,9 @@ def channel_pedestal(digits: Mapping[str, np.ndarray], min_waveforms: int = 5) -
     recorded = np.arange(width)[None, :] < ns[:, None]
     lowest = np.where(recorded, samples, np.iinfo(np.int32).max).min(axis=1).astype(np.float64)
     lowest[ns <= 0] = np.nan
-    key = np.stack([np.asarray(digits[c], dtype=np.int64) for c in ("plane", "x", "y")], axis=1)
-    _, channel = np.unique(key, axis=0, return_inverse=True)
+    plane, x, y = (np.asarray(digits[c], dtype=np.int64) for c in ("plane", "x", "y"))
+    key = ((plane + 1) << 40) + ((x & 0xFFFFF) << 20) + (y & 0xFFFFF)  # planes >= -1, 20-bit x and y
+    _, channel = np.unique(key, return_inverse=True)
     channel = channel.ravel()
     order = np.lexsort((lowest, channel))
     ch_sorted = channel[order]
