@@ -191,3 +191,22 @@ def test_every_sample_bound_discounts_a_pile_up_pulse_rising_in_the_window():
     # the pile-up pulse peaks outside the window: the samples after the in-time peak show
     # that the peak sample's height is not all in-time pulse
     assert peak_only > 2500.0 and 300.0 <= every < 0.4 * peak_only
+
+
+def test_veto_max_bound_covers_a_doubtful_veto_fit():
+    veto_t = load_template("veto")
+    lay = calo.CaloLayout()
+    cal = calo.CaloCalibration.uniform(lay, mev_per_adc=0.02, time_sigma_ns=1.5)
+    cfg = calo.CaloConfig(nominal_master_ns=150.0, master_search_ns=20.0)
+    vplane = lay.index("VETO")
+    # a MIP in the veto (8 MeV = 400 ADC in time) that the failed fit lost entirely
+    s = 150.0 + 400.0 * np.asarray(veto_t.value(T - 150.0)) / veto_t.peak_value
+    pulses = {"event": np.zeros(4, int), "plane": np.array([lay.index(c) for c in ("S1", "S2", "S3", "S4")]),
+              "x": np.zeros(4, int), "y": np.zeros(4, int), "amplitude": np.full(4, 100.0), "time_ns": np.full(4, 150.0)}
+    digits = {"event": np.zeros(1, int), "plane": np.array([vplane]), "x": np.array([1]), "y": np.array([0]),
+              "samples": np.round(s)[None].astype(np.uint16), "nsamples": np.array([32])}  # fmt: skip
+    sus = suspect_table(digits, np.array([0]), np.array([True]), template_peak_floor(veto_t))
+    ev = calo.reconstruct_calo(pulses, 1, cal, config=cfg, suspects=sus).events
+    assert ev.veto_max[0] == 0.0 and ev.veto_max_bound[0] >= 0.008
+    plain = calo.reconstruct_calo(pulses, 1, cal, config=cfg).events
+    assert plain.veto_max_bound[0] == plain.veto_max[0]

@@ -292,16 +292,19 @@ def _energy_maxima(
     suspects: Mapping[str, np.ndarray] | None,
     n_events: int,
     absurd_key: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Largest in-time ECAL and HCAL energies (GeV) the doubtful fits leave possible.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Largest in-time ECAL and HCAL energies and VETO module energy (GeV) the doubtful
+    fits leave possible.
 
     absurd_key: event * n_cells + cell of the pulses dropped for an absurd amplitude; an
-    event with one whose waveform is not among the suspects gets infinite maxima."""
+    event with one whose waveform is not among the suspects gets infinite maxima. A VETO
+    module's energy never exceeds its larger PMT, so a doubtful PMT's bound bounds it."""
     e_ecal = ev["e_ecal"] / MEV_PER_GEV
     e_hcal = ev["e_hcal"] / MEV_PER_GEV
+    veto = ev["veto_module"].max(axis=1, initial=0.0) / MEV_PER_GEV
     if suspects is None:
         unknown = (status & STATUS_FIT_FAILED) != 0
-        return np.where(unknown, np.inf, e_ecal), np.where(unknown, np.inf, e_hcal)
+        return np.where(unknown, np.inf, e_ecal), np.where(unknown, np.inf, e_hcal), veto
     layout = calibration.layout
     event = np.asarray(suspects["event"], dtype=np.int64)
     if event.size and (event.min() < 0 or event.max() >= n_events):
@@ -311,8 +314,9 @@ def _energy_maxima(
     names = np.array([p[0] for p in layout.planes])
     is_ecal = (cell >= 0) & np.isin(names[plane_of], ["ECAL0", "ECAL1"])
     is_hcal = (cell >= 0) & np.isin(names[plane_of], layout.hcal_planes())
-    use = is_ecal | is_hcal
-    event, cell, is_ecal = event[use], cell[use], is_ecal[use]
+    is_veto = (cell >= 0) & (names[plane_of] == "VETO")
+    use = is_ecal | is_hcal | is_veto
+    event, cell, is_ecal, is_veto = event[use], cell[use], is_ecal[use], is_veto[use]
     # where the trigger particle's pulse can peak: the cell's timing resolution around the
     # master time (fit time errors only widen the window of small pulses, which matter little)
     centre = master[event] + calibration.time_mean_ns[cell]
@@ -335,12 +339,15 @@ def _energy_maxima(
     extra = np.where(np.isnan(extra), np.inf, extra)
     ecal_extra = np.zeros(n_events)
     hcal_extra = np.zeros(n_events)
+    is_hcal = ~is_ecal & ~is_veto
     np.add.at(ecal_extra, event[is_ecal], extra[is_ecal])
-    np.add.at(hcal_extra, event[~is_ecal], extra[~is_ecal])
+    np.add.at(hcal_extra, event[is_hcal], extra[is_hcal])
+    veto_max = veto.copy()
+    np.maximum.at(veto_max, event[is_veto], np.where(np.isnan(bound[is_veto]), np.inf, bound[is_veto]) / MEV_PER_GEV)
     uncovered = absurd_key[~np.isin(absurd_key, event * layout.n_cells + cell)] // layout.n_cells
     ecal_extra[uncovered] = np.inf
     hcal_extra[uncovered] = np.inf
-    return e_ecal + ecal_extra, e_hcal + hcal_extra
+    return e_ecal + ecal_extra, e_hcal + hcal_extra, veto_max
 
 
 def reconstruct_calo(
@@ -453,7 +460,7 @@ def reconstruct_calo(
         np.asarray(pulses["plane"])[absurd & (cell_all >= 0)], np.asarray(pulses["x"])[absurd & (cell_all >= 0)],
         np.asarray(pulses["y"])[absurd & (cell_all >= 0)],
     )  # fmt: skip
-    e_ecal_max, e_hcal_max = _energy_maxima(
+    e_ecal_max, e_hcal_max, veto_max_bound = _energy_maxima(
         ev, e_in, master, spill_row, calibration, config, status, suspects, n_events, absurd_key
     )
     ndf = pick(clusters.ndf.astype(np.float64), lead, has, np.nan)
@@ -486,6 +493,7 @@ def reconstruct_calo(
         hcal_r=ev["hcal_r"],
         veto_module=ev["veto_module"] / MEV_PER_GEV,
         veto_max=ev["veto_module"].max(axis=1, initial=0.0) / MEV_PER_GEV,
+        veto_max_bound=veto_max_bound,
         srd_module=ev["srd_module"] / MEV_PER_GEV,
         srd_min=ev["srd_module"].min(axis=1, initial=np.inf) / MEV_PER_GEV
         if core_layout.srd_modules

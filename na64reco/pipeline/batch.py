@@ -53,6 +53,7 @@ EVENT_COLUMNS: dict[str, str] = {
     "calo_missing": "u4",
     "e_ecal_max": "f8",
     "e_hcal_max": "f8",
+    "veto_max_bound": "f8",
     "ecal_chi2_ndf": "f8",
     "veto_max": "f8",
     "srd_min": "f8",

@@ -287,7 +287,8 @@ class CaloStage:
             cols["master_time"][index] = ev["master_time_ns"]
             cols["n_clusters"][index] = ev["ecal_nclusters"]
             cols["calo_status"][index] = ev["calo_status"]
-            for name in ("e_bad", "ecal_chi2_ndf", "veto_max", "srd_min", "calo_missing", "e_ecal_max", "e_hcal_max"):
+            for name in ("e_bad", "ecal_chi2_ndf", "veto_max", "srd_min", "calo_missing", "e_ecal_max", "e_hcal_max",
+                         "veto_max_bound"):
                 cols[name][index] = ev[name]
             # cells with in-time energy: dense (event, cell) -> sparse rows
             e_rows, cells = np.nonzero(res.e_in > 0)
