@@ -17,12 +17,19 @@ from pathlib import Path
 import numpy as np
 
 import na64reco as nr
-from na64reco.calo import calibration_from_setup, plane_presence, reconstruct_calo
+from na64reco.calo import CaloConfig, calibration_from_setup, plane_presence, reconstruct_calo
+from na64reco.calo.fit_bounds import BOUND_PLANES, REFIT_PLANES, channel_pedestal, suspect_table, suspects_of_fit, template_peak_floor
 from na64reco.detector import load_setup
 from na64reco.selection import CutFlow
 from na64reco.sim import SimConfig, read_truth, simulate
 from na64reco.straw import geometry_from_setup, load_rt, reconstruct_straws
 from na64reco.waveform import WaveformFitter, load_template
+
+# doubtful ECAL and SRD fits are re-measured at the expected time (fit_bounds.REFIT_PLANES)
+# and bounded with their templates (fit_bounds.BOUND_PLANES)
+CALO_CONFIG = CaloConfig(refit_templates={plane: load_template(kind) for plane, kind in REFIT_PLANES.items()},
+                         bound_templates={plane: load_template(kind) for plane, kind in BOUND_PLANES.items()})
+
 
 KIND_OF_PLANE = {"ECAL": "ecal", "HCAL": "hcal", "VETO": "veto", "SRD": "srd"}
 
@@ -54,7 +61,7 @@ def reconstruct_file(path: Path, run: int, noise_rms: float) -> dict[str, np.nda
         plane = digits["plane"]
         kinds = plane_kind[np.where(plane >= 0, plane, len(setup.planes))]
         t0 = time.perf_counter()
-        rows_all, parts, flags, chi2_ndf, p_wave, p_time = [], [], [], [], [], []
+        rows_all, parts, flags, chi2_ndf, p_wave, p_time, floors, suspect = [], [], [], [], [], [], [], []
         offset = 0
         for kind, fitter in fitters.items():
             rows = np.flatnonzero(kinds == kind)
@@ -65,6 +72,8 @@ def reconstruct_file(path: Path, run: int, noise_rms: float) -> dict[str, np.nda
             parts.append({"wave": rows[p["wave"]], "amplitude": p["amplitude"], "time_ns": p["time_ns"],
                           "time_err": p["time_err"]})  # fmt: skip
             rows_all.append(rows)
+            floors.append(np.full(rows.size, template_peak_floor(fitter.template)))
+            suspect.append(suspects_of_fit(kind, res.waves, p))
             flags.append(res.waves["flags"])
             chi2_ndf.append(res.waves["chi2"] / np.maximum(res.waves["ndf"], 1))
             p_wave.append(p["wave"] + offset)
@@ -77,7 +86,10 @@ def reconstruct_file(path: Path, run: int, noise_rms: float) -> dict[str, np.nda
         failed = nr.calo.failed_fits(digits, np.concatenate(rows_all), np.concatenate(flags), n, len(setup.planes),
                                      chi2_ndf=np.concatenate(chi2_ndf), pulse_wave=np.concatenate(p_wave),
                                      pulse_time_ns=np.concatenate(p_time))
-        calo = reconstruct_calo(pulses, n, cal, spills=ev["spill"], present=present, failed=failed)
+        suspects = suspect_table(digits, np.concatenate(rows_all), np.concatenate(suspect), np.concatenate(floors),
+                                 channel_pedestal(digits)[np.concatenate(rows_all)])
+        calo = reconstruct_calo(pulses, n, cal, spills=ev["spill"], present=present, failed=failed, suspects=suspects,
+                                config=CALO_CONFIG)
         tdc = setup.annotate_tdc(batch.tdc)
         straw = reconstruct_straws(tdc, n, geo, rt)
         events = calo.events.with_columns(**straw.events.to_dict())

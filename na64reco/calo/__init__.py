@@ -9,6 +9,7 @@ from __future__ import annotations
 from .._core.calo import CaloLayout as CoreLayout
 from .._core.calo import ClusterConfig, ShowerProfile, veto_module_energy
 from .calibration import CalibrationError, CaloCalibration, calibration_from_setup, load_calibration
+from .fit_bounds import amplitude_upper_bound, channel_pedestal, fixed_time_amplitude, suspect_table, suspect_waveforms, template_peak_floor
 from .layout import DEFAULT_PLANES, CaloLayout
 from .reconstruct import (
     STATUS_ECAL_MISSING,
@@ -43,6 +44,12 @@ __all__ = [
     "STATUS_NO_MASTER_TIME",
     "STATUS_SRD_MISSING",
     "STATUS_VETO_MISSING",
+    "amplitude_upper_bound",
+    "channel_pedestal",
+    "fixed_time_amplitude",
+    "suspect_table",
+    "suspect_waveforms",
+    "template_peak_floor",
     "ShowerProfile",
     "calibration_from_setup",
     "failed_fits",

@@ -14,6 +14,7 @@ import numpy as np
 from .._core import calo as _calo
 from ..columns import Columns
 from .calibration import CaloCalibration
+from .fit_bounds import amplitude_upper_bound, fixed_time_amplitude
 from .layout import CaloLayout
 
 __all__ = [
@@ -74,6 +75,13 @@ class CaloConfig:
     # the event flagged STATUS_FIT_FAILED (12-bit ADCs; saturated pulses extrapolate to ~2x)
     max_amplitude_adc: float = 12000.0
     cluster: _calo.ClusterConfig = field(default_factory=_default_cluster_config)
+    # plane name -> pulse template: suspect waveforms of these planes get their in-time
+    # energy re-measured at the expected time (fit_bounds.fixed_time_amplitude); meant for
+    # planes whose cut needs an in-time signal (SRD), not for those bounded from above
+    refit_templates: dict = field(default_factory=dict)
+    # plane name -> pulse template: tightens the in-time energy bound of doubtful cells
+    # (fit_bounds.amplitude_upper_bound with every sample); others use the peak sample only
+    bound_templates: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -231,6 +239,117 @@ def _leading(event: np.ndarray, energy: np.ndarray, n_events: int) -> tuple[np.n
     return first, second
 
 
+def _cell_energy(amp: np.ndarray, event: np.ndarray, cell: np.ndarray, spill_row: np.ndarray,
+                 calibration: CaloCalibration) -> np.ndarray:
+    """MeV of amplitudes (ADC) in (event, cell), with the LED factor of the event's spill."""
+    led = np.full(event.size, np.nan)
+    spilled = spill_row[event] >= 0
+    if spilled.any():
+        led[spilled] = calibration.led_table[spill_row[event[spilled]], cell[spilled]]
+    led = np.where(np.isfinite(led), led, calibration.led_run[cell])
+    with np.errstate(invalid="ignore"):
+        return amp * calibration.mev_per_adc[cell] * led
+
+
+def _refit_suspects(
+    e_in: np.ndarray,
+    e_near: np.ndarray,
+    master: np.ndarray,
+    spill_row: np.ndarray,
+    calibration: CaloCalibration,
+    config: CaloConfig,
+    suspects: Mapping[str, np.ndarray],
+    n_events: int,
+) -> None:
+    """Replace, in place, the in-time energy of suspect cells of the refit planes by a
+    fixed-time measurement (negative amplitudes count as none)."""
+    layout = calibration.layout
+    event = np.asarray(suspects["event"], dtype=np.int64)
+    cell = layout.cell_index(suspects["plane"], suspects["x"], suspects["y"])
+    for name, template in config.refit_templates.items():
+        sl = layout.cells_of(name)
+        pick = np.flatnonzero((cell >= sl.start) & (cell < sl.stop) & (event >= 0) & (event < n_events))
+        if not pick.size:
+            continue
+        ev_, cell_ = event[pick], cell[pick]
+        centre = master[ev_] + calibration.time_mean_ns[cell_]
+        amp = fixed_time_amplitude(np.asarray(suspects["samples"])[pick], np.asarray(suspects["nsamples"])[pick],
+                                   centre, template)  # fmt: skip
+        ok = np.isfinite(amp)
+        energy = _cell_energy(np.maximum(amp[ok], 0.0), ev_[ok], cell_[ok], spill_row, calibration)
+        e_in[ev_[ok], cell_[ok]] = energy
+        e_near[ev_[ok], cell_[ok]] = 0.0
+
+
+def _energy_maxima(
+    ev: Mapping[str, np.ndarray],
+    e_in: np.ndarray,
+    master: np.ndarray,
+    spill_row: np.ndarray,
+    calibration: CaloCalibration,
+    config: CaloConfig,
+    status: np.ndarray,
+    suspects: Mapping[str, np.ndarray] | None,
+    n_events: int,
+    absurd_key: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Largest in-time ECAL and HCAL energies and VETO module energy (GeV) the doubtful
+    fits leave possible.
+
+    absurd_key: event * n_cells + cell of the pulses dropped for an absurd amplitude; an
+    event with one whose waveform is not among the suspects gets infinite maxima. A VETO
+    module's energy never exceeds its larger PMT, so a doubtful PMT's bound bounds it."""
+    e_ecal = ev["e_ecal"] / MEV_PER_GEV
+    e_hcal = ev["e_hcal"] / MEV_PER_GEV
+    veto = ev["veto_module"].max(axis=1, initial=0.0) / MEV_PER_GEV
+    if suspects is None:
+        unknown = (status & STATUS_FIT_FAILED) != 0
+        return np.where(unknown, np.inf, e_ecal), np.where(unknown, np.inf, e_hcal), veto
+    layout = calibration.layout
+    event = np.asarray(suspects["event"], dtype=np.int64)
+    if event.size and (event.min() < 0 or event.max() >= n_events):
+        raise ValueError(f"suspect waveform event index outside 0..{n_events - 1}")
+    cell = layout.cell_index(suspects["plane"], suspects["x"], suspects["y"])
+    plane_of = np.searchsorted(layout.begin, np.maximum(cell, 0), side="right") - 1
+    names = np.array([p[0] for p in layout.planes])
+    is_ecal = (cell >= 0) & np.isin(names[plane_of], ["ECAL0", "ECAL1"])
+    is_hcal = (cell >= 0) & np.isin(names[plane_of], layout.hcal_planes())
+    is_veto = (cell >= 0) & (names[plane_of] == "VETO")
+    use = is_ecal | is_hcal | is_veto
+    event, cell, is_ecal, is_veto = event[use], cell[use], is_ecal[use], is_veto[use]
+    # where the trigger particle's pulse can peak: the cell's timing resolution around the
+    # master time (fit time errors only widen the window of small pulses, which matter little)
+    centre = master[event] + calibration.time_mean_ns[cell]
+    half = config.near_sigma * calibration.time_sigma_ns[cell]
+    samples = np.asarray(suspects["samples"])[use]
+    nsamples = np.asarray(suspects["nsamples"])[use]
+    floor = np.asarray(suspects["peak_floor"], dtype=np.float64)[use]
+    pedestal = np.asarray(suspects["pedestal"], dtype=np.float64)[use] if "pedestal" in suspects else np.full(use.sum(), np.inf)
+    amp = np.empty(event.size)
+    cell_plane = names[plane_of[use]]
+    for name in np.unique(cell_plane):
+        rows = np.flatnonzero(cell_plane == name)
+        amp[rows] = amplitude_upper_bound(
+            samples[rows], nsamples[rows], centre[rows] - half[rows], centre[rows] + half[rows], floor[rows],
+            pedestal=pedestal[rows], template=config.bound_templates.get(str(name)),
+        )  # fmt: skip
+    bound = _cell_energy(amp, event, cell, spill_row, calibration)
+    # the bound replaces what the doubtful fit put in the cell (never lowers it)
+    extra = np.maximum(bound - e_in[event, cell], 0.0) / MEV_PER_GEV
+    extra = np.where(np.isnan(extra), np.inf, extra)
+    ecal_extra = np.zeros(n_events)
+    hcal_extra = np.zeros(n_events)
+    is_hcal = ~is_ecal & ~is_veto
+    np.add.at(ecal_extra, event[is_ecal], extra[is_ecal])
+    np.add.at(hcal_extra, event[is_hcal], extra[is_hcal])
+    veto_max = veto.copy()
+    np.maximum.at(veto_max, event[is_veto], np.where(np.isnan(bound[is_veto]), np.inf, bound[is_veto]) / MEV_PER_GEV)
+    uncovered = absurd_key[~np.isin(absurd_key, event * layout.n_cells + cell)] // layout.n_cells
+    ecal_extra[uncovered] = np.inf
+    hcal_extra[uncovered] = np.inf
+    return e_ecal + ecal_extra, e_hcal + hcal_extra, veto_max
+
+
 def reconstruct_calo(
     pulses: Mapping[str, np.ndarray],
     n_events: int,
@@ -239,6 +358,7 @@ def reconstruct_calo(
     present: np.ndarray | None = None,
     config: CaloConfig | None = None,
     failed: np.ndarray | None = None,
+    suspects: Mapping[str, np.ndarray] | None = None,
 ) -> CaloResult:
     """Calorimeter reconstruction of a batch.
 
@@ -250,11 +370,15 @@ def reconstruct_calo(
     failed: optional (n_events, n_planes) bool, planes with a waveform whose fit failed
     (``plane_presence`` over the failed digits, see ``failed_fits``): ECAL/HCAL ones set
     STATUS_FIT_FAILED, since the energy of such a cell is unknown.
+    suspects: optional ``fit_bounds.suspect_table`` of waveforms whose fit is doubtful;
+    ``e_ecal_max`` / ``e_hcal_max`` then replace those cells' in-time energy by the
+    largest one their samples allow (``fit_bounds.amplitude_upper_bound`` over the cell's
+    time window). Without it, an event with STATUS_FIT_FAILED gets infinite maxima.
     """
     config = config or CaloConfig()
     layout = calibration.layout
     core_layout = layout.core_layout()
-    cell = layout.cell_index(pulses["plane"], pulses["x"], pulses["y"])
+    cell = cell_all = layout.cell_index(pulses["plane"], pulses["x"], pulses["y"])
     raw_amplitude = np.asarray(pulses["amplitude"], dtype=np.float64)
     absurd = ~(np.abs(raw_amplitude) <= config.max_amplitude_adc)
     mapped = (cell >= 0) & ~absurd
@@ -289,6 +413,8 @@ def reconstruct_calo(
         counters, [0.0] * len(counters), config.nominal_master_ns, config.master_search_ns,
         config.n_sigma, config.near_sigma, config.max_time_err_ns,
     )  # fmt: skip
+    if suspects is not None and config.refit_templates:
+        _refit_suspects(e_in, e_near, master, spill_row, calibration, config, suspects, n_events)
     ev = _calo.event_variables(e_in, e_near, e_out, core_layout, config.veto_ratio)
     grid = (n_events, 2, core_layout.ecal_nx, core_layout.ecal_ny)
     ecal = slice(core_layout.ecal_begin, core_layout.ecal_begin + 2 * core_layout.ecal_nx * core_layout.ecal_ny)
@@ -330,12 +456,21 @@ def reconstruct_calo(
     e_pileup = (ev["e_pileup_ecal"] + ev["e_pileup_hcal"]) / MEV_PER_GEV
     status = _status(present, failed, layout, n_counters)
     status[absurd_events] |= np.uint32(STATUS_FIT_FAILED)
+    absurd_key = absurd_events * layout.n_cells + layout.cell_index(
+        np.asarray(pulses["plane"])[absurd & (cell_all >= 0)], np.asarray(pulses["x"])[absurd & (cell_all >= 0)],
+        np.asarray(pulses["y"])[absurd & (cell_all >= 0)],
+    )  # fmt: skip
+    e_ecal_max, e_hcal_max, veto_max_bound = _energy_maxima(
+        ev, e_in, master, spill_row, calibration, config, status, suspects, n_events, absurd_key
+    )
     ndf = pick(clusters.ndf.astype(np.float64), lead, has, np.nan)
     chi2 = pick(clusters.chi2, lead, has, np.nan)
     events = Columns(
         e_ecal=ev["e_ecal"] / MEV_PER_GEV,
         e_prs=ev["e_prs"] / MEV_PER_GEV,
         e_hcal=ev["e_hcal"] / MEV_PER_GEV,
+        e_ecal_max=e_ecal_max,
+        e_hcal_max=e_hcal_max,
         e_veto=ev["e_veto"] / MEV_PER_GEV,
         e_srd=ev["e_srd"] / MEV_PER_GEV,
         ecal_x=pick(clusters.x, lead, has, np.nan),
@@ -358,6 +493,7 @@ def reconstruct_calo(
         hcal_r=ev["hcal_r"],
         veto_module=ev["veto_module"] / MEV_PER_GEV,
         veto_max=ev["veto_module"].max(axis=1, initial=0.0) / MEV_PER_GEV,
+        veto_max_bound=veto_max_bound,
         srd_module=ev["srd_module"] / MEV_PER_GEV,
         srd_min=ev["srd_module"].min(axis=1, initial=np.inf) / MEV_PER_GEV
         if core_layout.srd_modules
@@ -369,5 +505,8 @@ def reconstruct_calo(
         master_time_ns=master,
         n_counters=n_counters,
         calo_status=status,
+        # the status without fit_failed: detectors absent or no master time (the selection's
+        # quality cut; doubtful fits are bounded in e_ecal_max / e_hcal_max instead)
+        calo_missing=status & np.uint32(~STATUS_FIT_FAILED & 0xFFFFFFFF),
     )
     return CaloResult(events, clusters, e_in, e_near, e_out, t_cell, n_unmapped)

@@ -136,9 +136,13 @@ class FitStage:
         plane = digits["plane"]
         kinds = np.array([template_kind(int(p)) for p in range(len(SADC_PLANE_NAMES))] + ["unmapped"])
         kind_of_digit = kinds[np.where(plane >= 0, plane, len(SADC_PLANE_NAMES))] if plane.size else np.zeros(0, kinds.dtype)
+        from ..calo.fit_bounds import suspects_of_fit, template_peak_floor
+
         if self.zero_suppress > 0 and plane.size:
             kind_of_digit = np.where(_sample_span(digits["samples"], digits["nsamples"]) < self.zero_suppress, "quiet", kind_of_digit)
         parts: list[dict[str, np.ndarray]] = []
+        suspect = np.zeros(plane.size, bool)
+        peak_floor = np.ones(plane.size)
         wave_flags = np.zeros(plane.size, np.uint32)
         wave_chi2 = np.full(plane.size, np.nan)
         for kind, fitter in self.fitters.items():
@@ -149,6 +153,9 @@ class FitStage:
             wave_flags[rows] = res.waves["flags"]
             wave_chi2[rows] = res.waves["chi2"]
             p = res.pulses
+            # doubtful fits: the calo stage bounds / re-measures those cells from the samples
+            suspect[rows] = suspects_of_fit(kind, res.waves, p)
+            peak_floor[rows] = template_peak_floor(fitter.template)
             keep = p["amplitude"] >= self.min_amplitude
             digit = rows[p["wave"][keep]]
             parts.append({"digit": digit, "amplitude": p["amplitude"][keep], "time_ns": p["time_ns"][keep]})
@@ -162,6 +169,7 @@ class FitStage:
             digit = np.zeros(0, np.int64)
             amplitude = np.zeros(0)
             time_ns = np.zeros(0)
+        from ..calo.fit_bounds import channel_pedestal, suspect_table
         from ..waveform import FLAGS
 
         event = digits["event"][digit]
@@ -176,6 +184,9 @@ class FitStage:
         )
         state.extras["digits"] = digits
         state.extras["pulses"] = pulses
+        state.extras["suspects"] = suspect_table(
+            digits, np.arange(plane.size), suspect, peak_floor, channel_pedestal(digits) if plane.size else None
+        )
         n = state.n
         ev_of_digit = digits["event"]
         sat = np.bincount(ev_of_digit[(wave_flags & FLAGS["saturated"]) != 0], minlength=n) > 0 if n else np.zeros(0, bool)
@@ -215,7 +226,17 @@ class CaloStage:
         self.config = config
         data_dir = config["detector"]["data_dir"] or None
         self.calibration = _PerRun(lambda run: calo_calibration(run, data_dir))
-        self.calo_config = CaloConfig(pileup_threshold_mev=1000.0)
+        from ..calo.fit_bounds import BOUND_PLANES, REFIT_PLANES
+        from ..waveform import load_template
+
+        template_dir = config["waveform"]["template_dir"]
+
+        def templates(planes: dict[str, str]) -> dict[str, Any]:
+            return {p: load_template(str(Path(template_dir) / f"{k}.txt") if template_dir else k) for p, k in planes.items()}
+
+        self.calo_config = CaloConfig(
+            pileup_threshold_mev=1000.0, refit_templates=templates(REFIT_PLANES), bound_templates=templates(BOUND_PLANES)
+        )
 
     def available(self) -> bool:
         return True
@@ -237,8 +258,9 @@ class CaloStage:
         for run, rows in _split_runs(state):
             calib = self.calibration(run)
             layout = calib.layout
+            suspects = state.extras.get("suspects")
             if rows.size == n:
-                sub_p, sub_d = pulses, digits
+                sub_p, sub_d, sub_s = pulses, digits, suspects
                 index = rows
             else:
                 remap = np.full(n, -1, np.int64)
@@ -247,9 +269,14 @@ class CaloStage:
                 sub_p = sub_p.with_columns(event=remap[sub_p["event"]])
                 sub_d = digits.take(remap[digits["event"]] >= 0)
                 sub_d = sub_d.with_columns(event=remap[sub_d["event"]])
+                sub_s = None
+                if suspects is not None:
+                    sub_s = suspects.take(remap[suspects["event"]] >= 0)
+                    sub_s = sub_s.with_columns(event=remap[sub_s["event"]])
                 index = rows
             present = plane_presence(sub_d["event"], sub_d["plane"], rows.size, len(layout.planes))
-            res = reconstruct_calo(sub_p, rows.size, calib, spills=cols["spill"][rows], present=present, config=self.calo_config)
+            res = reconstruct_calo(sub_p, rows.size, calib, spills=cols["spill"][rows], present=present, config=self.calo_config,
+                                  suspects=sub_s)
             ev = res.events
             for name in ("e_ecal", "e_prs", "e_hcal", "e_veto", "e_srd", "ecal_x", "ecal_y", "e_ecal_3x3", "ecal_chi2", "hcal_r"):
                 cols[name][index] = ev[name]
@@ -260,7 +287,8 @@ class CaloStage:
             cols["master_time"][index] = ev["master_time_ns"]
             cols["n_clusters"][index] = ev["ecal_nclusters"]
             cols["calo_status"][index] = ev["calo_status"]
-            for name in ("e_bad", "ecal_chi2_ndf", "veto_max", "srd_min"):
+            for name in ("e_bad", "ecal_chi2_ndf", "veto_max", "srd_min", "calo_missing", "e_ecal_max", "e_hcal_max",
+                         "veto_max_bound"):
                 cols[name][index] = ev[name]
             # cells with in-time energy: dense (event, cell) -> sparse rows
             e_rows, cells = np.nonzero(res.e_in > 0)

@@ -1,0 +1,279 @@
+"""Waveforms whose fit cannot be trusted, and a model-free upper bound on their in-time energy.
+
+A failed or doubtful fit (fitter flag ``fit_failed``, clipped samples, absurd chi2) leaves
+the cell's in-time energy unknown. Rejecting every such event costs a third of the signal
+at a 3 MHz beam rate, mostly for cells where a resolved pile-up pulse saturated or spoiled
+the fit while the in-time pulse is small. What the selection needs is only this: could
+the cell hold enough in-time energy to move the event out of the signal box? Pulses are
+positive, so a pulse peaking at time t has a sample within half a sampling period of t
+that is at least ``peak_floor`` (the template's smallest value within half a sample of
+its peak) times its amplitude above the pedestal. Hence
+
+    amplitude <= (max sample near the in-time window - pedestal lower bound) / peak_floor
+
+whatever else is in the waveform; a clipped sample there makes the bound infinite. The
+calorimeter reconstruction replaces such cells' in-time energy by this bound in
+``e_ecal_max`` / ``e_hcal_max``, which the box cuts use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from ..columns import Columns
+
+__all__ = ["suspect_waveforms", "suspect_table", "amplitude_upper_bound", "template_peak_floor", "fixed_time_amplitude",
+           "suspects_of_fit", "REFIT_PLANES", "BOUND_PLANES", "channel_pedestal"]
+
+
+def suspect_waveforms(
+    flags: np.ndarray,
+    chi2_ndf: np.ndarray | None = None,
+    max_chi2_ndf: float | np.ndarray = 3000.0,
+    saturated: bool = True,
+    extra_flags: np.ndarray | int = 0,
+    pulse_wave: np.ndarray | None = None,
+    pulse_amplitude: np.ndarray | None = None,
+    max_amplitude_adc: float = 12000.0,
+) -> np.ndarray:
+    """Per-waveform bool: the fitter flagged ``fit_failed``, or the waveform has clipped
+    samples (``saturated``: the masked fit extrapolates the amplitude), or its chi2/ndf
+    exceeds max_chi2_ndf (the fitted pulses do not describe the samples), or one of its
+    fitted pulses (pulse_wave: waveform index, pulse_amplitude) is not finite or beyond
+    max_amplitude_adc (``reconstruct_calo`` drops such pulses). max_chi2_ndf and
+    extra_flags (fitter flag bits that also make a waveform suspect) may be per waveform."""
+    from ..waveform import FLAGS
+
+    f = np.asarray(flags).astype(np.int64)
+    bad = (f & FLAGS["fit_failed"]) != 0
+    if saturated:
+        bad |= (f & FLAGS["saturated"]) != 0
+    if chi2_ndf is not None:
+        c = np.asarray(chi2_ndf, dtype=np.float64)
+        if c.shape != f.shape:
+            raise ValueError(f"chi2_ndf must have one value per waveform ({f.shape}), got shape {c.shape}")
+        bad |= c > np.asarray(max_chi2_ndf, dtype=np.float64)
+    bad |= (f & np.asarray(extra_flags, dtype=np.int64)) != 0
+    if pulse_wave is not None and pulse_amplitude is not None:
+        w = np.asarray(pulse_wave, dtype=np.int64)
+        a = np.asarray(pulse_amplitude, dtype=np.float64)
+        if w.shape != a.shape or (w.size and (w.min() < 0 or w.max() >= f.size)):
+            raise ValueError(f"pulse_wave must index the {f.size} waveforms, one per pulse_amplitude")
+        bad[w[~(np.abs(a) <= max_amplitude_adc)]] = True
+    return bad
+
+
+def template_peak_floor(template, sampling_ns: float = 12.5) -> float:
+    """Smallest template value within half a sampling period of its peak, relative to the peak."""
+    half = 0.5 * float(sampling_ns)
+    t = float(template.peak_shift_ns) + np.linspace(-half, half, 65)
+    return float(np.min(np.asarray(template.value(t), dtype=np.float64)) / float(template.peak_value))
+
+
+def suspect_table(
+    digits: Mapping[str, np.ndarray],
+    wave_rows: np.ndarray,
+    suspect: np.ndarray,
+    peak_floor: np.ndarray | float,
+    pedestal: np.ndarray | None = None,
+) -> Columns:
+    """Columns event, plane, x, y, samples, nsamples, peak_floor of the suspect waveforms
+    (``wave_rows``: digit row of each fitted waveform; ``peak_floor``: per waveform or one
+    value), the input of ``reconstruct_calo(..., suspects=...)``. pedestal: the fitter's
+    per-waveform pedestal (the lower of even and odd), which bounds the pedestal from above
+    when pile-up tails lift every sample; without it the smallest sample does."""
+    rows = np.asarray(wave_rows, dtype=np.int64)
+    suspect = np.asarray(suspect, dtype=bool)
+    if suspect.shape != rows.shape:
+        raise ValueError(f"suspect must have one value per waveform ({rows.shape}), got shape {suspect.shape}")
+    floor = np.broadcast_to(np.asarray(peak_floor, dtype=np.float64), rows.shape)[suspect]
+    r = rows[suspect]
+    samples = np.asarray(digits["samples"])[r]
+    nsamples = np.asarray(digits["nsamples"])[r] if "nsamples" in digits else np.full(r.size, samples.shape[1])
+    return Columns(
+        event=np.asarray(digits["event"], dtype=np.int64)[r],
+        plane=np.asarray(digits["plane"])[r],
+        x=np.asarray(digits["x"])[r],
+        y=np.asarray(digits["y"])[r],
+        samples=samples,
+        nsamples=np.asarray(nsamples, dtype=np.int64),
+        peak_floor=floor.copy(),
+        pedestal=np.full(r.size, np.inf) if pedestal is None else np.asarray(pedestal, dtype=np.float64)[suspect],
+    )
+
+
+def amplitude_upper_bound(
+    samples: np.ndarray,
+    nsamples: np.ndarray,
+    t_lo_ns: np.ndarray,
+    t_hi_ns: np.ndarray,
+    peak_floor: np.ndarray | float,
+    sampling_ns: float = 12.5,
+    noise_adc: float = 2.0,
+    saturation_adc: float = 4095.0,
+    pedestal: np.ndarray | None = None,
+    template=None,
+    step_ns: float = 0.5,
+) -> np.ndarray:
+    """Largest amplitude (ADC) a pulse peaking in [t_lo_ns, t_hi_ns] (times from the first
+    sample) can have in each row of samples; inf where a sample there is clipped.
+
+    The pedestal's lower bound is the smallest recorded sample, or the given per-waveform
+    pedestal estimate when lower (tails of pile-up pulses can lift every sample), less
+    3 noise_adc. A window outside the recorded samples gives 0 (no such pulse was recorded).
+
+    With the pulse ``template`` every unclipped sample k bounds a pulse peaking at t:
+    amplitude <= (s_k - pedestal + 5 noise + 0.5) / T(t_k - t) wherever T >= 0.05; the bound is
+    the largest, over t in the window (step_ns grid), of the smallest of these. Samples
+    after the peak then cap what the tail of an earlier pile-up pulse adds to the peak
+    sample. Both bounds hold (templates are non-negative), so the smaller is returned.
+    """
+    s = np.asarray(samples, dtype=np.float64)
+    if s.ndim != 2:
+        raise ValueError(f"samples must have shape (n, W), got {s.shape}")
+    n, width = s.shape
+    ns = np.asarray(nsamples, dtype=np.int64)
+    lo = np.asarray(t_lo_ns, dtype=np.float64)
+    hi = np.asarray(t_hi_ns, dtype=np.float64)
+    floor = np.broadcast_to(np.asarray(peak_floor, dtype=np.float64), (n,))
+    for name, a in (("nsamples", ns), ("t_lo_ns", lo), ("t_hi_ns", hi)):
+        if a.shape != (n,):
+            raise ValueError(f"{name} must have one value per waveform ({n}), got shape {a.shape}")
+    if np.any(~(floor > 0) | ~(floor <= 1)):
+        raise ValueError("peak_floor must lie in (0, 1]")
+    k = np.arange(width)[None, :]
+    recorded = k < ns[:, None]
+    t = k * float(sampling_ns)
+    half = 0.5 * float(sampling_ns)
+    near = recorded & (t >= lo[:, None] - half) & (t <= hi[:, None] + half)
+    lowest = np.where(recorded, s, np.inf).min(axis=1)
+    if pedestal is not None:
+        lowest = np.minimum(lowest, np.broadcast_to(np.asarray(pedestal, dtype=np.float64), (n,)))
+    pedestal = lowest - 3.0 * noise_adc
+    top = np.where(near, s, -np.inf).max(axis=1)
+    bound = np.maximum(top + 3.0 * noise_adc - pedestal, 0.0) / floor
+    if template is not None and n:
+        steps = int(np.ceil(max(float(np.max(hi - lo)), 0.0) / step_ns)) + 1
+        peaks = np.minimum(lo[:, None] + step_ns * np.arange(steps)[None, :], hi[:, None])  # (n, J)
+        dt = t[None, :, :] - peaks[:, :, None] + float(template.peak_shift_ns)  # (n, J, W)
+        shape = np.asarray(template.value(dt.ravel()), dtype=np.float64).reshape(dt.shape) / float(template.peak_value)
+        usable = (recorded & (s < saturation_adc))[:, None, :] & (shape >= 0.05)
+        # the smallest of many ratios picks the most negative noise: 5 sigma, plus rounding
+        above = (s - pedestal[:, None] + 5.0 * noise_adc + 0.5)[:, None, :]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(usable, np.maximum(above, 0.0) / np.where(usable, shape, 1.0), np.inf)
+        bound = np.minimum(bound, ratio.min(axis=2).max(axis=1))
+    clipped = (near & (s >= saturation_adc)).any(axis=1)
+    bound = np.where(clipped, np.inf, bound)
+    return np.where(near.any(axis=1), bound, 0.0)
+
+
+
+def fixed_time_amplitude(
+    samples: np.ndarray,
+    nsamples: np.ndarray,
+    t_peak_ns: np.ndarray,
+    template,
+    sampling_ns: float = 12.5,
+    before: int = 2,
+    after: int = 5,
+    saturation_adc: float = 4095.0,
+) -> np.ndarray:
+    """Amplitude (ADC) of a pulse peaking at a known time, fitted with a local straight-line
+    baseline on the samples from ``before`` sampling periods before to ``after`` after it.
+
+    The repair for a doubtful fit of a small in-time pulse: the fitter's free pulse search
+    can hang a huge pulse before the window on the tail of an earlier one and lose the
+    in-time pulse; a fixed time leaves a linear problem, and the local baseline absorbs the
+    slowly varying tails of earlier pulses. NaN where fewer than 4 usable samples remain.
+    """
+    s = np.asarray(samples, dtype=np.float64)
+    n, width = s.shape
+    ns = np.asarray(nsamples, dtype=np.int64)
+    tc = np.asarray(t_peak_ns, dtype=np.float64)
+    if ns.shape != (n,) or tc.shape != (n,):
+        raise ValueError(f"nsamples and t_peak_ns must have one value per waveform ({n})")
+    if n == 0:
+        return np.zeros(0)
+    k = np.arange(width) * float(sampling_ns)
+    half = 0.5 * float(sampling_ns)
+    use = (np.arange(width)[None, :] < ns[:, None]) & (s < saturation_adc) & np.isfinite(tc)[:, None]
+    x = k[None, :] - np.where(np.isfinite(tc), tc, 0.0)[:, None]
+    use &= (x >= -before * sampling_ns - half) & (x <= after * sampling_ns + half)
+    shape = np.asarray(template.value((x + float(template.peak_shift_ns)).ravel()), dtype=np.float64).reshape(x.shape)
+    design = np.stack([shape / float(template.peak_value), np.ones_like(x), x / 100.0], axis=2)  # (n, W, 3)
+    design = np.where(use[:, :, None], design, 0.0)
+    # batched normal equations; rows without enough samples or a singular system give NaN
+    normal = np.einsum("nwi,nwj->nij", design, design)
+    rhs = np.einsum("nwi,nw->ni", design, np.where(use, s, 0.0))
+    enough = np.count_nonzero(use, axis=1) >= 4
+    good = enough & (np.abs(np.linalg.det(normal)) > 1e-9)
+    out = np.full(n, np.nan)
+    if good.any():
+        out[good] = np.linalg.solve(normal[good], rhs[good][:, :, None])[:, 0, 0]
+    return out
+
+
+# The per-detector policy used by the benchmarks and the pipeline. SRD pulses are small and
+# the srd cut needs the in-time one, so their fits are doubtful from a lower chi2/ndf or
+# when the main pulse sits out of the window (a pre-window tail fitted instead); ECAL and
+# SRD suspects are refitted at the expected time (ECAL ones are also bounded from above).
+SUSPECT_CHI2_NDF = {"srd": 20.0}
+SUSPECT_FLAGS = {"srd": ("out_of_window",)}
+REFIT_PLANES = {"ECAL0": "ecal", "ECAL1": "ecal", "SRD": "srd"}
+BOUND_PLANES = {"ECAL0": "ecal", "ECAL1": "ecal", "HCAL0": "hcal", "HCAL1": "hcal", "HCAL2": "hcal", "HCAL3": "hcal"}
+
+
+def suspects_of_fit(kind: str, waves: Mapping[str, np.ndarray], pulses: Mapping[str, np.ndarray]) -> np.ndarray:
+    """``suspect_waveforms`` of one detector kind's ``FitResult.waves`` / ``.pulses``."""
+    from ..waveform import FLAGS
+
+    ndf = np.maximum(np.asarray(waves["ndf"], dtype=np.float64), 1.0)
+    extra = 0
+    for name in SUSPECT_FLAGS.get(kind, ()):
+        extra |= FLAGS[name]
+    return suspect_waveforms(
+        waves["flags"], chi2_ndf=np.asarray(waves["chi2"], dtype=np.float64) / ndf,
+        max_chi2_ndf=SUSPECT_CHI2_NDF.get(kind, 3000.0), extra_flags=extra,
+        pulse_wave=pulses["wave"], pulse_amplitude=pulses["amplitude"],
+    )  # fmt: skip
+
+
+def channel_pedestal(digits: Mapping[str, np.ndarray], min_waveforms: int = 5) -> np.ndarray:
+    """Per digit row: the median, over the batch's waveforms of the same channel (plane, x,
+    y), of each waveform's smallest recorded sample; inf where the channel has fewer than
+    min_waveforms waveforms.
+
+    Most waveforms of a channel carry no pile-up tail, so this sits at the pedestal (less
+    about two noise sigmas) even for the waveform whose every sample a tail lifts, where
+    its own smallest sample, or a fitted pedestal, would be too high and the amplitude
+    bound too low.
+    """
+    samples = np.asarray(digits["samples"])
+    n, width = samples.shape
+    if n == 0:
+        return np.zeros(0)
+    ns = np.asarray(digits["nsamples"], dtype=np.int64) if "nsamples" in digits else np.full(n, width)
+    recorded = np.arange(width)[None, :] < ns[:, None]
+    lowest = np.where(recorded, samples, np.iinfo(np.int32).max).min(axis=1).astype(np.float64)
+    lowest[ns <= 0] = np.nan
+    plane, x, y = (np.asarray(digits[c], dtype=np.int64) for c in ("plane", "x", "y"))
+    key = ((plane + 1) << 40) + ((x & 0xFFFFF) << 20) + (y & 0xFFFFF)  # planes >= -1, 20-bit x and y
+    _, channel = np.unique(key, return_inverse=True)
+    channel = channel.ravel()
+    order = np.lexsort((lowest, channel))
+    ch_sorted = channel[order]
+    starts = np.flatnonzero(np.r_[True, ch_sorted[1:] != ch_sorted[:-1]])
+    counts = np.diff(np.r_[starts, n])
+    valid = np.bincount(channel, weights=np.isfinite(lowest).astype(np.float64), minlength=counts.size)
+    valid_per_group = valid[ch_sorted[starts]].astype(np.int64)
+    median = np.full(counts.size, np.inf)
+    ok = valid_per_group >= min_waveforms
+    # NaNs sort last within a channel: the median of the finite values
+    mid = starts + (valid_per_group - 1) // 2
+    median[ok] = lowest[order][mid[ok]]
+    group_of_channel = np.empty(counts.size, dtype=np.int64)
+    group_of_channel[ch_sorted[starts]] = np.arange(counts.size)
+    return median[group_of_channel[channel]]

@@ -1,0 +1,212 @@
+"""Doubtful waveform fits: suspects and the upper bound on their in-time energy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import na64reco.calo as calo
+from na64reco.calo.fit_bounds import amplitude_upper_bound, suspect_table, suspect_waveforms, template_peak_floor
+from na64reco.waveform import FLAGS, load_template
+
+TEMPLATE = load_template("ecal")
+FLOOR = template_peak_floor(TEMPLATE)
+T = np.arange(32) * 12.5
+
+
+def _waveform(pulses: list[tuple[float, float]], pedestal: float = 150.0, noise: np.ndarray | None = None) -> np.ndarray:
+    s = np.full(32, pedestal)
+    for amp, t in pulses:
+        s += amp * np.asarray(TEMPLATE.value(T - t)) / TEMPLATE.peak_value
+    if noise is not None:
+        s += noise
+    return np.minimum(np.round(s), 4095.0)
+
+
+def test_peak_floor_is_the_template_value_half_a_sample_off_peak():
+    assert 0.85 < FLOOR < 1.0
+    assert FLOOR == pytest.approx(min(TEMPLATE.value(np.array([-6.25, 6.25]))) / TEMPLATE.peak_value, rel=1e-3)
+
+
+@given(
+    amp=st.floats(5.0, 3000.0),
+    t_in=st.floats(100.0, 200.0),
+    pile=st.lists(st.tuples(st.floats(0.0, 3500.0), st.floats(-100.0, 380.0)), max_size=3),
+    seed=st.integers(0, 2**31),
+)
+def test_bound_never_below_the_in_time_amplitude(amp, t_in, pile, seed):
+    noise = np.random.default_rng(seed).normal(0.0, 1.5, 32)
+    s = _waveform([(amp, t_in), *pile], noise=noise)
+    window = (np.array([t_in - 3.0]), np.array([t_in + 3.0]))
+    # the channel's pedestal (channel_pedestal): tails can lift every sample of one waveform
+    ped = np.array([150.0])
+    bound = amplitude_upper_bound(s[None], np.array([32]), *window, FLOOR, noise_adc=1.5, pedestal=ped)
+    assert bound[0] >= amp  # inf when a clipped sample lies near the window
+    every_sample = amplitude_upper_bound(s[None], np.array([32]), *window, FLOOR, noise_adc=1.5, pedestal=ped,
+                                         template=TEMPLATE)  # fmt: skip
+    assert amp <= every_sample[0] <= bound[0]
+
+
+def test_bound_is_tight_for_an_isolated_pulse_and_infinite_when_clipped():
+    s = _waveform([(1000.0, 150.0)])
+    b = amplitude_upper_bound(s[None], np.array([32]), np.array([145.0]), np.array([155.0]), FLOOR)
+    assert 1000.0 <= b[0] < 1000.0 / FLOOR + 20.0
+    clipped = _waveform([(5000.0, 150.0)])
+    assert np.isinf(amplitude_upper_bound(clipped[None], np.array([32]), np.array([145.0]), np.array([155.0]), FLOOR))[0]
+    # clipped far from the window: finite, the in-time pulse is small
+    late = _waveform([(200.0, 150.0), (5000.0, 330.0)])
+    b = amplitude_upper_bound(late[None], np.array([32]), np.array([145.0]), np.array([155.0]), FLOOR)
+    assert 200.0 <= b[0] < 400.0
+    # window beyond the recorded samples: nothing in time was recorded
+    assert amplitude_upper_bound(s[None], np.array([8]), np.array([145.0]), np.array([155.0]), FLOOR)[0] == 0.0
+
+
+def test_bound_rejects_bad_shapes():
+    with pytest.raises(ValueError, match="t_lo_ns must have one value per waveform"):
+        amplitude_upper_bound(np.zeros((2, 32)), np.array([32, 32]), np.zeros(3), np.zeros(2), FLOOR)
+    with pytest.raises(ValueError, match="peak_floor"):
+        amplitude_upper_bound(np.zeros((1, 32)), np.array([32]), np.zeros(1), np.zeros(1), 0.0)
+    with pytest.raises(ValueError, match="chi2_ndf must have one value per waveform"):
+        suspect_waveforms(np.zeros(3), chi2_ndf=np.zeros(2))
+
+
+def test_suspects_are_failed_saturated_or_absurd_chi2_fits():
+    flags = np.array([0, FLAGS["fit_failed"], FLAGS["saturated"], FLAGS["pileup"], 0])
+    chi2 = np.array([1.0, 1.0, 1.0, 1.0, 1e4])
+    assert suspect_waveforms(flags, chi2_ndf=chi2).tolist() == [False, True, True, False, True]
+    assert suspect_waveforms(flags, saturated=False).tolist() == [False, True, False, False, False]
+
+
+def _event_with_central_cell(samples: np.ndarray, fitted_amplitude: float):
+    lay = calo.CaloLayout()
+    cal = calo.CaloCalibration.uniform(lay, mev_per_adc=25.0, time_sigma_ns=1.0)
+    cfg = calo.CaloConfig(nominal_master_ns=150.0, master_search_ns=20.0)
+    counters = [(s, 150.0) for s in ("S1", "S2", "S3", "S4")]
+    ecal1 = lay.index("ECAL1")
+    pulses = {
+        "event": np.zeros(5, int),
+        "plane": np.array([lay.index(s) for s, _ in counters] + [ecal1]),
+        "x": np.array([0, 0, 0, 0, 3]), "y": np.array([0, 0, 0, 0, 3]),
+        "amplitude": np.array([100.0] * 4 + [fitted_amplitude]),
+        "time_ns": np.array([150.0] * 5),
+    }  # fmt: skip
+    digits = {"event": np.zeros(1, int), "plane": np.array([ecal1]), "x": np.array([3]), "y": np.array([3]),
+              "samples": samples[None].astype(np.uint16), "nsamples": np.array([32])}  # fmt: skip
+    failed = np.zeros((1, len(lay.planes)), bool)
+    failed[0, ecal1] = True
+    return lay, cal, cfg, pulses, digits, failed
+
+
+def test_e_ecal_max_bounds_a_doubtful_central_cell():
+    # the fit lost most of a 3000 ADC (75 GeV) in-time pulse: a background electron faking a signal
+    samples = _waveform([(3000.0, 150.0)])
+    lay, cal, cfg, pulses, digits, failed = _event_with_central_cell(samples, 400.0)
+    sus = suspect_table(digits, np.array([0]), np.array([True]), FLOOR)
+    res = calo.reconstruct_calo(pulses, 1, cal, config=cfg, failed=failed, suspects=sus)
+    ev = res.events
+    assert ev.e_ecal[0] == pytest.approx(10.0)
+    assert ev.e_ecal_max[0] >= 75.0 and ev.e_hcal_max[0] == ev.e_hcal[0]
+    assert ev.calo_status[0] & calo.STATUS_FIT_FAILED and ev.calo_missing[0] == 0
+    # without the samples, a failed fit leaves the energy unknown
+    blind = calo.reconstruct_calo(pulses, 1, cal, config=cfg, failed=failed)
+    assert np.isinf(blind.events.e_ecal_max[0]) and np.isinf(blind.events.e_hcal_max[0])
+    # a saturated in-time cell can hold any energy
+    sat = suspect_table({**digits, "samples": np.minimum(_waveform([(6000.0, 150.0)]), 4095)[None].astype(np.uint16)},
+                        np.array([0]), np.array([True]), FLOOR)  # fmt: skip
+    assert np.isinf(calo.reconstruct_calo(pulses, 1, cal, config=cfg, failed=failed, suspects=sat).events.e_ecal_max[0])
+
+
+def test_e_ecal_max_stays_low_when_the_spoiled_fit_is_pile_up():
+    # a small in-time pulse and a clipped pile-up pulse 150 ns later: the event stays in the box
+    samples = _waveform([(400.0, 150.0), (6000.0, 300.0)])
+    lay, cal, cfg, pulses, digits, failed = _event_with_central_cell(samples, 400.0)
+    sus = suspect_table(digits, np.array([0]), np.array([True]), FLOOR)
+    ev = calo.reconstruct_calo(pulses, 1, cal, config=cfg, failed=failed, suspects=sus).events
+    assert 10.0 <= ev.e_ecal_max[0] < 13.0
+
+
+def test_fixed_time_amplitude_recovers_a_small_pulse_on_a_tail():
+    srd = load_template("srd")
+    t = np.arange(32) * 12.5
+    s = 150.0 + 3000.0 * np.asarray(srd.value(t + 60.0)) / srd.peak_value  # pulse peaking 60 ns before the window
+    s = s + 120.0 * np.asarray(srd.value(t - 140.0)) / srd.peak_value
+    s = s + np.random.default_rng(3).normal(0.0, 1.5, 32)
+    amp = calo.fixed_time_amplitude(s[None], np.array([32]), np.array([140.0]), srd)
+    assert amp[0] == pytest.approx(120.0, rel=0.12)  # a straight line approximates the curved tail
+    none = calo.fixed_time_amplitude(s[None], np.array([32]), np.array([300.0]), srd)
+    assert abs(none[0]) < 8.0
+    assert np.isnan(calo.fixed_time_amplitude(s[None], np.array([3]), np.array([140.0]), srd)[0])
+    with pytest.raises(ValueError, match="one value per waveform"):
+        calo.fixed_time_amplitude(s[None], np.array([32, 32]), np.array([140.0]), srd)
+
+
+def test_refit_gives_a_suspect_srd_cell_its_in_time_energy():
+    srd = load_template("srd")
+    lay = calo.CaloLayout()
+    cal = calo.CaloCalibration.uniform(lay, mev_per_adc=0.05, time_sigma_ns=1.5)
+    cfg = calo.CaloConfig(nominal_master_ns=150.0, master_search_ns=20.0, refit_templates={"SRD": srd})
+    s = 150.0 + 100.0 * np.asarray(srd.value(T - 150.0)) / srd.peak_value
+    srd_plane = lay.index("SRD")
+    # the fitter lost the in-time pulse: only a (wrong) pulse far before the window
+    pulses = {"event": np.zeros(5, int), "plane": np.array([lay.index(c) for c in ("S1", "S2", "S3", "S4")] + [srd_plane]),
+              "x": np.zeros(5, int), "y": np.zeros(5, int), "amplitude": np.array([100.0] * 4 + [5000.0]),
+              "time_ns": np.array([150.0] * 4 + [-150.0])}  # fmt: skip
+    digits = {"event": np.zeros(1, int), "plane": np.array([srd_plane]), "x": np.array([1]), "y": np.array([0]),
+              "samples": np.round(s)[None].astype(np.uint16), "nsamples": np.array([32])}  # fmt: skip
+    pulses["x"][4] = 1
+    sus = suspect_table(digits, np.array([0]), np.array([True]), template_peak_floor(srd))
+    plain = calo.reconstruct_calo(pulses, 1, cal, config=calo.CaloConfig(nominal_master_ns=150.0, master_search_ns=20.0))
+    assert plain.events.srd_module[0, 1] == 0.0
+    ev = calo.reconstruct_calo(pulses, 1, cal, config=cfg, suspects=sus).events
+    assert ev.srd_module[0, 1] == pytest.approx(100.0 * 0.05 / 1000.0, rel=0.05)
+
+
+def test_channel_pedestal_keeps_the_bound_valid_under_a_tail_everywhere():
+    rng = np.random.default_rng(5)
+    quiet = [_waveform([], pedestal=150.0, noise=rng.normal(0.0, 1.5, 32)) for _ in range(9)]
+    # in time 300 ADC, among pile-up pulses whose tails lift every sample of the window
+    pile = [(3000.0, -30.0), (3000.0, 240.0), (3000.0, 330.0)]
+    lifted = _waveform([(300.0, 150.0), *pile], pedestal=150.0, noise=rng.normal(0.0, 1.5, 32))
+    samples = np.array([*quiet, lifted])
+    digits = {"samples": samples, "nsamples": np.full(10, 32), "plane": np.ones(10, int), "x": np.full(10, 3),
+              "y": np.full(10, 3)}  # fmt: skip
+    ped = calo.channel_pedestal(digits)
+    assert np.all(np.abs(ped - 150.0) < 5.0)
+    window = (np.array([149.0]), np.array([151.0]))
+    own = amplitude_upper_bound(lifted[None], np.array([32]), *window, FLOOR)
+    assert own[0] < 300.0  # the smallest sample sits on the tail: too high a pedestal
+    fixed = amplitude_upper_bound(lifted[None], np.array([32]), *window, FLOOR, pedestal=ped[-1:])
+    assert fixed[0] >= 300.0
+    # a channel seen too rarely gives no estimate
+    assert np.isinf(calo.channel_pedestal({**digits, "x": np.arange(10)})).all()
+
+
+def test_every_sample_bound_discounts_a_pile_up_pulse_rising_in_the_window():
+    s = _waveform([(300.0, 150.0), (3000.0, 160.0)])  # a big pile-up pulse 10 ns after
+    window = (np.array([145.0]), np.array([155.0]))
+    peak_only = amplitude_upper_bound(s[None], np.array([32]), *window, FLOOR)[0]
+    every = amplitude_upper_bound(s[None], np.array([32]), *window, FLOOR, template=TEMPLATE)[0]
+    # the pile-up pulse peaks outside the window: the samples after the in-time peak show
+    # that the peak sample's height is not all in-time pulse
+    assert peak_only > 2500.0 and 300.0 <= every < 0.4 * peak_only
+
+
+def test_veto_max_bound_covers_a_doubtful_veto_fit():
+    veto_t = load_template("veto")
+    lay = calo.CaloLayout()
+    cal = calo.CaloCalibration.uniform(lay, mev_per_adc=0.02, time_sigma_ns=1.5)
+    cfg = calo.CaloConfig(nominal_master_ns=150.0, master_search_ns=20.0)
+    vplane = lay.index("VETO")
+    # a MIP in the veto (8 MeV = 400 ADC in time) that the failed fit lost entirely
+    s = 150.0 + 400.0 * np.asarray(veto_t.value(T - 150.0)) / veto_t.peak_value
+    pulses = {"event": np.zeros(4, int), "plane": np.array([lay.index(c) for c in ("S1", "S2", "S3", "S4")]),
+              "x": np.zeros(4, int), "y": np.zeros(4, int), "amplitude": np.full(4, 100.0), "time_ns": np.full(4, 150.0)}
+    digits = {"event": np.zeros(1, int), "plane": np.array([vplane]), "x": np.array([1]), "y": np.array([0]),
+              "samples": np.round(s)[None].astype(np.uint16), "nsamples": np.array([32])}  # fmt: skip
+    sus = suspect_table(digits, np.array([0]), np.array([True]), template_peak_floor(veto_t))
+    ev = calo.reconstruct_calo(pulses, 1, cal, config=cfg, suspects=sus).events
+    assert ev.veto_max[0] == 0.0 and ev.veto_max_bound[0] >= 0.008
+    plain = calo.reconstruct_calo(pulses, 1, cal, config=cfg).events
+    assert plain.veto_max_bound[0] == plain.veto_max[0]
