@@ -144,16 +144,11 @@ def pedestal_block(x: np.ndarray, state: dict[str, np.ndarray], shift: int, bloc
             seg_max = np.maximum.reduceat(xs, starts, axis=-1)
         seg_sum[..., 0] += pick(st["block_sum"])
         seg_max[..., 0] = np.maximum(seg_max[..., 0], pick(st["block_max"]))
-        p = pick(ped)
-        seg_ped_int = np.empty(xs.shape[:-1] + (len(starts),), dtype=np.int64)
-        for j in range(len(starts)):
-            p_int = np.minimum((p + (1 << (PED_FRAC_BITS - 1))) >> PED_FRAC_BITS, SAMPLE_MAX)
-            seg_ped_int[..., j] = p_int
-            if j < len(ends):
-                open_gate = seg_max[..., j] <= p_int + gate
-                target = seg_sum[..., j] << (PED_FRAC_BITS - block_log2)
-                upd = np.clip(p + ((target - p) >> shift), 0, PED_RAW_MAX)
-                p = np.where(open_gate, upd, p)
+        seg_ped, p = _pedestal_recursion(pick(ped), seg_sum[..., :len(ends)], seg_max[..., :len(ends)],
+                                         shift, block_log2, gate)
+        if len(ends) < len(starts):  # the open block at the chunk end sees the final pedestal
+            seg_ped = np.concatenate([seg_ped, p[..., None]], axis=-1)
+        seg_ped_int = np.minimum((seg_ped + (1 << (PED_FRAC_BITS - 1))) >> PED_FRAC_BITS, SAMPLE_MAX)
         if uniform and T % m == 0:
             comb_lanes = (blocks - seg_ped_int[..., None]).reshape(xs.shape)
         else:
@@ -175,6 +170,44 @@ def pedestal_block(x: np.ndarray, state: dict[str, np.ndarray], shift: int, bloc
     st["ped"], st["count"], st["block_sum"], st["block_max"] = new_ped, new_count, new_sum, new_max
     y, st["out"] = register(comb, st["out"])
     return y, st
+
+
+def _pedestal_recursion(ped: np.ndarray, block_sum: np.ndarray, block_max: np.ndarray, shift: int,
+                        block_log2: int, gate: int) -> tuple[np.ndarray, np.ndarray]:
+    """Run the gated update over complete blocks (..., n_blocks), all lanes at once.
+
+    Returns (the raw pedestal in effect during each block, the pedestal after the last).
+    The recursion is sequential in blocks, so everything that does not depend on the
+    pedestal is computed beforehand over all blocks and the loop keeps to a few in-place
+    operations on contiguous rows, time-major:
+    - the gate ``block_max <= min(round(ped), 4095) + gate`` is ``ped >= 64*(block_max - gate) - 32``
+      (block_max <= 4095, so the saturation of the rounding never decides it);
+    - the update lies between ``ped`` and the block target, both >= 0, so only the upper
+      saturation can act, and only if some target exceeds it (a block lengthened by a
+      mid-block change of PED_BLOCK_LOG2).
+    """
+    lead, n = ped.shape, block_sum.shape[-1]
+    R = int(np.prod(lead, dtype=np.int64))
+    seen = np.empty((n, R), dtype=np.int64)
+    if n == 0:
+        return seen.T.reshape(lead + (0,)), ped.copy()
+    target = np.ascontiguousarray(block_sum.reshape(R, n).T) << (PED_FRAC_BITS - block_log2)
+    gate_min = (np.ascontiguousarray(block_max.reshape(R, n).T) - gate) * (1 << PED_FRAC_BITS) \
+        - (1 << (PED_FRAC_BITS - 1))
+    saturate = int(target.max()) > PED_RAW_MAX
+    p = ped.reshape(R).copy()
+    step = np.empty(R, dtype=np.int64)
+    is_open = np.empty(R, dtype=bool)
+    for j in range(n):
+        seen[j] = p
+        np.subtract(target[j], p, out=step)
+        np.right_shift(step, shift, out=step)
+        np.greater_equal(p, gate_min[j], out=is_open)
+        np.multiply(step, is_open, out=step)
+        np.add(p, step, out=p)
+        if saturate:
+            np.minimum(p, PED_RAW_MAX, out=p)
+    return seen.T.reshape(lead + (n,)), p.reshape(lead)
 
 
 # ----------------------------------------------------------------------------- filter

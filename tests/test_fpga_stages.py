@@ -174,3 +174,23 @@ def test_peak_block_scan_and_fill_agree_with_the_stream(rows, T, seed, hold, min
     ref_strobe = np.array([[o[1] for o in row] for row in ref])
     for held, strobe in results:
         assert np.array_equal(held, ref_held) and np.array_equal(strobe, ref_strobe)
+
+
+@given(st.integers(0, 2**16), st.lists(st.tuples(st.integers(1, 40), st.integers(0, 8), st.integers(0, 4),
+                                                  st.integers(0, 4095)), min_size=1, max_size=6))
+def test_pedestal_block_equals_stream_across_register_changes(seed, parts):
+    """Chunks with PED_SHIFT/PED_BLOCK_LOG2/PED_GATE changed between them, at the top of the
+    sample range: a block shortened mid-way sums more samples than its new length, so its
+    target exceeds the pedestal register and the update saturates; gates at both extremes."""
+    rng = np.random.default_rng(seed)
+    lanes = 5
+    streams = [channel.PedestalStream() for _ in range(lanes)]
+    state = channel.pedestal_reset((lanes,))
+    for T, shift, block_log2, gate in parts:
+        level = rng.integers(0, 4096, size=(lanes, 1))
+        x = np.clip(level + rng.integers(-30, 31, size=(lanes, T)), 0, 4095)
+        x[rng.random((lanes, T)) < 0.1] = 4095
+        got, state = channel.pedestal_block(x, state, shift, block_log2, gate)
+        want = [[s.step(int(v), shift, block_log2, gate) for v in row] for s, row in zip(streams, x)]
+        assert np.array_equal(got, np.array(want))
+        assert state["ped"].tolist() == [s.ped for s in streams]
