@@ -364,36 +364,66 @@ def peak_block(x: np.ndarray, state: dict[str, np.ndarray], minimum: np.ndarray 
         raise ValueError(f"peak_block method must be 'scan' or 'fill', got {method!r}")
     if x.size and (int(x.min()) < 0 or int(x.max()) > _KEY_VALUE_MASK):
         raise ValueError(f"peak finder input must be within 0..{_KEY_VALUE_MASK} (ap_uint<16>)")
-    xt = np.ascontiguousarray(x.reshape(R, T).T)  # (T, R)
-    prev = np.empty_like(xt)
-    prev[0] = st["prev"].reshape(R)
-    prev[1:] = xt[:-1]
-    d = np.sign(xt - prev)
-    clocks = np.arange(T, dtype=np.int64)[:, None]
-    # forward fills without gathers: accumulate the maximum of (clock, payload) keys
-    change_key = np.maximum.accumulate(np.where(d != 0, clocks * 4 + (d + 1), -1), axis=0)
-    before = np.empty_like(change_key)
-    before[0] = -1
-    before[1:] = change_key[:-1]
-    rising0 = st["rising"].reshape(R)
-    rising_before = np.where(before >= 0, (before & 3) == 2, rising0)
-    mins = np.broadcast_to(np.asarray(minimum, dtype=np.int64), lead).reshape(R)
-    peak = (d < 0) & rising_before & (prev >= mins)
-    peak_key = np.maximum.accumulate(np.where(peak, (clocks << _KEY_VALUE_BITS) | prev, -1), axis=0)
-    last_peak = np.where(peak_key >= 0, peak_key >> _KEY_VALUE_BITS, -1)
-    peak_value = peak_key & _KEY_VALUE_MASK
-    from_chunk = np.where(clocks - last_peak < hold, peak_value, 0)
+    return _peak_fill(x, st, minimum, hold, strobe)
+
+
+def _peak_fill(x: np.ndarray, st: dict[str, np.ndarray], minimum: np.ndarray | int,
+               hold: int, strobe: bool) -> tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray]]:
+    """Peak finder vectorised over time, time-major, with two forward fills.
+
+    Both fills are running maxima of keys ``clock << bits | payload`` (zero where nothing
+    happens), so each row carries the latest event's clock and payload without a gather:
+    - the direction of the last strict change (rising or falling); row 0 holds the state;
+    - the last peak and its value, clocks offset by ``hold + 1`` so that key 0 means none.
+    The state's hold (``count`` clocks still to show ``held``) only matters before the first
+    peak of the chunk, in at most ``count`` leading clocks, which are patched afterwards.
+    Keys fit int32 for chunks shorter than 2**15 clocks, which keeps the passes narrow.
+    """
+    lead, T = x.shape[:-1], x.shape[-1]
+    R = int(np.prod(lead, dtype=np.int64))
+    key_t = np.int32 if T + hold + 2 < (1 << (31 - _KEY_VALUE_BITS)) else np.int64
+    seq = np.empty((T + 1, R), dtype=key_t)  # row 0: the previous input register
+    seq[0] = st["prev"].reshape(R)
+    seq[1:] = x.reshape(R, T).T
+    prev, cur = seq[:-1], seq[1:]
+    up = cur > prev
+    down = cur < prev
+    clocks = np.arange(1, T + 1, dtype=key_t)[:, None]
+    # direction fill: key 2*clock + up for a change, row 0 = rising state at clock 0
+    direction = np.empty((T + 1, R), dtype=key_t)
+    direction[0] = st["rising"].reshape(R)
+    np.add(clocks * 2, up, out=direction[1:])
+    np.multiply(direction[1:], up | down, out=direction[1:])
+    np.maximum.accumulate(direction, axis=0, out=direction)
+    mins = np.broadcast_to(np.asarray(minimum, dtype=key_t), lead).reshape(R)
+    peak = down
+    peak &= (direction[:-1] & 1) != 0
+    peak &= prev >= mins
+    # peak fill: key (clock + hold) << bits | value
+    last = np.bitwise_or((clocks + hold) << _KEY_VALUE_BITS, prev)
+    np.multiply(last, peak, out=last)
+    np.maximum.accumulate(last, axis=0, out=last)
+    shown = (last >> _KEY_VALUE_BITS) > clocks  # the peak's hold still covers this clock
+    comb = np.bitwise_and(last, _KEY_VALUE_MASK)
+    comb *= shown
     count0 = st["count"].reshape(R)
-    from_state = np.where(count0 - (clocks + 1) > 0, st["held"].reshape(R), 0)
-    comb = np.where(last_peak >= 0, from_chunk, from_state)
-    lp_end = last_peak[-1]
-    any_peak = lp_end >= 0
-    st["held"] = np.where(any_peak, peak_value[-1], st["held"].reshape(R)).reshape(lead)
-    st["count"] = np.where(any_peak, np.maximum(hold - (T - 1 - lp_end), 0), np.maximum(count0 - T, 0)).reshape(lead)
-    st["rising"] = np.where(change_key[-1] >= 0, (change_key[-1] & 3) == 2, rising0).reshape(lead)
+    head = min(int(count0.max(initial=0)) - 1, T)
+    if head > 0:  # before the chunk's first peak, the state's hold shows its value
+        from_state = (count0 - 1 > np.arange(head)[:, None]) & (last[:head] == 0)
+        comb[:head] = np.where(from_state, st["held"].reshape(R), comb[:head])
+    end = last[-1]
+    any_peak = end != 0
+    lp_end = (end >> _KEY_VALUE_BITS).astype(np.int64) - hold - 1
+    st["held"] = np.where(any_peak, end & _KEY_VALUE_MASK, st["held"].reshape(R)).reshape(lead)
+    st["count"] = np.where(any_peak, np.maximum(hold - (T - 1 - lp_end), 0),
+                           np.maximum(count0 - T, 0)).reshape(lead)
+    st["rising"] = ((direction[-1] & 1) != 0).reshape(lead)
     st["prev"] = x[..., -1].copy()
-    y, st["out"] = register(comb.T.reshape(x.shape), st["out"])
-    return y, _strobe(peak, st, x.shape, strobe), st
+    y = np.empty((R, T), dtype=np.int64)
+    y[:, 0] = st["out"].reshape(R)
+    y[:, 1:] = comb[:-1].T
+    st["out"] = comb[-1].astype(np.int64).reshape(lead)
+    return y.reshape(x.shape), _strobe(peak, st, x.shape, strobe), st
 
 
 def _strobe(peak_t: np.ndarray, st: dict[str, np.ndarray], shape: tuple[int, ...], wanted: bool) -> np.ndarray | None:

@@ -194,3 +194,20 @@ def test_pedestal_block_equals_stream_across_register_changes(seed, parts):
         want = [[s.step(int(v), shift, block_log2, gate) for v in row] for s, row in zip(streams, x)]
         assert np.array_equal(got, np.array(want))
         assert state["ped"].tolist() == [s.ped for s in streams]
+
+
+@given(st.integers(1, 4), st.integers(0, 2**16),
+       st.lists(st.tuples(st.integers(1, 50), st.integers(1, 12), st.integers(0, 40)), min_size=1, max_size=5))
+def test_peak_block_chunked_with_hold_changes(rows, seed, parts):
+    """Scan and fill carry the state between chunks, also when PEAK_HOLD shrinks below a
+    running hold, and equal the stream model."""
+    rng = np.random.default_rng(seed)
+    streams = [channel.PeakStream() for _ in range(rows)]
+    states = {m: channel.peak_reset((rows,)) for m in ("scan", "fill")}
+    for T, hold, minimum in parts:
+        x = np.cumsum(rng.integers(-3, 4, size=(rows, T)), axis=1).clip(0, None) + rng.integers(0, 60, size=(rows, 1))
+        ref = [[p.step(int(v), minimum, hold) for v in row] for p, row in zip(streams, x)]
+        for method, state in states.items():
+            held, strobe, states[method] = channel.peak_block(x, state, minimum, hold, method=method)
+            assert np.array_equal(held, [[o[0] for o in row] for row in ref]), method
+            assert np.array_equal(strobe, [[o[1] for o in row] for row in ref]), method
