@@ -52,6 +52,7 @@ def test_gain_lattice_4096_x_4096():
         f16, g16 = f.astype(np.int16), g.astype(np.uint16)
         lib.na64fw_gain_batch(c_array("int16_t", f16), c_array("uint16_t", g16), f.size, c_array("uint16_t", got))
         assert np.array_equal(model, oracle)
+        assert np.array_equal(requantize(f * g, channel.PRODUCT_FORMAT, channel.ENERGY_FORMAT, "RND", "SAT"), oracle)
         bad = np.flatnonzero(got != model)
         assert bad.size == 0, f"filter {f[bad[0]]} gain {g[bad[0]]}: C {got[bad[0]]} model {model[bad[0]]}"
 
