@@ -131,17 +131,9 @@ def pedestal_block(x: np.ndarray, state: dict[str, np.ndarray], shift: int, bloc
         xs = pick(x)
         lengths = np.diff(np.concatenate([starts, [T]]))
         uniform = first_end == m - 1  # every segment but the last is a whole block
-        if uniform:
-            nb = T // m
-            blocks = xs[..., :nb * m].reshape(xs.shape[:-1] + (nb, m))
-            seg_sum = blocks.sum(axis=-1)
-            seg_max = blocks.max(axis=-1)
-            if T % m:
-                seg_sum = np.concatenate([seg_sum, xs[..., nb * m:].sum(axis=-1, keepdims=True)], axis=-1)
-                seg_max = np.concatenate([seg_max, xs[..., nb * m:].max(axis=-1, keepdims=True)], axis=-1)
-        else:
-            seg_sum = np.add.reduceat(xs, starts, axis=-1)
-            seg_max = np.maximum.reduceat(xs, starts, axis=-1)
+        # reduceat beats numpy's reduction over many short rows (blocks.sum(axis=-1)) severalfold
+        seg_sum = np.add.reduceat(xs, starts, axis=-1)
+        seg_max = np.maximum.reduceat(xs, starts, axis=-1)
         seg_sum[..., 0] += pick(st["block_sum"])
         seg_max[..., 0] = np.maximum(seg_max[..., 0], pick(st["block_max"]))
         seg_ped, p = _pedestal_recursion(pick(ped), seg_sum[..., :len(ends)], seg_max[..., :len(ends)],
@@ -150,7 +142,7 @@ def pedestal_block(x: np.ndarray, state: dict[str, np.ndarray], shift: int, bloc
             seg_ped = np.concatenate([seg_ped, p[..., None]], axis=-1)
         seg_ped_int = np.minimum((seg_ped + (1 << (PED_FRAC_BITS - 1))) >> PED_FRAC_BITS, SAMPLE_MAX)
         if uniform and T % m == 0:
-            comb_lanes = (blocks - seg_ped_int[..., None]).reshape(xs.shape)
+            comb_lanes = (xs.reshape(xs.shape[:-1] + (T // m, m)) - seg_ped_int[..., None]).reshape(xs.shape)
         else:
             comb_lanes = xs - np.repeat(seg_ped_int, lengths, axis=-1)
         if every:
@@ -188,26 +180,26 @@ def _pedestal_recursion(ped: np.ndarray, block_sum: np.ndarray, block_max: np.nd
     """
     lead, n = ped.shape, block_sum.shape[-1]
     R = int(np.prod(lead, dtype=np.int64))
-    seen = np.empty((n, R), dtype=np.int64)
+    seen = np.empty((n + 1, R), dtype=np.int64)  # row j: the pedestal during block j
+    seen[0] = ped.reshape(R)
     if n == 0:
-        return seen.T.reshape(lead + (0,)), ped.copy()
+        return seen[:0].T.reshape(lead + (0,)), ped.copy()
     target = np.ascontiguousarray(block_sum.reshape(R, n).T) << (PED_FRAC_BITS - block_log2)
     gate_min = (np.ascontiguousarray(block_max.reshape(R, n).T) - gate) * (1 << PED_FRAC_BITS) \
         - (1 << (PED_FRAC_BITS - 1))
     saturate = int(target.max()) > PED_RAW_MAX
-    p = ped.reshape(R).copy()
     step = np.empty(R, dtype=np.int64)
     is_open = np.empty(R, dtype=bool)
     for j in range(n):
-        seen[j] = p
+        p = seen[j]
         np.subtract(target[j], p, out=step)
         np.right_shift(step, shift, out=step)
         np.greater_equal(p, gate_min[j], out=is_open)
         np.multiply(step, is_open, out=step)
-        np.add(p, step, out=p)
+        np.add(p, step, out=seen[j + 1])
         if saturate:
-            np.minimum(p, PED_RAW_MAX, out=p)
-    return seen.T.reshape(lead + (n,)), p.reshape(lead)
+            np.minimum(seen[j + 1], PED_RAW_MAX, out=seen[j + 1])
+    return seen[:n].T.reshape(lead + (n,)), seen[n].reshape(lead).copy()
 
 
 # ----------------------------------------------------------------------------- filter

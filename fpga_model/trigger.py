@@ -160,7 +160,7 @@ class TriggerBlock:
 
     # clocks per internal pass: long streams are cut (state carried, which changes nothing)
     # so that the intermediate arrays of a pass stay in cache
-    ELEMENTS_PER_PASS = 1 << 18
+    ELEMENTS_PER_PASS = 1 << 17
 
     def run(self, samples: np.ndarray, debug: bool = True) -> dict[str, np.ndarray]:
         return self._run_checked(check_samples(samples, -2), debug)
