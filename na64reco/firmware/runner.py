@@ -21,12 +21,19 @@ __all__ = ["emulate", "emulate_windows", "FirmwareStream", "to_c_config", "TRIGG
            "check_window_samples"]
 
 TRIGGER_BIT_NAMES = {1: "physics", 2: "beam", 4: "random"}
-# na64fw_window_results fields: (name, numpy dtype, cffi buffer type)
+# na64fw_window_results fields: (name, numpy dtype, cffi pointer type), widest first
 _WINDOW_FIELDS = (
-    ("trigger_bits", np.uint8, "uint8_t[]"), ("n_triggers", np.int32, "int32_t[]"),
-    ("decision_word", np.uint64, "uint64_t[]"), ("decision_clock", np.int32, "int32_t[]"),
-    ("e_prs", np.uint16, "uint16_t[]"), ("e_ecal", np.uint16, "uint16_t[]"), ("e_hcal", np.uint16, "uint16_t[]"),
+    ("decision_word", np.uint64, "uint64_t *"), ("n_triggers", np.int32, "int32_t *"),
+    ("decision_clock", np.int32, "int32_t *"), ("e_prs", np.uint16, "uint16_t *"),
+    ("e_ecal", np.uint16, "uint16_t *"), ("e_hcal", np.uint16, "uint16_t *"),
+    ("trigger_bits", np.uint8, "uint8_t *"),
 )
+_WINDOW_BYTES = sum(np.dtype(dtype).itemsize for _, dtype, _ in _WINDOW_FIELDS)
+# boolean columns, in bit order of (trigger_bits | word bits 3-4)
+_FLAG_NAMES = ("physics", "beam", "random", "pileup", "veto")
+_WORD_FLAG_BITS = _decision.BIT_PILEUP | _decision.BIT_VETO
+_COLUMN_ORDER = ("trigger_bits", "n_triggers", "decision_word", "decision_clock", "e_prs", "e_ecal", "e_hcal",
+                 *_FLAG_NAMES)
 _ROLES = (("beam", N_BEAM), ("veto", N_VETO), ("ecal0", N_ECAL0), ("ecal1", N_ECAL1), ("hcal", N_HCAL))
 
 
@@ -150,23 +157,27 @@ def emulate_windows(samples: np.ndarray, config: TriggerConfig | str | None = No
     n, W = x.shape[0], x.shape[2]
     if W == 0 and n:
         raise ValueError("samples: windows must hold at least one sample")
-    out = {field: np.zeros(n, dtype) for field, dtype, _ in _WINDOW_FIELDS}
+    # one allocation for all result columns, widest first so every column stays aligned;
+    # the C side writes every entry of every column
+    buf = np.empty(n * _WINDOW_BYTES, dtype=np.uint8)
+    base = ffi.from_buffer("uint8_t[]", buf)
     res = ffi.new("na64fw_window_results *")
-    keep = []
-    for field, _, cname in _WINDOW_FIELDS:
-        ptr = ffi.from_buffer(cname, out[field])
-        keep.append(ptr)
-        setattr(res, field, ptr)
+    out = {}
+    offset = 0
+    for field, dtype, cname in _WINDOW_FIELDS:
+        size = n * np.dtype(dtype).itemsize
+        out[field] = buf[offset:offset + size].view(dtype)
+        setattr(res, field, ffi.cast(cname, base + offset))
+        offset += size
     rc = int(lib.na64fw_run_windows(_cached_c_config(cfg), ffi.from_buffer("uint16_t[]", x), n, W, res))
     if rc != 0:
         raise RuntimeError(f"na64fw_run_windows failed with status {rc}")
-    w = out["decision_word"]
-    out["physics"] = (out["trigger_bits"] & _decision.BIT_PHYSICS) != 0
-    out["beam"] = (out["trigger_bits"] & _decision.BIT_BEAM) != 0
-    out["random"] = (out["trigger_bits"] & _decision.BIT_RANDOM) != 0
-    out["pileup"] = (w & np.uint64(_decision.BIT_PILEUP)) != 0
-    out["veto"] = (w & np.uint64(_decision.BIT_VETO)) != 0
-    return Columns(out)
+    # the five flags as one byte per window (trigger bits 0-2, word bits 3-4), unpacked at once
+    flags = out["trigger_bits"] | (out["decision_word"].astype(np.uint8) & np.uint8(_WORD_FLAG_BITS))
+    unpacked = np.unpackbits(flags[:, None], axis=1, count=5, bitorder="little").view(bool)
+    for name, column in zip(_FLAG_NAMES, np.ascontiguousarray(unpacked.T)):
+        out[name] = column
+    return Columns({name: out[name] for name in _COLUMN_ORDER})
 
 
 class FirmwareStream:
