@@ -151,15 +151,16 @@ static void pedestal_chunk(pedestal_regs *p, const uint16_t *x, uint32_t n, uint
         uint32_t seg = p->count >= block_len ? 1u : block_len - p->count;
         seg = seg < n - t ? seg : n - t;
         const int32_t ped_int = (int32_t)p->ped_int;
-        uint32_t sum = 0u, max = p->max;
+        uint32_t sum = 0u;
+        int16_t max = (int16_t)p->max; /* samples are 12-bit: a signed 16-bit maximum vectorises */
         for (uint32_t i = 0; i < seg; ++i) {
-            const uint32_t v = x[t + i];
-            comb[t + i] = (int32_t)v - ped_int;
-            sum += v;
+            const int16_t v = (int16_t)x[t + i];
+            comb[t + i] = v - ped_int;
+            sum += (uint16_t)v;
             max = max > v ? max : v;
         }
         p->sum += sum;
-        p->max = max;
+        p->max = (uint16_t)max;
         p->count += seg;
         t += seg;
         if (p->count >= block_len) {
@@ -298,10 +299,11 @@ static void run_core(na64fw_state *st, const na64fw_config *cfg, const uint16_t 
     uint8_t level[NA64FW_N_COUNTERS][CHUNK];
     for (uint32_t t0 = 0; t0 < n; t0 += CHUNK) {
         const uint32_t m = n - t0 < CHUNK ? n - t0 : CHUNK;
-        memset(acc_prs, 0, sizeof acc_prs);
-        memset(acc_ecal, 0, sizeof acc_ecal);
-        memset(acc_hcal, 0, sizeof acc_hcal);
-        memset(acc_inst, 0, sizeof acc_inst);
+        /* only the m clocks of this chunk: a 32-sample window must not pay for CHUNK */
+        memset(acc_prs, 0, m * sizeof acc_prs[0]);
+        memset(acc_ecal, 0, m * sizeof acc_ecal[0]);
+        memset(acc_hcal, 0, m * sizeof acc_hcal[0]);
+        memset(acc_inst, 0, m * sizeof acc_inst[0]);
         for (int c = 0; c < NA64FW_N_COUNTERS; ++c) {
             counter_chunk(st, cfg, c, samples + (uint64_t)c * stride + t0, m, level[c],
                           out->baseline ? out->baseline + (uint64_t)c * n + t0 : 0,
