@@ -232,17 +232,21 @@ def filter_block(b: np.ndarray, state: dict[str, np.ndarray], length: int) -> tu
     if T == 0:
         return b.copy(), st
     hist = st["history"]  # most recent first
-    comb = b.copy()
-    for j in range(1, length):  # add the sample j clocks earlier
-        if T > j:
-            comb[..., j:] += b[..., :T - j]
-        head = min(j, T)  # clocks t < j reach back into the history: history[j - 1 - t]
-        comb[..., :head] += hist[..., j - 1 - np.arange(head)]
-    if T >= FILTER_DEPTH:
-        st["history"] = b[..., :T - FILTER_DEPTH - 1:-1].copy() if T > FILTER_DEPTH else b[..., ::-1].copy()
-    else:
-        st["history"] = np.concatenate([b[..., ::-1], hist[..., :FILTER_DEPTH - T]], axis=-1)
-    y, st["out"] = register(comb, st["out"])
+    # ext = the history (oldest first) followed by the chunk, so every clock's window of
+    # the last ``length`` inputs is one slice; the output register is written in place:
+    # y[t] = comb[t-1] = sum of ext over the window ending at clock t-1
+    D = FILTER_DEPTH
+    ext = np.empty(b.shape[:-1] + (D + T,), dtype=np.int64)
+    ext[..., :D] = hist[..., ::-1]
+    ext[..., D:] = b
+    y = np.empty(b.shape, dtype=np.int64)
+    y[..., 0] = st["out"]
+    body = y[..., 1:]
+    body[...] = ext[..., D:D + T - 1]
+    for j in range(1, length):  # add the input j clocks earlier
+        body += ext[..., D - j:D - j + T - 1]
+    st["out"] = ext[..., D + T - length:].sum(axis=-1)
+    st["history"] = ext[..., :T - 1:-1].copy()  # the newest D inputs, most recent first
     return y, st
 
 
