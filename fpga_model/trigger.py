@@ -234,7 +234,7 @@ def window_results(word: np.ndarray, last_word: np.ndarray, prs: np.ndarray, eca
 
 
 def run_windows(samples: np.ndarray, config: TriggerConfig | None = None,
-                lanes_per_pass: int = 128) -> dict[str, np.ndarray]:
+                lanes_per_pass: int = 384) -> dict[str, np.ndarray]:
     """Block model on recorded windows (n, 113, T): every window starts from reset.
 
     Windows are independent, so they are processed ``lanes_per_pass`` at a time: the
