@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._util import register
-from .fixed import FixedFormat, requantize
+from .fixed import FixedFormat
 
 __all__ = [
     "PED_FRAC_BITS",
@@ -131,31 +131,18 @@ def pedestal_block(x: np.ndarray, state: dict[str, np.ndarray], shift: int, bloc
         xs = pick(x)
         lengths = np.diff(np.concatenate([starts, [T]]))
         uniform = first_end == m - 1  # every segment but the last is a whole block
-        if uniform:
-            nb = T // m
-            blocks = xs[..., :nb * m].reshape(xs.shape[:-1] + (nb, m))
-            seg_sum = blocks.sum(axis=-1)
-            seg_max = blocks.max(axis=-1)
-            if T % m:
-                seg_sum = np.concatenate([seg_sum, xs[..., nb * m:].sum(axis=-1, keepdims=True)], axis=-1)
-                seg_max = np.concatenate([seg_max, xs[..., nb * m:].max(axis=-1, keepdims=True)], axis=-1)
-        else:
-            seg_sum = np.add.reduceat(xs, starts, axis=-1)
-            seg_max = np.maximum.reduceat(xs, starts, axis=-1)
+        # reduceat beats numpy's reduction over many short rows (blocks.sum(axis=-1)) severalfold
+        seg_sum = np.add.reduceat(xs, starts, axis=-1)
+        seg_max = np.maximum.reduceat(xs, starts, axis=-1)
         seg_sum[..., 0] += pick(st["block_sum"])
         seg_max[..., 0] = np.maximum(seg_max[..., 0], pick(st["block_max"]))
-        p = pick(ped)
-        seg_ped_int = np.empty(xs.shape[:-1] + (len(starts),), dtype=np.int64)
-        for j in range(len(starts)):
-            p_int = np.minimum((p + (1 << (PED_FRAC_BITS - 1))) >> PED_FRAC_BITS, SAMPLE_MAX)
-            seg_ped_int[..., j] = p_int
-            if j < len(ends):
-                open_gate = seg_max[..., j] <= p_int + gate
-                target = seg_sum[..., j] << (PED_FRAC_BITS - block_log2)
-                upd = np.clip(p + ((target - p) >> shift), 0, PED_RAW_MAX)
-                p = np.where(open_gate, upd, p)
+        seg_ped, p = _pedestal_recursion(pick(ped), seg_sum[..., :len(ends)], seg_max[..., :len(ends)],
+                                         shift, block_log2, gate)
+        if len(ends) < len(starts):  # the open block at the chunk end sees the final pedestal
+            seg_ped = np.concatenate([seg_ped, p[..., None]], axis=-1)
+        seg_ped_int = np.minimum((seg_ped + (1 << (PED_FRAC_BITS - 1))) >> PED_FRAC_BITS, SAMPLE_MAX)
         if uniform and T % m == 0:
-            comb_lanes = (blocks - seg_ped_int[..., None]).reshape(xs.shape)
+            comb_lanes = (xs.reshape(xs.shape[:-1] + (T // m, m)) - seg_ped_int[..., None]).reshape(xs.shape)
         else:
             comb_lanes = xs - np.repeat(seg_ped_int, lengths, axis=-1)
         if every:
@@ -175,6 +162,44 @@ def pedestal_block(x: np.ndarray, state: dict[str, np.ndarray], shift: int, bloc
     st["ped"], st["count"], st["block_sum"], st["block_max"] = new_ped, new_count, new_sum, new_max
     y, st["out"] = register(comb, st["out"])
     return y, st
+
+
+def _pedestal_recursion(ped: np.ndarray, block_sum: np.ndarray, block_max: np.ndarray, shift: int,
+                        block_log2: int, gate: int) -> tuple[np.ndarray, np.ndarray]:
+    """Run the gated update over complete blocks (..., n_blocks), all lanes at once.
+
+    Returns (the raw pedestal in effect during each block, the pedestal after the last).
+    The recursion is sequential in blocks, so everything that does not depend on the
+    pedestal is computed beforehand over all blocks and the loop keeps to a few in-place
+    operations on contiguous rows, time-major:
+    - the gate ``block_max <= min(round(ped), 4095) + gate`` is ``ped >= 64*(block_max - gate) - 32``
+      (block_max <= 4095, so the saturation of the rounding never decides it);
+    - the update lies between ``ped`` and the block target, both >= 0, so only the upper
+      saturation can act, and only if some target exceeds it (a block lengthened by a
+      mid-block change of PED_BLOCK_LOG2).
+    """
+    lead, n = ped.shape, block_sum.shape[-1]
+    R = int(np.prod(lead, dtype=np.int64))
+    seen = np.empty((n + 1, R), dtype=np.int64)  # row j: the pedestal during block j
+    seen[0] = ped.reshape(R)
+    if n == 0:
+        return seen[:0].T.reshape(lead + (0,)), ped.copy()
+    target = np.ascontiguousarray(block_sum.reshape(R, n).T) << (PED_FRAC_BITS - block_log2)
+    gate_min = (np.ascontiguousarray(block_max.reshape(R, n).T) - gate) * (1 << PED_FRAC_BITS) \
+        - (1 << (PED_FRAC_BITS - 1))
+    saturate = int(target.max()) > PED_RAW_MAX
+    step = np.empty(R, dtype=np.int64)
+    is_open = np.empty(R, dtype=bool)
+    for j in range(n):
+        p = seen[j]
+        np.subtract(target[j], p, out=step)
+        np.right_shift(step, shift, out=step)
+        np.greater_equal(p, gate_min[j], out=is_open)
+        np.multiply(step, is_open, out=step)
+        np.add(p, step, out=seen[j + 1])
+        if saturate:
+            np.minimum(seen[j + 1], PED_RAW_MAX, out=seen[j + 1])
+    return seen[:n].T.reshape(lead + (n,)), seen[n].reshape(lead).copy()
 
 
 # ----------------------------------------------------------------------------- filter
@@ -207,26 +232,47 @@ def filter_block(b: np.ndarray, state: dict[str, np.ndarray], length: int) -> tu
     if T == 0:
         return b.copy(), st
     hist = st["history"]  # most recent first
-    comb = b.copy()
-    for j in range(1, length):  # add the sample j clocks earlier
-        if T > j:
-            comb[..., j:] += b[..., :T - j]
-        head = min(j, T)  # clocks t < j reach back into the history: history[j - 1 - t]
-        comb[..., :head] += hist[..., j - 1 - np.arange(head)]
-    if T >= FILTER_DEPTH:
-        st["history"] = b[..., :T - FILTER_DEPTH - 1:-1].copy() if T > FILTER_DEPTH else b[..., ::-1].copy()
-    else:
-        st["history"] = np.concatenate([b[..., ::-1], hist[..., :FILTER_DEPTH - T]], axis=-1)
-    y, st["out"] = register(comb, st["out"])
+    # ext = the history (oldest first) followed by the chunk, so every clock's window of
+    # the last ``length`` inputs is one slice; the output register is written in place:
+    # y[t] = comb[t-1] = sum of ext over the window ending at clock t-1
+    D = FILTER_DEPTH
+    ext = np.empty(b.shape[:-1] + (D + T,), dtype=np.int64)
+    ext[..., :D] = hist[..., ::-1]
+    ext[..., D:] = b
+    y = np.empty(b.shape, dtype=np.int64)
+    y[..., 0] = st["out"]
+    body = y[..., 1:]
+    body[...] = ext[..., D:D + T - 1]
+    for j in range(1, length):  # add the input j clocks earlier
+        body += ext[..., D - j:D - j + T - 1]
+    last = ext[..., D + T - 1].copy()  # slice adds: numpy reduces short rows slowly
+    for j in range(1, length):
+        last += ext[..., D + T - 1 - j]
+    st["out"] = last
+    st["history"] = ext[..., :T - 1:-1].copy()  # the newest D inputs, most recent first
     return y, st
 
 
 # ----------------------------------------------------------------------------- gain
 def gain_comb(f: np.ndarray, gain: np.ndarray) -> np.ndarray:
-    """ap_uint<16> energy = RND/SAT assignment of filter (ap_int<16>) x gain (ap_ufixed<16,4>)."""
-    product = np.asarray(f, dtype=np.int64) * np.asarray(gain, dtype=np.int64)
-    # operands are registers of known formats, so the product is representable by construction
-    return requantize(product, PRODUCT_FORMAT, ENERGY_FORMAT, rounding="RND", overflow="SAT", check=False)
+    """ap_uint<16> energy = RND/SAT assignment of filter (ap_int<16>) x gain (ap_ufixed<16,4>).
+
+    A product <= 0 rounds to a value <= 0, which SAT makes 0, so only positive filter values
+    are multiplied; with ap_int<16> x ap_ufixed<16,4> operands the rounded positive product
+    (< 2**31 + 2**11) fits uint32, which halves the memory traffic of int64.
+    """
+    f = np.asarray(f)
+    if f.size and (int(f.min()) < FILTER_FORMAT.raw_min or int(f.max()) > FILTER_FORMAT.raw_max):
+        raise ValueError(f"gain input must be an ap_int<16> filter value, got {int(f.min())}..{int(f.max())}")
+    return _gain_energy(f, gain)
+
+
+def _gain_energy(f: np.ndarray, gain: np.ndarray) -> np.ndarray:
+    """gain_comb without the range check, for filter outputs (ap_int<16> by construction)."""
+    product = np.maximum(f, 0).astype(np.uint32) * np.asarray(gain).astype(np.uint32)
+    product += np.uint32(1 << 11)  # RND: half up
+    product >>= np.uint32(12)
+    return np.minimum(product, np.uint32(65535)).astype(np.int64)  # SAT to ap_uint<16>
 
 
 class GainStream:
@@ -249,7 +295,7 @@ def gain_reset(shape: tuple[int, ...]) -> dict[str, np.ndarray]:
 
 
 def gain_block(f: np.ndarray, state: dict[str, np.ndarray], gain: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    comb = gain_comb(f, np.asarray(gain, dtype=np.int64)[..., None])
+    comb = _gain_energy(np.asarray(f), np.asarray(gain, dtype=np.int64)[..., None])
     st = dict(state)
     y, st["out"] = register(comb, st["out"])
     return y, st
@@ -331,36 +377,66 @@ def peak_block(x: np.ndarray, state: dict[str, np.ndarray], minimum: np.ndarray 
         raise ValueError(f"peak_block method must be 'scan' or 'fill', got {method!r}")
     if x.size and (int(x.min()) < 0 or int(x.max()) > _KEY_VALUE_MASK):
         raise ValueError(f"peak finder input must be within 0..{_KEY_VALUE_MASK} (ap_uint<16>)")
-    xt = np.ascontiguousarray(x.reshape(R, T).T)  # (T, R)
-    prev = np.empty_like(xt)
-    prev[0] = st["prev"].reshape(R)
-    prev[1:] = xt[:-1]
-    d = np.sign(xt - prev)
-    clocks = np.arange(T, dtype=np.int64)[:, None]
-    # forward fills without gathers: accumulate the maximum of (clock, payload) keys
-    change_key = np.maximum.accumulate(np.where(d != 0, clocks * 4 + (d + 1), -1), axis=0)
-    before = np.empty_like(change_key)
-    before[0] = -1
-    before[1:] = change_key[:-1]
-    rising0 = st["rising"].reshape(R)
-    rising_before = np.where(before >= 0, (before & 3) == 2, rising0)
-    mins = np.broadcast_to(np.asarray(minimum, dtype=np.int64), lead).reshape(R)
-    peak = (d < 0) & rising_before & (prev >= mins)
-    peak_key = np.maximum.accumulate(np.where(peak, (clocks << _KEY_VALUE_BITS) | prev, -1), axis=0)
-    last_peak = np.where(peak_key >= 0, peak_key >> _KEY_VALUE_BITS, -1)
-    peak_value = peak_key & _KEY_VALUE_MASK
-    from_chunk = np.where(clocks - last_peak < hold, peak_value, 0)
+    return _peak_fill(x, st, minimum, hold, strobe)
+
+
+def _peak_fill(x: np.ndarray, st: dict[str, np.ndarray], minimum: np.ndarray | int,
+               hold: int, strobe: bool) -> tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray]]:
+    """Peak finder vectorised over time, time-major, with two forward fills.
+
+    Both fills are running maxima of keys ``clock << bits | payload`` (zero where nothing
+    happens), so each row carries the latest event's clock and payload without a gather:
+    - the direction of the last strict change (rising or falling); row 0 holds the state;
+    - the last peak and its value, clocks offset by ``hold + 1`` so that key 0 means none.
+    The state's hold (``count`` clocks still to show ``held``) only matters before the first
+    peak of the chunk, in at most ``count`` leading clocks, which are patched afterwards.
+    Keys fit int32 for chunks shorter than 2**15 clocks, which keeps the passes narrow.
+    """
+    lead, T = x.shape[:-1], x.shape[-1]
+    R = int(np.prod(lead, dtype=np.int64))
+    key_t = np.int32 if T + hold + 2 < (1 << (31 - _KEY_VALUE_BITS)) else np.int64
+    seq = np.empty((T + 1, R), dtype=key_t)  # row 0: the previous input register
+    seq[0] = st["prev"].reshape(R)
+    seq[1:] = x.reshape(R, T).T
+    prev, cur = seq[:-1], seq[1:]
+    up = cur > prev
+    down = cur < prev
+    clocks = np.arange(1, T + 1, dtype=key_t)[:, None]
+    # direction fill: key 2*clock + up for a change, row 0 = rising state at clock 0
+    direction = np.empty((T + 1, R), dtype=key_t)
+    direction[0] = st["rising"].reshape(R)
+    np.add(clocks * 2, up, out=direction[1:])
+    np.multiply(direction[1:], up | down, out=direction[1:])
+    np.maximum.accumulate(direction, axis=0, out=direction)
+    mins = np.broadcast_to(np.asarray(minimum, dtype=key_t), lead).reshape(R)
+    peak = down
+    peak &= (direction[:-1] & 1) != 0
+    peak &= prev >= mins
+    # peak fill: key (clock + hold) << bits | value
+    last = np.bitwise_or((clocks + hold) << _KEY_VALUE_BITS, prev)
+    np.multiply(last, peak, out=last)
+    np.maximum.accumulate(last, axis=0, out=last)
+    shown = (last >> _KEY_VALUE_BITS) > clocks  # the peak's hold still covers this clock
+    comb = np.bitwise_and(last, _KEY_VALUE_MASK)
+    comb *= shown
     count0 = st["count"].reshape(R)
-    from_state = np.where(count0 - (clocks + 1) > 0, st["held"].reshape(R), 0)
-    comb = np.where(last_peak >= 0, from_chunk, from_state)
-    lp_end = last_peak[-1]
-    any_peak = lp_end >= 0
-    st["held"] = np.where(any_peak, peak_value[-1], st["held"].reshape(R)).reshape(lead)
-    st["count"] = np.where(any_peak, np.maximum(hold - (T - 1 - lp_end), 0), np.maximum(count0 - T, 0)).reshape(lead)
-    st["rising"] = np.where(change_key[-1] >= 0, (change_key[-1] & 3) == 2, rising0).reshape(lead)
+    head = min(int(count0.max(initial=0)) - 1, T)
+    if head > 0:  # before the chunk's first peak, the state's hold shows its value
+        from_state = (count0 - 1 > np.arange(head)[:, None]) & (last[:head] == 0)
+        comb[:head] = np.where(from_state, st["held"].reshape(R), comb[:head])
+    end = last[-1]
+    any_peak = end != 0
+    lp_end = (end >> _KEY_VALUE_BITS).astype(np.int64) - hold - 1
+    st["held"] = np.where(any_peak, end & _KEY_VALUE_MASK, st["held"].reshape(R)).reshape(lead)
+    st["count"] = np.where(any_peak, np.maximum(hold - (T - 1 - lp_end), 0),
+                           np.maximum(count0 - T, 0)).reshape(lead)
+    st["rising"] = ((direction[-1] & 1) != 0).reshape(lead)
     st["prev"] = x[..., -1].copy()
-    y, st["out"] = register(comb.T.reshape(x.shape), st["out"])
-    return y, _strobe(peak, st, x.shape, strobe), st
+    y = np.empty((R, T), dtype=np.int64)
+    y[:, 0] = st["out"].reshape(R)
+    y[:, 1:] = comb[:-1].T
+    st["out"] = comb[-1].astype(np.int64).reshape(lead)
+    return y.reshape(x.shape), _strobe(peak, st, x.shape, strobe), st
 
 
 def _strobe(peak_t: np.ndarray, st: dict[str, np.ndarray], shape: tuple[int, ...], wanted: bool) -> np.ndarray | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
@@ -152,7 +153,10 @@ class TriggerConfig:
             if reg is None:
                 raise ValueError(f"unknown trigger register {name!r}")
             merged[name] = _check(reg, value)
-        object.__setattr__(self, "values", merged)
+        for value in merged.values():
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False  # immutable, so derived forms can be cached by identity
+        object.__setattr__(self, "values", MappingProxyType(merged))
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, object]) -> TriggerConfig:

@@ -34,18 +34,25 @@ _HCAL = slice(N_ECAL0 + N_ECAL1, N_CALO)
 
 
 def check_samples(samples: np.ndarray, channel_axis: int) -> np.ndarray:
-    """Reject anything but unsigned/signed integer samples within 0..4095 on 113 channels."""
+    """Reject anything but unsigned/signed integer samples within 0..4095 on 113 channels;
+    returns them as int64."""
+    return _validated(samples, channel_axis).astype(np.int64)
+
+
+def _validated(samples: np.ndarray, channel_axis: int) -> np.ndarray:
+    """check_samples without the conversion: the block model converts one pass at a time,
+    so a long input never exists as a whole in int64 (4 times the memory of uint16)."""
     arr = np.asarray(samples)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"samples must be an integer array (uint16), got dtype {arr.dtype}")
     if arr.ndim < 2 or arr.shape[channel_axis] != N_CHANNELS:
         raise ValueError(f"samples must have {N_CHANNELS} channels on axis {channel_axis}, got shape {arr.shape}")
     if arr.size:
-        lo, hi = int(arr.min()), int(arr.max())
+        lo, hi = (0 if arr.dtype.kind == "u" else int(arr.min())), int(arr.max())
         if lo < 0 or hi > 4095:
             bad = lo if lo < 0 else hi
             raise ValueError(f"sample value {bad} outside the 12-bit range 0..4095")
-    return arr.astype(np.int64)
+    return arr
 
 
 def _scalars(cfg: TriggerConfig) -> dict[str, int]:
@@ -160,19 +167,20 @@ class TriggerBlock:
 
     # clocks per internal pass: long streams are cut (state carried, which changes nothing)
     # so that the intermediate arrays of a pass stay in cache
-    ELEMENTS_PER_PASS = 1 << 18
+    ELEMENTS_PER_PASS = 1 << 17
 
     def run(self, samples: np.ndarray, debug: bool = True) -> dict[str, np.ndarray]:
-        return self._run_checked(check_samples(samples, -2), debug)
+        return self._run_checked(_validated(samples, -2), debug)
 
     def _run_checked(self, x: np.ndarray, debug: bool) -> dict[str, np.ndarray]:
         if x.shape[:-2] != self.lanes:
             raise ValueError(f"samples have lanes {x.shape[:-2]}, this model was built for {self.lanes}")
         T = x.shape[-1]
         step = max(64, self.ELEMENTS_PER_PASS // max(1, x.size // max(T, 1)))
+        step -= step % 16  # whole pedestal blocks per pass keep the pedestal on its fast path
         if T <= step:
-            return self._run(x, debug)
-        parts = [self._run(x[..., a:a + step], debug) for a in range(0, T, step)]
+            return self._run(x.astype(np.int64), debug)
+        parts = [self._run(x[..., a:a + step].astype(np.int64), debug) for a in range(0, T, step)]
         return {k: np.concatenate([p[k] for p in parts], axis=-1) for k in parts[0]}
 
     def _run(self, x: np.ndarray, debug: bool) -> dict[str, np.ndarray]:
@@ -232,7 +240,7 @@ def run_windows(samples: np.ndarray, config: TriggerConfig | None = None,
     Windows are independent, so they are processed ``lanes_per_pass`` at a time: the
     intermediate arrays then stay in cache, which is what makes the block model fast.
     """
-    x = check_samples(samples, -2)
+    x = _validated(samples, -2)
     if x.ndim != 3:
         raise ValueError(f"windows must be shaped (n_windows, {N_CHANNELS}, n_samples), got {x.shape}")
     parts = []

@@ -143,3 +143,32 @@ def test_emulate_a_clean_electron_fires_physics():
     ecal1[:, 15] = np.minimum(ecal1[:, 15], 4095)
     veto[:] = 200
     assert not fw.emulate(beam, veto, ecal0, ecal1, hcal)["physics"][0]
+
+
+def test_window_flag_columns_follow_the_bits_and_the_word():
+    """The boolean columns of emulate_windows are the trigger bits and word bits they name,
+    for every window of a varied batch (clean, vetoed, piled-up, random), all contiguous."""
+    rng = np.random.default_rng(5)
+    beam, veto, ecal0, ecal1, hcal = roles(64, 32, 200)
+    pulse = template_pulse("counter", 130.0, 800).astype(np.uint16)
+    beam[::2] += pulse
+    veto[::4, 0] += pulse
+    beam[2::8] += template_pulse("counter", 30.0, 800).astype(np.uint16)
+    ecal0[:, 14] += template_pulse("ecal", 140.0, 200).astype(np.uint16)
+    ecal1 += rng.integers(0, 400, size=ecal1.shape, dtype=np.uint16)
+    samples = np.concatenate([beam, veto, ecal0, ecal1, hcal], axis=1)
+    for cfg, varied in ((TriggerConfig(), ("physics", "pileup", "veto")),
+                        (TriggerConfig.from_mapping({"RANDOM_THRESHOLD": 1 << 31}), ())):
+        res = fw.emulate_windows(samples, cfg)
+        bits, word = res["trigger_bits"], res["decision_word"]
+        expect = {"physics": bits & 1, "beam": bits & 2, "random": bits & 4,
+                  "pileup": word & np.uint64(8), "veto": word & np.uint64(16)}
+        for name, value in expect.items():
+            assert res[name].dtype == bool and res[name].flags.c_contiguous
+            assert np.array_equal(res[name], value != 0), name
+        for name in varied:
+            assert 0 < res[name].sum() < len(bits), (name, res[name].sum())
+        assert res["random"].all() == bool(varied == ())
+        model = run_windows(samples, cfg)
+        for name in ("trigger_bits", "decision_word", "n_triggers", "decision_clock", "e_prs", "e_ecal", "e_hcal"):
+            assert np.array_equal(res[name], model[name]), name

@@ -48,14 +48,14 @@ static inline uint32_t ped_update(uint32_t ped, uint32_t block_sum, uint32_t blo
 }
 
 /* ap_int<16> filter x ap_ufixed<16,4> gain -> ap_uint<16> energy, RND (half up), SAT.
- * Every negative product rounds to a value <= 0, which SAT maps to 0; written with selects
- * because noise makes the sign unpredictable. */
+ * Every product <= 0 rounds to a value <= 0, which SAT maps to 0, so only positive filter
+ * values are multiplied: 32767 * 65535 + 2048 < 2**32, so the rounded product fits uint32
+ * (32-bit lanes vectorise; written with selects because noise makes the sign unpredictable). */
 static inline uint16_t gain_apply(int32_t filter, uint32_t gain)
 {
-    const int64_t p = (int64_t)filter * (int64_t)gain;
-    const uint64_t positive = p > 0 ? (uint64_t)p : 0u;
-    const uint64_t r = (positive + (1u << (GAIN_FRAC_BITS - 1))) >> GAIN_FRAC_BITS;
-    return (uint16_t)(r > ENERGY_MAX ? (uint64_t)ENERGY_MAX : r);
+    const uint32_t positive = filter > 0 ? (uint32_t)filter : 0u;
+    const uint32_t r = (positive * gain + (1u << (GAIN_FRAC_BITS - 1))) >> GAIN_FRAC_BITS;
+    return (uint16_t)(r > ENERGY_MAX ? (uint32_t)ENERGY_MAX : r);
 }
 
 #endif

@@ -139,13 +139,49 @@ static void counter_chunk(na64fw_state *st, const na64fw_config *cfg, int c, con
     st->disc_out[c] = (uint8_t)out;
 }
 
+/* Pedestal tracking over a chunk, a block segment at a time: within a segment the pedestal
+ * is constant, so the subtraction, block sum and block maximum are branch-free loops the
+ * compiler vectorises. comb[t] = the combinational baseline of clock t. */
+static void pedestal_chunk(pedestal_regs *p, const uint16_t *x, uint32_t n, uint32_t block_len,
+                           const na64fw_config *cfg, int32_t *comb)
+{
+    uint32_t t = 0;
+    while (t < n) {
+        /* a block already at or past its length (M lowered mid-block) ends at this clock */
+        uint32_t seg = p->count >= block_len ? 1u : block_len - p->count;
+        seg = seg < n - t ? seg : n - t;
+        const int32_t ped_int = (int32_t)p->ped_int;
+        uint32_t sum = 0u;
+        int16_t max = (int16_t)p->max; /* samples are 12-bit: a signed 16-bit maximum vectorises */
+        for (uint32_t i = 0; i < seg; ++i) {
+            const int16_t v = (int16_t)x[t + i];
+            comb[t + i] = v - ped_int;
+            sum += (uint16_t)v;
+            max = max > v ? max : v;
+        }
+        p->sum += sum;
+        p->max = (uint16_t)max;
+        p->count += seg;
+        t += seg;
+        if (p->count >= block_len) {
+            p->ped = ped_update(p->ped, p->sum, p->max, cfg->ped_shift, cfg->ped_block_log2, cfg->ped_gate);
+            p->ped_int = ped_round(p->ped);
+            p->sum = p->max = p->count = 0u;
+        }
+    }
+}
+
 /* One calorimeter channel over a chunk: pedestal, moving sum, gain, peak finder with hold.
- * Writes its per-clock held output and energy output (the adder-tree inputs). */
+ * Writes its per-clock held output and energy output (the adder-tree inputs). The stages
+ * run one after the other over the whole chunk, each reading the previous stage's output
+ * register sequence (its value at clock t is the comb of clock t-1); only the peak finder
+ * is a recursion, the others are element-wise loops that vectorise. */
 static inline void calo_chunk_body(na64fw_state *st, const na64fw_config *cfg, int k, const uint16_t *x,
                                    uint32_t n, uint16_t *held_y, uint16_t *energy_y,
                                    const na64fw_outputs *out, uint32_t out_offset, uint32_t out_stride,
                                    const int debug)
 {
+    enum { D = NA64FW_FILTER_DEPTH };
     const int ch = NA64FW_N_COUNTERS + k;
     const uint32_t len = cfg->filter_len;
     const uint32_t gain = cfg->gain[k];
@@ -154,44 +190,49 @@ static inline void calo_chunk_body(na64fw_state *st, const na64fw_config *cfg, i
     const uint32_t hold = cfg->peak_hold;
     const uint32_t block_len = 1u << cfg->ped_block_log2;
 
+    /* b[D + t] = registered baseline at clock t (b[D + n] = the register after the chunk);
+     * b[0 .. D-1] = the filter history, oldest first */
+    int32_t b[D + CHUNK + 1];
+    for (uint32_t i = 0; i < D; ++i) {
+        b[D - 1u - i] = st->filter_hist[k][i];
+    }
+    b[D] = st->baseline_out[ch];
     pedestal_regs p = pedestal_load(st, ch);
     pedestal_seed(&p, x[0]);
-    int32_t ring[NA64FW_FILTER_DEPTH];
-    for (uint32_t i = 0; i < NA64FW_FILTER_DEPTH; ++i) {
-        ring[(NA64FW_FILTER_DEPTH - 1u - i) & 7u] = st->filter_hist[k][i];
+    pedestal_chunk(&p, x, n, block_len, cfg, b + D + 1);
+    pedestal_store(st, ch, &p);
+    st->baseline_out[ch] = (int16_t)b[D + n];
+
+    /* f[t] = registered filter at clock t: the moving sum of clock t-1 */
+    int32_t f[CHUNK + 1];
+    f[0] = st->filter_out[k];
+    for (uint32_t t = 0; t < n; ++t) {
+        f[t + 1] = b[D + t];
     }
-    uint32_t pos = 0; /* next slot to write; the newest value sits at pos - 1 */
-    int32_t window = 0;
-    for (uint32_t i = 0; i < len; ++i) {
-        window += st->filter_hist[k][i];
+    for (uint32_t i = 1; i < len; ++i) {
+        const int32_t *older = b + D - i;
+        for (uint32_t t = 0; t < n; ++t) {
+            f[t + 1] += older[t];
+        }
+    }
+    st->filter_out[k] = (int16_t)f[n];
+    for (uint32_t i = 0; i < D; ++i) {
+        st->filter_hist[k][i] = (int16_t)b[D + n - 1u - i];
     }
 
-    int32_t b_reg = st->baseline_out[ch];
-    int32_t f_reg = st->filter_out[k];
-    uint32_t e_reg = st->energy_out[k];
+    /* registered energy: energy_y[t] = gain of f[t-1] */
+    energy_y[0] = st->energy_out[k];
+    for (uint32_t t = 1; t < n; ++t) {
+        energy_y[t] = gain_apply(f[t - 1u], gain);
+    }
+    st->energy_out[k] = gain_apply(f[n - 1u], gain);
+
+    /* peak finder with hold, written with selects: noise makes these data-dependent */
     uint32_t prev = st->peak_prev[k], held = st->peak_held[k], pk_out = st->peak_out[k];
     uint32_t count = st->peak_count[k], rising = st->peak_rising[k], strobe = st->peak_strobe[k];
-
     for (uint32_t t = 0; t < n; ++t) {
-        const int32_t b_y = b_reg, f_y = f_reg;
-        const uint32_t e_y = e_reg, h_y = pk_out;
-        held_y[t] = (uint16_t)h_y;
-        energy_y[t] = (uint16_t)e_y;
-        if (debug) {
-            const uint32_t o = out_offset + t;
-            if (out->baseline) out->baseline[(uint32_t)ch * out_stride + o] = (int16_t)b_y;
-            if (out->filter) out->filter[(uint32_t)k * out_stride + o] = (int16_t)f_y;
-            if (out->energy) out->energy[(uint32_t)k * out_stride + o] = (uint16_t)e_y;
-            if (out->held) out->held[(uint32_t)k * out_stride + o] = (uint16_t)h_y;
-        }
-        b_reg = pedestal_step(&p, x[t], block_len, cfg);
-        /* moving sum over the last len baselines: the value leaving was written len clocks ago */
-        window += b_y - ring[(pos - len) & 7u];
-        ring[pos & 7u] = b_y;
-        ++pos;
-        f_reg = window;
-        e_reg = gain_apply(f_y, gain);
-        /* peak finder with hold, written with selects: noise makes these data-dependent */
+        const uint32_t e_y = energy_y[t];
+        held_y[t] = (uint16_t)pk_out;
         const uint32_t up = e_y > prev, down = e_y < prev;
         const uint32_t peak = down & rising & (prev >= peak_min);
         rising = up | (rising & (down ^ 1u));
@@ -201,19 +242,22 @@ static inline void calo_chunk_body(na64fw_state *st, const na64fw_config *cfg, i
         pk_out = count ? held : 0u;
         strobe = peak;
     }
-    for (uint32_t i = 0; i < NA64FW_FILTER_DEPTH; ++i) {
-        st->filter_hist[k][i] = (int16_t)ring[(pos - 1u - i) & 7u];
-    }
-    pedestal_store(st, ch, &p);
-    st->baseline_out[ch] = (int16_t)b_reg;
-    st->filter_out[k] = (int16_t)f_reg;
-    st->energy_out[k] = (uint16_t)e_reg;
     st->peak_prev[k] = (uint16_t)prev;
     st->peak_held[k] = (uint16_t)held;
     st->peak_out[k] = (uint16_t)pk_out;
     st->peak_count[k] = (uint8_t)count;
     st->peak_rising[k] = (uint8_t)rising;
     st->peak_strobe[k] = (uint8_t)strobe;
+
+    if (debug) {
+        for (uint32_t t = 0; t < n; ++t) {
+            const uint32_t o = out_offset + t;
+            if (out->baseline) out->baseline[(uint32_t)ch * out_stride + o] = (int16_t)b[D + t];
+            if (out->filter) out->filter[(uint32_t)k * out_stride + o] = (int16_t)f[t];
+            if (out->energy) out->energy[(uint32_t)k * out_stride + o] = energy_y[t];
+            if (out->held) out->held[(uint32_t)k * out_stride + o] = held_y[t];
+        }
+    }
 }
 
 /* Two specialised copies of the channel loop: with and without the debug outputs. */
@@ -255,10 +299,11 @@ static void run_core(na64fw_state *st, const na64fw_config *cfg, const uint16_t 
     uint8_t level[NA64FW_N_COUNTERS][CHUNK];
     for (uint32_t t0 = 0; t0 < n; t0 += CHUNK) {
         const uint32_t m = n - t0 < CHUNK ? n - t0 : CHUNK;
-        memset(acc_prs, 0, sizeof acc_prs);
-        memset(acc_ecal, 0, sizeof acc_ecal);
-        memset(acc_hcal, 0, sizeof acc_hcal);
-        memset(acc_inst, 0, sizeof acc_inst);
+        /* only the m clocks of this chunk: a 32-sample window must not pay for CHUNK */
+        memset(acc_prs, 0, m * sizeof acc_prs[0]);
+        memset(acc_ecal, 0, m * sizeof acc_ecal[0]);
+        memset(acc_hcal, 0, m * sizeof acc_hcal[0]);
+        memset(acc_inst, 0, m * sizeof acc_inst[0]);
         for (int c = 0; c < NA64FW_N_COUNTERS; ++c) {
             counter_chunk(st, cfg, c, samples + (uint64_t)c * stride + t0, m, level[c],
                           out->baseline ? out->baseline + (uint64_t)c * n + t0 : 0,

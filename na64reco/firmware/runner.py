@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from collections import OrderedDict
+
 import numpy as np
 
 from fpga_model import decision as _decision
@@ -18,7 +21,39 @@ __all__ = ["emulate", "emulate_windows", "FirmwareStream", "to_c_config", "TRIGG
            "check_window_samples"]
 
 TRIGGER_BIT_NAMES = {1: "physics", 2: "beam", 4: "random"}
+# na64fw_window_results fields: (name, numpy dtype, cffi pointer type), widest first
+_WINDOW_FIELDS = (
+    ("decision_word", np.uint64, "uint64_t *"), ("n_triggers", np.int32, "int32_t *"),
+    ("decision_clock", np.int32, "int32_t *"), ("e_prs", np.uint16, "uint16_t *"),
+    ("e_ecal", np.uint16, "uint16_t *"), ("e_hcal", np.uint16, "uint16_t *"),
+    ("trigger_bits", np.uint8, "uint8_t *"),
+)
+_WINDOW_BYTES = sum(np.dtype(dtype).itemsize for _, dtype, _ in _WINDOW_FIELDS)
+# boolean columns, in bit order of (trigger_bits | word bits 3-4)
+_FLAG_NAMES = ("physics", "beam", "random", "pileup", "veto")
+_WORD_FLAG_BITS = _decision.BIT_PILEUP | _decision.BIT_VETO
+_COLUMN_ORDER = ("trigger_bits", "n_triggers", "decision_word", "decision_clock", "e_prs", "e_ecal", "e_hcal",
+                 *_FLAG_NAMES)
 _ROLES = (("beam", N_BEAM), ("veto", N_VETO), ("ecal0", N_ECAL0), ("ecal1", N_ECAL1), ("hcal", N_HCAL))
+
+
+# recently used configurations and their C structs; TriggerConfig is immutable (read-only
+# arrays in a read-only mapping), so identity is a sound key; the entry keeps the config
+# alive so that its id cannot be reused while cached
+_C_CONFIGS: OrderedDict[int, tuple[TriggerConfig, object]] = OrderedDict()
+_C_CONFIGS_KEPT = 8
+
+
+def _cached_c_config(config: TriggerConfig):
+    entry = _C_CONFIGS.get(id(config))
+    if entry is not None and entry[0] is config:
+        _C_CONFIGS.move_to_end(id(config))
+        return entry[1]
+    c = to_c_config(config)
+    _C_CONFIGS[id(config)] = (config, c)
+    while len(_C_CONFIGS) > _C_CONFIGS_KEPT:
+        _C_CONFIGS.popitem(last=False)
+    return c
 
 
 def to_c_config(config: TriggerConfig):
@@ -46,10 +81,24 @@ def to_c_config(config: TriggerConfig):
     return c
 
 
+@functools.cache
+def _default_config() -> TriggerConfig:
+    return load_trigger_config()
+
+
 def _config(config: TriggerConfig | str | None) -> TriggerConfig:
     if isinstance(config, TriggerConfig):
         return config
+    if config is None:  # the shipped defaults: read once
+        return _default_config()
     return load_trigger_config(config)
+
+
+def _out_of_range(a: np.ndarray) -> bool:
+    """Whether any sample lies outside 0..4095 (one reduction for unsigned dtypes)."""
+    if a.dtype.kind == "u":
+        return int(a.max()) > 4095
+    return int(a.min()) < 0 or int(a.max()) > 4095
 
 
 def check_window_samples(name: str, arr: object, n_channels: int, n_events: int | None = None,
@@ -64,7 +113,7 @@ def check_window_samples(name: str, arr: object, n_channels: int, n_events: int 
         raise ValueError(f"{name}: {a.shape[0]} events, expected {n_events} like the other roles")
     if n_samples is not None and a.shape[2] != n_samples:
         raise ValueError(f"{name}: {a.shape[2]} samples per window, expected {n_samples} like the other roles")
-    if a.size:
+    if a.size and _out_of_range(a):
         lo, hi = int(a.min()), int(a.max())
         if lo < 0 or hi > 4095:
             bad = lo if lo < 0 else hi
@@ -108,27 +157,27 @@ def emulate_windows(samples: np.ndarray, config: TriggerConfig | str | None = No
     n, W = x.shape[0], x.shape[2]
     if W == 0 and n:
         raise ValueError("samples: windows must hold at least one sample")
-    out = {
-        "trigger_bits": np.zeros(n, np.uint8), "n_triggers": np.zeros(n, np.int32),
-        "decision_word": np.zeros(n, np.uint64), "decision_clock": np.zeros(n, np.int32),
-        "e_prs": np.zeros(n, np.uint16), "e_ecal": np.zeros(n, np.uint16), "e_hcal": np.zeros(n, np.uint16),
-    }
+    # one allocation for all result columns, widest first so every column stays aligned;
+    # the C side writes every entry of every column
+    buf = np.empty(n * _WINDOW_BYTES, dtype=np.uint8)
+    base = ffi.from_buffer("uint8_t[]", buf)
     res = ffi.new("na64fw_window_results *")
-    keep = []
-    for field, arr in out.items():
-        ptr = ffi.from_buffer(ffi.typeof(getattr(res, field)).cname, arr)
-        keep.append(ptr)
-        setattr(res, field, ptr)
-    rc = int(lib.na64fw_run_windows(to_c_config(cfg), ffi.from_buffer("uint16_t[]", x), n, W, res))
+    out = {}
+    offset = 0
+    for field, dtype, cname in _WINDOW_FIELDS:
+        size = n * np.dtype(dtype).itemsize
+        out[field] = buf[offset:offset + size].view(dtype)
+        setattr(res, field, ffi.cast(cname, base + offset))
+        offset += size
+    rc = int(lib.na64fw_run_windows(_cached_c_config(cfg), ffi.from_buffer("uint16_t[]", x), n, W, res))
     if rc != 0:
         raise RuntimeError(f"na64fw_run_windows failed with status {rc}")
-    w = out["decision_word"]
-    out["physics"] = (out["trigger_bits"] & _decision.BIT_PHYSICS) != 0
-    out["beam"] = (out["trigger_bits"] & _decision.BIT_BEAM) != 0
-    out["random"] = (out["trigger_bits"] & _decision.BIT_RANDOM) != 0
-    out["pileup"] = (w & np.uint64(_decision.BIT_PILEUP)) != 0
-    out["veto"] = (w & np.uint64(_decision.BIT_VETO)) != 0
-    return Columns(out)
+    # the five flags as one byte per window (trigger bits 0-2, word bits 3-4), unpacked at once
+    flags = out["trigger_bits"] | (out["decision_word"].astype(np.uint8) & np.uint8(_WORD_FLAG_BITS))
+    unpacked = np.unpackbits(flags[:, None], axis=1, count=5, bitorder="little").view(bool)
+    for name, column in zip(_FLAG_NAMES, np.ascontiguousarray(unpacked.T)):
+        out[name] = column
+    return Columns({name: out[name] for name in _COLUMN_ORDER})
 
 
 class FirmwareStream:
