@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fpga_model.registers import ENERGY_LSB_MEV, TriggerConfig
 
-from .compare import compare_trigger_bits, trigger_table
+from .compare import compare_trigger_bits, trigger_channel, trigger_table
 from .config import default_config_path, load_trigger_config, parse_trigger_config
 from .runner import TRIGGER_BIT_NAMES, FirmwareStream, emulate, emulate_windows
 
@@ -26,5 +26,6 @@ __all__ = [
     "emulate_windows",
     "load_trigger_config",
     "parse_trigger_config",
+    "trigger_channel",
     "trigger_table",
 ]

@@ -25,7 +25,7 @@ _CALO_BASE = {"ECAL0": (N_COUNTERS, 6), "ECAL1": (N_COUNTERS + N_ECAL0, 6)}
 _HCAL_BASE = N_COUNTERS + N_ECAL0 + N_ECAL1
 
 
-def _trigger_channel(plane_names: list[str], plane: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def trigger_channel(plane_names: list[str], plane: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Trigger channel (0..112) of each digit, -1 for digits the trigger does not see."""
     out = np.full(plane.shape, -1, dtype=np.int64)
     for p, name in enumerate(plane_names):
@@ -106,7 +106,7 @@ def trigger_table(path: str | Path, config: TriggerConfig | str | None = None,
                 continue
             ann = setup.annotate_sadc(sadc)
             names = [getattr(p, "name", p) for p in setup.planes]
-            mapped = _trigger_channel(names, np.asarray(ann["plane"]).astype(np.int64),
+            mapped = trigger_channel(names, np.asarray(ann["plane"]).astype(np.int64),
                                       np.asarray(ann["x"]).astype(np.int64), np.asarray(ann["y"]).astype(np.int64))
             channel = np.where(in_run, mapped, channel)
         windows = windows_from_sadc(phys.size, digit_row, channel, np.asarray(sadc["samples"]),
@@ -115,7 +115,7 @@ def trigger_table(path: str | Path, config: TriggerConfig | str | None = None,
         parts.append({
             "run": runs[phys].astype(np.uint32),
             "spill": np.asarray(ev["spill"])[phys].astype(np.uint32),
-            "event": np.asarray(ev["event_in_spill"])[phys].astype(np.uint32),
+            "event": np.asarray(ev["event_in_run"])[phys].astype(np.uint32),
             "recorded_bits": (np.asarray(ev["trigger_mask"])[phys].astype(np.uint64) & np.uint64(TRIGGER_MASK)).astype(np.uint8),
             "emulated_bits": res["trigger_bits"],
             "decision_word": res["decision_word"],

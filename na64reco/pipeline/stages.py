@@ -418,13 +418,13 @@ class TriggerStage:
         from fpga_model.decision import BIT_BEAM, BIT_PHYSICS
 
         from ..firmware import emulate_windows
-        from ..firmware.compare import _trigger_channel
+        from ..firmware.compare import trigger_channel
 
         n = state.n
         digits = state.extras.get("digits")
         if n == 0 or digits is None:
             return
-        channel = _trigger_channel(list(SADC_PLANE_NAMES), digits["plane"].astype(np.int64),
+        channel = trigger_channel(list(SADC_PLANE_NAMES), digits["plane"].astype(np.int64),
                                    digits["x"].astype(np.int64), digits["y"].astype(np.int64))
         event = digits["event"]
         bits = np.zeros(n, np.uint64)
