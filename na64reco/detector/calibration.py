@@ -17,33 +17,9 @@ import numpy as np
 
 from .errors import ConfigError
 from .geometry import SADC_PLANES
-from .runs import RunRange, parse_runs_line
+from .runs import read_data_lines
 
 __all__ = ["Calibration", "read_gains", "read_led"]
-
-
-def _rows(path: Path, n_fields: int, header: str):
-    """Yield (run range, line number, fields) for every data line; the single ``runs`` line
-    must come before them."""
-    runs: RunRange | None = None
-    with open(path, encoding="utf-8") as fh:
-        for number, text in enumerate(fh, start=1):
-            fields = text.split("#", 1)[0].split()
-            if not fields:
-                continue
-            if fields[0] == "runs":
-                if runs is not None:
-                    raise ConfigError(f"second 'runs' line (first on line {runs.line})", path, number)
-                runs = parse_runs_line(fields, path, number)
-                continue
-            if runs is None:
-                raise ConfigError("data before the 'runs FIRST LAST' line", path, number)
-            if len(fields) != n_fields:
-                raise ConfigError(f"expected {n_fields} fields '{header}', got {len(fields)}: "
-                                  f"{text.strip()!r}", path, number)
-            yield runs, number, fields
-    if runs is None:
-        raise ConfigError("no 'runs FIRST LAST' line", path)
 
 
 def _cell(fields: list[str], shapes: dict[str, tuple[int, int]], offsets: dict[str, int],
@@ -75,7 +51,8 @@ def read_gains(path: Path, shapes, offsets, n_cells: int) -> tuple[np.ndarray, n
     """(mev_per_adc per cell (NaN = absent), line number per cell (0 = absent))."""
     gains = np.full(n_cells, np.nan)
     lines = np.zeros(n_cells, dtype=np.int64)
-    for _, number, fields in _rows(path, 4, "plane x y mev_per_adc"):
+    _, rows = read_data_lines(path, 4, "'plane x y mev_per_adc'")
+    for number, fields in rows:
         cell = _cell(fields, shapes, offsets, path, number)
         if lines[cell]:
             raise ConfigError(f"{fields[0]} cell ({fields[1]}, {fields[2]}) calibrated twice "
@@ -88,7 +65,8 @@ def read_gains(path: Path, shapes, offsets, n_cells: int) -> tuple[np.ndarray, n
 def read_led(path: Path, run: int, shapes, offsets, n_cells: int) -> tuple[np.ndarray, np.ndarray]:
     """(spills of ``run`` with entries, factors (n_spills, n_cells) with NaN = absent)."""
     entries: dict[tuple[int, int], tuple[float, int]] = {}
-    for runs, number, fields in _rows(path, 6, "run spill plane x y factor"):
+    runs, rows = read_data_lines(path, 6, "'run spill plane x y factor'")
+    for number, fields in rows:
         try:
             r, spill = int(fields[0]), int(fields[1])
         except ValueError:

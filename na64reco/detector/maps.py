@@ -16,7 +16,7 @@ import numpy as np
 from ..columns import Columns
 from .errors import ConfigError
 from .geometry import SADC_PLANES, STRAW_PLANES, Geometry
-from .runs import RunRange, parse_runs_line
+from .runs import RunRange, read_data_lines
 
 __all__ = ["ChannelMap", "read_map", "address_key", "split_address_key"]
 
@@ -61,63 +61,47 @@ def read_map(path: Path, geometry: Geometry) -> ChannelMap:
     sadc_index = {n: i for i, n in enumerate(SADC_PLANES)}
     straw_index = {n: i for i, n in enumerate(STRAW_PLANES)}
     g_sadc, g_straw = geometry.sadc_planes, geometry.straw_planes
-    runs: RunRange | None = None
     sadc_rows: list[tuple[int, ...]] = []
     straw_rows: list[tuple[int, ...]] = []
     address_line: dict[tuple[int, int, int, int], int] = {}
     cell_line: dict[tuple[str, int, int, int], int] = {}
-    with open(path, encoding="utf-8") as fh:
-        for number, text in enumerate(fh, start=1):
-            fields = text.split("#", 1)[0].split()
-            if not fields:
-                continue
-            if fields[0] == "runs":
-                if runs is not None:
-                    raise ConfigError(f"second 'runs' line (first on line {runs.line})", path, number)
-                runs = parse_runs_line(fields, path, number)
-                continue
-            if runs is None:
-                raise ConfigError("data before the 'runs FIRST LAST' line", path, number)
-            if len(fields) != 6:
-                raise ConfigError(
-                    f"expected 6 fields 'name srcID port chip_channel x y' (or '... layer tube' for "
-                    f"straws), got {len(fields)}: {text.strip()!r}", path, number)
-            name = fields[0]
-            source = _number(fields[1], "srcID", 0, _MUX_SOURCE_MIN - 1, path, number)
-            if name in sadc_index:
-                p = sadc_index[name]
-                port = _number(fields[2], "port", 0, 7, path, number)
-                cc = _number(fields[3], "chip_channel", 0, 0x3F, path, number)
-                chip, chan = cc >> 4, cc & 0xF
-                a = _number(fields[4], f"x of {name}", 0, int(g_sadc.nx[p]) - 1, path, number)
-                b = _number(fields[5], f"y of {name}", 0, int(g_sadc.ny[p]) - 1, path, number)
-                sadc_rows.append((p, source, port, chip, chan, a, b, number))
-            elif name in straw_index:
-                p = straw_index[name]
-                port = _number(fields[2], "port", 0, 15, path, number)
-                cc = _number(fields[3], "chip_chan", 0, 0x3F, path, number)
-                chip, chan = cc >> 3, cc & 7
-                a = _number(fields[4], f"layer of {name}", 0, int(g_straw.layers[p]) - 1, path, number)
-                b = _number(fields[5], f"tube of {name}", 0, int(g_straw.tubes[p]) - 1, path, number)
-                straw_rows.append((p, source, port, chip, chan, a, b, number))
-            else:
-                raise ConfigError(
-                    f"unknown plane {name!r}; SADC planes are {', '.join(SADC_PLANES)}, straw planes "
-                    f"{', '.join(STRAW_PLANES)}", path, number)
-            address = (source, port, chip, chan)
-            if address in address_line:
-                raise ConfigError(
-                    f"channel srcID {source} port {port} chip {chip} channel {chan} mapped twice "
-                    f"(first on line {address_line[address]})", path, number)
-            address_line[address] = number
-            cell = (name, a, b, 0)
-            if cell in cell_line:
-                what = "layer/tube" if name in straw_index else "cell x/y"
-                raise ConfigError(f"{name} {what} {a} {b} mapped twice (first on line {cell_line[cell]})",
-                                  path, number)
-            cell_line[cell] = number
-    if runs is None:
-        raise ConfigError("no 'runs FIRST LAST' line", path)
+    runs, rows = read_data_lines(
+        path, 6, "'name srcID port chip_channel x y' (or '... layer tube' for straws)")
+    for number, fields in rows:
+        name = fields[0]
+        source = _number(fields[1], "srcID", 0, _MUX_SOURCE_MIN - 1, path, number)
+        if name in sadc_index:
+            p = sadc_index[name]
+            port = _number(fields[2], "port", 0, 7, path, number)
+            cc = _number(fields[3], "chip_channel", 0, 0x3F, path, number)
+            chip, chan = cc >> 4, cc & 0xF
+            a = _number(fields[4], f"x of {name}", 0, int(g_sadc.nx[p]) - 1, path, number)
+            b = _number(fields[5], f"y of {name}", 0, int(g_sadc.ny[p]) - 1, path, number)
+            sadc_rows.append((p, source, port, chip, chan, a, b, number))
+        elif name in straw_index:
+            p = straw_index[name]
+            port = _number(fields[2], "port", 0, 15, path, number)
+            cc = _number(fields[3], "chip_chan", 0, 0x3F, path, number)
+            chip, chan = cc >> 3, cc & 7
+            a = _number(fields[4], f"layer of {name}", 0, int(g_straw.layers[p]) - 1, path, number)
+            b = _number(fields[5], f"tube of {name}", 0, int(g_straw.tubes[p]) - 1, path, number)
+            straw_rows.append((p, source, port, chip, chan, a, b, number))
+        else:
+            raise ConfigError(
+                f"unknown plane {name!r}; SADC planes are {', '.join(SADC_PLANES)}, straw planes "
+                f"{', '.join(STRAW_PLANES)}", path, number)
+        address = (source, port, chip, chan)
+        if address in address_line:
+            raise ConfigError(
+                f"channel srcID {source} port {port} chip {chip} channel {chan} mapped twice "
+                f"(first on line {address_line[address]})", path, number)
+        address_line[address] = number
+        cell = (name, a, b, 0)
+        if cell in cell_line:
+            what = "layer/tube" if name in straw_index else "cell x/y"
+            raise ConfigError(f"{name} {what} {a} {b} mapped twice (first on line {cell_line[cell]})",
+                              path, number)
+        cell_line[cell] = number
     return ChannelMap(runs=runs, sadc=_table(sadc_rows, ("x", "y")), straw=_table(straw_rows, ("layer", "tube")))
 
 

@@ -114,3 +114,32 @@ def select_file(kind: str, run: int, ranges: Iterable[RunRange]) -> RunRange:
             return r
     have = ", ".join(f"{r} ({r.path.name})" for r in ordered) or "no files at all"
     raise ConfigError(f"no {kind} file covers run {run}; available: {have}")
+
+
+def read_data_lines(path: Path, n_fields: int, layout: str) -> tuple[RunRange, list[tuple[int, list[str]]]]:
+    """The run range and the data lines ``(line number, fields)`` of a run-range text file.
+
+    The single ``runs FIRST LAST`` line must come before any data; every data line must have
+    ``n_fields`` fields (``layout`` names them in the error). Comments start with ``#``.
+    """
+    runs: RunRange | None = None
+    rows: list[tuple[int, list[str]]] = []
+    with open(path, encoding="utf-8") as fh:
+        for number, text in enumerate(fh, start=1):
+            fields = text.split("#", 1)[0].split()
+            if not fields:
+                continue
+            if fields[0] == "runs":
+                if runs is not None:
+                    raise ConfigError(f"second 'runs' line (first on line {runs.line})", path, number)
+                runs = parse_runs_line(fields, path, number)
+                continue
+            if runs is None:
+                raise ConfigError("data before the 'runs FIRST LAST' line", path, number)
+            if len(fields) != n_fields:
+                raise ConfigError(f"expected {n_fields} fields {layout}, got {len(fields)}: {text.strip()!r}",
+                                  path, number)
+            rows.append((number, fields))
+    if runs is None:
+        raise ConfigError("no 'runs FIRST LAST' line", path)
+    return runs, rows
