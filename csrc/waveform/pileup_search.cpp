@@ -125,7 +125,7 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
   const double min_visible = 0.8 * std::sqrt(cfg.pileup_dchi2);
   int ncand = 0;
   while (ncand < cand.npulses && cand.amp_err[ncand] >= min_visible) ++ncand;  // sorted
-  ncand = std::min(ncand, 4);
+  ncand = std::min(ncand, 3);
   unsigned char used_cand[kMaxPulses] = {};
   // Start from the single-pulse fit when it is physical; otherwise from "no pulse".
   PulseModel best = single;
