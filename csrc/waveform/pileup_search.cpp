@@ -201,10 +201,10 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
   double* corr = w;
   while (cand.npulses < max_pulses && chi2_suspicious(cand)) {
     bool added = false;
-    int tried[3];
+    int tried[2];
     int ntried = 0;
     for (int j = 0; j < natoms; ++j) corr[j] = dot(dict.atom(j), cand.residual, n);
-    while (!added && ntried < 3) {
+    while (!added && ntried < 2) {
       int best = -1;
       double best_score = 0.0, best_c = 0.0;
       for (int j = 0; j < natoms; ++j) {
