@@ -13,6 +13,25 @@ namespace na64::waveform {
 
 using namespace detail;
 
+namespace {
+
+// A trial refinement stops after a few table iterations, converged or not: enough to rank
+// models, but a pulse started far from its place (steps are clamped to 0.4 sample) can be
+// left short of it. The accepted model continues from where it stopped; a converged one
+// solves to the very same values, so this only moves the ones that had not arrived.
+void settle_on_table(const FitContext& ctx, PulseModel& m) {
+  for (int pass = 0; pass < 3; ++pass) {
+    PulseModel next = m;
+    if (!refine_pulses(ctx, next, kTrialNs, 0) || next.npulses != m.npulses) return;
+    bool moved = false;
+    for (int i = 0; i < m.npulses; ++i) moved = moved || next.tau[i] != m.tau[i];
+    m = next;
+    if (!moved) return;
+  }
+}
+
+}  // namespace
+
 void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scratch, PulseModel& m) {
   const FitterConfig& cfg = *ctx.cfg;
   const int n = ctx.nsamples;
@@ -65,6 +84,8 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
         if (cfg.exact_refinement || ctx.table == nullptr) {
           PulseModel polished = pair;
           if (refine_pulses(ctx, polished, kConvergedNs, 6) && polished.npulses == 2) pair = polished;
+        } else {
+          settle_on_table(ctx, pair);
         }
         m = pair;
         return;
@@ -201,10 +222,10 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
   double* corr = w;
   while (cand.npulses < max_pulses && chi2_suspicious(cand)) {
     bool added = false;
-    int tried[2];
+    int tried[3];
     int ntried = 0;
     for (int j = 0; j < natoms; ++j) corr[j] = dot(dict.atom(j), cand.residual, n);
-    while (!added && ntried < 2) {
+    while (!added && ntried < 3) {
       int best = -1;
       double best_score = 0.0, best_c = 0.0;
       for (int j = 0; j < natoms; ++j) {
@@ -246,6 +267,8 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
   if (cand.npulses >= 2 && (cfg.exact_refinement || ctx.table == nullptr)) {
     PulseModel polished = cand;
     if (refine_pulses(ctx, polished, kConvergedNs, 6) && polished.npulses == cand.npulses) cand = polished;
+  } else if (cand.npulses >= 2) {
+    settle_on_table(ctx, cand);
   }
   m = cand;
 }
