@@ -17,16 +17,13 @@ namespace {
 
 // A trial refinement stops after a few table iterations, converged or not: enough to rank
 // models, but a pulse started far from its place (steps are clamped to 0.4 sample) can be
-// left short of it. The accepted model continues from where it stopped; a converged one
-// solves to the very same values, so this only moves the ones that had not arrived.
+// left short of it. The accepted model continues from where it stopped (a converged one is
+// left as it is).
 void settle_on_table(const FitContext& ctx, PulseModel& m) {
-  for (int pass = 0; pass < 3; ++pass) {
+  for (int pass = 0; pass < 3 && !m.on_table_converged; ++pass) {
     PulseModel next = m;
     if (!refine_pulses(ctx, next, kTrialNs, 0) || next.npulses != m.npulses) return;
-    bool moved = false;
-    for (int i = 0; i < m.npulses; ++i) moved = moved || next.tau[i] != m.tau[i];
     m = next;
-    if (!moved) return;
   }
 }
 
