@@ -35,6 +35,7 @@ struct PulseModel {
   double chi2 = 0.0;
   double model_indicator[2] = {};  // whitened pedestal indicators . whitened pulse model
   double residual[kMaxSamples];    // whitened, projected residual at the last solve
+  bool on_table_converged = false; // refine_pulses on the table ended with no pulse far off
 };
 
 void prepare_context(FitContext& ctx, const double* y);

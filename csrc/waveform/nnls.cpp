@@ -23,6 +23,38 @@ bool solve_passive(const Dictionary& dict, const double* b, const int* idx, int 
   return true;
 }
 
+// Index of the largest w[j] * inv_norm[j] above floor (the earliest among equal ones), -1 if
+// none. Four lanes scanned side by side: one running maximum is a serial compare chain that
+// dominated the NNLS; the merge keeps the earliest index, so the answer is the same.
+int most_correlated(const double* w, const double* inv_norm, int natoms, double floor) {
+  int lane_best[4] = {-1, -1, -1, -1};
+  double lane_score[4] = {floor, floor, floor, floor};
+  int j = 0;
+  for (; j + 4 <= natoms; j += 4)
+    for (int l = 0; l < 4; ++l) {
+      const double s = w[j + l] * inv_norm[j + l];
+      if (s > lane_score[l]) {
+        lane_score[l] = s;
+        lane_best[l] = j + l;
+      }
+    }
+  for (; j < natoms; ++j) {
+    const double s = w[j] * inv_norm[j];
+    if (s > lane_score[0]) {
+      lane_score[0] = s;
+      lane_best[0] = j;
+    }
+  }
+  int best = -1;
+  double best_score = floor;
+  for (int l = 0; l < 4; ++l)
+    if (lane_best[l] >= 0 && (lane_score[l] > best_score || (lane_score[l] == best_score && lane_best[l] < best))) {
+      best_score = lane_score[l];
+      best = lane_best[l];
+    }
+  return best;
+}
+
 }  // namespace
 
 void nnls_gram(const Dictionary& dict, const double* b, double tolerance, int max_active, double* w,
@@ -37,15 +69,7 @@ void nnls_gram(const Dictionary& dict, const double* b, double tolerance, int ma
   unsigned char excluded_budget = 0;
   for (int outer = 0; outer < 3 * kMaxActive; ++outer) {
     // Most correlated atom not yet passive.
-    int best = -1;
-    double best_score = tolerance;
-    for (int j = 0; j < natoms; ++j) {
-      const double s = w[j] * inv_norm[j];
-      if (s > best_score) {
-        best = j;
-        best_score = s;
-      }
-    }
+    int best = most_correlated(w, inv_norm, natoms, tolerance);
     // Passive atoms have zero gradient up to rounding; never pick one twice.
     for (int i = 0; i < n && best >= 0; ++i)
       if (idx[i] == best) best = -1;

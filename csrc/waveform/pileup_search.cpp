@@ -13,6 +13,22 @@ namespace na64::waveform {
 
 using namespace detail;
 
+namespace {
+
+// A trial refinement stops after a few table iterations, converged or not: enough to rank
+// models, but a pulse started far from its place (steps are clamped to 0.4 sample) can be
+// left short of it. The accepted model continues from where it stopped (a converged one is
+// left as it is).
+void settle_on_table(const FitContext& ctx, PulseModel& m) {
+  for (int pass = 0; pass < 3 && !m.on_table_converged; ++pass) {
+    PulseModel next = m;
+    if (!refine_pulses(ctx, next, kTrialNs, 0) || next.npulses != m.npulses) return;
+    m = next;
+  }
+}
+
+}  // namespace
+
 void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scratch, PulseModel& m) {
   const FitterConfig& cfg = *ctx.cfg;
   const int n = ctx.nsamples;
@@ -65,6 +81,8 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
         if (cfg.exact_refinement || ctx.table == nullptr) {
           PulseModel polished = pair;
           if (refine_pulses(ctx, polished, kConvergedNs, 6) && polished.npulses == 2) pair = polished;
+        } else {
+          settle_on_table(ctx, pair);
         }
         m = pair;
         return;
@@ -125,7 +143,7 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
   const double min_visible = 0.8 * std::sqrt(cfg.pileup_dchi2);
   int ncand = 0;
   while (ncand < cand.npulses && cand.amp_err[ncand] >= min_visible) ++ncand;  // sorted
-  ncand = std::min(ncand, 4);
+  ncand = std::min(ncand, 3);
   unsigned char used_cand[kMaxPulses] = {};
   // Start from the single-pulse fit when it is physical; otherwise from "no pulse".
   PulseModel best = single;
@@ -246,6 +264,8 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
   if (cand.npulses >= 2 && (cfg.exact_refinement || ctx.table == nullptr)) {
     PulseModel polished = cand;
     if (refine_pulses(ctx, polished, kConvergedNs, 6) && polished.npulses == cand.npulses) cand = polished;
+  } else if (cand.npulses >= 2) {
+    settle_on_table(ctx, cand);
   }
   m = cand;
 }

@@ -191,6 +191,7 @@ bool apply_step(const FitContext& ctx, PulseModel& m, const Solution& s, double&
 }  // namespace
 
 bool refine_pulses(const FitContext& ctx, PulseModel& m, double tolerance_ns, int max_exact) {
+  m.on_table_converged = false;
   if (m.npulses <= 0) return false;
   Solution s;
   double max_move = 0.0;
@@ -220,11 +221,15 @@ bool refine_pulses(const FitContext& ctx, PulseModel& m, double tolerance_ns, in
       for (int i = 0; same_phase && i < m.npulses; ++i) same_phase = ctx.table->nearest(m.tau[i]) == phase_before[i];
       if (same_phase && with_stats) {
         write_stats(ctx, m, s, false);
+        m.on_table_converged = true;
         return true;
       }
       if (same_phase) break;
     }
     if (max_exact == 0) {
+      // Out of iterations: hopping between neighbouring phases counts as arrived, a pulse
+      // still taking long steps does not.
+      const bool arrived = max_move <= 2.0 * ctx.table->step;
       for (int pass = 0; pass <= kMaxPulses; ++pass) {
         if (!solve_at(ctx, m, false, true, s)) {
           if (m.npulses <= 1) return false;
@@ -234,7 +239,10 @@ bool refine_pulses(const FitContext& ctx, PulseModel& m, double tolerance_ns, in
         int worst = -1;
         for (int i = 0; i < m.npulses; ++i)
           if ((!(m.amp[i] > 0.0) || m.amp[i] > ctx.max_amplitude) && (worst < 0 || !(m.amp[i] > 0.0))) worst = i;
-        if (worst < 0) return true;
+        if (worst < 0) {
+          m.on_table_converged = arrived;
+          return true;
+        }
         if (m.npulses <= 1) return false;
         for (int i = worst; i + 1 < m.npulses; ++i) {
           m.amp[i] = m.amp[i + 1];

@@ -16,18 +16,42 @@ void prepare_context(FitContext& ctx, const double* y) {
   const int n = ctx.nsamples;
   const SampleSpace& sp = *ctx.space;
   if (sp.parity_means) {
-    double sum[2] = {0.0, 0.0};
-    for (int k = 0; k < n; ++k) {
+    // Two partial sums per parity and four for ypy: a single accumulator per sum makes the
+    // additions one serial dependency chain, which dominated this function.
+    double se0 = 0.0, so0 = 0.0, se1 = 0.0, so1 = 0.0;
+    int k = 0;
+    for (; k + 4 <= n; k += 4) {
       ctx.yw[k] = y[k] * sp.inv_sigma;
-      sum[k & 1] += ctx.yw[k];
+      ctx.yw[k + 1] = y[k + 1] * sp.inv_sigma;
+      ctx.yw[k + 2] = y[k + 2] * sp.inv_sigma;
+      ctx.yw[k + 3] = y[k + 3] * sp.inv_sigma;
+      se0 += ctx.yw[k];
+      so0 += ctx.yw[k + 1];
+      se1 += ctx.yw[k + 2];
+      so1 += ctx.yw[k + 3];
     }
+    for (; k < n; ++k) {
+      ctx.yw[k] = y[k] * sp.inv_sigma;
+      (k & 1 ? so0 : se0) += ctx.yw[k];
+    }
+    const double sum[2] = {se0 + se1, so0 + so1};
     const double mean[2] = {sum[0] / ((n + 1) / 2), sum[1] / (n / 2)};
-    double ypy = 0.0;
-    for (int k = 0; k < n; ++k) {
-      ctx.ywp[k] = ctx.yw[k] - mean[k & 1];
-      ypy += ctx.ywp[k] * ctx.ywp[k];
+    double q0 = 0.0, q1 = 0.0, q2 = 0.0, q3 = 0.0;
+    for (k = 0; k + 4 <= n; k += 4) {
+      ctx.ywp[k] = ctx.yw[k] - mean[0];
+      ctx.ywp[k + 1] = ctx.yw[k + 1] - mean[1];
+      ctx.ywp[k + 2] = ctx.yw[k + 2] - mean[0];
+      ctx.ywp[k + 3] = ctx.yw[k + 3] - mean[1];
+      q0 += ctx.ywp[k] * ctx.ywp[k];
+      q1 += ctx.ywp[k + 1] * ctx.ywp[k + 1];
+      q2 += ctx.ywp[k + 2] * ctx.ywp[k + 2];
+      q3 += ctx.ywp[k + 3] * ctx.ywp[k + 3];
     }
-    ctx.ypy = ypy;
+    for (; k < n; ++k) {
+      ctx.ywp[k] = ctx.yw[k] - mean[k & 1];
+      q0 += ctx.ywp[k] * ctx.ywp[k];
+    }
+    ctx.ypy = (q0 + q1) + (q2 + q3);
     ctx.indicator_y[0] = sum[0] * sp.inv_sigma;
     ctx.indicator_y[1] = sum[1] * sp.inv_sigma;
     return;
