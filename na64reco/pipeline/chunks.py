@@ -32,22 +32,10 @@ __all__ = [
     "read_headers",
 ]
 
-DATE_MAGIC = 0xDA1E5AFE
-DATE_HEADER_BYTES = 68
-PHYSICS_EVENT = 7
+from ..raw.layout import DATE_HEADER_WORDS, DATE_MAGIC, EVENT_TYPE_NAMES
 
-EVENT_TYPE_NAMES = {
-    1: "start_of_run",
-    2: "end_of_run",
-    3: "start_of_run_files",
-    4: "end_of_run_files",
-    5: "start_of_burst",
-    6: "end_of_burst",
-    7: "physics",
-    8: "calibration",
-    9: "end_of_link",
-    10: "format_error",
-}
+DATE_HEADER_BYTES = 4 * DATE_HEADER_WORDS
+PHYSICS_EVENT = 7
 
 
 def event_type_name(code: int) -> str:
