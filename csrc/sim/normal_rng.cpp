@@ -5,8 +5,8 @@
 namespace na64::sim {
 
 namespace {
-constexpr double kR = 3.442619855899;        // start of the tail strip
-constexpr double kV = 9.91256303526217e-3;   // area of every strip
+constexpr double kR = 3.6541528853610088;       // start of the tail strip
+constexpr double kV = 4.92867323399e-3;       // area of every strip
 constexpr double kScale = 8388608.0;         // 2^23: range of the signed 24-bit value
 
 std::uint64_t splitmix64(std::uint64_t& x) {
@@ -25,10 +25,10 @@ NormalRng::NormalRng(std::uint64_t seed) {
   k_[0] = static_cast<std::uint32_t>((dn / q) * kScale);
   k_[1] = 0;
   w_[0] = static_cast<float>(q / kScale);
-  w_[127] = static_cast<float>(dn / kScale);
+  w_[kStrips - 1] = static_cast<float>(dn / kScale);
   f_[0] = 1.0f;
-  f_[127] = static_cast<float>(std::exp(-0.5 * dn * dn));
-  for (int i = 126; i >= 1; --i) {
+  f_[kStrips - 1] = static_cast<float>(std::exp(-0.5 * dn * dn));
+  for (int i = static_cast<int>(kStrips) - 2; i >= 1; --i) {
     dn = std::sqrt(-2.0 * std::log(kV / dn + std::exp(-0.5 * dn * dn)));
     k_[i + 1] = static_cast<std::uint32_t>((dn / tn) * kScale);
     tn = dn;
@@ -52,7 +52,7 @@ float NormalRng::tail(std::int32_t hz, unsigned strip) {
     const double fi = f_[strip], fprev = f_[strip - 1];
     if (fi + uniform() * (fprev - fi) < std::exp(-0.5 * x * x)) return static_cast<float>(x);
     const auto half = static_cast<std::uint32_t>(next());
-    strip = half & 127u;
+    strip = half & (kStrips - 1);
     hz = static_cast<std::int32_t>(half >> 8) - 8388608;
     const std::uint32_t mag = static_cast<std::uint32_t>(hz < 0 ? -hz : hz);
     if (mag < k_[strip]) return static_cast<float>(hz) * w_[strip];
