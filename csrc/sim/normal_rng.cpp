@@ -5,9 +5,9 @@
 namespace na64::sim {
 
 namespace {
-constexpr double kR = 3.6541528853610088;       // start of the tail strip
-constexpr double kV = 4.92867323399e-3;       // area of every strip
-constexpr double kScale = 8388608.0;         // 2^23: range of the signed 24-bit value
+constexpr double kR = 3.852046150368391;        // start of the tail strip
+constexpr double kV = 2.456766351541357e-3;  // area of every strip
+constexpr double kScale = 4194304.0;         // 2^22: range of the signed 23-bit value
 
 std::uint64_t splitmix64(std::uint64_t& x) {
   std::uint64_t z = (x += 0x9E3779B97F4A7C15ULL);
@@ -53,7 +53,7 @@ float NormalRng::tail(std::int32_t hz, unsigned strip) {
     if (fi + uniform() * (fprev - fi) < std::exp(-0.5 * x * x)) return static_cast<float>(x);
     const auto half = static_cast<std::uint32_t>(next());
     strip = half & (kStrips - 1);
-    hz = static_cast<std::int32_t>(half >> 8) - 8388608;
+    hz = static_cast<std::int32_t>(half >> 9) - 4194304;
     const std::uint32_t mag = static_cast<std::uint32_t>(hz < 0 ? -hz : hz);
     if (mag < k_[strip]) return static_cast<float>(hz) * w_[strip];
   }

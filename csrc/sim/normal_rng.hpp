@@ -1,6 +1,6 @@
 // Fast reproducible Gaussian numbers for the simulator's noise: xoshiro256** bits turned
-// into normals by a 256-strip ziggurat (Marsaglia & Tsang). Each 64-bit draw gives two
-// candidates, one per 32-bit half; in a half, bits 0-7 pick the strip and bits 8-31 are the
+// into normals by a 512-strip ziggurat (Marsaglia & Tsang). Each 64-bit draw gives two
+// candidates, one per 32-bit half; in a half, bits 0-8 pick the strip and bits 9-31 are the
 // signed value, so index and value never share bits (the flaw of the original 32-bit
 // version). One stream per seed; the caller fixes the consumption order.
 #pragma once
@@ -41,14 +41,15 @@ class NormalRng {
  private:
   float from_half(std::uint32_t half) {
     const unsigned strip = half & (kStrips - 1);
-    // bits 8-31 as a signed value, uniform over [-2^23, 2^23)
-    const std::int32_t hz = static_cast<std::int32_t>(half >> 8) - 8388608;
+    // bits 9-31 as a signed value, uniform over [-2^22, 2^22)
+    const std::int32_t hz = static_cast<std::int32_t>(half >> 9) - 4194304;
     const std::uint32_t mag = static_cast<std::uint32_t>(hz < 0 ? -hz : hz);
     if (mag < k_[strip]) return static_cast<float>(hz) * w_[strip];
     return tail(hz, strip);
   }
-  // twice the classic 128 strips: half as many visits to the slow path (1.5 % of draws)
-  static constexpr unsigned kStrips = 256;
+  // four times the classic 128 strips: a quarter of the visits to the slow path (0.8 % of
+  // draws instead of 2.8 %), which cost tens of ns each (exp, branch misses)
+  static constexpr unsigned kStrips = 512;
   static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   float tail(std::int32_t hz, unsigned strip);
 
