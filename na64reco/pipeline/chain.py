@@ -3,7 +3,7 @@
 decode -> waveform fits -> calibration -> calorimeter clusters and event variables ->
 straw points and segments -> trigger emulation -> selection.
 
-Each step is a ``Stage`` (``stages.py``) that reads and fills a shared ``EventState``. A
+Each step is a ``Stage`` (one module ``stage_*.py`` each, composed in ``stages.py``) that reads and fills a shared ``EventState``. A
 stage whose library piece is not in this build reports itself unavailable: its columns keep
 their neutral values (NaN, -1) and the events carry the ``STAGE_MISSING`` status bit, so a
 partial build still runs end to end and says what it could not do.

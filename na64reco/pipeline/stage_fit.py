@@ -1,0 +1,137 @@
+"""The fit stage: annotate MSADC digits and fit each with its detector's template."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..columns import Columns
+from ..config import JobConfig
+from . import status as st
+from .chain import EventState
+from .stage_common import SADC_PLANE_NAMES, template_kind, _run_of, _PerRun
+
+
+class FitStage:
+    """Annotate MSADC digits with (plane, x, y) and fit them with their detector's template."""
+
+    name = "fit"
+
+    def __init__(self, config: JobConfig) -> None:
+        from ..detector import load_setup
+        from ..waveform import WaveformFitter, load_template
+
+        self.config = config
+        wf = config["waveform"]
+        data_dir = config["detector"]["data_dir"] or None
+        self.setup = _PerRun(lambda run: load_setup(run, data_dir=data_dir))
+        self.min_amplitude = float(wf["min_amplitude"])
+        self.zero_suppress = float(wf["zero_suppress_adc"])
+        self.fitters: dict[str, Any] = {}
+        timing: dict[str, float] = {}
+        if float(config["timing"]["expected_ns"]) >= 0:
+            timing = {
+                "trigger_time_ns": float(config["timing"]["expected_ns"]),
+                "in_time_window_ns": float(config["timing"]["window_ns"]),
+            }
+        for kind in ("ecal", "hcal", "veto", "srd", "counter"):
+            template = load_template(str(Path(wf["template_dir"]) / f"{kind}.txt") if wf["template_dir"] else kind)
+            self.fitters[kind] = WaveformFitter(
+                template,
+                sampling_ns=12.5,
+                noise_rms=float(wf["noise_rms"]),
+                pileup=bool(wf["pileup"]),
+                **timing,
+            )
+
+    def available(self) -> bool:
+        return True
+
+    def __call__(self, state: EventState) -> None:
+        if state.n == 0:
+            return
+        sadc = state.raw.sadc
+        run = _run_of(state, self.config)
+        digits = self.setup(run).annotate_sadc(sadc)
+        plane = digits["plane"]
+        kinds = np.array([template_kind(int(p)) for p in range(len(SADC_PLANE_NAMES))] + ["unmapped"])
+        kind_of_digit = kinds[np.where(plane >= 0, plane, len(SADC_PLANE_NAMES))] if plane.size else np.zeros(0, kinds.dtype)
+        from ..calo.fit_bounds import suspects_of_fit, template_peak_floor
+
+        if self.zero_suppress > 0 and plane.size:
+            kind_of_digit = np.where(_sample_span(digits["samples"], digits["nsamples"]) < self.zero_suppress, "quiet", kind_of_digit)
+        parts: list[dict[str, np.ndarray]] = []
+        suspect = np.zeros(plane.size, bool)
+        peak_floor = np.ones(plane.size)
+        wave_flags = np.zeros(plane.size, np.uint32)
+        wave_chi2 = np.full(plane.size, np.nan)
+        for kind, fitter in self.fitters.items():
+            rows = np.flatnonzero(kind_of_digit == kind)
+            if not rows.size:
+                continue
+            res = fitter.fit(digits["samples"][rows], nsamples=digits["nsamples"][rows])
+            wave_flags[rows] = res.waves["flags"]
+            wave_chi2[rows] = res.waves["chi2"]
+            p = res.pulses
+            # doubtful fits: the calo stage bounds / re-measures those cells from the samples
+            suspect[rows] = suspects_of_fit(kind, res.waves, p)
+            peak_floor[rows] = template_peak_floor(fitter.template)
+            keep = p["amplitude"] >= self.min_amplitude
+            digit = rows[p["wave"][keep]]
+            parts.append({"digit": digit, "amplitude": p["amplitude"][keep], "time_ns": p["time_ns"][keep]})
+        if parts:
+            digit = np.concatenate([q["digit"] for q in parts])
+            order = np.argsort(digit, kind="stable")
+            digit = digit[order]
+            amplitude = np.concatenate([q["amplitude"] for q in parts])[order]
+            time_ns = np.concatenate([q["time_ns"] for q in parts])[order]
+        else:
+            digit = np.zeros(0, np.int64)
+            amplitude = np.zeros(0)
+            time_ns = np.zeros(0)
+        from ..calo.fit_bounds import channel_pedestal, suspect_table
+        from ..waveform import FLAGS
+
+        event = digits["event"][digit]
+        pulses = Columns(
+            event=event.astype(np.int64),
+            plane=plane[digit],
+            x=digits["x"][digit],
+            y=digits["y"][digit],
+            amplitude=amplitude,
+            time_ns=time_ns,
+            digit=digit.astype(np.int64),
+        )
+        state.extras["digits"] = digits
+        state.extras["pulses"] = pulses
+        state.extras["suspects"] = suspect_table(
+            digits, np.arange(plane.size), suspect, peak_floor, channel_pedestal(digits) if plane.size else None
+        )
+        n = state.n
+        ev_of_digit = digits["event"]
+        sat = np.bincount(ev_of_digit[(wave_flags & FLAGS["saturated"]) != 0], minlength=n) > 0 if n else np.zeros(0, bool)
+        bad = np.bincount(ev_of_digit[(wave_flags & FLAGS["fit_failed"]) != 0], minlength=n) > 0 if n else np.zeros(0, bool)
+        state.flag(st.SATURATED, sat)
+        state.flag(st.FIT_BAD, bad)
+        state.jagged["pulses"] = Columns(
+            row=pulses["event"],
+            plane=pulses["plane"].astype(np.int16),
+            x=pulses["x"].astype(np.int16),
+            y=pulses["y"].astype(np.int16),
+            amplitude=amplitude,
+            time=time_ns,
+            chi2=wave_chi2[digit],
+        )
+
+
+def _sample_span(samples: np.ndarray, nsamples: np.ndarray) -> np.ndarray:
+    """max - min of each row's recorded samples (a cheap test for "no pulse here")."""
+    width = samples.shape[1]
+    if nsamples.size and int(nsamples.min()) == width:
+        return samples.max(axis=1).astype(np.int32) - samples.min(axis=1).astype(np.int32)
+    recorded = np.arange(width)[None, :] < nsamples[:, None]
+    hi = np.where(recorded, samples, 0).max(axis=1).astype(np.int32)
+    lo = np.where(recorded, samples, np.iinfo(np.uint16).max).min(axis=1).astype(np.int32)
+    return np.where(nsamples > 0, hi - lo, 0)
