@@ -3,21 +3,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "check_c.h"
 #include "na64fw.h"
 #include "na64fw_arith.h"
 
-static int failures = 0;
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            ++failures;                                                    \
-            if (failures < 20) {                                           \
-                fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, #cond); \
-                fprintf(stderr, __VA_ARGS__);                              \
-                fputc('\n', stderr);                                       \
-            }                                                              \
-        }                                                                  \
-    } while (0)
 
 /* floor division by 2**k computed with 64-bit signed arithmetic: the reference */
 static int64_t floor_div_pow2(int64_t d, unsigned k)

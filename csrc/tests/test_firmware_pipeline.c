@@ -5,20 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check_c.h"
 #include "na64fw.h"
 
-static int failures = 0;
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            ++failures;                                                    \
-            if (failures < 20) {                                           \
-                fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, #cond); \
-                fprintf(stderr, __VA_ARGS__);                              \
-                fputc('\n', stderr);                                       \
-            }                                                              \
-        }                                                                  \
-    } while (0)
 
 enum { T = 200, NW = 4, W = 32 };
 
