@@ -19,6 +19,7 @@ import numpy as np
 import na64reco as nr
 from na64reco.calo import CaloConfig, calibration_from_setup, plane_presence, reconstruct_calo
 from na64reco.calo.fit_bounds import BOUND_PLANES, REFIT_PLANES, channel_pedestal, suspect_table, suspects_of_fit, template_peak_floor
+from na64reco.calo.fit_options import fit_options
 from na64reco.detector import load_setup
 from na64reco.selection import CutFlow
 from na64reco.sim import SimConfig, read_truth, simulate
@@ -47,7 +48,7 @@ def reconstruct_file(path: Path, run: int, noise_rms: float) -> dict[str, np.nda
     cal = calibration_from_setup(run, setup)
     geo = geometry_from_setup(run, setup)
     rt = load_rt()
-    fitters = {k: WaveformFitter(load_template(k), sampling_ns=12.5, noise_rms=noise_rms, pileup=True)
+    fitters = {k: WaveformFitter(load_template(k), sampling_ns=12.5, noise_rms=noise_rms, pileup=True, **fit_options(k))
                for k in ("ecal", "hcal", "veto", "srd", "counter")}  # fmt: skip
     plane_kind = np.array([kind_of(p) for p in setup.planes] + ["unmapped"])
     flow = CutFlow.load()

@@ -28,6 +28,7 @@ from na64reco.calo.fit_bounds import (
     suspects_of_fit,
     template_peak_floor,
 )
+from na64reco.calo.fit_options import fit_options
 from na64reco.detector import load_setup
 from na64reco.selection import CutFlow
 from na64reco.sim import SimConfig, read_truth, simulate
@@ -62,7 +63,7 @@ def main() -> None:
     run = cfg.run
     setup = load_setup(run)
     cal = calibration_from_setup(run, setup)
-    fitters = {k: WaveformFitter(load_template(k), sampling_ns=12.5, noise_rms=cfg.noise_rms_adc, pileup=True)
+    fitters = {k: WaveformFitter(load_template(k), sampling_ns=12.5, noise_rms=cfg.noise_rms_adc, pileup=True, **fit_options(k))
                for k in ("ecal", "hcal", "veto", "srd", "counter")}  # fmt: skip
     plane_names = list(setup.planes)
     plane_kind = np.array([kind_of(p) for p in plane_names] + ["unmapped"])

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 import na64reco.calo as calo
+from na64reco.columns import Columns
 from na64reco._core import calo as core
 
 
@@ -28,8 +31,8 @@ def _pulses(rows: list[tuple[int, str, int, int, float, float]], layout: calo.Ca
 def test_energy_split_by_time_window_around_master_time():
     lay = calo.CaloLayout()
     cal = _calib(lay)
-    cfg = calo.CaloConfig(n_sigma=3.0, near_sigma=8.0, nominal_master_ns=150.0)
-    # master time from S1..S4 at 152 ns; ECAL pulses at +0 (in), +10 (near: 5 sigma), +40 (far)
+    cfg = calo.CaloConfig(n_sigma=3.0, near_sigma=8.0, nominal_master_ns=150.0, refine_master_planes=())
+    # master time from S1..S4 at 152 ns (no ECAL refinement); ECAL pulses at +0 (in), +10 (near: 5 sigma), +40 (far)
     rows = [(0, s, 0, 0, 100.0, 152.0) for s in ("S1", "S2", "S3", "S4")]
     rows += [(0, "ECAL1", 3, 3, 1000.0, 152.5), (0, "ECAL1", 3, 3, 50.0, 162.0), (0, "ECAL1", 2, 3, 300.0, 192.0)]
     res = calo.reconstruct_calo(_pulses(rows, lay), 1, cal, config=cfg)
@@ -186,3 +189,76 @@ def test_absurd_amplitudes_are_dropped_and_flagged():
     assert not res.events.calo_status[0] & calo.STATUS_FIT_FAILED
     assert res.events.calo_status[1] & calo.STATUS_FIT_FAILED
     assert np.isfinite(res.e_out).all() and res.e_out[1].sum() == 0.0
+
+
+def test_master_time_is_the_median_of_the_counters():
+    lay = calo.CaloLayout()
+    cfg = calo.CaloConfig(nominal_master_ns=150.0, master_search_ns=40.0, refine_master_planes=())
+    # S4's fit merged the trigger pulse with a pile-up pulse and came out 8 ns late
+    times = {"S1": 149.0, "S2": 150.0, "S3": 151.0, "S4": 159.0}
+    rows = [(0, s, 0, 0, 100.0, t) for s, t in times.items()]
+    median = calo.reconstruct_calo(_pulses(rows, lay), 1, _calib(lay), config=cfg)
+    mean = calo.reconstruct_calo(_pulses(rows, lay), 1, _calib(lay), config=replace(cfg, master_median=False))
+    assert median.events.master_time_ns[0] == pytest.approx(150.5)
+    assert mean.events.master_time_ns[0] == pytest.approx(152.25)
+
+
+def test_master_time_is_refined_by_the_closest_ecal_shower():
+    lay = calo.CaloLayout()
+    cal = _calib(lay, mev=10.0, sigma=1.0)  # time_mean 0: ECAL pulses peak at the master time
+    cfg = calo.CaloConfig(nominal_master_ns=150.0, master_search_ns=40.0, refine_min_mev=1000.0,
+                          refine_search_ns=5.0, refine_cluster_ns=2.0)  # fmt: skip
+    counters = [(s, 0, 0, 100.0, 152.0) for s in ("S1", "S2", "S3", "S4")]  # dragged 2 ns late
+    ecal = [
+        ("ECAL1", 3, 3, 300.0, 150.0),  # the trigger shower (3 GeV)
+        ("ECAL1", 3, 4, 100.0, 150.5),  # its neighbour, in the same cluster (1 GeV)
+        ("ECAL1", 3, 3, 2000.0, 158.0),  # a pile-up shower 8 ns later, larger
+        ("ECAL1", 2, 2, 50.0, 151.9),  # too small to count (0.5 GeV)
+    ]
+    rows = [(0, *r) for r in counters + ecal]
+    rows += [(1, *r) for r in counters]  # no ECAL pulse: the counter time stays
+    rows += [(2, *r) for r in counters] + [(2, "ECAL1", 3, 3, 300.0, 160.0)]  # too far: not refined
+    res = calo.reconstruct_calo(_pulses(rows, lay), 3, cal, config=cfg)
+    ev = res.events
+    assert ev.master_time_ns[0] == pytest.approx((3000 * 150.0 + 1000 * 150.5) / 4000)
+    assert ev.master_time_ns.tolist()[1:] == [152.0, 152.0]
+    assert ev.master_refined.tolist() == [True, False, False]
+    c33 = lay.cells_of("ECAL1").start + 3 * 6 + 3
+    assert res.e_in[0, c33] == pytest.approx(3000.0) and res.e_out[0, c33] == pytest.approx(20000.0)
+
+
+def test_core_rejects_refine_cells_outside_the_layout():
+    n = 3
+    args = dict(
+        offsets=np.array([0, 1]), cell=np.array([0], np.int32), amplitude=np.ones(1), time_ns=np.zeros(1),
+        time_err=None, spill_row=np.full(1, -1, np.int32), mev_per_adc=np.ones(n), time_mean_ns=np.zeros(n),
+        time_sigma_ns=np.ones(n), led_run=np.ones(n), led_spill=np.zeros((0, n)), counter_cells=[0],
+        counter_offset_ns=[0.0], nominal_ns=0.0, search_ns=10.0, n_sigma=3.0, near_sigma=5.0,
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="refine cell 5 outside 0..2"):
+        core.calibrate_cells(**args, refine_cells=[5])
+    with pytest.raises(ValueError, match="refine_search_ns"):
+        core.calibrate_cells(**args, refine_cells=[1], refine_search_ns=0.0)
+
+
+def test_absurd_counter_pulse_leaves_the_calorimeter_bounds_finite():
+    lay = calo.CaloLayout()
+    suspects = Columns(event=np.zeros(0, np.int64), plane=np.zeros(0, np.int16), x=np.zeros(0, np.int16),
+                       y=np.zeros(0, np.int16), samples=np.zeros((0, 32), np.uint16), nsamples=np.zeros(0, np.int64),
+                       peak_floor=np.zeros(0))  # fmt: skip
+    rows = [(0, "ECAL1", 3, 3, 100.0, 150.0), (0, "S3", 0, 0, 5.0e4, 50.0), (1, "ECAL1", 3, 3, 5.0e4, 50.0)]
+    res = calo.reconstruct_calo(_pulses(rows, lay), 2, _calib(lay), config=CFG, suspects=suspects)
+    ev = res.events
+    assert ev.calo_status[0] & calo.STATUS_FIT_FAILED  # flagged, but the counter holds no ECAL energy
+    assert np.isfinite(ev.e_ecal_max[0]) and np.isfinite(ev.e_hcal_max[0]) and np.isfinite(ev.veto_max_bound[0])
+    assert np.isinf(ev.e_ecal_max[1]) and np.isfinite(ev.e_hcal_max[1])  # an unbounded ECAL cell
+
+
+def test_srd_tag_counts_the_near_window():
+    lay = calo.CaloLayout()
+    cal = _calib(lay, mev=1.0, sigma=1.0)
+    rows = [(0, s, 0, 0, 100.0, 150.0) for s in ("S1", "S2", "S3", "S4")] + [(0, "SRD", 1, 0, 40.0, 154.0)]
+    p = _pulses(rows, lay)
+    near = calo.reconstruct_calo(p, 1, cal, config=CFG)  # 4 sigma: near
+    strict = calo.reconstruct_calo(p, 1, cal, config=replace(CFG, srd_near_window=False))
+    assert near.events.srd_module[0, 1] == pytest.approx(0.04) and strict.events.srd_module[0, 1] == 0.0

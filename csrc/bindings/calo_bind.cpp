@@ -39,7 +39,9 @@ pb::tuple calibrate_cells(const carray<int64_t>& offsets, const carray<int32_t>&
                           const carray<double>& time_sigma_ns, const carray<double>& led_run,
                           const carray<double>& led_spill, const std::vector<int32_t>& counter_cells,
                           const std::vector<double>& counter_offset_ns, double nominal_ns, double search_ns,
-                          double n_sigma, double near_sigma, double max_time_err_ns) {
+                          double n_sigma, double near_sigma, double max_time_err_ns, bool median,
+                          const std::vector<int32_t>& refine_cells, double refine_min_mev, double refine_search_ns,
+                          double refine_cluster_ns) {
   if (offsets.ndim() != 1 || offsets.shape(0) < 1)
     throw InputError("calibrate_cells: offsets must be a 1-d array of n_events + 1 values");
   const auto n_events = offsets.shape(0) - 1;
@@ -64,18 +66,20 @@ pb::tuple calibrate_cells(const carray<int64_t>& offsets, const carray<int32_t>&
   calo::CellCalibration c{static_cast<std::size_t>(n_cells), mev_per_adc.data(), time_mean_ns.data(),
                           time_sigma_ns.data(), led_run.data(), led_spill.data(),
                           static_cast<std::size_t>(led_spill.shape(0))};
-  calo::MasterTimeConfig m{counter_cells, counter_offset_ns, nominal_ns, search_ns};
+  calo::MasterTimeConfig m{counter_cells, counter_offset_ns, nominal_ns, search_ns, median,
+                           refine_cells, refine_min_mev, refine_search_ns, refine_cluster_ns};
   pb::array_t<double> e_in({n_events, n_cells}), e_near({n_events, n_cells}), e_out({n_events, n_cells}),
       t_cell({n_events, n_cells});
   pb::array_t<double> master(n_events);
   pb::array_t<int32_t> n_counters(n_events);
+  pb::array_t<uint8_t> refined(n_events);
   calo::CellOutputs o{e_in.mutable_data(), e_near.mutable_data(), e_out.mutable_data(), t_cell.mutable_data(), master.mutable_data(),
-                      n_counters.mutable_data()};
+                      n_counters.mutable_data(), refined.mutable_data()};
   {
     pb::gil_scoped_release release;
     calo::calibrate_cells(p, spill_row.data(), c, m, n_sigma, near_sigma, max_time_err_ns, o);
   }
-  return pb::make_tuple(e_in, e_near, e_out, t_cell, master, n_counters);
+  return pb::make_tuple(e_in, e_near, e_out, t_cell, master, n_counters, refined.attr("astype")("bool"));
 }
 
 pb::dict cluster_grid(const carray<double>& energies, const calo::ClusterConfig& config, bool pileup) {
@@ -226,8 +230,11 @@ void bind_calo(pybind11::module_& m) {
         pb::arg("time_ns"), pb::arg("time_err"), pb::arg("spill_row"), pb::arg("mev_per_adc"), pb::arg("time_mean_ns"),
         pb::arg("time_sigma_ns"), pb::arg("led_run"), pb::arg("led_spill"), pb::arg("counter_cells"),
         pb::arg("counter_offset_ns"), pb::arg("nominal_ns"), pb::arg("search_ns"), pb::arg("n_sigma"),
-        pb::arg("near_sigma"), pb::arg("max_time_err_ns") = 3.0,
-        "Pulses grouped by event (CSR offsets) -> (e_in, e_near, e_out, t_cell, master_ns, n_counters); MeV, ns.");
+        pb::arg("near_sigma"), pb::arg("max_time_err_ns") = 3.0, pb::arg("median") = false,
+        pb::arg("refine_cells") = std::vector<int32_t>{}, pb::arg("refine_min_mev") = 1000.0,
+        pb::arg("refine_search_ns") = 5.0, pb::arg("refine_cluster_ns") = 2.0,
+        "Pulses grouped by event (CSR offsets) -> (e_in, e_near, e_out, t_cell, master_ns, n_counters, "
+        "master_refined); MeV, ns.");
   m.def("cluster_grid", &cluster_grid, pb::arg("energies"), pb::arg("config"), pb::arg("pileup") = false,
         "Clusters of (n_events, sections, nx, ny) cell energies in MeV; dict of per-cluster arrays.");
   m.def("event_variables", &event_variables, pb::arg("e_in"), pb::arg("e_near"), pb::arg("e_out"), pb::arg("layout"),

@@ -38,14 +38,21 @@ void validate(const PulseBatch& p, const int32_t* spill_row, const CellCalibrati
   for (int32_t cell : m.counter_cells)
     if (cell < 0 || static_cast<std::size_t>(cell) >= c.n_cells)
       throw InputError(concat("calibrate_cells: counter cell ", cell, " outside 0..", c.n_cells - 1));
+  for (int32_t cell : m.refine_cells)
+    if (cell < 0 || static_cast<std::size_t>(cell) >= c.n_cells)
+      throw InputError(concat("calibrate_cells: refine cell ", cell, " outside 0..", c.n_cells - 1));
+  if (!m.refine_cells.empty() && !(m.refine_search_ns > 0.0 && m.refine_cluster_ns >= 0.0 && m.refine_min_mev >= 0.0))
+    throw InputError(concat("calibrate_cells: refine_search_ns ", m.refine_search_ns, ", refine_cluster_ns ",
+                            m.refine_cluster_ns, ", refine_min_mev ", m.refine_min_mev,
+                            "; expected search > 0, cluster >= 0, min_mev >= 0"));
 }
 
-// Mean over fired counters of (time - offset); the pulse closest to its expectation is used.
-double master_time(const PulseBatch& p, int64_t begin, int64_t end, const MasterTimeConfig& m,
-                   int32_t& used) {
-  double sum = 0.0;
+// (pulse time - offset) of the fired counters, each the pulse closest to its expectation,
+// combined by mean or median.
+double counter_time(const PulseBatch& p, int64_t begin, int64_t end, const MasterTimeConfig& m, int32_t& used) {
+  double times[64];
   used = 0;
-  for (std::size_t k = 0; k < m.counter_cells.size(); ++k) {
+  for (std::size_t k = 0; k < m.counter_cells.size() && used < 64; ++k) {
     const double expected = m.nominal_ns + m.counter_offset_ns[k];
     double best = std::numeric_limits<double>::infinity();
     double best_time = 0.0;
@@ -57,12 +64,54 @@ double master_time(const PulseBatch& p, int64_t begin, int64_t end, const Master
         best_time = p.time_ns[i];
       }
     }
-    if (std::isfinite(best)) {
-      sum += best_time - m.counter_offset_ns[k];
-      ++used;
+    if (std::isfinite(best)) times[used++] = best_time - m.counter_offset_ns[k];
+  }
+  if (used == 0) return m.nominal_ns;
+  if (m.median) {
+    std::sort(times, times + used);
+    return used % 2 ? times[used / 2] : 0.5 * (times[used / 2 - 1] + times[used / 2]);
+  }
+  double sum = 0.0;
+  for (int32_t k = 0; k < used; ++k) sum += times[k];
+  return sum / used;
+}
+
+// The calorimeter refinement of MasterTimeConfig; returns false (t unchanged) without candidates.
+bool refine_time(const PulseBatch& p, int64_t begin, int64_t end, const MasterTimeConfig& m,
+                 const std::vector<char>& is_refine, const CellCalibration& c, const double* led_row, double& t) {
+  auto energy_of = [&](int64_t i) {
+    const int32_t cell = p.cell[i];
+    double led = led_row ? led_row[cell] : std::numeric_limits<double>::quiet_NaN();
+    if (!std::isfinite(led)) led = c.led_run[cell];
+    return p.amplitude[i] * c.mev_per_adc[cell] * led;
+  };
+  auto candidate = [&](int64_t i) {
+    return is_refine[static_cast<std::size_t>(p.cell[i])] && std::isfinite(p.time_ns[i]) &&
+           std::isfinite(p.amplitude[i]) && energy_of(i) >= m.refine_min_mev &&
+           std::fabs(p.time_ns[i] - c.time_mean_ns[p.cell[i]] - t) <= m.refine_search_ns;
+  };
+  double best = std::numeric_limits<double>::infinity();
+  double anchor = t;
+  for (int64_t i = begin; i < end; ++i) {
+    if (!candidate(i)) continue;
+    const double te = p.time_ns[i] - c.time_mean_ns[p.cell[i]];
+    if (std::fabs(te - t) < best) {
+      best = std::fabs(te - t);
+      anchor = te;
     }
   }
-  return used ? sum / used : m.nominal_ns;
+  if (!std::isfinite(best)) return false;
+  double sum_w = 0.0, sum_wt = 0.0;
+  for (int64_t i = begin; i < end; ++i) {
+    if (!candidate(i)) continue;
+    const double te = p.time_ns[i] - c.time_mean_ns[p.cell[i]];
+    if (std::fabs(te - anchor) > m.refine_cluster_ns) continue;
+    const double w = energy_of(i);
+    sum_w += w;
+    sum_wt += w * te;
+  }
+  t = sum_w > 0.0 ? sum_wt / sum_w : anchor;
+  return true;
 }
 
 }  // namespace
@@ -83,6 +132,8 @@ void calibrate_cells(const PulseBatch& p, const int32_t* spill_row, const CellCa
                               " ns; expected finite values and sigma > 0"));
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const std::size_t nc = c.n_cells;
+  std::vector<char> is_refine(nc, 0);
+  for (int32_t cell : m.refine_cells) is_refine[static_cast<std::size_t>(cell)] = 1;
   std::vector<double> best_amp(nc);
   for (std::size_t e = 0; e < p.n_events; ++e) {
     double* e_in = out.e_in + e * nc;
@@ -98,11 +149,14 @@ void calibrate_cells(const PulseBatch& p, const int32_t* spill_row, const CellCa
     }
     const int64_t begin = p.offsets[e], end = p.offsets[e + 1];
     int32_t used = 0;
-    const double t_master = master_time(p, begin, end, m, used);
-    out.master_ns[e] = t_master;
-    out.n_counters[e] = used;
+    double t_master = counter_time(p, begin, end, m, used);
     const double* led_row = spill_row[e] >= 0 ? c.led_spill + static_cast<std::size_t>(spill_row[e]) * nc
                                               : nullptr;
+    const bool refined = used > 0 && !m.refine_cells.empty() &&
+                         refine_time(p, begin, end, m, is_refine, c, led_row, t_master);
+    out.master_ns[e] = t_master;
+    out.n_counters[e] = used;
+    if (out.refined) out.refined[e] = refined ? 1 : 0;
     for (int64_t i = begin; i < end; ++i) {
       const double amp = p.amplitude[i];
       const double t = p.time_ns[i];

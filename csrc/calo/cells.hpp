@@ -30,13 +30,25 @@ struct CellCalibration {
   std::size_t n_spill_rows = 0;
 };
 
-// The master time is the mean over the beam counters that fired of (pulse time - offset);
-// per counter the pulse closest to nominal_ns + offset within search_ns is taken.
+// The counter time is the mean (or, with `median`, the median) over the beam counters that
+// fired of (pulse time - offset); per counter the pulse closest to nominal_ns + offset within
+// search_ns is taken. Pile-up within a few samples merges with the trigger particle's counter
+// pulse and drags that time by several ns, so it can be refined with the calorimeter: among
+// the pulses of `refine_cells` (the ECAL) with at least refine_min_mev whose time less the
+// cell's time_mean lies within refine_search_ns of the counter time, the closest one is
+// taken, and the master time becomes the energy-weighted mean of (time - time_mean) over
+// those candidates within refine_cluster_ns of it. The ECAL times are an order of magnitude
+// sharper than the counters'; the counters still decide which shower is the trigger's.
 struct MasterTimeConfig {
   std::vector<int32_t> counter_cells;
   std::vector<double> counter_offset_ns;
   double nominal_ns = 0.0;
   double search_ns = 50.0;
+  bool median = false;
+  std::vector<int32_t> refine_cells;  // empty: the counter time is the master time
+  double refine_min_mev = 1000.0;
+  double refine_search_ns = 5.0;
+  double refine_cluster_ns = 2.0;
 };
 
 struct CellOutputs {
@@ -46,6 +58,7 @@ struct CellOutputs {
   double* t_cell = nullptr;     // n_events x n_cells, time of the largest in-time pulse, NaN if none
   double* master_ns = nullptr;  // n_events (nominal_ns where no counter fired)
   int32_t* n_counters = nullptr;  // n_events: counters that contributed to the master time
+  uint8_t* refined = nullptr;     // n_events (optional): 1 where the calorimeter refined it
 };
 
 // spill_row[e] selects the LED row of event e (-1: use the run average). With

@@ -62,6 +62,11 @@ def calibrate_cells(
     n_sigma: float,
     near_sigma: float,
     max_time_err_ns: float = 3.0,
+    median: bool = False,
+    refine_cells: list[int] = ...,
+    refine_min_mev: float = 1000.0,
+    refine_search_ns: float = 5.0,
+    refine_cluster_ns: float = 2.0,
 ) -> tuple[
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],
@@ -69,6 +74,7 @@ def calibrate_cells(
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],
     npt.NDArray[np.int32],
+    npt.NDArray[np.bool_],
 ]: ...
 def cluster_grid(energies: npt.ArrayLike, config: ClusterConfig, pileup: bool = False) -> dict[str, np.ndarray]: ...
 def event_variables(

@@ -69,7 +69,20 @@ class CaloConfig:
     # phase jitter (12.5 ns full width); a wider search picks up pile-up counter pulses
     nominal_master_ns: float = 127.5
     master_search_ns: float = 10.0
+    # the counters' times are combined by their median: a pile-up pulse a few ns away merges
+    # into one counter's fit and drags it, and the median ignores the odd one out
+    master_median: bool = True
+    # the counter time is refined with the sharper ECAL timing: the ECAL pulses (of at least
+    # refine_min_mev) within refine_search_ns of it, the closest one and those within
+    # refine_cluster_ns of that one (energy-weighted); () keeps the counter time
+    refine_master_planes: tuple[str, ...] = ("ECAL0", "ECAL1")
+    refine_min_mev: float = 1000.0
+    refine_search_ns: float = 8
+    refine_cluster_ns: float = 2.0
     veto_ratio: float = 0.3
+    # the SRD only tags the particle (synchrotron photons or not): its small pulses, whose
+    # fitted times a pile-up pulse nearby drags most, count out to near_sigma
+    srd_near_window: bool = True
     pileup_threshold_mev: float = 1000.0  # out-of-time ECAL+HCAL energy that marks pile-up
     # a fitted amplitude beyond this (or not finite) is a failed fit: the pulse is dropped and
     # the event flagged STATUS_FIT_FAILED (12-bit ADCs; saturated pulses extrapolate to ~2x)
@@ -344,9 +357,15 @@ def _energy_maxima(
     np.add.at(hcal_extra, event[is_hcal], extra[is_hcal])
     veto_max = veto.copy()
     np.maximum.at(veto_max, event[is_veto], np.where(np.isnan(bound[is_veto]), np.inf, bound[is_veto]) / MEV_PER_GEV)
-    uncovered = absurd_key[~np.isin(absurd_key, event * layout.n_cells + cell)] // layout.n_cells
-    ecal_extra[uncovered] = np.inf
-    hcal_extra[uncovered] = np.inf
+    # a dropped pulse whose waveform is not bounded leaves its own detector's energy unknown:
+    # counter and SRD pulses carry no calorimeter energy
+    uncovered = absurd_key[~np.isin(absurd_key, event * layout.n_cells + cell)]
+    unc_cell = uncovered % layout.n_cells
+    unc_event = uncovered // layout.n_cells
+    unc_plane = names[np.searchsorted(layout.begin, unc_cell, side="right") - 1]
+    ecal_extra[unc_event[np.isin(unc_plane, ["ECAL0", "ECAL1"])]] = np.inf
+    hcal_extra[unc_event[np.isin(unc_plane, layout.hcal_planes())]] = np.inf
+    veto_max[unc_event[unc_plane == "VETO"]] = np.inf
     return e_ecal + ecal_extra, e_hcal + hcal_extra, veto_max
 
 
@@ -406,16 +425,22 @@ def reconstruct_calo(
             raise ValueError(f"spills must have one value per event ({n_events}), got shape {spills.shape}")
         spill_row = calibration.spill_rows(spills)
     counters = layout.counter_cells()
-    e_in, e_near, e_out, t_cell, master, n_counters = _calo.calibrate_cells(
+    refine_cells = [int(c) for name in config.refine_master_planes for c in range(layout.cells_of(name).start,
+                                                                                   layout.cells_of(name).stop)]
+    e_in, e_near, e_out, t_cell, master, n_counters, master_refined = _calo.calibrate_cells(
         offsets, cell, amplitude, time_ns, time_err, spill_row,
         calibration.mev_per_adc, calibration.time_mean_ns, calibration.time_sigma_ns,
         calibration.led_run, calibration.led_table,
         counters, [0.0] * len(counters), config.nominal_master_ns, config.master_search_ns,
-        config.n_sigma, config.near_sigma, config.max_time_err_ns,
+        config.n_sigma, config.near_sigma, config.max_time_err_ns, config.master_median,
+        refine_cells, config.refine_min_mev, config.refine_search_ns, config.refine_cluster_ns,
     )  # fmt: skip
     if suspects is not None and config.refit_templates:
         _refit_suspects(e_in, e_near, master, spill_row, calibration, config, suspects, n_events)
     ev = _calo.event_variables(e_in, e_near, e_out, core_layout, config.veto_ratio)
+    if config.srd_near_window and core_layout.srd_modules:
+        srd = slice(core_layout.srd_begin, core_layout.srd_begin + core_layout.srd_modules)
+        ev["srd_module"] = e_in[:, srd] + e_near[:, srd]
     grid = (n_events, 2, core_layout.ecal_nx, core_layout.ecal_ny)
     ecal = slice(core_layout.ecal_begin, core_layout.ecal_begin + 2 * core_layout.ecal_nx * core_layout.ecal_ny)
     in_time = _calo.cluster_grid(np.ascontiguousarray(e_in[:, ecal]).reshape(grid), config.cluster, False)
@@ -503,6 +528,7 @@ def reconstruct_calo(
         e_bad_hcal=ev["e_bad_hcal"] / MEV_PER_GEV,
         e_pileup=e_pileup,
         master_time_ns=master,
+        master_refined=master_refined,
         n_counters=n_counters,
         calo_status=status,
         # the status without fit_failed: detectors absent or no master time (the selection's

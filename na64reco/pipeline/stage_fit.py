@@ -20,6 +20,7 @@ class FitStage:
     name = "fit"
 
     def __init__(self, config: JobConfig) -> None:
+        from ..calo.fit_options import fit_options
         from ..detector import load_setup
         from ..waveform import WaveformFitter, load_template
 
@@ -43,7 +44,7 @@ class FitStage:
                 sampling_ns=12.5,
                 noise_rms=float(wf["noise_rms"]),
                 pileup=bool(wf["pileup"]),
-                **timing,
+                **{**fit_options(kind), **timing},
             )
 
     def available(self) -> bool:
