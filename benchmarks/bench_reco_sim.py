@@ -18,7 +18,8 @@ import numpy as np
 
 import na64reco as nr
 from na64reco.calo import CaloConfig, calibration_from_setup, plane_presence, reconstruct_calo
-from na64reco.calo.fit_bounds import BOUND_PLANES, REFIT_PLANES, channel_pedestal, suspect_table, suspects_of_fit, template_peak_floor
+from na64reco.calo.fit_bounds import (BOUND_PLANES, REFIT_PLANES, channel_pedestal, saturation_only_of_fit, suspect_table,
+                                      suspects_of_fit, template_peak_floor)
 from na64reco.calo.fit_options import fit_options
 from na64reco.detector import load_setup
 from na64reco.selection import CutFlow
@@ -62,7 +63,7 @@ def reconstruct_file(path: Path, run: int, noise_rms: float) -> dict[str, np.nda
         plane = digits["plane"]
         kinds = plane_kind[np.where(plane >= 0, plane, len(setup.planes))]
         t0 = time.perf_counter()
-        rows_all, parts, flags, chi2_ndf, p_wave, p_time, floors, suspect = [], [], [], [], [], [], [], []
+        rows_all, parts, flags, chi2_ndf, p_wave, p_time, floors, suspect, sat_only = [], [], [], [], [], [], [], [], []
         offset = 0
         for kind, fitter in fitters.items():
             rows = np.flatnonzero(kinds == kind)
@@ -75,6 +76,7 @@ def reconstruct_file(path: Path, run: int, noise_rms: float) -> dict[str, np.nda
             rows_all.append(rows)
             floors.append(np.full(rows.size, template_peak_floor(fitter.template)))
             suspect.append(suspects_of_fit(kind, res.waves, p))
+            sat_only.append(saturation_only_of_fit(kind, res.waves, p))
             flags.append(res.waves["flags"])
             chi2_ndf.append(res.waves["chi2"] / np.maximum(res.waves["ndf"], 1))
             p_wave.append(p["wave"] + offset)
@@ -88,7 +90,7 @@ def reconstruct_file(path: Path, run: int, noise_rms: float) -> dict[str, np.nda
                                      chi2_ndf=np.concatenate(chi2_ndf), pulse_wave=np.concatenate(p_wave),
                                      pulse_time_ns=np.concatenate(p_time))
         suspects = suspect_table(digits, np.concatenate(rows_all), np.concatenate(suspect), np.concatenate(floors),
-                                 channel_pedestal(digits)[np.concatenate(rows_all)])
+                                 channel_pedestal(digits)[np.concatenate(rows_all)], np.concatenate(sat_only))
         calo = reconstruct_calo(pulses, n, cal, spills=ev["spill"], present=present, failed=failed, suspects=suspects,
                                 config=CALO_CONFIG)
         tdc = setup.annotate_tdc(batch.tdc)

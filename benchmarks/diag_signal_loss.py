@@ -24,6 +24,7 @@ from na64reco.calo.fit_bounds import (
     amplitude_upper_bound,
     channel_pedestal,
     fixed_time_amplitude,
+    saturation_only_of_fit,
     suspect_table,
     suspects_of_fit,
     template_peak_floor,
@@ -74,7 +75,7 @@ def main() -> None:
     digits = setup.annotate_sadc(batch.sadc)
     plane = digits["plane"]
     kinds = plane_kind[np.where(plane >= 0, plane, len(plane_names))]
-    rows_all, flags, chi2_ndf, p_wave, p_time, parts, floors, suspect = [], [], [], [], [], [], [], []
+    rows_all, flags, chi2_ndf, p_wave, p_time, parts, floors, suspect, sat_only = [], [], [], [], [], [], [], [], []
     offset = 0
     for kind, fitter in fitters.items():
         rows = np.flatnonzero(kinds == kind)
@@ -85,6 +86,7 @@ def main() -> None:
         rows_all.append(rows)
         floors.append(np.full(rows.size, template_peak_floor(fitter.template)))
         suspect.append(suspects_of_fit(kind, res.waves, p))
+        sat_only.append(saturation_only_of_fit(kind, res.waves, p))
         flags.append(res.waves["flags"])
         chi2_ndf.append(res.waves["chi2"] / np.maximum(res.waves["ndf"], 1))
         p_wave.append(p["wave"] + offset)
@@ -100,7 +102,7 @@ def main() -> None:
     failed = nr.calo.failed_fits(digits, wave_rows, wflags, n, len(plane_names), chi2_ndf=wchi2,
                                  pulse_wave=pw, pulse_time_ns=pt)  # fmt: skip
     suspects = suspect_table(digits, wave_rows, np.concatenate(suspect), np.concatenate(floors),
-                             channel_pedestal(digits)[wave_rows])
+                             channel_pedestal(digits)[wave_rows], np.concatenate(sat_only))
     calo = reconstruct_calo(pulses, n, cal, spills=batch.events["spill"], present=present, failed=failed,
                             suspects=suspects, config=CALO_CONFIG)  # fmt: skip
     straw = reconstruct_straws(setup.annotate_tdc(batch.tdc), n, geometry_from_setup(run, setup), load_rt())

@@ -41,7 +41,7 @@ pb::tuple calibrate_cells(const carray<int64_t>& offsets, const carray<int32_t>&
                           const std::vector<double>& counter_offset_ns, double nominal_ns, double search_ns,
                           double n_sigma, double near_sigma, double max_time_err_ns, bool median,
                           const std::vector<int32_t>& refine_cells, double refine_min_mev, double refine_search_ns,
-                          double refine_cluster_ns) {
+                          double refine_cluster_ns, double refine_window_ns) {
   if (offsets.ndim() != 1 || offsets.shape(0) < 1)
     throw InputError("calibrate_cells: offsets must be a 1-d array of n_events + 1 values");
   const auto n_events = offsets.shape(0) - 1;
@@ -67,7 +67,7 @@ pb::tuple calibrate_cells(const carray<int64_t>& offsets, const carray<int32_t>&
                           time_sigma_ns.data(), led_run.data(), led_spill.data(),
                           static_cast<std::size_t>(led_spill.shape(0))};
   calo::MasterTimeConfig m{counter_cells, counter_offset_ns, nominal_ns, search_ns, median,
-                           refine_cells, refine_min_mev, refine_search_ns, refine_cluster_ns};
+                           refine_cells, refine_min_mev, refine_search_ns, refine_cluster_ns, refine_window_ns};
   pb::array_t<double> e_in({n_events, n_cells}), e_near({n_events, n_cells}), e_out({n_events, n_cells}),
       t_cell({n_events, n_cells});
   pb::array_t<double> master(n_events);
@@ -232,7 +232,7 @@ void bind_calo(pybind11::module_& m) {
         pb::arg("counter_offset_ns"), pb::arg("nominal_ns"), pb::arg("search_ns"), pb::arg("n_sigma"),
         pb::arg("near_sigma"), pb::arg("max_time_err_ns") = 3.0, pb::arg("median") = false,
         pb::arg("refine_cells") = std::vector<int32_t>{}, pb::arg("refine_min_mev") = 1000.0,
-        pb::arg("refine_search_ns") = 5.0, pb::arg("refine_cluster_ns") = 2.0,
+        pb::arg("refine_search_ns") = 5.0, pb::arg("refine_cluster_ns") = 2.0, pb::arg("refine_window_ns") = 1e9,
         "Pulses grouped by event (CSR offsets) -> (e_in, e_near, e_out, t_cell, master_ns, n_counters, "
         "master_refined); MeV, ns.");
   m.def("cluster_grid", &cluster_grid, pb::arg("energies"), pb::arg("config"), pb::arg("pileup") = false,

@@ -41,10 +41,11 @@ void validate(const PulseBatch& p, const int32_t* spill_row, const CellCalibrati
   for (int32_t cell : m.refine_cells)
     if (cell < 0 || static_cast<std::size_t>(cell) >= c.n_cells)
       throw InputError(concat("calibrate_cells: refine cell ", cell, " outside 0..", c.n_cells - 1));
-  if (!m.refine_cells.empty() && !(m.refine_search_ns > 0.0 && m.refine_cluster_ns >= 0.0 && m.refine_min_mev >= 0.0))
+  if (!m.refine_cells.empty() && !(m.refine_search_ns > 0.0 && m.refine_cluster_ns >= 0.0 && m.refine_min_mev >= 0.0 &&
+                                   m.refine_window_ns > 0.0))
     throw InputError(concat("calibrate_cells: refine_search_ns ", m.refine_search_ns, ", refine_cluster_ns ",
-                            m.refine_cluster_ns, ", refine_min_mev ", m.refine_min_mev,
-                            "; expected search > 0, cluster >= 0, min_mev >= 0"));
+                            m.refine_cluster_ns, ", refine_min_mev ", m.refine_min_mev, ", refine_window_ns ",
+                            m.refine_window_ns, "; expected search > 0, cluster >= 0, min_mev >= 0, window > 0"));
 }
 
 // (pulse time - offset) of the fired counters, each the pulse closest to its expectation,
@@ -88,7 +89,8 @@ bool refine_time(const PulseBatch& p, int64_t begin, int64_t end, const MasterTi
   auto candidate = [&](int64_t i) {
     return is_refine[static_cast<std::size_t>(p.cell[i])] && std::isfinite(p.time_ns[i]) &&
            std::isfinite(p.amplitude[i]) && energy_of(i) >= m.refine_min_mev &&
-           std::fabs(p.time_ns[i] - c.time_mean_ns[p.cell[i]] - t) <= m.refine_search_ns;
+           std::fabs(p.time_ns[i] - c.time_mean_ns[p.cell[i]] - t) <= m.refine_search_ns &&
+           std::fabs(p.time_ns[i] - c.time_mean_ns[p.cell[i]] - m.nominal_ns) <= m.refine_window_ns;
   };
   double best = std::numeric_limits<double>::infinity();
   double anchor = t;

@@ -39,6 +39,8 @@ struct CellCalibration {
 // taken, and the master time becomes the energy-weighted mean of (time - time_mean) over
 // those candidates within refine_cluster_ns of it. The ECAL times are an order of magnitude
 // sharper than the counters'; the counters still decide which shower is the trigger's.
+// Candidates must also lie within refine_window_ns of nominal_ns: the trigger particle can
+// only be where the trigger timing (the phase jitter) allows.
 struct MasterTimeConfig {
   std::vector<int32_t> counter_cells;
   std::vector<double> counter_offset_ns;
@@ -49,6 +51,7 @@ struct MasterTimeConfig {
   double refine_min_mev = 1000.0;
   double refine_search_ns = 5.0;
   double refine_cluster_ns = 2.0;
+  double refine_window_ns = 1e9;
 };
 
 struct CellOutputs {

@@ -67,6 +67,7 @@ def calibrate_cells(
     refine_min_mev: float = 1000.0,
     refine_search_ns: float = 5.0,
     refine_cluster_ns: float = 2.0,
+    refine_window_ns: float = 1e9,
 ) -> tuple[
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],

@@ -25,7 +25,8 @@ import numpy as np
 from ..columns import Columns
 
 __all__ = ["suspect_waveforms", "suspect_table", "amplitude_upper_bound", "template_peak_floor", "fixed_time_amplitude",
-           "suspects_of_fit", "REFIT_PLANES", "BOUND_PLANES", "channel_pedestal"]
+           "suspects_of_fit", "saturation_only_of_fit", "clipped_near", "REFIT_PLANES", "BOUND_PLANES",
+           "channel_pedestal", "SATURATION_ONLY_CHI2_NDF"]
 
 
 def suspect_waveforms(
@@ -78,12 +79,16 @@ def suspect_table(
     suspect: np.ndarray,
     peak_floor: np.ndarray | float,
     pedestal: np.ndarray | None = None,
+    saturated_only: np.ndarray | None = None,
 ) -> Columns:
-    """Columns event, plane, x, y, samples, nsamples, peak_floor of the suspect waveforms
+    """Columns event, plane, x, y, samples, nsamples, peak_floor, saturated_only of the suspect waveforms
     (``wave_rows``: digit row of each fitted waveform; ``peak_floor``: per waveform or one
     value), the input of ``reconstruct_calo(..., suspects=...)``. pedestal: the fitter's
     per-waveform pedestal (the lower of even and odd), which bounds the pedestal from above
-    when pile-up tails lift every sample; without it the smallest sample does."""
+    when pile-up tails lift every sample; without it the smallest sample does. saturated_only
+    (per waveform, ``saturation_only_of_fit``): suspect only for clipped samples, with a good
+    fit otherwise; ``reconstruct_calo`` trusts those whose clipped samples lie away from the
+    in-time pulse."""
     rows = np.asarray(wave_rows, dtype=np.int64)
     suspect = np.asarray(suspect, dtype=bool)
     if suspect.shape != rows.shape:
@@ -101,6 +106,7 @@ def suspect_table(
         nsamples=np.asarray(nsamples, dtype=np.int64),
         peak_floor=floor.copy(),
         pedestal=np.full(r.size, np.inf) if pedestal is None else np.asarray(pedestal, dtype=np.float64)[suspect],
+        saturated_only=np.zeros(r.size, bool) if saturated_only is None else np.asarray(saturated_only, bool)[suspect],
     )
 
 
@@ -226,8 +232,15 @@ REFIT_PLANES = {"ECAL0": "ecal", "ECAL1": "ecal", "SRD": "srd"}
 BOUND_PLANES = {"ECAL0": "ecal", "ECAL1": "ecal", "HCAL0": "hcal", "HCAL1": "hcal", "HCAL2": "hcal", "HCAL3": "hcal"}
 
 
-def suspects_of_fit(kind: str, waves: Mapping[str, np.ndarray], pulses: Mapping[str, np.ndarray]) -> np.ndarray:
-    """``suspect_waveforms`` of one detector kind's ``FitResult.waves`` / ``.pulses``."""
+# a saturated waveform whose fit is otherwise good (chi2/ndf at most this, no other reason to
+# doubt it) keeps its fitted in-time energy when its clipped samples lie away from that pulse
+SATURATION_ONLY_CHI2_NDF = 10.0
+
+
+def suspects_of_fit(kind: str, waves: Mapping[str, np.ndarray], pulses: Mapping[str, np.ndarray],
+                    saturated: bool = True, max_chi2_ndf: float | None = None) -> np.ndarray:
+    """``suspect_waveforms`` of one detector kind's ``FitResult.waves`` / ``.pulses``
+    (max_chi2_ndf: overrides the kind's SUSPECT_CHI2_NDF)."""
     from ..waveform import FLAGS
 
     ndf = np.maximum(np.asarray(waves["ndf"], dtype=np.float64), 1.0)
@@ -236,9 +249,30 @@ def suspects_of_fit(kind: str, waves: Mapping[str, np.ndarray], pulses: Mapping[
         extra |= FLAGS[name]
     return suspect_waveforms(
         waves["flags"], chi2_ndf=np.asarray(waves["chi2"], dtype=np.float64) / ndf,
-        max_chi2_ndf=SUSPECT_CHI2_NDF.get(kind, 3000.0), extra_flags=extra,
-        pulse_wave=pulses["wave"], pulse_amplitude=pulses["amplitude"],
+        max_chi2_ndf=SUSPECT_CHI2_NDF.get(kind, 3000.0) if max_chi2_ndf is None else max_chi2_ndf,
+        saturated=saturated, extra_flags=extra, pulse_wave=pulses["wave"], pulse_amplitude=pulses["amplitude"],
     )  # fmt: skip
+
+
+def saturation_only_of_fit(kind: str, waves: Mapping[str, np.ndarray], pulses: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Per waveform: suspect (``suspects_of_fit``) only because samples were clipped, the fit
+    of the rest being good (chi2/ndf <= SATURATION_ONLY_CHI2_NDF, no failure, no absurd pulse)."""
+    chi2_limit = min(SATURATION_ONLY_CHI2_NDF, SUSPECT_CHI2_NDF.get(kind, 3000.0))
+    return suspects_of_fit(kind, waves, pulses) & ~suspects_of_fit(kind, waves, pulses, saturated=False,
+                                                                   max_chi2_ndf=chi2_limit)
+
+
+def clipped_near(samples: np.ndarray, nsamples: np.ndarray, t_peak_ns: np.ndarray, before_ns: float, after_ns: float,
+                 saturation_adc: float = 4095.0, sampling_ns: float = 12.5) -> np.ndarray:
+    """Per row: a recorded sample at or above saturation_adc lies within [t_peak - before_ns,
+    t_peak + after_ns] (times from the first sample)."""
+    s = np.asarray(samples)
+    k = np.arange(s.shape[1])
+    t = k * float(sampling_ns)
+    tc = np.asarray(t_peak_ns, dtype=np.float64)[:, None]
+    recorded = k[None, :] < np.asarray(nsamples, dtype=np.int64)[:, None]
+    window = (t[None, :] >= tc - before_ns) & (t[None, :] <= tc + after_ns)
+    return (recorded & window & (s >= saturation_adc)).any(axis=1)
 
 
 def channel_pedestal(digits: Mapping[str, np.ndarray], min_waveforms: int = 5) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 from .._core import calo as _calo
 from ..columns import Columns
 from .calibration import CaloCalibration
-from .fit_bounds import amplitude_upper_bound, fixed_time_amplitude
+from .fit_bounds import amplitude_upper_bound, clipped_near, fixed_time_amplitude
 from .layout import CaloLayout
 
 __all__ = [
@@ -77,12 +77,18 @@ class CaloConfig:
     # refine_cluster_ns of that one (energy-weighted); () keeps the counter time
     refine_master_planes: tuple[str, ...] = ("ECAL0", "ECAL1")
     refine_min_mev: float = 1000.0
-    refine_search_ns: float = 8
+    refine_search_ns: float = 12
     refine_cluster_ns: float = 2.0
+    # ... and only within this of nominal_master_ns, where the trigger timing allows the trigger
+    # particle to be (simulated setup: +-6.25 ns phase jitter, plus the ECAL time spread)
+    refine_window_ns: float = 8.0
     veto_ratio: float = 0.3
     # the SRD only tags the particle (synchrotron photons or not): its small pulses, whose
     # fitted times a pile-up pulse nearby drags most, count out to near_sigma
     srd_near_window: bool = True
+    # the energy of ambiguous timing (between n_sigma and near_sigma) may be the trigger
+    # particle's: the largest possible in-time energies e_ecal_max / e_hcal_max include it
+    bad_energy_in_maxima: bool = True
     pileup_threshold_mev: float = 1000.0  # out-of-time ECAL+HCAL energy that marks pile-up
     # a fitted amplitude beyond this (or not finite) is a failed fit: the pulse is dropped and
     # the event flagged STATUS_FIT_FAILED (12-bit ADCs; saturated pulses extrapolate to ~2x)
@@ -92,6 +98,10 @@ class CaloConfig:
     # energy re-measured at the expected time (fit_bounds.fixed_time_amplitude); meant for
     # planes whose cut needs an in-time signal (SRD), not for those bounded from above
     refit_templates: dict = field(default_factory=dict)
+    # a suspect fit doubted only for clipped samples (suspects' saturated_only) is trusted when
+    # no clipped sample lies within this window around the cell's expected in-time peak
+    # (before, after; ns): the samples that fix the in-time amplitude are then all usable
+    clip_guard_ns: tuple[float, float] = (37.5, 50.0)
     # plane name -> pulse template: tightens the in-time energy bound of doubtful cells
     # (fit_bounds.amplitude_upper_bound with every sample); others use the peak sample only
     bound_templates: dict = field(default_factory=dict)
@@ -264,6 +274,26 @@ def _cell_energy(amp: np.ndarray, event: np.ndarray, cell: np.ndarray, spill_row
         return amp * calibration.mev_per_adc[cell] * led
 
 
+def _doubtful(suspects: Mapping[str, np.ndarray], master: np.ndarray, calibration: CaloCalibration,
+              config: CaloConfig) -> Columns:
+    """The suspects less the saturated-only ones whose clipped samples lie outside the guard
+    window around their cell's expected in-time peak."""
+    cell = calibration.layout.cell_index(suspects["plane"], suspects["x"], suspects["y"])
+    event = np.asarray(suspects["event"], dtype=np.int64)
+    sat_only = np.asarray(suspects["saturated_only"], dtype=bool) & (cell >= 0)
+    if not sat_only.any():
+        return suspects if isinstance(suspects, Columns) else Columns(dict(suspects))
+    rows = np.flatnonzero(sat_only)
+    centre = master[event[rows]] + calibration.time_mean_ns[cell[rows]]
+    before, after = config.clip_guard_ns
+    near = clipped_near(np.asarray(suspects["samples"])[rows], np.asarray(suspects["nsamples"])[rows], centre,
+                        before, after)  # fmt: skip
+    keep = np.ones(event.size, dtype=bool)
+    keep[rows[~near]] = False
+    table = suspects if isinstance(suspects, Columns) else Columns(dict(suspects))
+    return table.take(keep)
+
+
 def _refit_suspects(
     e_in: np.ndarray,
     e_near: np.ndarray,
@@ -434,7 +464,10 @@ def reconstruct_calo(
         counters, [0.0] * len(counters), config.nominal_master_ns, config.master_search_ns,
         config.n_sigma, config.near_sigma, config.max_time_err_ns, config.master_median,
         refine_cells, config.refine_min_mev, config.refine_search_ns, config.refine_cluster_ns,
+        config.refine_window_ns,
     )  # fmt: skip
+    if suspects is not None and "saturated_only" in suspects:
+        suspects = _doubtful(suspects, master, calibration, config)
     if suspects is not None and config.refit_templates:
         _refit_suspects(e_in, e_near, master, spill_row, calibration, config, suspects, n_events)
     ev = _calo.event_variables(e_in, e_near, e_out, core_layout, config.veto_ratio)
@@ -488,6 +521,9 @@ def reconstruct_calo(
     e_ecal_max, e_hcal_max, veto_max_bound = _energy_maxima(
         ev, e_in, master, spill_row, calibration, config, status, suspects, n_events, absurd_key
     )
+    if config.bad_energy_in_maxima:
+        e_ecal_max = e_ecal_max + ev["e_bad_ecal"] / MEV_PER_GEV
+        e_hcal_max = e_hcal_max + ev["e_bad_hcal"] / MEV_PER_GEV
     ndf = pick(clusters.ndf.astype(np.float64), lead, has, np.nan)
     chi2 = pick(clusters.chi2, lead, has, np.nan)
     events = Columns(

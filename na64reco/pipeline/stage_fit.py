@@ -59,12 +59,13 @@ class FitStage:
         plane = digits["plane"]
         kinds = np.array([template_kind(int(p)) for p in range(len(SADC_PLANE_NAMES))] + ["unmapped"])
         kind_of_digit = kinds[np.where(plane >= 0, plane, len(SADC_PLANE_NAMES))] if plane.size else np.zeros(0, kinds.dtype)
-        from ..calo.fit_bounds import suspects_of_fit, template_peak_floor
+        from ..calo.fit_bounds import saturation_only_of_fit, suspects_of_fit, template_peak_floor
 
         if self.zero_suppress > 0 and plane.size:
             kind_of_digit = np.where(_sample_span(digits["samples"], digits["nsamples"]) < self.zero_suppress, "quiet", kind_of_digit)
         parts: list[dict[str, np.ndarray]] = []
         suspect = np.zeros(plane.size, bool)
+        saturated_only = np.zeros(plane.size, bool)
         peak_floor = np.ones(plane.size)
         wave_flags = np.zeros(plane.size, np.uint32)
         wave_chi2 = np.full(plane.size, np.nan)
@@ -78,6 +79,7 @@ class FitStage:
             p = res.pulses
             # doubtful fits: the calo stage bounds / re-measures those cells from the samples
             suspect[rows] = suspects_of_fit(kind, res.waves, p)
+            saturated_only[rows] = saturation_only_of_fit(kind, res.waves, p)
             peak_floor[rows] = template_peak_floor(fitter.template)
             keep = p["amplitude"] >= self.min_amplitude
             digit = rows[p["wave"][keep]]
@@ -108,7 +110,8 @@ class FitStage:
         state.extras["digits"] = digits
         state.extras["pulses"] = pulses
         state.extras["suspects"] = suspect_table(
-            digits, np.arange(plane.size), suspect, peak_floor, channel_pedestal(digits) if plane.size else None
+            digits, np.arange(plane.size), suspect, peak_floor, channel_pedestal(digits) if plane.size else None,
+            saturated_only,
         )
         n = state.n
         ev_of_digit = digits["event"]
