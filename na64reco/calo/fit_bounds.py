@@ -186,6 +186,11 @@ def fixed_time_amplitude(
     before: int = 2,
     after: int = 5,
     saturation_adc: float = 4095.0,
+    neighbour_ns: float = 0.0,
+    neighbour_min_sep_ns: float = 6.0,
+    neighbour_step_ns: float = 1.25,
+    neighbour_dchi2: float = 25.0,
+    noise_adc: float = 2.0,
 ) -> np.ndarray:
     """Amplitude (ADC) of a pulse peaking at a known time, fitted with a local straight-line
     baseline on the samples from ``before`` sampling periods before to ``after`` after it.
@@ -194,6 +199,13 @@ def fixed_time_amplitude(
     can hang a huge pulse before the window on the tail of an earlier one and lose the
     in-time pulse; a fixed time leaves a linear problem, and the local baseline absorbs the
     slowly varying tails of earlier pulses. NaN where fewer than 4 usable samples remain.
+
+    neighbour_ns > 0 also lets one more pulse (amplitude >= 0) peak anywhere within that
+    distance of the known time, but not closer than neighbour_min_sep_ns, on a grid of
+    neighbour_step_ns; it is kept when it lowers chi2 (in units of noise_adc^2) by at least
+    neighbour_dchi2, as the fitter's own pile-up test asks. A pile-up
+    pulse a sample or two away, which a straight baseline cannot follow, is then taken by
+    the neighbour instead of leaking into (or being subtracted from) the in-time amplitude.
     """
     s = np.asarray(samples, dtype=np.float64)
     n, width = s.shape
@@ -208,17 +220,50 @@ def fixed_time_amplitude(
     use = (np.arange(width)[None, :] < ns[:, None]) & (s < saturation_adc) & np.isfinite(tc)[:, None]
     x = k[None, :] - np.where(np.isfinite(tc), tc, 0.0)[:, None]
     use &= (x >= -before * sampling_ns - half) & (x <= after * sampling_ns + half)
-    shape = np.asarray(template.value((x + float(template.peak_shift_ns)).ravel()), dtype=np.float64).reshape(x.shape)
-    design = np.stack([shape / float(template.peak_value), np.ones_like(x), x / 100.0], axis=2)  # (n, W, 3)
-    design = np.where(use[:, :, None], design, 0.0)
-    # batched normal equations; rows without enough samples or a singular system give NaN
-    normal = np.einsum("nwi,nwj->nij", design, design)
-    rhs = np.einsum("nwi,nw->ni", design, np.where(use, s, 0.0))
+
+    def shape_at(dt: np.ndarray) -> np.ndarray:
+        v = np.asarray(template.value((dt + float(template.peak_shift_ns)).ravel()), dtype=np.float64)
+        return v.reshape(dt.shape) / float(template.peak_value)
+
+    y = np.where(use, s, 0.0)
+    base = np.stack([shape_at(x), np.ones_like(x), x / 100.0], axis=2)  # (n, W, 3)
+    base = np.where(use[:, :, None], base, 0.0)
     enough = np.count_nonzero(use, axis=1) >= 4
-    good = enough & (np.abs(np.linalg.det(normal)) > 1e-9)
     out = np.full(n, np.nan)
-    if good.any():
-        out[good] = np.linalg.solve(normal[good], rhs[good][:, :, None])[:, 0, 0]
+    best_chi2 = np.full(n, np.inf)
+
+    def consider(design: np.ndarray, need: int, nonneg: int | None, penalty: float = 0.0) -> None:
+        # batched normal equations over the leading axes; singular systems are skipped
+        normal = np.einsum("...wi,...wj->...ij", design, design)
+        rhs = np.einsum("...wi,...w->...i", design, y if design.ndim == 3 else y[:, None, :])
+        ok = (np.abs(np.linalg.det(normal)) > 1e-9) & (np.count_nonzero(use, axis=1) >= need).reshape(
+            (n,) + (1,) * (design.ndim - 3))
+        beta = np.zeros(rhs.shape)
+        if ok.any():
+            beta[ok] = np.linalg.solve(normal[ok], rhs[ok][..., None])[..., 0]
+        resid = (y if design.ndim == 3 else y[:, None, :]) - np.einsum("...wi,...i->...w", design, beta)
+        chi2 = np.einsum("...w,...w->...", resid, resid * (use if design.ndim == 3 else use[:, None, :]))
+        chi2 = np.where(ok, chi2, np.inf)
+        if nonneg is not None:
+            chi2 = np.where(beta[..., nonneg] >= 0.0, chi2, np.inf)
+        if design.ndim == 4:
+            pick = np.argmin(chi2, axis=1)
+            chi2 = chi2[np.arange(n), pick]
+            beta = beta[np.arange(n), pick]
+        chi2 = chi2 + penalty
+        better = enough & (chi2 < best_chi2)
+        best_chi2[better] = chi2[better]
+        out[better] = beta[better, 0]
+
+    consider(base, 4, None)
+    if neighbour_ns > 0:
+        offsets = np.arange(-neighbour_ns, neighbour_ns + 1e-9, neighbour_step_ns)
+        offsets = offsets[np.abs(offsets) >= neighbour_min_sep_ns]
+        if offsets.size:
+            nb = shape_at(x[:, None, :] - offsets[None, :, None])  # (n, G, W)
+            design = np.concatenate([np.broadcast_to(base[:, None], (n, offsets.size, width, 3)),
+                                     np.where(use[:, None, :], nb, 0.0)[..., None]], axis=3)  # fmt: skip
+            consider(design, 5, 3, neighbour_dchi2 * noise_adc**2)
     return out
 
 

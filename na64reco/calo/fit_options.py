@@ -21,6 +21,12 @@ _COMMON: dict[str, Any] = {"pre_window_ns": 0.0}
 
 #: detector kind (template name) -> WaveformFitter keyword options
 FIT_OPTIONS: dict[str, dict[str, Any]] = {kind: dict(_COMMON) for kind in ("ecal", "hcal", "veto", "srd", "counter")}
+# The SRD's in-time pulse peaks at the counters' nominal time (CaloConfig.nominal_master_ns,
+# 127.5 ns) plus the SRD's time_mean (-2 ns, data/calo/calibration.txt), within the trigger
+# phase jitter (+-6.25 ns) and a margin: a waveform without a pulse there is flagged
+# out_of_window, which makes it a suspect (fit_bounds.SUSPECT_FLAGS) re-measured at the
+# event's own expected time (CaloConfig.refit_templates).
+FIT_OPTIONS["srd"].update(trigger_time_ns=125.5, in_time_window_ns=8.0)
 
 
 def fit_options(kind: str) -> dict[str, Any]:

@@ -98,10 +98,13 @@ class CaloConfig:
     # energy re-measured at the expected time (fit_bounds.fixed_time_amplitude); meant for
     # planes whose cut needs an in-time signal (SRD), not for those bounded from above
     refit_templates: dict = field(default_factory=dict)
+    # the re-measurement lets one pile-up pulse within this of the in-time one share the samples
+    # (fit_bounds.fixed_time_amplitude's neighbour_ns; 0 = a straight baseline only)
+    refit_neighbour_ns: float = 25.0
     # a suspect fit doubted only for clipped samples (suspects' saturated_only) is trusted when
     # no clipped sample lies within this window around the cell's expected in-time peak
     # (before, after; ns): the samples that fix the in-time amplitude are then all usable
-    clip_guard_ns: tuple[float, float] = (37.5, 50.0)
+    clip_guard_ns: tuple[float, float] = (25.0, 75.0)
     # plane name -> pulse template: tightens the in-time energy bound of doubtful cells
     # (fit_bounds.amplitude_upper_bound with every sample); others use the peak sample only
     bound_templates: dict = field(default_factory=dict)
@@ -317,7 +320,7 @@ def _refit_suspects(
         ev_, cell_ = event[pick], cell[pick]
         centre = master[ev_] + calibration.time_mean_ns[cell_]
         amp = fixed_time_amplitude(np.asarray(suspects["samples"])[pick], np.asarray(suspects["nsamples"])[pick],
-                                   centre, template)  # fmt: skip
+                                   centre, template, neighbour_ns=config.refit_neighbour_ns)  # fmt: skip
         ok = np.isfinite(amp)
         energy = _cell_energy(np.maximum(amp[ok], 0.0), ev_[ok], cell_[ok], spill_row, calibration)
         e_in[ev_[ok], cell_[ok]] = energy
