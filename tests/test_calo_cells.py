@@ -47,6 +47,10 @@ def test_energy_split_by_time_window_around_master_time():
     assert ev.e_bad[0] == pytest.approx(0.1)
     assert ev.e_pileup[0] == pytest.approx(0.6)
     assert ev.calo_status[0] == 0
+    # the ambiguous-timing energy may be the trigger particle's: the box's maximum counts it
+    assert ev.e_ecal_max[0] == pytest.approx(2.1) and ev.e_hcal_max[0] == pytest.approx(0.0)
+    strict = calo.reconstruct_calo(_pulses(rows, lay), 1, cal, config=replace(cfg, bad_energy_in_maxima=False))
+    assert strict.events.e_ecal_max[0] == pytest.approx(2.0)
 
 
 def test_pulse_time_error_widens_the_window():

@@ -210,3 +210,75 @@ def test_veto_max_bound_covers_a_doubtful_veto_fit():
     assert ev.veto_max[0] == 0.0 and ev.veto_max_bound[0] >= 0.008
     plain = calo.reconstruct_calo(pulses, 1, cal, config=cfg).events
     assert plain.veto_max_bound[0] == plain.veto_max[0]
+
+
+def test_fixed_time_amplitude_leaves_a_nearby_pile_up_pulse_to_the_neighbour():
+    srd = load_template("srd")
+    t = np.arange(32) * 12.5
+    shape = lambda peak: np.asarray(srd.value(t - peak)) / srd.peak_value  # noqa: E731
+    noise = np.random.default_rng(5).normal(0.0, 1.5, 32)
+    s = 150.0 + 60.0 * shape(125.0) + 180.0 * shape(140.0) + noise  # pile-up 15 ns after the in-time pulse
+    straight = calo.fixed_time_amplitude(s[None], np.array([32]), np.array([125.0]), srd)
+    shared = calo.fixed_time_amplitude(s[None], np.array([32]), np.array([125.0]), srd, neighbour_ns=25.0)
+    assert shared[0] == pytest.approx(60.0, abs=10.0)
+    assert abs(straight[0] - 60.0) > abs(shared[0] - 60.0)
+    # nothing in time: the neighbour takes the pile-up, the in-time amplitude stays near 0
+    alone = 150.0 + 180.0 * shape(140.0) + noise
+    assert abs(calo.fixed_time_amplitude(alone[None], np.array([32]), np.array([125.0]), srd, neighbour_ns=25.0)[0]) < 10
+    # an isolated pulse: the neighbour gains too little chi2 to be used
+    iso = 150.0 + 60.0 * shape(125.0) + noise
+    with_nb = calo.fixed_time_amplitude(iso[None], np.array([32]), np.array([125.0]), srd, neighbour_ns=25.0)
+    assert with_nb[0] == calo.fixed_time_amplitude(iso[None], np.array([32]), np.array([125.0]), srd)[0]
+
+
+def test_clipped_near_looks_only_inside_the_guard_window():
+    s = np.full((3, 32), 150, np.uint16)
+    s[0, 5] = 4095  # 62.5 ns: 87.5 ns before a pulse at 150 ns
+    s[1, 10] = 4095  # 125 ns: 25 ns before
+    s[2, 20] = 4095  # 250 ns: 100 ns after
+    near = calo.fit_bounds.clipped_near(s, np.array([32, 32, 10]), np.full(3, 150.0), 37.5, 75.0)
+    assert near.tolist() == [False, True, False]  # row 2's clipped sample was not recorded
+
+
+def test_saturation_only_suspects_are_trusted_away_from_the_in_time_pulse():
+    from na64reco.calo.fit_bounds import saturation_only_of_fit
+
+    waves = {"flags": np.array([FLAGS["saturated"], FLAGS["saturated"] | FLAGS["fit_failed"], FLAGS["saturated"], 0]),
+             "chi2": np.array([30.0, 30.0, 600.0, 30.0]), "ndf": np.array([30, 30, 30, 30])}  # fmt: skip
+    pulses = {"wave": np.array([0]), "amplitude": np.array([100.0])}
+    assert saturation_only_of_fit("ecal", waves, pulses).tolist() == [True, False, False, False]
+    lay = calo.CaloLayout()
+    cal = calo.CaloCalibration.uniform(lay, mev_per_adc=10.0, time_sigma_ns=1.0)
+    counters = [(s, 127.5) for s in ("S1", "S2", "S3", "S4")]
+    # the in-time pulse (500 ADC) at 127.5 ns; two pile-up pulses clip the samples 100 ns later
+    samples = np.stack([_waveform([(500.0, 127.5), (3000.0, 227.5), (3000.0, 230.0)])] * 2).astype(np.uint16)
+    assert (samples >= 4095).any()
+    digits = {"event": np.array([0, 1]), "plane": np.full(2, lay.index("ECAL1")), "x": np.full(2, 3),
+              "y": np.full(2, 3), "samples": samples, "nsamples": np.full(2, 32)}  # fmt: skip
+    names = [p for p, _ in counters] + ["ECAL1"]
+    pulses = {"event": np.repeat([0, 1], 5), "plane": np.array([lay.index(p) for p in names] * 2),
+              "x": np.array([0, 0, 0, 0, 3] * 2), "y": np.array([0, 0, 0, 0, 3] * 2),
+              "amplitude": np.array(([100.0] * 4 + [500.0]) * 2), "time_ns": np.full(10, 127.5)}  # fmt: skip
+    sus = suspect_table(digits, np.array([0, 1]), np.array([True, True]), FLOOR, saturated_only=np.array([True, False]))
+    cfg = calo.CaloConfig(refit_templates={}, clip_guard_ns=(25.0, 75.0))
+    ev = calo.reconstruct_calo(pulses, 2, cal, config=cfg, suspects=sus).events
+    assert ev.e_ecal_max[0] == pytest.approx(5.0)  # trusted: the fit's 500 ADC x 10 MeV
+    assert ev.e_ecal_max[1] > 5.2  # a plain suspect keeps its model-free bound (peak / peak_floor)
+    near = calo.reconstruct_calo(pulses, 2, cal, config=calo.CaloConfig(refit_templates={}, clip_guard_ns=(25.0, 120.0)),
+                                 suspects=sus).events  # fmt: skip
+    assert near.e_ecal_max[0] > 5.2  # clipped samples inside the guard: still bounded
+
+
+def test_srd_fit_options_flag_waveforms_without_an_in_time_pulse():
+    from na64reco.calo.fit_options import fit_options
+    from na64reco.waveform import WaveformFitter
+
+    srd = load_template("srd")
+    opts = fit_options("srd")
+    assert opts["pre_window_ns"] == 0.0 and fit_options("nonexistent") == {}
+    fitter = WaveformFitter(srd, sampling_ns=12.5, noise_rms=1.5, **opts)
+    t = np.arange(32) * 12.5
+    late = 150.0 + 200.0 * np.asarray(srd.value(t - 150.0)) / srd.peak_value  # 24.5 ns after the window centre
+    timely = 150.0 + 200.0 * np.asarray(srd.value(t - 128.0)) / srd.peak_value
+    res = fitter.fit(np.stack([late, timely]))
+    assert res.flags[0] & FLAGS["out_of_window"] and not res.flags[1] & FLAGS["out_of_window"]
