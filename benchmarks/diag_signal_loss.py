@@ -46,6 +46,33 @@ def kind_of(name: str) -> str:
     return "counter"
 
 
+def loss_by_pileup_distance(truth_path, truth, pos, matched, big, first_failed, cut_names, master, master_true) -> None:
+    """Selected fraction and first failed cut versus the distance in time of the nearest other
+    beam particle (truth), and how often the master time lies within 1 ns of the trigger
+    particle's counter time."""
+    parts = read_truth(truth_path, "particles")
+    pile = np.asarray(parts["is_pileup"], bool)
+    t_event = np.asarray(truth["event"], np.int64)
+    nearest = np.full(t_event.size, np.inf)
+    np.minimum.at(nearest, np.searchsorted(t_event, np.asarray(parts["event"], np.int64)[pile]),
+                  np.abs(np.asarray(parts["dt_ns"])[pile]))  # fmt: skip
+    dt = np.full(big.size, np.inf)
+    dt[matched] = nearest[pos[matched]]
+    print("\nloss versus the nearest other beam particle |dt| (truth); master ok = within 1 ns of the truth")
+    print(f"{'|dt| ns':>10}{'events':>8}{'selected':>10}{'master ok':>11}  first failed cut of the lost events")
+    edges = [0, 5, 10, 15, 20, 30, 50, 100, 200, np.inf]
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        m = big & (dt >= lo) & (dt < hi)
+        if not m.any():
+            continue
+        lost = m & (first_failed >= 0)
+        why = {cut_names[i]: int(np.count_nonzero(lost & (first_failed == i))) for i in range(len(cut_names))}
+        why = ", ".join(f"{k} {v}" for k, v in why.items() if v)
+        ok = np.abs(master - master_true) < 1.0
+        print(f"{lo:>4g}-{hi:<5g}{int(m.sum()):>8}{(m & (first_failed < 0)).sum() / m.sum():>10.3f}"
+              f"{ok[m].mean():>11.3f}  {why}")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=3000)
@@ -215,6 +242,9 @@ def main() -> None:
         lost = big & (np.asarray(sel.events["first_failed"]) == i)
         print(f"{name} losers {lost.sum()}: ecal_max_x/y {np.asarray(events['ecal_max_x'])[lost][:10]} "
               f"{np.asarray(events['ecal_max_y'])[lost][:10]} srd_min {np.asarray(events['srd_min'])[lost][:10]}")
+    loss_by_pileup_distance(truth_path, truth, pos, matched, big, np.asarray(sel.events["first_failed"]),
+                            [c.name for c in flow.cuts], np.asarray(events["master_time_ns"]),
+                            t_ecal - cfg.detector_time_offsets_ns[0] + cfg.detector_time_offsets_ns[4])  # fmt: skip
     np.savez(work / f"diag_{tag}.npz", **{k: np.asarray(v) for k, v in events.to_dict().items() if np.asarray(v).ndim == 1},
              big=big, first_failed=np.asarray(sel.events["first_failed"]), w_flags=wflags, w_chi2=wchi2, w_span=span,
              w_event=ev_w, w_plane=pl_w, w_x=np.asarray(digits["x"])[wave_rows], w_y=np.asarray(digits["y"])[wave_rows],
