@@ -52,7 +52,9 @@ void test_calibration_split() {
   std::vector<double> led_spill{0.5, std::numeric_limits<double>::quiet_NaN(), 1.0, 1.0};
   PulseBatch p{2, offsets.data(), 3, cell.data(), amp.data(), time.data(), nullptr};
   CellCalibration c{n_cells, mev.data(), tmean.data(), tsig.data(), led_run.data(), led_spill.data(), 1};
-  MasterTimeConfig m{{}, {}, 100.0, 10.0};
+  MasterTimeConfig m;
+  m.nominal_ns = 100.0;
+  m.search_ns = 10.0;
   std::vector<double> e_in(2 * n_cells), e_near(2 * n_cells), e_out(2 * n_cells), t(2 * n_cells), master(2);
   std::vector<int32_t> used(2);
   CellOutputs o{e_in.data(), e_near.data(), e_out.data(), t.data(), master.data(), used.data()};
@@ -68,6 +70,45 @@ void test_calibration_split() {
   std::vector<int32_t> bad_cell{0, 9, 1};
   PulseBatch pc{2, offsets.data(), 3, bad_cell.data(), amp.data(), time.data(), nullptr};
   NA64_CHECK(throws_input_error([&] { calibrate_cells(pc, spill.data(), c, m, 3.0, 8.0, 3.0, o); }));
+}
+
+// Counters 0..3 (one merged with pile-up, 8 ns late), ECAL cells 4..5 (time_mean 10 ns):
+// the median ignores the odd counter, the closest ECAL shower above threshold refines it.
+void test_master_time_median_and_refinement() {
+  const std::size_t n_cells = 6;
+  std::vector<int64_t> offsets{0, 7, 11, 18};
+  std::vector<int32_t> cell{0, 1, 2, 3, 4, 4, 5, /**/ 0, 1, 2, 3, /**/ 0, 1, 2, 3, 4, 4, 5};
+  std::vector<double> amp{1, 1, 1, 1, 100, 400, 5, /**/ 1, 1, 1, 1, /**/ 1, 1, 1, 1, 100, 400, 5};
+  std::vector<double> time{101, 102, 100, 109, 110.5, 118, 111, /**/ 101, 102, 100, 109,
+                           /**/ 101, 102, 100, 109, 128, 118, 111};
+  std::vector<int32_t> spill(3, -1);
+  std::vector<double> mev(n_cells, 20.0), tmean{0, 0, 0, 0, 10, 10}, tsig(n_cells, 1.0), led_run(n_cells, 1.0);
+  PulseBatch p{3, offsets.data(), cell.size(), cell.data(), amp.data(), time.data(), nullptr};
+  CellCalibration c{n_cells, mev.data(), tmean.data(), tsig.data(), led_run.data(), nullptr, 0};
+  MasterTimeConfig m{{0, 1, 2, 3}, {0, 0, 0, 0}, 100.0, 20.0, true, {4, 5}, 1000.0, 5.0, 2.0, 8.0};
+  std::vector<double> e_in(3 * n_cells), e_near(3 * n_cells), e_out(3 * n_cells), t(3 * n_cells), master(3);
+  std::vector<int32_t> used(3);
+  std::vector<uint8_t> refined(3);
+  CellOutputs o{e_in.data(), e_near.data(), e_out.data(), t.data(), master.data(), used.data(), refined.data()};
+  calibrate_cells(p, spill.data(), c, m, 3.0, 5.0, 3.0, o);
+  // event 0: counter median 101.5; ECAL 2 GeV at 110.5 (-> 100.5) is the closest candidate,
+  // 8 GeV at 118 (-> 108) is 6.5 ns away, 0.1 GeV at 111 is below threshold
+  NA64_CHECK(std::fabs(master[0] - 100.5) < 1e-12 && refined[0] == 1 && used[0] == 4);
+  NA64_CHECK(std::fabs(master[1] - 101.5) < 1e-12 && refined[1] == 0);  // no ECAL pulse
+  // event 2: the 8 GeV shower (-> 108) lies 6.5 ns from the counters, beyond the search
+  NA64_CHECK(std::fabs(master[2] - 101.5) < 1e-12 && refined[2] == 0);
+  m.refine_search_ns = 20.0;  // now within reach, and 8 ns from nominal: inside the window
+  calibrate_cells(p, spill.data(), c, m, 3.0, 5.0, 3.0, o);
+  NA64_CHECK(std::fabs(master[2] - 108.0) < 1e-12 && refined[2] == 1);
+  m.refine_window_ns = 5.0;  // the trigger timing rules it out
+  calibrate_cells(p, spill.data(), c, m, 3.0, 5.0, 3.0, o);
+  NA64_CHECK(std::fabs(master[2] - 101.5) < 1e-12 && refined[2] == 0);
+  m.median = false;
+  m.refine_cells.clear();
+  calibrate_cells(p, spill.data(), c, m, 3.0, 5.0, 3.0, o);
+  NA64_CHECK(std::fabs(master[1] - 103.0) < 1e-12);  // the mean is dragged by the merged counter
+  m.refine_cells = {4, 9};
+  NA64_CHECK(throws_input_error([&] { calibrate_cells(p, spill.data(), c, m, 3.0, 5.0, 3.0, o); }));
 }
 
 void test_cluster_random_inputs_do_not_crash() {
@@ -126,6 +167,7 @@ int main() {
   test_fast_atan();
   test_profile_normalisation();
   test_calibration_split();
+  test_master_time_median_and_refinement();
   test_cluster_random_inputs_do_not_crash();
   test_two_seeds_share_energy();
   test_event_variables_layout_errors();
