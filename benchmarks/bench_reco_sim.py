@@ -18,8 +18,8 @@ import numpy as np
 
 import na64reco as nr
 from na64reco.calo import CaloConfig, calibration_from_setup, plane_presence, reconstruct_calo
-from na64reco.calo.fit_bounds import (BOUND_PLANES, REFIT_PLANES, channel_pedestal, saturation_only_of_fit, suspect_table,
-                                      suspects_of_fit, template_peak_floor)
+from na64reco.calo.fit_bounds import (BOUND_PLANES, REFIT_PLANES, channel_pedestal, saturation_only_of_fit,
+                                      suspect_table, suspects_of_fit, template_peak_floor)
 from na64reco.calo.fit_options import fit_options
 from na64reco.detector import load_setup
 from na64reco.selection import CutFlow
