@@ -9,6 +9,8 @@
 namespace na64::calo {
 namespace {
 
+constexpr std::size_t kMaxCounters = 64;  // beam counters combined into the master time
+
 void validate(const PulseBatch& p, const int32_t* spill_row, const CellCalibration& c,
               const MasterTimeConfig& m) {
   if (p.n_events > 0 && (p.offsets == nullptr || spill_row == nullptr))
@@ -35,6 +37,8 @@ void validate(const PulseBatch& p, const int32_t* spill_row, const CellCalibrati
   if (m.counter_cells.size() != m.counter_offset_ns.size())
     throw InputError(concat("calibrate_cells: ", m.counter_cells.size(), " counter cells but ",
                             m.counter_offset_ns.size(), " counter offsets"));
+  if (m.counter_cells.size() > kMaxCounters)
+    throw InputError(concat("calibrate_cells: ", m.counter_cells.size(), " counter cells, at most ", kMaxCounters));
   for (int32_t cell : m.counter_cells)
     if (cell < 0 || static_cast<std::size_t>(cell) >= c.n_cells)
       throw InputError(concat("calibrate_cells: counter cell ", cell, " outside 0..", c.n_cells - 1));
@@ -51,9 +55,9 @@ void validate(const PulseBatch& p, const int32_t* spill_row, const CellCalibrati
 // (pulse time - offset) of the fired counters, each the pulse closest to its expectation,
 // combined by mean or median.
 double counter_time(const PulseBatch& p, int64_t begin, int64_t end, const MasterTimeConfig& m, int32_t& used) {
-  double times[64];
+  double times[kMaxCounters];
   used = 0;
-  for (std::size_t k = 0; k < m.counter_cells.size() && used < 64; ++k) {
+  for (std::size_t k = 0; k < m.counter_cells.size(); ++k) {
     const double expected = m.nominal_ns + m.counter_offset_ns[k];
     double best = std::numeric_limits<double>::infinity();
     double best_time = 0.0;
