@@ -56,19 +56,21 @@ class FitStage:
         run = _run_of(state, self.config)
         digits = self.setup(run).annotate_sadc(sadc)
         plane = digits["plane"]
-        kinds = np.array([template_kind(int(p)) for p in range(len(SADC_PLANE_NAMES))] + ["unmapped"])
-        kind_of_digit = kinds[np.where(plane >= 0, plane, len(SADC_PLANE_NAMES))] if plane.size else np.zeros(0, kinds.dtype)
+        # detector kind of each digit as an index into self.fitters (-1: unmapped or quiet)
+        kind_names = list(self.fitters)
+        kind_of_plane = np.array([kind_names.index(template_kind(p)) for p in range(len(SADC_PLANE_NAMES))] + [-1])
+        kind_of_digit = kind_of_plane[np.where(plane >= 0, plane, len(SADC_PLANE_NAMES))] if plane.size else np.zeros(0, np.int64)
         from ..calo.fit_bounds import suspects_of_fit, template_peak_floor
 
         if self.zero_suppress > 0 and plane.size:
-            kind_of_digit = np.where(_sample_span(digits["samples"], digits["nsamples"]) < self.zero_suppress, "quiet", kind_of_digit)
+            kind_of_digit = np.where(_sample_span(digits["samples"], digits["nsamples"]) < self.zero_suppress, -1, kind_of_digit)
         parts: list[dict[str, np.ndarray]] = []
         suspect = np.zeros(plane.size, bool)
         peak_floor = np.ones(plane.size)
         wave_flags = np.zeros(plane.size, np.uint32)
         wave_chi2 = np.full(plane.size, np.nan)
-        for kind, fitter in self.fitters.items():
-            rows = np.flatnonzero(kind_of_digit == kind)
+        for code, (kind, fitter) in enumerate(self.fitters.items()):
+            rows = np.flatnonzero(kind_of_digit == code)
             if not rows.size:
                 continue
             res = fitter.fit(digits["samples"][rows], nsamples=digits["nsamples"][rows])
@@ -107,7 +109,7 @@ class FitStage:
         state.extras["digits"] = digits
         state.extras["pulses"] = pulses
         state.extras["suspects"] = suspect_table(
-            digits, np.arange(plane.size), suspect, peak_floor, channel_pedestal(digits) if plane.size else None
+            digits, np.arange(plane.size), suspect, peak_floor, _suspect_channel_pedestal(digits, suspect, channel_pedestal)
         )
         n = state.n
         ev_of_digit = digits["event"]
@@ -135,3 +137,21 @@ def _sample_span(samples: np.ndarray, nsamples: np.ndarray) -> np.ndarray:
     hi = np.where(recorded, samples, 0).max(axis=1).astype(np.int32)
     lo = np.where(recorded, samples, np.iinfo(np.uint16).max).min(axis=1).astype(np.int32)
     return np.where(nsamples > 0, hi - lo, 0)
+
+
+def _suspect_channel_pedestal(digits, suspect: np.ndarray, channel_pedestal) -> np.ndarray | None:
+    """``channel_pedestal`` where it is used, on the suspect waveforms' rows: computed over
+    the digits of the channels that hold a suspect only (the median is per channel, so the
+    values are those of the whole batch), inf elsewhere."""
+    n = suspect.size
+    if n == 0:
+        return None
+    out = np.full(n, np.inf)
+    if not suspect.any():
+        return out
+    plane, x, y = (np.asarray(digits[c], dtype=np.int64) for c in ("plane", "x", "y"))
+    key = ((plane + 1) << 40) + ((x & 0xFFFFF) << 20) + (y & 0xFFFFF)
+    rows = np.flatnonzero(np.isin(key, np.unique(key[suspect])))
+    sub = {c: np.asarray(digits[c])[rows] for c in ("samples", "nsamples", "plane", "x", "y")}
+    out[rows] = channel_pedestal(sub)
+    return out
