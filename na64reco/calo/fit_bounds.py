@@ -68,8 +68,8 @@ def suspect_waveforms(
 def template_peak_floor(template, sampling_ns: float = 12.5) -> float:
     """Smallest template value within half a sampling period of its peak, relative to the peak."""
     half = 0.5 * float(sampling_ns)
-    t = float(template.peak_shift_ns) + np.linspace(-half, half, 65)
-    return float(np.min(np.asarray(template.value(t), dtype=np.float64)) / float(template.peak_value))
+    # PulseTemplate.value is already peak-normalised with its peak at t = 0
+    return float(np.min(np.asarray(template.value(np.linspace(-half, half, 65)), dtype=np.float64)))
 
 
 def suspect_table(
@@ -143,31 +143,13 @@ def amplitude_upper_bound(
             raise ValueError(f"{name} must have one value per waveform ({n}), got shape {a.shape}")
     if np.any(~(floor > 0) | ~(floor <= 1)):
         raise ValueError("peak_floor must lie in (0, 1]")
-    k = np.arange(width)[None, :]
-    recorded = k < ns[:, None]
-    t = k * float(sampling_ns)
-    half = 0.5 * float(sampling_ns)
-    near = recorded & (t >= lo[:, None] - half) & (t <= hi[:, None] + half)
-    lowest = np.where(recorded, s, np.inf).min(axis=1)
-    if pedestal is not None:
-        lowest = np.minimum(lowest, np.broadcast_to(np.asarray(pedestal, dtype=np.float64), (n,)))
-    pedestal = lowest - 3.0 * noise_adc
-    top = np.where(near, s, -np.inf).max(axis=1)
-    bound = np.maximum(top + 3.0 * noise_adc - pedestal, 0.0) / floor
-    if template is not None and n:
-        steps = int(np.ceil(max(float(np.max(hi - lo)), 0.0) / step_ns)) + 1
-        peaks = np.minimum(lo[:, None] + step_ns * np.arange(steps)[None, :], hi[:, None])  # (n, J)
-        dt = t[None, :, :] - peaks[:, :, None] + float(template.peak_shift_ns)  # (n, J, W)
-        shape = np.asarray(template.value(dt.ravel()), dtype=np.float64).reshape(dt.shape) / float(template.peak_value)
-        usable = (recorded & (s < saturation_adc))[:, None, :] & (shape >= 0.05)
-        # the smallest of many ratios picks the most negative noise: 5 sigma, plus rounding
-        above = (s - pedestal[:, None] + 5.0 * noise_adc + 0.5)[:, None, :]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(usable, np.maximum(above, 0.0) / np.where(usable, shape, 1.0), np.inf)
-        bound = np.minimum(bound, ratio.min(axis=2).max(axis=1))
-    clipped = (near & (s >= saturation_adc)).any(axis=1)
-    bound = np.where(clipped, np.inf, bound)
-    return np.where(near.any(axis=1), bound, 0.0)
+    from .._core import calo as _calo
+
+    ped = None if pedestal is None else np.ascontiguousarray(np.broadcast_to(np.asarray(pedestal, dtype=np.float64), (n,)))
+    return _calo.amplitude_upper_bound(
+        np.ascontiguousarray(s), ns, lo, hi, np.ascontiguousarray(floor), ped, template,
+        float(sampling_ns), float(noise_adc), float(saturation_adc), float(step_ns),
+    )  # fmt: skip
 
 
 
@@ -202,8 +184,8 @@ def fixed_time_amplitude(
     use = (np.arange(width)[None, :] < ns[:, None]) & (s < saturation_adc) & np.isfinite(tc)[:, None]
     x = k[None, :] - np.where(np.isfinite(tc), tc, 0.0)[:, None]
     use &= (x >= -before * sampling_ns - half) & (x <= after * sampling_ns + half)
-    shape = np.asarray(template.value((x + float(template.peak_shift_ns)).ravel()), dtype=np.float64).reshape(x.shape)
-    design = np.stack([shape / float(template.peak_value), np.ones_like(x), x / 100.0], axis=2)  # (n, W, 3)
+    shape = np.asarray(template.value(x.ravel()), dtype=np.float64).reshape(x.shape)  # peak 1 at x = 0
+    design = np.stack([shape, np.ones_like(x), x / 100.0], axis=2)  # (n, W, 3)
     design = np.where(use[:, :, None], design, 0.0)
     # batched normal equations; rows without enough samples or a singular system give NaN
     normal = np.einsum("nwi,nwj->nij", design, design)
