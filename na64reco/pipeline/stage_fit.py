@@ -109,7 +109,7 @@ class FitStage:
         state.extras["digits"] = digits
         state.extras["pulses"] = pulses
         state.extras["suspects"] = suspect_table(
-            digits, np.arange(plane.size), suspect, peak_floor, _suspect_channel_pedestal(digits, suspect, channel_pedestal)
+            digits, np.arange(plane.size), suspect, peak_floor, channel_pedestal(digits) if suspect.any() else None
         )
         n = state.n
         ev_of_digit = digits["event"]
@@ -138,20 +138,3 @@ def _sample_span(samples: np.ndarray, nsamples: np.ndarray) -> np.ndarray:
     lo = np.where(recorded, samples, np.iinfo(np.uint16).max).min(axis=1).astype(np.int32)
     return np.where(nsamples > 0, hi - lo, 0)
 
-
-def _suspect_channel_pedestal(digits, suspect: np.ndarray, channel_pedestal) -> np.ndarray | None:
-    """``channel_pedestal`` where it is used, on the suspect waveforms' rows: computed over
-    the digits of the channels that hold a suspect only (the median is per channel, so the
-    values are those of the whole batch), inf elsewhere."""
-    n = suspect.size
-    if n == 0:
-        return None
-    out = np.full(n, np.inf)
-    if not suspect.any():
-        return out
-    plane, x, y = (np.asarray(digits[c], dtype=np.int64) for c in ("plane", "x", "y"))
-    key = ((plane + 1) << 40) + ((x & 0xFFFFF) << 20) + (y & 0xFFFFF)
-    rows = np.flatnonzero(np.isin(key, np.unique(key[suspect])))
-    sub = {c: np.asarray(digits[c])[rows] for c in ("samples", "nsamples", "plane", "x", "y")}
-    out[rows] = channel_pedestal(sub)
-    return out
