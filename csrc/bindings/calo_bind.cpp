@@ -9,6 +9,7 @@
 
 #include "bindings/bindings.hpp"
 #include "bindings/reco_numpy.hpp"
+#include "calo/amplitude_bound.hpp"
 #include "calo/cells.hpp"
 #include "calo/cluster.hpp"
 #include "calo/event_vars.hpp"
@@ -80,6 +81,34 @@ pb::tuple calibrate_cells(const carray<int64_t>& offsets, const carray<int32_t>&
     calo::calibrate_cells(p, spill_row.data(), c, m, n_sigma, near_sigma, max_time_err_ns, o);
   }
   return pb::make_tuple(e_in, e_near, e_out, t_cell, master, n_counters, refined.attr("astype")("bool"));
+}
+
+pb::array_t<double> amplitude_upper_bound(const carray<double>& samples, const carray<int64_t>& nsamples,
+                                          const carray<double>& t_lo_ns, const carray<double>& t_hi_ns,
+                                          const carray<double>& peak_floor, const std::optional<carray<double>>& pedestal,
+                                          const waveform::PulseTemplate* tpl, double sampling_ns, double noise_adc,
+                                          double saturation_adc, double step_ns) {
+  if (samples.ndim() != 2) throw InputError(concat("amplitude_upper_bound: samples must be (n, W), got ndim ", samples.ndim()));
+  const auto n = samples.shape(0);
+  require_length(nsamples, n, "amplitude_upper_bound: nsamples");
+  require_length(t_lo_ns, n, "amplitude_upper_bound: t_lo_ns");
+  require_length(t_hi_ns, n, "amplitude_upper_bound: t_hi_ns");
+  require_length(peak_floor, n, "amplitude_upper_bound: peak_floor");
+  if (pedestal) require_length(*pedestal, n, "amplitude_upper_bound: pedestal");
+  if (samples.shape(1) > 256) throw InputError(concat("amplitude_upper_bound: at most 256 samples per row, got ", samples.shape(1)));
+  if (!(sampling_ns > 0.0) || !(step_ns > 0.0) || !std::isfinite(sampling_ns) || !std::isfinite(step_ns))
+    throw InputError(concat("amplitude_upper_bound: sampling_ns and step_ns must be positive, got ", sampling_ns, " and ", step_ns));
+  std::optional<waveform::SampledShape> shape;
+  if (tpl != nullptr) shape.emplace(*tpl, sampling_ns, 0.125);
+  calo::BoundWindows w{static_cast<std::size_t>(n), static_cast<int>(samples.shape(1)), samples.data(), nsamples.data(),
+                       t_lo_ns.data(), t_hi_ns.data(), peak_floor.data(), pedestal ? pedestal->data() : nullptr};
+  calo::BoundSettings settings{sampling_ns, noise_adc, saturation_adc, step_ns};
+  pb::array_t<double> out(n);
+  {
+    pb::gil_scoped_release release;
+    calo::amplitude_upper_bound(w, settings, shape ? &*shape : nullptr, out.mutable_data());
+  }
+  return out;
 }
 
 pb::dict cluster_grid(const carray<double>& energies, const calo::ClusterConfig& config, bool pileup) {
@@ -235,6 +264,10 @@ void bind_calo(pybind11::module_& m) {
         pb::arg("refine_search_ns") = 5.0, pb::arg("refine_cluster_ns") = 2.0, pb::arg("refine_window_ns") = 1e9,
         "Pulses grouped by event (CSR offsets) -> (e_in, e_near, e_out, t_cell, master_ns, n_counters, "
         "master_refined); MeV, ns.");
+  m.def("amplitude_upper_bound", &amplitude_upper_bound, pb::arg("samples"), pb::arg("nsamples"), pb::arg("t_lo_ns"),
+        pb::arg("t_hi_ns"), pb::arg("peak_floor"), pb::arg("pedestal"), pb::arg("template"), pb::arg("sampling_ns"),
+        pb::arg("noise_adc"), pb::arg("saturation_adc"), pb::arg("step_ns"),
+        "Upper bound (ADC) on the amplitude of a pulse peaking in [t_lo_ns, t_hi_ns] of each row of samples.");
   m.def("cluster_grid", &cluster_grid, pb::arg("energies"), pb::arg("config"), pb::arg("pileup") = false,
         "Clusters of (n_events, sections, nx, ny) cell energies in MeV; dict of per-cluster arrays.");
   m.def("event_variables", &event_variables, pb::arg("e_in"), pb::arg("e_near"), pb::arg("e_out"), pb::arg("layout"),

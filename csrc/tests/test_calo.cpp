@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "calo/amplitude_bound.hpp"
 #include "calo/cells.hpp"
 #include "calo/cluster.hpp"
 #include "calo/event_vars.hpp"
@@ -161,9 +162,40 @@ void test_event_variables_layout_errors() {
   NA64_CHECK(veto_module_energy(1.0, 10.0, 0.3) == 10.0);
 }
 
+void test_amplitude_bound_hostile_inputs() {
+  // A pulse of 500 ADC peaking at 150 ns on a pedestal of 100, then garbage windows.
+  std::vector<double> t{-25, -12.5, 0, 12.5, 25, 50, 100, 200, 400};
+  std::vector<double> v{0, 0.2, 1.0, 0.8, 0.6, 0.35, 0.1, 0.01, 0};
+  const na64::waveform::PulseTemplate tpl(t, v);
+  const na64::waveform::SampledShape shape(tpl, 12.5, 0.125);
+  const int width = 32;
+  const std::size_t n = 6;
+  std::vector<double> samples(n * width);
+  for (std::size_t i = 0; i < n; ++i)
+    for (int k = 0; k < width; ++k) samples[i * width + k] = 100.0 + 500.0 * tpl.value(k * 12.5 - 150.0);
+  samples[1 * width + 12] = 4095.0;  // clipped inside the window
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  std::vector<int64_t> ns{32, 32, -5, 1000, 32, 32};
+  std::vector<double> lo{140, 140, 140, 140, nan, -1e300};
+  std::vector<double> hi{160, 160, 160, 160, 160, 1e300};
+  std::vector<double> floor(n, 0.9), ped{100, 100, 100, nan, 100, inf};
+  BoundWindows w{n, width, samples.data(), ns.data(), lo.data(), hi.data(), floor.data(), ped.data()};
+  std::vector<double> out(n, -1.0);
+  amplitude_upper_bound(w, BoundSettings{}, &shape, out.data());
+  NA64_CHECK(out[0] >= 500.0 && out[0] < 560.0);  // the template bound is tight for a clean pulse
+  NA64_CHECK(std::isinf(out[1]));
+  NA64_CHECK(out[2] == 0.0);  // nothing recorded
+  NA64_CHECK(out[3] >= 500.0 && std::isfinite(out[3]));  // recorded count clamped, NaN pedestal ignored
+  NA64_CHECK(out[4] == 0.0);  // NaN window
+  NA64_CHECK(out[5] >= 500.0);  // an absurd window keeps the peak-sample bound
+  amplitude_upper_bound(w, BoundSettings{}, nullptr, out.data());
+  NA64_CHECK(out[0] >= 500.0 / 0.9);
+}
+
 }  // namespace
 
 int main() {
+  test_amplitude_bound_hostile_inputs();
   test_fast_atan();
   test_profile_normalisation();
   test_calibration_split();

@@ -2,6 +2,8 @@
 import numpy as np
 import numpy.typing as npt
 
+from .waveform import PulseTemplate
+
 class ShowerProfile:
     def __init__(self, weights: list[float], widths_mm: list[float]) -> None: ...
     @property
@@ -90,3 +92,17 @@ def cell_index(
     plane_ny: list[int],
 ) -> npt.NDArray[np.int32]: ...
 def veto_module_energy(a: float, b: float, veto_ratio: float = 0.3) -> float: ...
+
+def amplitude_upper_bound(
+    samples: npt.ArrayLike,
+    nsamples: npt.ArrayLike,
+    t_lo_ns: npt.ArrayLike,
+    t_hi_ns: npt.ArrayLike,
+    peak_floor: npt.ArrayLike,
+    pedestal: npt.ArrayLike | None,
+    template: PulseTemplate | None,
+    sampling_ns: float,
+    noise_adc: float,
+    saturation_adc: float,
+    step_ns: float,
+) -> npt.NDArray[np.float64]: ...

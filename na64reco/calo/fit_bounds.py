@@ -69,8 +69,8 @@ def suspect_waveforms(
 def template_peak_floor(template, sampling_ns: float = 12.5) -> float:
     """Smallest template value within half a sampling period of its peak, relative to the peak."""
     half = 0.5 * float(sampling_ns)
-    t = float(template.peak_shift_ns) + np.linspace(-half, half, 65)
-    return float(np.min(np.asarray(template.value(t), dtype=np.float64)) / float(template.peak_value))
+    # PulseTemplate.value is already peak-normalised with its peak at t = 0
+    return float(np.min(np.asarray(template.value(np.linspace(-half, half, 65)), dtype=np.float64)))
 
 
 def suspect_table(
@@ -149,31 +149,13 @@ def amplitude_upper_bound(
             raise ValueError(f"{name} must have one value per waveform ({n}), got shape {a.shape}")
     if np.any(~(floor > 0) | ~(floor <= 1)):
         raise ValueError("peak_floor must lie in (0, 1]")
-    k = np.arange(width)[None, :]
-    recorded = k < ns[:, None]
-    t = k * float(sampling_ns)
-    half = 0.5 * float(sampling_ns)
-    near = recorded & (t >= lo[:, None] - half) & (t <= hi[:, None] + half)
-    lowest = np.where(recorded, s, np.inf).min(axis=1)
-    if pedestal is not None:
-        lowest = np.minimum(lowest, np.broadcast_to(np.asarray(pedestal, dtype=np.float64), (n,)))
-    pedestal = lowest - 3.0 * noise_adc
-    top = np.where(near, s, -np.inf).max(axis=1)
-    bound = np.maximum(top + 3.0 * noise_adc - pedestal, 0.0) / floor
-    if template is not None and n:
-        steps = int(np.ceil(max(float(np.max(hi - lo)), 0.0) / step_ns)) + 1
-        peaks = np.minimum(lo[:, None] + step_ns * np.arange(steps)[None, :], hi[:, None])  # (n, J)
-        dt = t[None, :, :] - peaks[:, :, None] + float(template.peak_shift_ns)  # (n, J, W)
-        shape = np.asarray(template.value(dt.ravel()), dtype=np.float64).reshape(dt.shape) / float(template.peak_value)
-        usable = (recorded & (s < saturation_adc))[:, None, :] & (shape >= 0.05)
-        # the smallest of many ratios picks the most negative noise: 5 sigma, plus rounding
-        above = (s - pedestal[:, None] + 5.0 * noise_adc + 0.5)[:, None, :]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(usable, np.maximum(above, 0.0) / np.where(usable, shape, 1.0), np.inf)
-        bound = np.minimum(bound, ratio.min(axis=2).max(axis=1))
-    clipped = (near & (s >= saturation_adc)).any(axis=1)
-    bound = np.where(clipped, np.inf, bound)
-    return np.where(near.any(axis=1), bound, 0.0)
+    from .._core import calo as _calo
+
+    ped = None if pedestal is None else np.ascontiguousarray(np.broadcast_to(np.asarray(pedestal, dtype=np.float64), (n,)))
+    return _calo.amplitude_upper_bound(
+        np.ascontiguousarray(s), ns, lo, hi, np.ascontiguousarray(floor), ped, template,
+        float(sampling_ns), float(noise_adc), float(saturation_adc), float(step_ns),
+    )  # fmt: skip
 
 
 
@@ -222,8 +204,8 @@ def fixed_time_amplitude(
     use &= (x >= -before * sampling_ns - half) & (x <= after * sampling_ns + half)
 
     def shape_at(dt: np.ndarray) -> np.ndarray:
-        v = np.asarray(template.value((dt + float(template.peak_shift_ns)).ravel()), dtype=np.float64)
-        return v.reshape(dt.shape) / float(template.peak_value)
+        # PulseTemplate.value is already peak-normalised with its peak at t = 0
+        return np.asarray(template.value(dt.ravel()), dtype=np.float64).reshape(dt.shape)
 
     y = np.where(use, s, 0.0)
     base = np.stack([shape_at(x), np.ones_like(x), x / 100.0], axis=2)  # (n, W, 3)
@@ -335,24 +317,54 @@ def channel_pedestal(digits: Mapping[str, np.ndarray], min_waveforms: int = 5) -
     if n == 0:
         return np.zeros(0)
     ns = np.asarray(digits["nsamples"], dtype=np.int64) if "nsamples" in digits else np.full(n, width)
-    recorded = np.arange(width)[None, :] < ns[:, None]
-    lowest = np.where(recorded, samples, np.iinfo(np.int32).max).min(axis=1).astype(np.float64)
+    if int(ns.min()) >= width:
+        lowest = samples.min(axis=1).astype(np.float64)
+    else:
+        recorded = np.arange(width)[None, :] < ns[:, None]
+        lowest = np.where(recorded, samples, np.iinfo(np.int32).max).min(axis=1).astype(np.float64)
     lowest[ns <= 0] = np.nan
     plane, x, y = (np.asarray(digits[c], dtype=np.int64) for c in ("plane", "x", "y"))
-    key = ((plane + 1) << 40) + ((x & 0xFFFFF) << 20) + (y & 0xFFFFF)  # planes >= -1, 20-bit x and y
-    _, channel = np.unique(key, return_inverse=True)
-    channel = channel.ravel()
+    channel, n_channels = _channel_ids(plane, x, y)
+    valid = np.isfinite(lowest)
+    median = np.full(n_channels, np.inf)
+    if np.issubdtype(samples.dtype, np.integer) and valid.any():
+        # integer ADC values: a histogram per channel and its cumulative sum find the
+        # (lower) median without sorting the batch
+        low = lowest[valid].astype(np.int64)
+        base = int(low.min())
+        span = int(low.max()) - base + 1
+        if n_channels * span <= 1 << 24:
+            counts = np.bincount(channel[valid] * span + (low - base), minlength=n_channels * span)
+            cum = counts.reshape(n_channels, span).cumsum(axis=1)
+            total = cum[:, -1]
+            rank = (total - 1) // 2
+            ok = total >= min_waveforms
+            median[ok] = base + (cum[ok] <= rank[ok, None]).sum(axis=1)
+            return median[channel]
     order = np.lexsort((lowest, channel))
     ch_sorted = channel[order]
     starts = np.flatnonzero(np.r_[True, ch_sorted[1:] != ch_sorted[:-1]])
-    counts = np.diff(np.r_[starts, n])
-    valid = np.bincount(channel, weights=np.isfinite(lowest).astype(np.float64), minlength=counts.size)
-    valid_per_group = valid[ch_sorted[starts]].astype(np.int64)
-    median = np.full(counts.size, np.inf)
+    valid_per_group = np.bincount(channel, weights=valid.astype(np.float64), minlength=n_channels)[ch_sorted[starts]]
+    valid_per_group = valid_per_group.astype(np.int64)
     ok = valid_per_group >= min_waveforms
     # NaNs sort last within a channel: the median of the finite values
     mid = starts + (valid_per_group - 1) // 2
-    median[ok] = lowest[order][mid[ok]]
-    group_of_channel = np.empty(counts.size, dtype=np.int64)
-    group_of_channel[ch_sorted[starts]] = np.arange(counts.size)
-    return median[group_of_channel[channel]]
+    median[ch_sorted[starts[ok]]] = lowest[order][mid[ok]]
+    return median[channel]
+
+
+def _channel_ids(plane: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, int]:
+    """Dense ids 0..n-1 of the distinct (plane, x, y) and n; a lookup table instead of a sort
+    when the coordinates are small (they are: a few planes of at most tens of cells)."""
+    lo = min(int(plane.min()), int(x.min()), int(y.min()))
+    hi = max(int(plane.max()), int(x.max()), int(y.max()))
+    if lo >= -1 and hi < 127:
+        key = ((plane + 1) * 128 + (x + 1)) * 128 + (y + 1)
+        present = np.zeros(int(key.max()) + 1, dtype=bool)
+        present[key] = True
+        dense = np.cumsum(present) - 1
+        return dense[key], int(dense[-1]) + 1
+    key = ((plane + 1) << 40) + ((x & 0xFFFFF) << 20) + (y & 0xFFFFF)  # planes >= -1, 20-bit x and y
+    _, channel = np.unique(key, return_inverse=True)
+    channel = channel.ravel()
+    return channel, int(channel.max()) + 1

@@ -57,20 +57,22 @@ class FitStage:
         run = _run_of(state, self.config)
         digits = self.setup(run).annotate_sadc(sadc)
         plane = digits["plane"]
-        kinds = np.array([template_kind(int(p)) for p in range(len(SADC_PLANE_NAMES))] + ["unmapped"])
-        kind_of_digit = kinds[np.where(plane >= 0, plane, len(SADC_PLANE_NAMES))] if plane.size else np.zeros(0, kinds.dtype)
+        # detector kind of each digit as an index into self.fitters (-1: unmapped or quiet)
+        kind_names = list(self.fitters)
+        kind_of_plane = np.array([kind_names.index(template_kind(p)) for p in range(len(SADC_PLANE_NAMES))] + [-1])
+        kind_of_digit = kind_of_plane[np.where(plane >= 0, plane, len(SADC_PLANE_NAMES))] if plane.size else np.zeros(0, np.int64)
         from ..calo.fit_bounds import saturation_only_of_fit, suspects_of_fit, template_peak_floor
 
         if self.zero_suppress > 0 and plane.size:
-            kind_of_digit = np.where(_sample_span(digits["samples"], digits["nsamples"]) < self.zero_suppress, "quiet", kind_of_digit)
+            kind_of_digit = np.where(_sample_span(digits["samples"], digits["nsamples"]) < self.zero_suppress, -1, kind_of_digit)
         parts: list[dict[str, np.ndarray]] = []
         suspect = np.zeros(plane.size, bool)
         saturated_only = np.zeros(plane.size, bool)
         peak_floor = np.ones(plane.size)
         wave_flags = np.zeros(plane.size, np.uint32)
         wave_chi2 = np.full(plane.size, np.nan)
-        for kind, fitter in self.fitters.items():
-            rows = np.flatnonzero(kind_of_digit == kind)
+        for code, (kind, fitter) in enumerate(self.fitters.items()):
+            rows = np.flatnonzero(kind_of_digit == code)
             if not rows.size:
                 continue
             res = fitter.fit(digits["samples"][rows], nsamples=digits["nsamples"][rows])
@@ -110,8 +112,7 @@ class FitStage:
         state.extras["digits"] = digits
         state.extras["pulses"] = pulses
         state.extras["suspects"] = suspect_table(
-            digits, np.arange(plane.size), suspect, peak_floor, channel_pedestal(digits) if plane.size else None,
-            saturated_only,
+            digits, np.arange(plane.size), suspect, peak_floor, channel_pedestal(digits) if suspect.any() else None
         )
         n = state.n
         ev_of_digit = digits["event"]
@@ -139,3 +140,4 @@ def _sample_span(samples: np.ndarray, nsamples: np.ndarray) -> np.ndarray:
     hi = np.where(recorded, samples, 0).max(axis=1).astype(np.int32)
     lo = np.where(recorded, samples, np.iinfo(np.uint16).max).min(axis=1).astype(np.int32)
     return np.where(nsamples > 0, hi - lo, 0)
+
