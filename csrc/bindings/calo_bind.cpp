@@ -13,6 +13,7 @@
 #include "calo/cells.hpp"
 #include "calo/cluster.hpp"
 #include "calo/event_vars.hpp"
+#include "calo/fixed_time_fit.hpp"
 #include "calo/shower_profile.hpp"
 
 namespace pb = pybind11;
@@ -107,6 +108,33 @@ pb::array_t<double> amplitude_upper_bound(const carray<double>& samples, const c
   {
     pb::gil_scoped_release release;
     calo::amplitude_upper_bound(w, settings, shape ? &*shape : nullptr, out.mutable_data());
+  }
+  return out;
+}
+
+pb::array_t<double> fixed_time_amplitude(const carray<double>& samples, const carray<int64_t>& nsamples,
+                                         const carray<double>& t_peak_ns, const waveform::PulseTemplate& tpl,
+                                         double sampling_ns, double before, double after, double saturation_adc,
+                                         double neighbour_ns, double neighbour_min_sep_ns, double neighbour_step_ns,
+                                         double neighbour_dchi2, double noise_adc) {
+  if (samples.ndim() != 2) throw InputError(concat("fixed_time_amplitude: samples must be (n, W), got ndim ", samples.ndim()));
+  const auto n = samples.shape(0);
+  require_length(nsamples, n, "fixed_time_amplitude: nsamples");
+  require_length(t_peak_ns, n, "fixed_time_amplitude: t_peak_ns");
+  if (samples.shape(1) > 256) throw InputError(concat("fixed_time_amplitude: at most 256 samples per row, got ", samples.shape(1)));
+  if (!(sampling_ns > 0.0) || !std::isfinite(sampling_ns))
+    throw InputError(concat("fixed_time_amplitude: sampling_ns must be positive, got ", sampling_ns));
+  if (neighbour_ns > 0.0 && !(neighbour_step_ns > 0.0))
+    throw InputError(concat("fixed_time_amplitude: neighbour_step_ns must be positive, got ", neighbour_step_ns));
+  const waveform::SampledShape shape(tpl, sampling_ns, 0.125);
+  calo::FixedTimeWindows w{static_cast<std::size_t>(n), static_cast<int>(samples.shape(1)), samples.data(),
+                           nsamples.data(), t_peak_ns.data()};
+  calo::FixedTimeSettings settings{sampling_ns, before, after, saturation_adc, neighbour_ns, neighbour_min_sep_ns,
+                                   neighbour_step_ns, neighbour_dchi2, noise_adc};
+  pb::array_t<double> out(n);
+  {
+    pb::gil_scoped_release release;
+    calo::fixed_time_amplitude(w, settings, shape, out.mutable_data());
   }
   return out;
 }
@@ -268,6 +296,10 @@ void bind_calo(pybind11::module_& m) {
         pb::arg("t_hi_ns"), pb::arg("peak_floor"), pb::arg("pedestal"), pb::arg("template"), pb::arg("sampling_ns"),
         pb::arg("noise_adc"), pb::arg("saturation_adc"), pb::arg("step_ns"),
         "Upper bound (ADC) on the amplitude of a pulse peaking in [t_lo_ns, t_hi_ns] of each row of samples.");
+  m.def("fixed_time_amplitude", &fixed_time_amplitude, pb::arg("samples"), pb::arg("nsamples"), pb::arg("t_peak_ns"),
+        pb::arg("template"), pb::arg("sampling_ns"), pb::arg("before"), pb::arg("after"), pb::arg("saturation_adc"),
+        pb::arg("neighbour_ns"), pb::arg("neighbour_min_sep_ns"), pb::arg("neighbour_step_ns"), pb::arg("neighbour_dchi2"),
+        pb::arg("noise_adc"), "In-time amplitude (ADC) at a known peak time, local linear baseline, optional neighbour pulse.");
   m.def("cluster_grid", &cluster_grid, pb::arg("energies"), pb::arg("config"), pb::arg("pileup") = false,
         "Clusters of (n_events, sections, nx, ny) cell energies in MeV; dict of per-cluster arrays.");
   m.def("event_variables", &event_variables, pb::arg("e_in"), pb::arg("e_near"), pb::arg("e_out"), pb::arg("layout"),

@@ -10,6 +10,7 @@
 #include "calo/cells.hpp"
 #include "calo/cluster.hpp"
 #include "calo/event_vars.hpp"
+#include "calo/fixed_time_fit.hpp"
 #include "calo/shower_profile.hpp"
 #include "common/error.hpp"
 #include "tests/check.hpp"
@@ -192,9 +193,35 @@ void test_amplitude_bound_hostile_inputs() {
   NA64_CHECK(out[0] >= 500.0 / 0.9);
 }
 
+void test_fixed_time_fit_hostile_inputs() {
+  std::vector<double> t{-25, -12.5, 0, 12.5, 25, 50, 100, 200, 400};
+  std::vector<double> v{0, 0.2, 1.0, 0.8, 0.6, 0.35, 0.1, 0.01, 0};
+  const na64::waveform::PulseTemplate tpl(t, v);
+  const na64::waveform::SampledShape shape(tpl, 12.5, 0.125);
+  const int width = 32;
+  const std::size_t n = 5;
+  std::vector<double> samples(n * width);
+  for (std::size_t i = 0; i < n; ++i)
+    for (int k = 0; k < width; ++k) samples[i * width + k] = 100.0 + 300.0 * tpl.value(k * 12.5 - 150.0);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<int64_t> ns{32, 32, -3, 2, 1 << 30};
+  std::vector<double> tc{150.0, nan, 150.0, 150.0, 1e300};
+  FixedTimeWindows w{n, width, samples.data(), ns.data(), tc.data()};
+  std::vector<double> out(n);
+  FixedTimeSettings s;
+  fixed_time_amplitude(w, s, shape, out.data());
+  NA64_CHECK(std::fabs(out[0] - 300.0) < 1e-3);  // a noiseless pulse on a flat baseline is exact
+  NA64_CHECK(std::isnan(out[1]) && std::isnan(out[2]) && std::isnan(out[3]) && std::isnan(out[4]));
+  s.neighbour_ns = 1e12;  // absurd ranges are capped, not looped over for ever
+  s.neighbour_step_ns = 1e6;
+  fixed_time_amplitude(w, s, shape, out.data());
+  NA64_CHECK(std::isfinite(out[0]));
+}
+
 }  // namespace
 
 int main() {
+  test_fixed_time_fit_hostile_inputs();
   test_amplitude_bound_hostile_inputs();
   test_fast_atan();
   test_profile_normalisation();

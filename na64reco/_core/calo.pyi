@@ -106,3 +106,19 @@ def amplitude_upper_bound(
     saturation_adc: float,
     step_ns: float,
 ) -> npt.NDArray[np.float64]: ...
+
+def fixed_time_amplitude(
+    samples: npt.ArrayLike,
+    nsamples: npt.ArrayLike,
+    t_peak_ns: npt.ArrayLike,
+    template: PulseTemplate,
+    sampling_ns: float,
+    before: float,
+    after: float,
+    saturation_adc: float,
+    neighbour_ns: float,
+    neighbour_min_sep_ns: float,
+    neighbour_step_ns: float,
+    neighbour_dchi2: float,
+    noise_adc: float,
+) -> npt.NDArray[np.float64]: ...

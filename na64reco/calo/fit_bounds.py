@@ -197,56 +197,13 @@ def fixed_time_amplitude(
         raise ValueError(f"nsamples and t_peak_ns must have one value per waveform ({n})")
     if n == 0:
         return np.zeros(0)
-    k = np.arange(width) * float(sampling_ns)
-    half = 0.5 * float(sampling_ns)
-    use = (np.arange(width)[None, :] < ns[:, None]) & (s < saturation_adc) & np.isfinite(tc)[:, None]
-    x = k[None, :] - np.where(np.isfinite(tc), tc, 0.0)[:, None]
-    use &= (x >= -before * sampling_ns - half) & (x <= after * sampling_ns + half)
+    from .._core import calo as _calo
 
-    def shape_at(dt: np.ndarray) -> np.ndarray:
-        # PulseTemplate.value is already peak-normalised with its peak at t = 0
-        return np.asarray(template.value(dt.ravel()), dtype=np.float64).reshape(dt.shape)
-
-    y = np.where(use, s, 0.0)
-    base = np.stack([shape_at(x), np.ones_like(x), x / 100.0], axis=2)  # (n, W, 3)
-    base = np.where(use[:, :, None], base, 0.0)
-    enough = np.count_nonzero(use, axis=1) >= 4
-    out = np.full(n, np.nan)
-    best_chi2 = np.full(n, np.inf)
-
-    def consider(design: np.ndarray, need: int, nonneg: int | None, penalty: float = 0.0) -> None:
-        # batched normal equations over the leading axes; singular systems are skipped
-        normal = np.einsum("...wi,...wj->...ij", design, design)
-        rhs = np.einsum("...wi,...w->...i", design, y if design.ndim == 3 else y[:, None, :])
-        ok = (np.abs(np.linalg.det(normal)) > 1e-9) & (np.count_nonzero(use, axis=1) >= need).reshape(
-            (n,) + (1,) * (design.ndim - 3))
-        beta = np.zeros(rhs.shape)
-        if ok.any():
-            beta[ok] = np.linalg.solve(normal[ok], rhs[ok][..., None])[..., 0]
-        resid = (y if design.ndim == 3 else y[:, None, :]) - np.einsum("...wi,...i->...w", design, beta)
-        chi2 = np.einsum("...w,...w->...", resid, resid * (use if design.ndim == 3 else use[:, None, :]))
-        chi2 = np.where(ok, chi2, np.inf)
-        if nonneg is not None:
-            chi2 = np.where(beta[..., nonneg] >= 0.0, chi2, np.inf)
-        if design.ndim == 4:
-            pick = np.argmin(chi2, axis=1)
-            chi2 = chi2[np.arange(n), pick]
-            beta = beta[np.arange(n), pick]
-        chi2 = chi2 + penalty
-        better = enough & (chi2 < best_chi2)
-        best_chi2[better] = chi2[better]
-        out[better] = beta[better, 0]
-
-    consider(base, 4, None)
-    if neighbour_ns > 0:
-        offsets = np.arange(-neighbour_ns, neighbour_ns + 1e-9, neighbour_step_ns)
-        offsets = offsets[np.abs(offsets) >= neighbour_min_sep_ns]
-        if offsets.size:
-            nb = shape_at(x[:, None, :] - offsets[None, :, None])  # (n, G, W)
-            design = np.concatenate([np.broadcast_to(base[:, None], (n, offsets.size, width, 3)),
-                                     np.where(use[:, None, :], nb, 0.0)[..., None]], axis=3)  # fmt: skip
-            consider(design, 5, 3, neighbour_dchi2 * noise_adc**2)
-    return out
+    return _calo.fixed_time_amplitude(
+        np.ascontiguousarray(s), ns, tc, template, float(sampling_ns), float(before), float(after),
+        float(saturation_adc), float(neighbour_ns), float(neighbour_min_sep_ns), float(neighbour_step_ns),
+        float(neighbour_dchi2), float(noise_adc),
+    )  # fmt: skip
 
 
 # The per-detector policy used by the benchmarks and the pipeline. SRD pulses are small and
