@@ -49,19 +49,24 @@ inline void cholesky_solve_impl(const double* l, int n, int ld, const double* b,
     n = N;
     ld = N;
   }
+  // Reciprocals of the diagonal first: they depend on the factor only, so the divisions
+  // overlap instead of sitting on the dependency chain of the substitutions.
+  double inv[kMaxParams];
+#pragma GCC unroll 8
+  for (int i = 0; i < n; ++i) inv[i] = 1.0 / l[i * ld + i];
 #pragma GCC unroll 8
   for (int i = 0; i < n; ++i) {
     double s = b[i];
 #pragma GCC unroll 8
     for (int k = 0; k < i; ++k) s -= l[i * ld + k] * x[k];
-    x[i] = s / l[i * ld + i];
+    x[i] = s * inv[i];
   }
 #pragma GCC unroll 8
   for (int i = n - 1; i >= 0; --i) {
     double s = x[i];
 #pragma GCC unroll 8
     for (int k = i + 1; k < n; ++k) s -= l[k * ld + i] * x[k];
-    x[i] = s / l[i * ld + i];
+    x[i] = s * inv[i];
   }
 }
 
@@ -95,10 +100,16 @@ inline void cholesky_inverse_diagonal_impl(const double* l, int n, int ld, doubl
 inline bool cholesky(double* a, int n, int ld) {
   using namespace linalg_detail;
   if (n == ld) switch (n) {
+      case 1: return cholesky_impl<1>(a, n, ld);
       case 2: return cholesky_impl<2>(a, n, ld);
+      case 3: return cholesky_impl<3>(a, n, ld);
       case 4: return cholesky_impl<4>(a, n, ld);
+      case 5: return cholesky_impl<5>(a, n, ld);
       case 6: return cholesky_impl<6>(a, n, ld);
+      case 7: return cholesky_impl<7>(a, n, ld);
       case 8: return cholesky_impl<8>(a, n, ld);
+      case 9: return cholesky_impl<9>(a, n, ld);
+      case 10: return cholesky_impl<10>(a, n, ld);
       default: break;
     }
   return cholesky_impl<0>(a, n, ld);
@@ -108,10 +119,16 @@ inline bool cholesky(double* a, int n, int ld) {
 inline void cholesky_solve(const double* l, int n, int ld, const double* b, double* x) {
   using namespace linalg_detail;
   if (n == ld) switch (n) {
+      case 1: return cholesky_solve_impl<1>(l, n, ld, b, x);
       case 2: return cholesky_solve_impl<2>(l, n, ld, b, x);
+      case 3: return cholesky_solve_impl<3>(l, n, ld, b, x);
       case 4: return cholesky_solve_impl<4>(l, n, ld, b, x);
+      case 5: return cholesky_solve_impl<5>(l, n, ld, b, x);
       case 6: return cholesky_solve_impl<6>(l, n, ld, b, x);
+      case 7: return cholesky_solve_impl<7>(l, n, ld, b, x);
       case 8: return cholesky_solve_impl<8>(l, n, ld, b, x);
+      case 9: return cholesky_solve_impl<9>(l, n, ld, b, x);
+      case 10: return cholesky_solve_impl<10>(l, n, ld, b, x);
       default: break;
     }
   cholesky_solve_impl<0>(l, n, ld, b, x);
