@@ -111,3 +111,23 @@ def test_results_do_not_depend_on_the_other_windows_of_the_batch():
         alone = FITTER.fit(w[i : i + 1])
         for name in ("amplitude", "time_ns", "chi2", "npulses", "flags"):
             assert alone.waves[name][0] == batch.waves[name][i], (i, name)
+
+
+def test_large_pulses_just_before_the_window_are_resolved_with_the_in_time_pulse():
+    # Peaks 5-60 ns before the first sample leave a nearly pure exponential in the window,
+    # where amplitude and time of the early pulse are almost degenerate: its fit must not
+    # blow up (and be dropped), or the pedestals absorb the tail.
+    rng = np.random.default_rng(11)
+    n = 400
+    a_early = np.exp(rng.uniform(np.log(300.0), np.log(3500.0), n))
+    t_early = rng.uniform(-60.0, -5.0, n)
+    a_main = np.exp(rng.uniform(np.log(50.0), np.log(2500.0), n))
+    t_main = rng.uniform(130.0, 170.0, n)
+    w = simulate_windows(ECAL, np.stack([a_early, a_main], 1), np.stack([t_early, t_main], 1), rng=rng,
+                         pedestal_even=100.0, pedestal_odd=104.0)
+    r = FITTER.fit(w)
+    assert np.mean(r.npulses == 2) > 0.95
+    assert np.percentile(np.abs(r.pedestal_even - 100.0), 99) < 3.0
+    assert np.percentile(np.abs(r.pedestal_odd - 104.0), 99) < 3.0
+    assert np.mean(r.chi2 / r.ndf < 2.0) > 0.95
+    assert np.median(np.abs(r.amplitude / a_main - 1.0)) < 0.01
