@@ -34,6 +34,22 @@ def test_two_well_separated_pulses_are_found_as_two(a1, a2, t1, separation, seed
     assert np.all(np.abs(p.amplitude - [a1, a2]) < 5 * p.amplitude_err + 1e-6)
 
 
+@given(
+    amps=st.lists(st.floats(60.0, 2500.0), min_size=3, max_size=3),
+    t1=st.floats(20.0, 90.0),
+    gaps=st.lists(st.floats(75.0, 140.0), min_size=2, max_size=2),
+    seed=st.integers(0, 2**31),
+)
+def test_three_well_separated_pulses_are_found_as_three(amps, t1, gaps, seed):
+    rng = np.random.default_rng(seed)
+    times = [t1, t1 + gaps[0], t1 + gaps[0] + gaps[1]]
+    w = simulate_windows(ECAL, np.array([amps]), np.array([times]), rng=rng, digitize=False)
+    r = FITTER.fit(w)
+    assert r.npulses[0] == 3
+    np.testing.assert_allclose(r.pulses.time_ns, times, atol=4.0)
+    assert np.all(np.abs(r.pulses.amplitude - amps) < 5 * r.pulses.amplitude_err + 1e-6)
+
+
 def test_noiseless_overlapping_pulses_are_resolved_exactly():
     t = np.arange(32) * 12.5
     y = 900.0 * ECAL.value(t - 100.0) + 150.0 * ECAL.value(t - 127.0) + 100.0
