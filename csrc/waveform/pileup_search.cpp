@@ -57,14 +57,14 @@ bool add_atom_near_bump(const FitContext& ctx, const Dictionary& dict, const dou
   double best_score = 0.0, best_c = 0.0;
   for (int j = j_lo; j <= j_hi; ++j) {
     const double c = dot(dict.atom(j), residual, n);
-    if (c * dict.inv_norm[j] > best_score) {
-      best_score = c * dict.inv_norm[j];
+    if (c * dict.inv_norm(j) > best_score) {
+      best_score = c * dict.inv_norm(j);
       best = j;
       best_c = c;
     }
   }
   if (best < 0 || best_score * best_score < 0.25 * dchi2 || m.npulses >= kMaxPulses) return false;
-  m.amp[m.npulses] = best_c * dict.inv_norm[best] * dict.inv_norm[best];
+  m.amp[m.npulses] = best_c * dict.inv_norm(best) * dict.inv_norm(best);
   m.tau[m.npulses] = dict.tau_of(best);
   ++m.npulses;
   return true;
@@ -148,7 +148,7 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
         cand.amp[cand.npulses] = sx;
         cand.tau[cand.npulses] = stx / sx;
         // how much of it the window sees, in noise sigmas: the order of the greedy search
-        cand.amp_err[cand.npulses] = sx / std::max(dict.inv_norm[nn.index[best]], 1e-300);
+        cand.amp_err[cand.npulses] = sx / std::max(dict.inv_norm(nn.index[best]), 1e-300);
         ++cand.npulses;
       }
     }
@@ -256,7 +256,7 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
         for (int t = 0; t < ntried; ++t) near_tried = near_tried || std::abs(j - tried[t]) <= 1;
         if (near_tried) continue;
         const double c = corr[j];
-        const double score = c * dict.inv_norm[j];
+        const double score = c * dict.inv_norm(j);
         if (score > best_score) {
           best_score = score;
           best = j;
@@ -266,7 +266,7 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
       if (best < 0 || best_score * best_score < 0.25 * cfg.pileup_dchi2) break;
       tried[ntried++] = best;
       PulseModel trial = cand;
-      trial.amp[trial.npulses] = best_c * dict.inv_norm[best] * dict.inv_norm[best];
+      trial.amp[trial.npulses] = best_c * dict.inv_norm(best) * dict.inv_norm(best);
       trial.tau[trial.npulses] = dict.tau_of(best);
       ++trial.npulses;
       if (!refine_pulses(ctx, trial, kTrialNs, 0) || trial.npulses <= cand.npulses) continue;
