@@ -13,9 +13,6 @@ constexpr double kSingleStopNs = 0.05;
 // Gauss-Newton time steps of the multi-pulse fits are limited to this many samples: beyond
 // ~0.4 sample they leave the linear regime and can jump pulses across each other.
 constexpr double kMaxStepSamples = 0.4;
-// The fast path of the pile-up search adds pulses one at a time up to this many in all;
-// windows needing more go to the NNLS search.
-constexpr int kFastPathMaxPulses = 4;
 constexpr double kNnlsTolerance = 2.5;  // atoms enter the NNLS above this correlation (sigmas)
 
 inline double clampd(double v, double lo, double hi) { return v < lo ? lo : (v > hi ? hi : v); }

@@ -87,15 +87,14 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
       if (pm.residual[q] + pm.residual[q + 1] > bump) return true;
     return false;
   };
-  // Fast path for the common case of one extra pulse (or two, three): the dictionary atom
+  // Fast path for the common case of one extra pulse (or a few): the dictionary atom
   // best matching the residual near its largest bump, refitted with the pulses found so far,
   // repeated while the model stays suspicious and every addition gains the required chi2.
   // The result is accepted only if it leaves nothing suspicious (and, beyond a pair, every
   // pulse is significant on its own); otherwise the full NNLS search below decides.
   if (single_valid) {
     PulseModel current = single;
-    const int fast_max = std::min(max_pulses, kFastPathMaxPulses);
-    while (current.npulses < fast_max) {
+    while (current.npulses < max_pulses) {
       PulseModel trial = current;
       if (!add_atom_near_bump(ctx, dict, current.residual, cfg.pileup_dchi2, trial)) break;
       if (!refine_pulses(ctx, trial, kTrialNs, 0) || trial.npulses != current.npulses + 1 ||
