@@ -188,7 +188,8 @@ def main() -> None:
         print(f"simulated run ({args.run_events} events, default rate), {len(run)} ECAL windows with span >= 10 ADC: "
               f"wall {1e6 * w_run / len(run):.3f} us/wf, cpu {1e6 * c_run / len(run):.3f} us/wf; "
               f"fitted with >1 pulse {100 * np.mean(res_run.npulses > 1):.1f} %, "
-              f"no_pulse {100 * np.mean(res_run.flags & flags['no_pulse'] != 0):.1f} %")
+              f"no_pulse {100 * np.mean(res_run.flags & flags['no_pulse'] != 0):.1f} %, "
+              f"chi2/ndf > 2 {100 * np.mean(res_run.chi2 / np.maximum(res_run.ndf, 1) > 2):.1f} %")
     rate_iso = args.n / c_iso
     us_mix = 1e6 * c_mix / args.n
     ratios = {"isolated": args.n / c_iso / sc_iso_c, "mix vs 1-pulse scipy": args.n / c_mix / sc_mix_c,
