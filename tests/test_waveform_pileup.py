@@ -34,6 +34,22 @@ def test_two_well_separated_pulses_are_found_as_two(a1, a2, t1, separation, seed
     assert np.all(np.abs(p.amplitude - [a1, a2]) < 5 * p.amplitude_err + 1e-6)
 
 
+@given(
+    amps=st.lists(st.floats(60.0, 2500.0), min_size=3, max_size=3),
+    t1=st.floats(20.0, 90.0),
+    gaps=st.lists(st.floats(75.0, 140.0), min_size=2, max_size=2),
+    seed=st.integers(0, 2**31),
+)
+def test_three_well_separated_pulses_are_found_as_three(amps, t1, gaps, seed):
+    rng = np.random.default_rng(seed)
+    times = [t1, t1 + gaps[0], t1 + gaps[0] + gaps[1]]
+    w = simulate_windows(ECAL, np.array([amps]), np.array([times]), rng=rng, digitize=False)
+    r = FITTER.fit(w)
+    assert r.npulses[0] == 3
+    np.testing.assert_allclose(r.pulses.time_ns, times, atol=4.0)
+    assert np.all(np.abs(r.pulses.amplitude - amps) < 5 * r.pulses.amplitude_err + 1e-6)
+
+
 def test_noiseless_overlapping_pulses_are_resolved_exactly():
     t = np.arange(32) * 12.5
     y = 900.0 * ECAL.value(t - 100.0) + 150.0 * ECAL.value(t - 127.0) + 100.0
@@ -111,3 +127,23 @@ def test_results_do_not_depend_on_the_other_windows_of_the_batch():
         alone = FITTER.fit(w[i : i + 1])
         for name in ("amplitude", "time_ns", "chi2", "npulses", "flags"):
             assert alone.waves[name][0] == batch.waves[name][i], (i, name)
+
+
+def test_large_pulses_just_before_the_window_are_resolved_with_the_in_time_pulse():
+    # Peaks 5-60 ns before the first sample leave a nearly pure exponential in the window,
+    # where amplitude and time of the early pulse are almost degenerate: its fit must not
+    # blow up (and be dropped), or the pedestals absorb the tail.
+    rng = np.random.default_rng(11)
+    n = 400
+    a_early = np.exp(rng.uniform(np.log(300.0), np.log(3500.0), n))
+    t_early = rng.uniform(-60.0, -5.0, n)
+    a_main = np.exp(rng.uniform(np.log(50.0), np.log(2500.0), n))
+    t_main = rng.uniform(130.0, 170.0, n)
+    w = simulate_windows(ECAL, np.stack([a_early, a_main], 1), np.stack([t_early, t_main], 1), rng=rng,
+                         pedestal_even=100.0, pedestal_odd=104.0)
+    r = FITTER.fit(w)
+    assert np.mean(r.npulses == 2) > 0.95
+    assert np.percentile(np.abs(r.pedestal_even - 100.0), 99) < 3.0
+    assert np.percentile(np.abs(r.pedestal_odd - 104.0), 99) < 3.0
+    assert np.mean(r.chi2 / r.ndf < 2.0) > 0.95
+    assert np.median(np.abs(r.amplitude / a_main - 1.0)) < 0.01

@@ -10,6 +10,9 @@ constexpr double kTrialNs = 0.02;       // looser convergence for models under t
 // One Gauss-Newton step from a shift below this leaves errors of order shift^2 * T''/T'
 // (< 1e-3 ns and < 1e-5 relative amplitude for the default templates): no further step.
 constexpr double kSingleStopNs = 0.05;
+// Gauss-Newton time steps of the multi-pulse fits are limited to this many samples: beyond
+// ~0.4 sample they leave the linear regime and can jump pulses across each other.
+constexpr double kMaxStepSamples = 0.4;
 constexpr double kNnlsTolerance = 2.5;  // atoms enter the NNLS above this correlation (sigmas)
 
 inline double clampd(double v, double lo, double hi) { return v < lo ? lo : (v > hi ? hi : v); }

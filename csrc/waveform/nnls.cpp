@@ -60,7 +60,7 @@ int most_correlated(const double* w, const double* inv_norm, int natoms, double 
 void nnls_gram(const Dictionary& dict, const double* b, double tolerance, int max_active, double* w,
                NnlsResult& out) {
   const int natoms = dict.natoms;
-  const double* inv_norm = dict.inv_norm.data();
+  const double* inv_norm = dict.inv_norms();
   max_active = std::clamp(max_active, 1, kMaxActive);
   int idx[kMaxActive];
   double x[kMaxActive];

@@ -118,24 +118,41 @@ void Dictionary::build(const SampledShape& shape, const SampleSpace& space, doub
   step = st;
   nsamples = space.nsamples;
   natoms = static_cast<int>(std::floor((hi - lo) / st + 1e-9)) + 1;
-  atoms.resize(static_cast<size_t>(natoms) * nsamples);
+  shape_ = &shape;
+  space_ = &space;
+  atoms_.resize(static_cast<size_t>(natoms) * nsamples);
+  inv_norm_.resize(static_cast<size_t>(natoms));
   gram_.resize(static_cast<size_t>(natoms) * natoms);
+  atom_ready_.assign(static_cast<size_t>(natoms), 0);
   row_ready_.assign(static_cast<size_t>(natoms), 0);
-  inv_norm.resize(static_cast<size_t>(natoms));
-  for (int j = 0; j < natoms; ++j) exact_template(shape, space, tau_of(j), &atoms[static_cast<size_t>(j) * nsamples]);
-  for (int i = 0; i < natoms; ++i) {
-    const double g = dot(atom(i), atom(i), nsamples);
-    inv_norm[i] = g > 1e-20 ? 1.0 / std::sqrt(g) : 0.0;
-  }
-  if (!lazy)
+  if (!lazy) {
+    fill_all_atoms();
     for (int i = 0; i < natoms; ++i) fill_row(i);
+    shape_ = nullptr;  // complete: nothing is computed later
+    space_ = nullptr;
+  }
+}
+
+void Dictionary::fill_atom(int j) const {
+  double* a = &atoms_[static_cast<size_t>(j) * nsamples];
+  exact_template(*shape_, *space_, tau_of(j), a);
+  const double g = dot(a, a, nsamples);
+  inv_norm_[static_cast<size_t>(j)] = g > 1e-20 ? 1.0 / std::sqrt(g) : 0.0;
+  atom_ready_[static_cast<size_t>(j)] = 1;
+}
+
+void Dictionary::fill_all_atoms() const {
+  for (int j = 0; j < natoms; ++j)
+    if (!atom_ready_[static_cast<size_t>(j)]) fill_atom(j);
 }
 
 void Dictionary::fill_row(int j) const {
   // dot() multiplies element by element in a fixed order: dot(a, b) == dot(b, a) exactly, so
   // rows filled one at a time form the same symmetric matrix as a full build.
+  fill_all_atoms();
   double* r = &gram_[static_cast<size_t>(j) * natoms];
-  for (int i = 0; i < natoms; ++i) r[i] = dot(atom(j), atom(i), nsamples);
+  const double* aj = atom(j);
+  for (int i = 0; i < natoms; ++i) r[i] = dot(aj, atom(i), nsamples);
   row_ready_[static_cast<size_t>(j)] = 1;
 }
 

@@ -49,25 +49,46 @@ struct PhaseTable {
 struct Dictionary {
   double tau_lo = 0, step = 1;
   int natoms = 0, nsamples = 0;
-  std::vector<double> atoms;     // natoms * nsamples, whitened and projected
-  std::vector<double> inv_norm;  // 1 / |atom|
 
   // Reserves storage once; later builds of the same size reuse it. A lazy build (the
-  // per-window dictionary of a window with masked samples) fills Gram rows only when row()
-  // first asks for them: the NNLS needs the rows of its few active atoms, not all of them.
+  // per-window dictionary of a window with masked samples) computes an atom only when it is
+  // first asked for (the fast path of the pile-up search looks at a dozen atoms near one
+  // bump, not all of them) and a Gram row only when row() first asks for it (the NNLS needs
+  // the rows of its few active atoms). A lazy dictionary must belong to one thread (and its
+  // space must outlive its use); an eager one is read-only.
   void build(const SampledShape& shape, const SampleSpace& space, double tau_lo, double tau_hi, double step,
              bool lazy = false);
   double tau_of(int j) const { return tau_lo + step * j; }
-  const double* atom(int j) const { return &atoms[static_cast<std::size_t>(j) * nsamples]; }
-  // Row j of the Gram matrix (atom j . every atom). A lazy dictionary computes it here, so a
-  // lazy one must belong to one thread; an eager one is read-only.
+  // Atom j: the whitened, projected template peaking at tau_of(j).
+  const double* atom(int j) const {
+    if (!atom_ready_[static_cast<std::size_t>(j)]) fill_atom(j);
+    return &atoms_[static_cast<std::size_t>(j) * nsamples];
+  }
+  // 1 / |atom j| (0 for an atom that lies outside the window).
+  double inv_norm(int j) const {
+    if (!atom_ready_[static_cast<std::size_t>(j)]) fill_atom(j);
+    return inv_norm_[static_cast<std::size_t>(j)];
+  }
+  // All of them (computing the missing atoms of a lazy dictionary).
+  const double* inv_norms() const {
+    fill_all_atoms();
+    return inv_norm_.data();
+  }
+  // Row j of the Gram matrix (atom j . every atom).
   const double* row(int j) const {
     if (!row_ready_[static_cast<std::size_t>(j)]) fill_row(j);
     return &gram_[static_cast<std::size_t>(j) * natoms];
   }
 
  private:
+  void fill_atom(int j) const;
+  void fill_all_atoms() const;
   void fill_row(int j) const;
+  const SampledShape* shape_ = nullptr;
+  const SampleSpace* space_ = nullptr;
+  mutable std::vector<double> atoms_;     // natoms * nsamples
+  mutable std::vector<double> inv_norm_;  // natoms
+  mutable std::vector<unsigned char> atom_ready_;
   mutable std::vector<double> gram_;  // natoms * natoms
   mutable std::vector<unsigned char> row_ready_;
 };

@@ -27,6 +27,49 @@ void settle_on_table(const FitContext& ctx, PulseModel& m) {
   }
 }
 
+// Every pulse stands out of the noise by itself: (amplitude / error)^2 >= dchi2.
+bool all_significant(const PulseModel& m, double dchi2) {
+  for (int i = 0; i < m.npulses; ++i) {
+    const double z = m.amp[i] / std::max(m.amp_err[i], 1e-300);
+    if (!(z * z >= dchi2)) return false;
+  }
+  return true;
+}
+
+// Appends to m the dictionary atom best correlated with the residual among those peaking
+// near the residual's largest two-sample bump (for a bump at the start of the window: any
+// earlier atom too, a tail from before it). False when no atom would gain a quarter of dchi2.
+bool add_atom_near_bump(const FitContext& ctx, const Dictionary& dict, const double* residual, double dchi2,
+                        PulseModel& m) {
+  const int n = ctx.nsamples;
+  const double dt = ctx.shape->sampling_ns();
+  int kb = 0;
+  double bump = -1e300;
+  for (int q = 0; q + 1 < n; ++q)
+    if (residual[q] + residual[q + 1] > bump) {
+      bump = residual[q] + residual[q + 1];
+      kb = q;
+    }
+  const double lo = kb <= 2 ? dict.tau_lo : (kb - 3) * dt, hi = (kb + 3) * dt;
+  const int j_lo = std::max(0, static_cast<int>(std::floor((lo - dict.tau_lo) / dict.step)));
+  const int j_hi = std::min(dict.natoms - 1, static_cast<int>(std::ceil((hi - dict.tau_lo) / dict.step)));
+  int best = -1;
+  double best_score = 0.0, best_c = 0.0;
+  for (int j = j_lo; j <= j_hi; ++j) {
+    const double c = dot(dict.atom(j), residual, n);
+    if (c * dict.inv_norm(j) > best_score) {
+      best_score = c * dict.inv_norm(j);
+      best = j;
+      best_c = c;
+    }
+  }
+  if (best < 0 || best_score * best_score < 0.25 * dchi2 || m.npulses >= kMaxPulses) return false;
+  m.amp[m.npulses] = best_c * dict.inv_norm(best) * dict.inv_norm(best);
+  m.tau[m.npulses] = dict.tau_of(best);
+  ++m.npulses;
+  return true;
+}
+
 }  // namespace
 
 void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scratch, PulseModel& m) {
@@ -44,49 +87,31 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
       if (pm.residual[q] + pm.residual[q + 1] > bump) return true;
     return false;
   };
-  // Fast path for the common case of one extra pulse: the dictionary atom best matching the
-  // single fit's residual, refitted with it. Accepted only if the pair gains the required
-  // chi2 and leaves nothing suspicious; otherwise the full NNLS search below decides.
+  // Fast path for the common case of one extra pulse (or a few): the dictionary atom
+  // best matching the residual near its largest bump, refitted with the pulses found so far,
+  // repeated while the model stays suspicious and every addition gains the required chi2.
+  // The result is accepted only if it leaves nothing suspicious (and, beyond a pair, every
+  // pulse is significant on its own); otherwise the full NNLS search below decides.
   if (single_valid) {
-    // Only atoms peaking near the largest residual bump can be the missing pulse (or, for a
-    // bump at the start of the window, a tail from before it).
-    const double dt = ctx.shape->sampling_ns();
-    int kb = 0;
-    double bump = -1e300;
-    for (int q = 0; q + 1 < n; ++q)
-      if (single.residual[q] + single.residual[q + 1] > bump) {
-        bump = single.residual[q] + single.residual[q + 1];
-        kb = q;
-      }
-    const double lo = kb <= 2 ? dict.tau_lo : (kb - 3) * dt, hi = (kb + 3) * dt;
-    const int j_lo = std::max(0, static_cast<int>(std::floor((lo - dict.tau_lo) / dict.step)));
-    const int j_hi = std::min(natoms - 1, static_cast<int>(std::ceil((hi - dict.tau_lo) / dict.step)));
-    int best = -1;
-    double best_score = 0.0, best_c = 0.0;
-    for (int j = j_lo; j <= j_hi; ++j) {
-      const double c = dot(dict.atom(j), single.residual, n);
-      if (c * dict.inv_norm[j] > best_score) {
-        best_score = c * dict.inv_norm[j];
-        best = j;
-        best_c = c;
-      }
-    }
-    if (best >= 0 && best_score * best_score >= 0.25 * cfg.pileup_dchi2) {
-      PulseModel pair = single;
-      pair.amp[1] = best_c * dict.inv_norm[best] * dict.inv_norm[best];
-      pair.tau[1] = dict.tau_of(best);
-      pair.npulses = 2;
-      if (refine_pulses(ctx, pair, kTrialNs, 0) && pair.npulses == 2 &&
-          single.chi2 - pair.chi2 >= cfg.pileup_dchi2 && !chi2_suspicious(pair)) {
+    PulseModel current = single;
+    while (current.npulses < max_pulses) {
+      PulseModel trial = current;
+      if (!add_atom_near_bump(ctx, dict, current.residual, cfg.pileup_dchi2, trial)) break;
+      if (!refine_pulses(ctx, trial, kTrialNs, 0) || trial.npulses != current.npulses + 1 ||
+          current.chi2 - trial.chi2 < cfg.pileup_dchi2)
+        break;
+      if (trial.npulses > 2 && !all_significant(trial, cfg.pileup_dchi2)) break;
+      if (!chi2_suspicious(trial)) {
         if (cfg.exact_refinement || ctx.table == nullptr) {
-          PulseModel polished = pair;
-          if (refine_pulses(ctx, polished, kConvergedNs, 6) && polished.npulses == 2) pair = polished;
+          PulseModel polished = trial;
+          if (refine_pulses(ctx, polished, kConvergedNs, 6) && polished.npulses == trial.npulses) trial = polished;
         } else {
-          settle_on_table(ctx, pair);
+          settle_on_table(ctx, trial);
         }
-        m = pair;
+        m = trial;
         return;
       }
+      current = trial;
     }
   }
   double* b = scratch;
@@ -122,7 +147,7 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
         cand.amp[cand.npulses] = sx;
         cand.tau[cand.npulses] = stx / sx;
         // how much of it the window sees, in noise sigmas: the order of the greedy search
-        cand.amp_err[cand.npulses] = sx / std::max(dict.inv_norm[nn.index[best]], 1e-300);
+        cand.amp_err[cand.npulses] = sx / std::max(dict.inv_norm(nn.index[best]), 1e-300);
         ++cand.npulses;
       }
     }
@@ -230,7 +255,7 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
         for (int t = 0; t < ntried; ++t) near_tried = near_tried || std::abs(j - tried[t]) <= 1;
         if (near_tried) continue;
         const double c = corr[j];
-        const double score = c * dict.inv_norm[j];
+        const double score = c * dict.inv_norm(j);
         if (score > best_score) {
           best_score = score;
           best = j;
@@ -240,17 +265,12 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
       if (best < 0 || best_score * best_score < 0.25 * cfg.pileup_dchi2) break;
       tried[ntried++] = best;
       PulseModel trial = cand;
-      trial.amp[trial.npulses] = best_c * dict.inv_norm[best] * dict.inv_norm[best];
+      trial.amp[trial.npulses] = best_c * dict.inv_norm(best) * dict.inv_norm(best);
       trial.tau[trial.npulses] = dict.tau_of(best);
       ++trial.npulses;
       if (!refine_pulses(ctx, trial, kTrialNs, 0) || trial.npulses <= cand.npulses) continue;
       if (cand.chi2 - trial.chi2 < cfg.pileup_dchi2) continue;
-      bool all_significant = true;
-      for (int i = 0; i < trial.npulses; ++i) {
-        const double z = trial.amp[i] / std::max(trial.amp_err[i], 1e-300);
-        all_significant = all_significant && z * z >= cfg.pileup_dchi2;
-      }
-      if (!all_significant) continue;
+      if (!all_significant(trial, cfg.pileup_dchi2)) continue;
       cand = trial;
       added = true;
     }

@@ -38,6 +38,7 @@ struct Solution {
   double factor[kMaxParams * kMaxParams];  // Cholesky factor of the normal matrix (np x np)
   const double* col[kMaxParams];
   int phase[kMaxPulses];    // table phase of each pulse, -1 on the exact template
+  double damping[kMaxPulses];  // added to the shift parameter's diagonal (0: none)
   ExactBasis eb[kMaxPulses];
 };
 
@@ -49,7 +50,10 @@ void write_stats(const FitContext& ctx, PulseModel& m, const Solution& s, bool w
   const int np = s.np;
   double var[kMaxParams];
   cholesky_inverse_diagonal(s.factor, np, np, var);
-  m.chi2 = std::max(0.0, ctx.ypy - dot(s.theta, s.rhs, np));
+  // |y - X theta|^2 = ypy - theta.rhs - sum(damping * shift^2) for the damped normal equations.
+  double damped = 0.0;
+  for (int i = 0; i < s.k; ++i) damped += s.damping[i] * s.theta[2 * i + 1] * s.theta[2 * i + 1];
+  m.chi2 = std::max(0.0, ctx.ypy - dot(s.theta, s.rhs, np) - damped);
   std::memcpy(m.residual, ctx.ywp, sizeof(double) * static_cast<size_t>(n));
   for (int a = 0; a < np; ++a)
     for (int q = 0; q < n; ++q) m.residual[q] -= s.theta[a] * s.col[a][q];
@@ -117,6 +121,26 @@ bool solve_at(const FitContext& ctx, PulseModel& m, bool exact, bool with_stats,
       for (int b = 0; b <= a; ++b) nm[a * np + b] = nm[b * np + a] = dot(col[a], col[b], n);
     }
   }
+  // A pulse whose time the window barely constrains (the pure exponential tail of a pulse
+  // long before the window: its template and derivative columns are almost parallel) makes
+  // the Gauss-Newton step blow up along that direction, typically into a huge negative
+  // amplitude that gets the pulse dropped. When the shift is determined worse than the step
+  // limit, it gets a Levenberg-Marquardt damping of that size: the step stays bounded and
+  // the amplitude is fitted as at a fixed time. A converged solution (zero shift) is the same
+  // with or without damping; well-constrained pulses are not damped at all.
+  const double step_limit = kMaxStepSamples * ctx.shape->sampling_ns();
+  for (int i = 0; i < k; ++i) {
+    const int a = 2 * i;
+    s.damping[i] = 0.0;
+    const double ff = nm[a * np + a], fd = nm[a * np + a + 1], dd = nm[(a + 1) * np + a + 1];
+    if (!(ff > 0.0)) continue;
+    const double amp2 = std::max(m.amp[i] * m.amp[i], 1e-12);
+    const double shift_information = (dd - fd * fd / ff) * amp2;  // 1 / var(time shift), ns^-2
+    if (shift_information * step_limit * step_limit < 1.0) {
+      s.damping[i] = 1.0 / (amp2 * step_limit * step_limit);
+      nm[(a + 1) * np + a + 1] += s.damping[i];
+    }
+  }
   if (!cholesky(nm, np, np)) return false;
   cholesky_solve(nm, np, np, rhs, s.theta);
   s.np = np;
@@ -157,8 +181,8 @@ bool apply_step(const FitContext& ctx, PulseModel& m, const Solution& s, double&
       continue;
     }
     // Steps beyond ~0.4 sample leave the linear regime and can jump pulses across each other.
-    const double tau =
-        clampd(s.base[i] + clampd(s.theta[2 * i + 1] / amp, -0.4 * dt, 0.4 * dt), ctx.tau_lo, ctx.tau_hi);
+    const double tau = clampd(s.base[i] + clampd(s.theta[2 * i + 1] / amp, -kMaxStepSamples * dt, kMaxStepSamples * dt),
+                              ctx.tau_lo, ctx.tau_hi);
     max_move = std::max(max_move, std::fabs(tau - m.tau[i]));
     m.amp[kept] = amp;
     m.tau[kept] = tau;

@@ -10,7 +10,11 @@ namespace na64::waveform {
 
 void SampleSpace::whiten(const double* v, double* out) const {
   if (white) {
-    for (int k = 0; k < nsamples; ++k) out[k] = used[k] ? v[k] * inv_sigma : 0.0;
+    if (nused == nsamples) {
+      for (int k = 0; k < nsamples; ++k) out[k] = v[k] * inv_sigma;
+    } else {
+      for (int k = 0; k < nsamples; ++k) out[k] = v[k] * inv_sigma * used_weight[k];  // 0 when masked
+    }
     return;
   }
   for (int i = 0; i < nsamples; ++i) {
@@ -35,6 +39,23 @@ void SampleSpace::project(double* v) const {
       v[k + 1] -= mo;
     }
     if (nsamples % 2) v[nsamples - 1] -= me;
+    return;
+  }
+  if (parity_means_masked) {
+    // Branch-free (weights 1 for used samples, 0 for masked ones), even and odd side by side.
+    double se = 0.0, so = 0.0;
+    int k = 0;
+    for (; k + 1 < nsamples; k += 2) {
+      se += v[k] * used_weight[k];
+      so += v[k + 1] * used_weight[k + 1];
+    }
+    if (k < nsamples) se += v[k] * used_weight[k];
+    const double me = se / used_count[0], mo = so / used_count[1];
+    for (k = 0; k + 1 < nsamples; k += 2) {
+      v[k] -= me * used_weight[k];
+      v[k + 1] -= mo * used_weight[k + 1];
+    }
+    if (k < nsamples) v[k] -= me * used_weight[k];
     return;
   }
   for (int p = 0; p < npedestal; ++p) {
@@ -77,6 +98,7 @@ bool build_space(SampleSpace& s, int n, const NoiseModel& noise, const unsigned 
     s.used[k] = (mask == nullptr || mask[k] == 0) ? 1 : 0;
     s.nused += s.used[k];
   }
+  for (int k = 0; k < n; ++k) s.used_weight[k] = s.used[k] ? 1.0 : 0.0;
   s.white = noise.covariance.empty();
   s.inv_sigma = 1.0 / noise.rms;
   if (!s.white) {
@@ -130,6 +152,9 @@ bool build_space(SampleSpace& s, int n, const NoiseModel& noise, const unsigned 
     ++s.npedestal;
   }
   s.parity_means = s.white && s.nused == n && s.npedestal == 2 && n >= 2;
+  s.used_count[0] = s.used_count[1] = 0;
+  for (int k = 0; k < n; ++k) s.used_count[k & 1] += s.used[k];
+  s.parity_means_masked = !s.parity_means && s.white && s.npedestal == 2 && s.used_count[0] > 0 && s.used_count[1] > 0;
   for (int a = 0; a < s.nindicator; ++a)
     for (int b = 0; b < s.nindicator; ++b) s.indicator_gram[a * 2 + b] = dot(s.indicator[a], s.indicator[b], n);
   return s.nused >= s.npedestal + 3;

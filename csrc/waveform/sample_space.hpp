@@ -28,6 +28,12 @@ struct SampleSpace {
   // White noise, nothing masked, both pedestals free: projecting out the pedestals is
   // subtracting the even and the odd mean (the fast path of project()).
   bool parity_means = false;
+  // White noise, both pedestals free, some samples masked: the pedestal directions are the
+  // used even / used odd samples, so projecting subtracts the mean of the used samples of
+  // each parity (the fast path of project() for the windows fitted on the exact template).
+  bool parity_means_masked = false;
+  int used_count[2] = {0, 0};
+  double used_weight[kMaxSamples] = {};  // 1 for used samples, 0 for masked ones
   double indicator_gram[4] = {};  // indicator[a] . indicator[b]
 
   void whiten(const double* v, double* out) const;

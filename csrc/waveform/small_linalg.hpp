@@ -1,23 +1,41 @@
 // Dense symmetric positive-definite solves for the handful of parameters of a waveform fit
 // (at most kMaxParams), on the stack.
+//
+// The fits solve thousands of 2x2 to 8x8 systems per millisecond; with the size known only at
+// run time the loops of these tiny factorisations are mostly loop control and mispredicted
+// exits. The common sizes are therefore instantiated with a compile-time size (fully unrolled
+// by the compiler) and dispatched from the run-time entry points. Both forms perform the very
+// same floating-point operations in the same order, so results do not depend on the path.
 #pragma once
 #include <cmath>
+#include <cstring>
 
 namespace na64::waveform {
 
 constexpr int kMaxParams = 24;
 
-// In-place Cholesky of the n x n matrix a (row-major, leading dimension ld); false when a is
-// not numerically positive definite.
-inline bool cholesky(double* a, int n, int ld) {
+namespace linalg_detail {
+
+// The loops shared by the fixed-size and the run-time-size versions: N > 0 is the size known
+// at compile time (n and ld are then ignored), N == 0 takes n and ld.
+template <int N>
+inline bool cholesky_impl(double* a, int n, int ld) {
+  if constexpr (N > 0) {
+    n = N;
+    ld = N;
+  }
+#pragma GCC unroll 8
   for (int j = 0; j < n; ++j) {
     double d = a[j * ld + j];
+#pragma GCC unroll 8
     for (int k = 0; k < j; ++k) d -= a[j * ld + k] * a[j * ld + k];
     if (!(d > 1e-300) || !std::isfinite(d)) return false;
     d = std::sqrt(d);
     a[j * ld + j] = d;
+#pragma GCC unroll 8
     for (int i = j + 1; i < n; ++i) {
       double s = a[i * ld + j];
+#pragma GCC unroll 8
       for (int k = 0; k < j; ++k) s -= a[i * ld + k] * a[j * ld + k];
       a[i * ld + j] = s / d;
     }
@@ -25,30 +43,48 @@ inline bool cholesky(double* a, int n, int ld) {
   return true;
 }
 
-// Solve L L^T x = b with the factor from cholesky(); x may alias b.
-inline void cholesky_solve(const double* l, int n, int ld, const double* b, double* x) {
+template <int N>
+inline void cholesky_solve_impl(const double* l, int n, int ld, const double* b, double* x) {
+  if constexpr (N > 0) {
+    n = N;
+    ld = N;
+  }
+  // Reciprocals of the diagonal first: they depend on the factor only, so the divisions
+  // overlap instead of sitting on the dependency chain of the substitutions.
+  double inv[kMaxParams];
+#pragma GCC unroll 8
+  for (int i = 0; i < n; ++i) inv[i] = 1.0 / l[i * ld + i];
+#pragma GCC unroll 8
   for (int i = 0; i < n; ++i) {
     double s = b[i];
+#pragma GCC unroll 8
     for (int k = 0; k < i; ++k) s -= l[i * ld + k] * x[k];
-    x[i] = s / l[i * ld + i];
+    x[i] = s * inv[i];
   }
+#pragma GCC unroll 8
   for (int i = n - 1; i >= 0; --i) {
     double s = x[i];
+#pragma GCC unroll 8
     for (int k = i + 1; k < n; ++k) s -= l[k * ld + i] * x[k];
-    x[i] = s / l[i * ld + i];
+    x[i] = s * inv[i];
   }
 }
 
-// Diagonal of the inverse from the Cholesky factor (the parameter variances):
-// (L L^T)^-1 = L^-T L^-1, so entry j is the squared norm of column j of L^-1, found by one
-// forward substitution from the j-th unit vector (n^3 / 6 operations in all).
-inline void cholesky_inverse_diagonal(const double* l, int n, int ld, double* diag) {
+template <int N>
+inline void cholesky_inverse_diagonal_impl(const double* l, int n, int ld, double* diag) {
+  if constexpr (N > 0) {
+    n = N;
+    ld = N;
+  }
   double x[kMaxParams];
+#pragma GCC unroll 8
   for (int j = 0; j < n; ++j) {
     x[j] = 1.0 / l[j * ld + j];
     double s2 = x[j] * x[j];
+#pragma GCC unroll 8
     for (int i = j + 1; i < n; ++i) {
       double s = 0.0;
+#pragma GCC unroll 8
       for (int k = j; k < i; ++k) s -= l[i * ld + k] * x[k];
       x[i] = s / l[i * ld + i];
       s2 += x[i] * x[i];
@@ -57,9 +93,85 @@ inline void cholesky_inverse_diagonal(const double* l, int n, int ld, double* di
   }
 }
 
+}  // namespace linalg_detail
+
+// In-place Cholesky of the n x n matrix a (row-major, leading dimension ld); false when a is
+// not numerically positive definite.
+inline bool cholesky(double* a, int n, int ld) {
+  using namespace linalg_detail;
+  if (n == ld) switch (n) {
+      case 1: return cholesky_impl<1>(a, n, ld);
+      case 2: return cholesky_impl<2>(a, n, ld);
+      case 3: return cholesky_impl<3>(a, n, ld);
+      case 4: return cholesky_impl<4>(a, n, ld);
+      case 5: return cholesky_impl<5>(a, n, ld);
+      case 6: return cholesky_impl<6>(a, n, ld);
+      case 7: return cholesky_impl<7>(a, n, ld);
+      case 8: return cholesky_impl<8>(a, n, ld);
+      case 9: return cholesky_impl<9>(a, n, ld);
+      case 10: return cholesky_impl<10>(a, n, ld);
+      default: break;
+    }
+  return cholesky_impl<0>(a, n, ld);
+}
+
+// Solve L L^T x = b with the factor from cholesky(); x may alias b.
+inline void cholesky_solve(const double* l, int n, int ld, const double* b, double* x) {
+  using namespace linalg_detail;
+  if (n == ld) switch (n) {
+      case 1: return cholesky_solve_impl<1>(l, n, ld, b, x);
+      case 2: return cholesky_solve_impl<2>(l, n, ld, b, x);
+      case 3: return cholesky_solve_impl<3>(l, n, ld, b, x);
+      case 4: return cholesky_solve_impl<4>(l, n, ld, b, x);
+      case 5: return cholesky_solve_impl<5>(l, n, ld, b, x);
+      case 6: return cholesky_solve_impl<6>(l, n, ld, b, x);
+      case 7: return cholesky_solve_impl<7>(l, n, ld, b, x);
+      case 8: return cholesky_solve_impl<8>(l, n, ld, b, x);
+      case 9: return cholesky_solve_impl<9>(l, n, ld, b, x);
+      case 10: return cholesky_solve_impl<10>(l, n, ld, b, x);
+      default: break;
+    }
+  cholesky_solve_impl<0>(l, n, ld, b, x);
+}
+
+// Diagonal of the inverse from the Cholesky factor (the parameter variances):
+// (L L^T)^-1 = L^-T L^-1, so entry j is the squared norm of column j of L^-1, found by one
+// forward substitution from the j-th unit vector (n^3 / 6 operations in all).
+inline void cholesky_inverse_diagonal(const double* l, int n, int ld, double* diag) {
+  using namespace linalg_detail;
+  if (n == ld) switch (n) {
+      case 2: return cholesky_inverse_diagonal_impl<2>(l, n, ld, diag);
+      case 4: return cholesky_inverse_diagonal_impl<4>(l, n, ld, diag);
+      case 6: return cholesky_inverse_diagonal_impl<6>(l, n, ld, diag);
+      case 8: return cholesky_inverse_diagonal_impl<8>(l, n, ld, diag);
+      default: break;
+    }
+  cholesky_inverse_diagonal_impl<0>(l, n, ld, diag);
+}
+
 // Four independent partial sums: without them the additions form one serial dependency
 // chain (the compiler may not reorder floating-point sums), which dominated the fit time.
+// Partial sum l takes the products k = l (mod 4), the tail goes to sum 0; with GCC/Clang
+// vector types the four sums are two pairs of SIMD lanes (the same operations, so the same
+// result, and dot(a, b) == dot(b, a) exactly either way).
 inline double dot(const double* a, const double* b, int n) {
+#if defined(__GNUC__) || defined(__clang__)
+  typedef double pair __attribute__((vector_size(16)));
+  pair s01 = {0.0, 0.0}, s23 = {0.0, 0.0};
+  int k = 0;
+  for (; k + 4 <= n; k += 4) {
+    pair a01, b01, a23, b23;
+    std::memcpy(&a01, a + k, sizeof(pair));
+    std::memcpy(&b01, b + k, sizeof(pair));
+    std::memcpy(&a23, a + k + 2, sizeof(pair));
+    std::memcpy(&b23, b + k + 2, sizeof(pair));
+    s01 += a01 * b01;
+    s23 += a23 * b23;
+  }
+  double s0 = s01[0];
+  for (; k < n; ++k) s0 += a[k] * b[k];
+  return (s0 + s01[1]) + (s23[0] + s23[1]);
+#else
   double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
   int k = 0;
   for (; k + 4 <= n; k += 4) {
@@ -70,6 +182,7 @@ inline double dot(const double* a, const double* b, int n) {
   }
   for (; k < n; ++k) s0 += a[k] * b[k];
   return (s0 + s1) + (s2 + s3);
+#endif
 }
 
 }  // namespace na64::waveform

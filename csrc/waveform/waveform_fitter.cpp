@@ -4,6 +4,9 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "common/error.hpp"
 #include "waveform/fit_model.hpp"
@@ -47,6 +50,41 @@ void check_config(const FitterConfig& c) {
     throw InputError(concat("phase_step_ns = ", c.phase_step_ns, " makes more than 100000 phases"));
 }
 
+// Every sample finite and below saturation. Two samples per step with SSE2 where available:
+// this check runs on every window, and the scalar loop was a tenth of the instructions of a
+// clean single-pulse fit.
+bool all_below(const double* raw, int n, double saturation) {
+  const double lowest = -std::numeric_limits<double>::infinity();
+  int k = 0;
+  bool clean = true;
+#if defined(__SSE2__)
+  const __m128d sat = _mm_set1_pd(saturation), low = _mm_set1_pd(lowest);
+  __m128d ok = _mm_cmpeq_pd(sat, sat);  // all bits set (saturation is not NaN)
+  for (; k + 2 <= n; k += 2) {
+    const __m128d v = _mm_loadu_pd(raw + k);
+    ok = _mm_and_pd(ok, _mm_and_pd(_mm_cmplt_pd(v, sat), _mm_cmpgt_pd(v, low)));
+  }
+  clean = _mm_movemask_pd(ok) == 3;
+#endif
+  for (; k < n; ++k) clean = clean && raw[k] < saturation && raw[k] > lowest;
+  return clean;
+}
+
+// Some two neighbouring residuals sum to more than limit (two sums per step with SSE2).
+bool residual_bump(const double* r, int n, double limit) {
+  int k = 0;
+  bool bump = false;
+#if defined(__SSE2__)
+  const __m128d lim = _mm_set1_pd(limit);
+  __m128d any = _mm_setzero_pd();
+  for (; k + 3 <= n; k += 2)  // the sums starting at k and k + 1
+    any = _mm_or_pd(any, _mm_cmpgt_pd(_mm_add_pd(_mm_loadu_pd(r + k), _mm_loadu_pd(r + k + 1)), lim));
+  bump = _mm_movemask_pd(any) != 0;
+#endif
+  for (; k + 1 < n; ++k) bump = bump || r[k] + r[k + 1] > limit;
+  return bump;
+}
+
 double noise_sigma(const FitterConfig& c) {
   if (c.noise_covariance.empty()) return c.noise_rms;
   double s = 0.0;
@@ -88,11 +126,7 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   bool any_masked = false;
   // Common case first: every sample recorded, finite and below saturation, checked in one
   // branch-free pass; otherwise sample by sample.
-  int clean = nrecorded >= n;
-  if (clean) {
-    const double sat = cfg_.saturation_adc, lowest = -std::numeric_limits<double>::infinity();
-    for (int k = 0; k < n; ++k) clean &= static_cast<int>(raw[k] < sat) & static_cast<int>(raw[k] > lowest);
-  }
+  const bool clean = nrecorded >= n && all_below(raw, n, cfg_.saturation_adc);
   if (clean) {
     std::memcpy(y, raw, sizeof(double) * static_cast<size_t>(n));
     std::memset(mask, 0, static_cast<size_t>(n));
@@ -270,9 +304,7 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   if (cfg_.pileup && ndf_single > 2 && !negative) {
     bool suspicious = model.chi2 > ndf_single + cfg_.pileup_chi2_sigma * std::sqrt(2.0 * ndf_single);
     const double bump_limit = cfg_.pileup_residual_sigma * std::sqrt(2.0);
-    int bump = 0;  // branch-free: almost no window has one
-    for (int k = 0; k + 1 < n; ++k) bump |= static_cast<int>(model.residual[k] + model.residual[k + 1] > bump_limit);
-    suspicious = suspicious || bump;
+    suspicious = suspicious || residual_bump(model.residual, n, bump_limit);
     if (suspicious) {
       const Dictionary* dict = &variant.dict;
       if (any_masked) {
