@@ -171,12 +171,70 @@ static void pedestal_chunk(pedestal_regs *p, const uint16_t *x, uint32_t n, uint
     }
 }
 
+/* The peak finder with hold over a chunk, clock by clock (written with selects: noise makes
+ * these data-dependent). held_y[t] = the held output register at clock t. */
+static void peak_chunk(na64fw_state *st, int k, const uint16_t *energy_y, uint32_t n, uint32_t peak_min,
+                       uint32_t hold, uint16_t *held_y)
+{
+    uint32_t prev = st->peak_prev[k], held = st->peak_held[k], pk_out = st->peak_out[k];
+    uint32_t count = st->peak_count[k], rising = st->peak_rising[k], strobe = st->peak_strobe[k];
+    for (uint32_t t = 0; t < n; ++t) {
+        const uint32_t e_y = energy_y[t];
+        held_y[t] = (uint16_t)pk_out;
+        const uint32_t up = e_y > prev, down = e_y < prev;
+        const uint32_t peak = down & rising & (prev >= peak_min);
+        rising = up | (rising & (down ^ 1u));
+        held = peak ? prev : held;
+        count = peak ? hold : count - (count != 0u);
+        prev = e_y;
+        pk_out = count ? held : 0u;
+        strobe = peak;
+    }
+    st->peak_prev[k] = (uint16_t)prev;
+    st->peak_held[k] = (uint16_t)held;
+    st->peak_out[k] = (uint16_t)pk_out;
+    st->peak_count[k] = (uint8_t)count;
+    st->peak_rising[k] = (uint8_t)rising;
+    st->peak_strobe[k] = (uint8_t)strobe;
+}
+
+/* A quiet chunk: nothing held (count 0, output 0) and every value that becomes "prev"
+ * during the chunk (the state's prev, then energy_y[0 .. n-2]) is below peak_min. Then no
+ * peak fires, so the held output is 0 on every clock, held and count keep their values and
+ * strobe is 0; prev ends at the last energy and rising at the direction of the last change.
+ * Returns 1 after updating the state so, 0 (state untouched) when the chunk is not quiet. */
+static inline int peak_quiet(na64fw_state *st, int k, const uint16_t *energy_y, uint32_t n, uint32_t peak_min)
+{
+    if (st->peak_count[k] != 0u || st->peak_out[k] != 0u || st->peak_prev[k] >= peak_min) {
+        return 0;
+    }
+    uint32_t top = 0u;
+    for (uint32_t t = 0; t + 1u < n; ++t) {
+        top = top > energy_y[t] ? top : energy_y[t];
+    }
+    if (top >= peak_min) {
+        return 0;
+    }
+    uint32_t rising = st->peak_rising[k];
+    for (uint32_t t = n; t-- > 0u;) {
+        const uint32_t before = t ? energy_y[t - 1u] : st->peak_prev[k];
+        if (energy_y[t] != before) {
+            rising = energy_y[t] > before;
+            break;
+        }
+    }
+    st->peak_prev[k] = energy_y[n - 1u];
+    st->peak_rising[k] = (uint8_t)rising;
+    st->peak_strobe[k] = 0u;
+    return 1;
+}
+
 /* One calorimeter channel over a chunk: pedestal, moving sum, gain, peak finder with hold.
  * Writes its per-clock held output and energy output (the adder-tree inputs). The stages
  * run one after the other over the whole chunk, each reading the previous stage's output
  * register sequence (its value at clock t is the comb of clock t-1); only the peak finder
  * is a recursion, the others are element-wise loops that vectorise. */
-static inline void calo_chunk_body(na64fw_state *st, const na64fw_config *cfg, int k, const uint16_t *x,
+static inline int calo_chunk_body(na64fw_state *st, const na64fw_config *cfg, int k, const uint16_t *x,
                                    uint32_t n, uint16_t *held_y, uint16_t *energy_y,
                                    const na64fw_outputs *out, uint32_t out_offset, uint32_t out_stride,
                                    const int debug)
@@ -227,49 +285,35 @@ static inline void calo_chunk_body(na64fw_state *st, const na64fw_config *cfg, i
     }
     st->energy_out[k] = gain_apply(f[n - 1u], gain);
 
-    /* peak finder with hold, written with selects: noise makes these data-dependent */
-    uint32_t prev = st->peak_prev[k], held = st->peak_held[k], pk_out = st->peak_out[k];
-    uint32_t count = st->peak_count[k], rising = st->peak_rising[k], strobe = st->peak_strobe[k];
-    for (uint32_t t = 0; t < n; ++t) {
-        const uint32_t e_y = energy_y[t];
-        held_y[t] = (uint16_t)pk_out;
-        const uint32_t up = e_y > prev, down = e_y < prev;
-        const uint32_t peak = down & rising & (prev >= peak_min);
-        rising = up | (rising & (down ^ 1u));
-        held = peak ? prev : held;
-        count = peak ? hold : count - (count != 0u);
-        prev = e_y;
-        pk_out = count ? held : 0u;
-        strobe = peak;
+    /* peak finder with hold. Most channels carry only noise, far below peak_min: when no
+     * value the finder compares can pass peak_min and nothing is held, no peak can fire in
+     * this chunk, the held output stays 0 and only prev and rising move (see peak_quiet). */
+    const int quiet = peak_quiet(st, k, energy_y, n, peak_min);
+    if (!quiet) {
+        peak_chunk(st, k, energy_y, n, peak_min, hold, held_y);
     }
-    st->peak_prev[k] = (uint16_t)prev;
-    st->peak_held[k] = (uint16_t)held;
-    st->peak_out[k] = (uint16_t)pk_out;
-    st->peak_count[k] = (uint8_t)count;
-    st->peak_rising[k] = (uint8_t)rising;
-    st->peak_strobe[k] = (uint8_t)strobe;
-
     if (debug) {
         for (uint32_t t = 0; t < n; ++t) {
             const uint32_t o = out_offset + t;
             if (out->baseline) out->baseline[(uint32_t)ch * out_stride + o] = (int16_t)b[D + t];
             if (out->filter) out->filter[(uint32_t)k * out_stride + o] = (int16_t)f[t];
             if (out->energy) out->energy[(uint32_t)k * out_stride + o] = energy_y[t];
-            if (out->held) out->held[(uint32_t)k * out_stride + o] = held_y[t];
+            if (out->held) out->held[(uint32_t)k * out_stride + o] = quiet ? 0u : held_y[t];
         }
     }
+    return quiet;
 }
 
-/* Two specialised copies of the channel loop: with and without the debug outputs. */
-static void calo_chunk(na64fw_state *st, const na64fw_config *cfg, int k, const uint16_t *x,
+/* Two specialised copies of the channel loop: with and without the debug outputs.
+ * Returns 1 when the held output is 0 on every clock of the chunk (held_y not written). */
+static int calo_chunk(na64fw_state *st, const na64fw_config *cfg, int k, const uint16_t *x,
                        uint32_t n, uint16_t *held_y, uint16_t *energy_y,
                        const na64fw_outputs *out, uint32_t out_offset, uint32_t out_stride)
 {
     if (out->baseline || out->filter || out->energy || out->held) {
-        calo_chunk_body(st, cfg, k, x, n, held_y, energy_y, out, out_offset, out_stride, 1);
-    } else {
-        calo_chunk_body(st, cfg, k, x, n, held_y, energy_y, out, out_offset, out_stride, 0);
+        return calo_chunk_body(st, cfg, k, x, n, held_y, energy_y, out, out_offset, out_stride, 1);
     }
+    return calo_chunk_body(st, cfg, k, x, n, held_y, energy_y, out, out_offset, out_stride, 0);
 }
 
 static inline void accumulate(uint32_t *acc, const uint16_t *v, uint32_t n)
@@ -291,10 +335,15 @@ static int samples_valid(const uint16_t *samples, uint32_t n_clocks, uint32_t st
     return !bad;
 }
 
-/* Runs n clocks; samples already validated. win (may be NULL) collects window results. */
+/* Runs n clocks; samples already validated. win (may be NULL) collects window results.
+ * bits_only: only the trigger bits (physics, beam, random) of the decision words must be
+ * right. They depend on the counters and the PRS and ECAL sums alone, so the HCAL channels
+ * and the instantaneous ECAL sum (which only feed the HCAL sum and the pile-up flag) are
+ * not run: those trees then see zeros and the state is not the full pipeline's. */
 static void run_core(na64fw_state *st, const na64fw_config *cfg, const uint16_t *samples, uint32_t n,
-                     uint32_t stride, const na64fw_outputs *out, na64fw_window_acc *win)
+                     uint32_t stride, const na64fw_outputs *out, na64fw_window_acc *win, const int bits_only)
 {
+    const int n_calo = bits_only ? N_ECAL : NA64FW_N_CALO;
     uint32_t acc_prs[CHUNK], acc_ecal[CHUNK], acc_hcal[CHUNK], acc_inst[CHUNK];
     uint8_t level[NA64FW_N_COUNTERS][CHUNK];
     for (uint32_t t0 = 0; t0 < n; t0 += CHUNK) {
@@ -309,16 +358,21 @@ static void run_core(na64fw_state *st, const na64fw_config *cfg, const uint16_t 
                           out->baseline ? out->baseline + (uint64_t)c * n + t0 : 0,
                           out->counters ? out->counters + (uint64_t)c * n + t0 : 0);
         }
-        for (int k = 0; k < NA64FW_N_CALO; ++k) {
+        for (int k = 0; k < n_calo; ++k) {
             const uint16_t *x = samples + (uint64_t)(NA64FW_N_COUNTERS + k) * stride + t0;
             uint16_t held_y[CHUNK], energy_y[CHUNK];
-            calo_chunk(st, cfg, k, x, m, held_y, energy_y, out, t0, n);
+            const int quiet = calo_chunk(st, cfg, k, x, m, held_y, energy_y, out, t0, n);
+            if (k < N_ECAL && !bits_only) {
+                accumulate(acc_inst, energy_y, m);
+            }
+            if (quiet) {
+                continue; /* held output 0 throughout: adds nothing to the trees */
+            }
             if (k < N_ECAL0) {
                 accumulate(acc_prs, held_y, m);
             }
             if (k < N_ECAL) {
                 accumulate(acc_ecal, held_y, m);
-                accumulate(acc_inst, energy_y, m);
             } else {
                 accumulate(acc_hcal, held_y, m);
             }
@@ -352,7 +406,7 @@ int32_t na64fw_run(na64fw_state *st, const na64fw_config *cfg, const uint16_t *s
     if (!samples_valid(samples, n_clocks, channel_stride, NA64FW_N_CHANNELS)) {
         return NA64FW_ERR_SAMPLE;
     }
-    run_core(st, cfg, samples, n_clocks, channel_stride, out, 0);
+    run_core(st, cfg, samples, n_clocks, channel_stride, out, 0, 0);
     return NA64FW_OK;
 }
 
@@ -378,7 +432,7 @@ int32_t na64fw_run_windows(const na64fw_config *cfg, const uint16_t *samples, ui
         na64fw_window_acc acc = {0u, 0, 0u, -1, 0u, 0u, 0u};
         na64fw_reset(&st, cfg);
         run_core(&st, cfg, samples + (uint64_t)w * NA64FW_N_CHANNELS * n_samples, n_samples, n_samples,
-                 &none, &acc);
+                 &none, &acc, 0);
         res->trigger_bits[w] = acc.bits;
         res->n_triggers[w] = acc.n_triggers;
         res->decision_word[w] = acc.first_word;
@@ -386,6 +440,33 @@ int32_t na64fw_run_windows(const na64fw_config *cfg, const uint16_t *samples, ui
         res->e_prs[w] = acc.prs;
         res->e_ecal[w] = acc.ecal;
         res->e_hcal[w] = acc.hcal;
+    }
+    return NA64FW_OK;
+}
+
+int32_t na64fw_trigger_bits_windows(const na64fw_config *cfg, const uint16_t *samples, uint32_t n_windows,
+                                    uint32_t n_samples, uint8_t *trigger_bits)
+{
+    if (!cfg || !samples || !trigger_bits) {
+        return NA64FW_ERR_NULL;
+    }
+    if (na64fw_config_check(cfg) != 0) {
+        return NA64FW_ERR_CONFIG;
+    }
+    if (n_samples == 0 && n_windows != 0) {
+        return NA64FW_ERR_SIZE;
+    }
+    if (!samples_valid(samples, n_samples, n_samples, (uint32_t)NA64FW_N_CHANNELS * n_windows)) {
+        return NA64FW_ERR_SAMPLE;
+    }
+    const na64fw_outputs none = {0};
+    na64fw_state st;
+    for (uint32_t w = 0; w < n_windows; ++w) {
+        na64fw_window_acc acc = {0u, 0, 0u, -1, 0u, 0u, 0u};
+        na64fw_reset(&st, cfg);
+        run_core(&st, cfg, samples + (uint64_t)w * NA64FW_N_CHANNELS * n_samples, n_samples, n_samples,
+                 &none, &acc, 1);
+        trigger_bits[w] = acc.bits;
     }
     return NA64FW_OK;
 }

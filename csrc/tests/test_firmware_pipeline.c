@@ -88,6 +88,10 @@ static void test_windows_equal_stream_runs(const na64fw_config *cfg)
     uint8_t bits[NW]; int32_t ntrig[NW], clock[NW]; uint64_t word[NW]; uint16_t prs[NW], ecal[NW], hcal[NW];
     na64fw_window_results res = {bits, ntrig, word, clock, prs, ecal, hcal};
     CHECK(na64fw_run_windows(cfg, &windows[0][0][0], NW, W, &res) == NA64FW_OK, "windows");
+    uint8_t bits_only[NW];
+    memset(bits_only, 0xFF, sizeof bits_only);
+    CHECK(na64fw_trigger_bits_windows(cfg, &windows[0][0][0], NW, W, bits_only) == NA64FW_OK, "bits-only windows");
+    CHECK(memcmp(bits_only, bits, sizeof bits) == 0, "bits-only entry differs from the full windows run");
     for (int w = 0; w < NW; ++w) {
         na64fw_state st;
         na64fw_outputs o;
@@ -133,6 +137,13 @@ static void test_bad_input(na64fw_config *cfg)
     CHECK(na64fw_config_check(&bad) != 0, "threshold 4096");
     na64fw_window_results none = {0};
     CHECK(na64fw_run_windows(cfg, &stream[0][0], 1, 32, &none) == NA64FW_ERR_NULL, "null results");
+    uint8_t one_bit;
+    CHECK(na64fw_trigger_bits_windows(cfg, &stream[0][0], 1, 32, 0) == NA64FW_ERR_NULL, "null bits");
+    CHECK(na64fw_trigger_bits_windows(cfg, &stream[0][0], 1, 0, &one_bit) == NA64FW_ERR_SIZE, "bits: empty windows");
+    CHECK(na64fw_trigger_bits_windows(&bad, &stream[0][0], 1, 32, &one_bit) == NA64FW_ERR_CONFIG, "bits: bad config");
+    stream[77][10] = 4096;
+    CHECK(na64fw_trigger_bits_windows(cfg, &stream[0][0], 1, T, &one_bit) == NA64FW_ERR_SAMPLE, "bits: sample 4096");
+    stream[77][10] = 150;
     CHECK(memcmp(&st, &before, sizeof st) == 0, "state touched by rejected calls");
 }
 
@@ -163,7 +174,7 @@ int main(void)
     na64fw_config cfg;
     default_config(&cfg);
     CHECK(na64fw_config_check(&cfg) == 0, "default config");
-    CHECK(na64fw_abi_version() == 2u, "abi");
+    CHECK(na64fw_abi_version() == 3u, "abi");
     make_stream();
     test_chunking_is_invisible(&cfg);
     test_windows_equal_stream_runs(&cfg);
