@@ -306,7 +306,7 @@ static inline int calo_chunk_body(na64fw_state *st, const na64fw_config *cfg, in
 
 /* Two specialised copies of the channel loop: with and without the debug outputs.
  * Returns 1 when the held output is 0 on every clock of the chunk (held_y not written). */
-static int calo_chunk(na64fw_state *st, const na64fw_config *cfg, int k, const uint16_t *x,
+static inline int calo_chunk(na64fw_state *st, const na64fw_config *cfg, int k, const uint16_t *x,
                        uint32_t n, uint16_t *held_y, uint16_t *energy_y,
                        const na64fw_outputs *out, uint32_t out_offset, uint32_t out_stride)
 {
@@ -340,7 +340,7 @@ static int samples_valid(const uint16_t *samples, uint32_t n_clocks, uint32_t st
  * right. They depend on the counters and the PRS and ECAL sums alone, so the HCAL channels
  * and the instantaneous ECAL sum (which only feed the HCAL sum and the pile-up flag) are
  * not run: those trees then see zeros and the state is not the full pipeline's. */
-static void run_core(na64fw_state *st, const na64fw_config *cfg, const uint16_t *samples, uint32_t n,
+static inline void run_core(na64fw_state *st, const na64fw_config *cfg, const uint16_t *samples, uint32_t n,
                      uint32_t stride, const na64fw_outputs *out, na64fw_window_acc *win, const int bits_only)
 {
     const int n_calo = bits_only ? N_ECAL : NA64FW_N_CALO;
@@ -464,8 +464,12 @@ int32_t na64fw_trigger_bits_windows(const na64fw_config *cfg, const uint16_t *sa
     for (uint32_t w = 0; w < n_windows; ++w) {
         na64fw_window_acc acc = {0u, 0, 0u, -1, 0u, 0u, 0u};
         na64fw_reset(&st, cfg);
-        run_core(&st, cfg, samples + (uint64_t)w * NA64FW_N_CHANNELS * n_samples, n_samples, n_samples,
-                 &none, &acc, 1);
+        const uint16_t *window = samples + (uint64_t)w * NA64FW_N_CHANNELS * n_samples;
+        if (n_samples == 32u) {
+            run_core(&st, cfg, window, 32u, 32u, &none, &acc, 1);
+        } else {
+            run_core(&st, cfg, window, n_samples, n_samples, &none, &acc, 1);
+        }
         trigger_bits[w] = acc.bits;
     }
     return NA64FW_OK;
