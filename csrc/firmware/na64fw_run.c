@@ -152,11 +152,17 @@ static void pedestal_chunk(pedestal_regs *p, const uint16_t *x, uint32_t n, uint
         seg = seg < n - t ? seg : n - t;
         const int32_t ped_int = (int32_t)p->ped_int;
         uint32_t sum = 0u;
-        int16_t max = (int16_t)p->max; /* samples are 12-bit: a signed 16-bit maximum vectorises */
+        uint32_t max = p->max;
+        /* segment pointers, not x[t + i]: a wrapping 32-bit index is not affine for GCC's
+         * vectoriser, and it leaves the loops scalar */
+        const uint16_t *xs = x + t;
+        int32_t *cs = comb + t;
         for (uint32_t i = 0; i < seg; ++i) {
-            const int16_t v = (int16_t)x[t + i];
-            comb[t + i] = v - ped_int;
-            sum += (uint16_t)v;
+            cs[i] = (int32_t)xs[i] - ped_int;
+        }
+        for (uint32_t i = 0; i < seg; ++i) {
+            const uint32_t v = xs[i];
+            sum += v;
             max = max > v ? max : v;
         }
         p->sum += sum;
@@ -202,15 +208,12 @@ static void peak_chunk(na64fw_state *st, int k, const uint16_t *energy_y, uint32
  * during the chunk (the state's prev, then energy_y[0 .. n-2]) is below peak_min. Then no
  * peak fires, so the held output is 0 on every clock, held and count keep their values and
  * strobe is 0; prev ends at the last energy and rising at the direction of the last change.
- * Returns 1 after updating the state so, 0 (state untouched) when the chunk is not quiet. */
-static inline int peak_quiet(na64fw_state *st, int k, const uint16_t *energy_y, uint32_t n, uint32_t peak_min)
+ * top: the largest of energy_y[0 .. n-2] (0 when n == 1). Returns 1 after updating the state so, 0 (state untouched) when the chunk is not quiet. */
+static inline int peak_quiet(na64fw_state *st, int k, const uint16_t *energy_y, uint32_t n, uint32_t peak_min,
+                             uint32_t top)
 {
     if (st->peak_count[k] != 0u || st->peak_out[k] != 0u || st->peak_prev[k] >= peak_min) {
         return 0;
-    }
-    uint32_t top = 0u;
-    for (uint32_t t = 0; t + 1u < n; ++t) {
-        top = top > energy_y[t] ? top : energy_y[t];
     }
     if (top >= peak_min) {
         return 0;
@@ -227,6 +230,15 @@ static inline int peak_quiet(na64fw_state *st, int k, const uint16_t *energy_y, 
     st->peak_rising[k] = (uint8_t)rising;
     st->peak_strobe[k] = 0u;
     return 1;
+}
+
+/* dst[t] += src[t]; a function of its own with restrict pointers, which GCC vectorises
+ * (inline in the filter's loop nest it did not) */
+static inline void add_into(int32_t *restrict dst, const int32_t *restrict src, uint32_t n)
+{
+    for (uint32_t t = 0; t < n; ++t) {
+        dst[t] += src[t];
+    }
 }
 
 /* One calorimeter channel over a chunk: pedestal, moving sum, gain, peak finder with hold.
@@ -264,31 +276,37 @@ static inline int calo_chunk_body(na64fw_state *st, const na64fw_config *cfg, in
     /* f[t] = registered filter at clock t: the moving sum of clock t-1 */
     int32_t f[CHUNK + 1];
     f[0] = st->filter_out[k];
+    int32_t *f_next = f + 1;
     for (uint32_t t = 0; t < n; ++t) {
-        f[t + 1] = b[D + t];
+        f_next[t] = b[D + t];
     }
     for (uint32_t i = 1; i < len; ++i) {
-        const int32_t *older = b + D - i;
-        for (uint32_t t = 0; t < n; ++t) {
-            f[t + 1] += older[t];
-        }
+        add_into(f_next, b + D - i, n);
     }
     st->filter_out[k] = (int16_t)f[n];
     for (uint32_t i = 0; i < D; ++i) {
         st->filter_hist[k][i] = (int16_t)b[D + n - 1u - i];
     }
 
-    /* registered energy: energy_y[t] = gain of f[t-1] */
+    /* registered energy: energy_y[t] = gain of f[t-1]; top = the largest of energy_y[0 .. n-2]
+     * (the values that become the peak finder's "prev" in this chunk), taken in the same loop:
+     * a second pass would read the fresh narrow stores back and stall on them */
     energy_y[0] = st->energy_out[k];
-    for (uint32_t t = 1; t < n; ++t) {
-        energy_y[t] = gain_apply(f[t - 1u], gain);
+    uint32_t top = n > 1u ? energy_y[0] : 0u;
+    for (uint32_t t = 1; t + 1u < n; ++t) {
+        const uint16_t e = gain_apply(f[t - 1u], gain);
+        energy_y[t] = e;
+        top = top > e ? top : e;
+    }
+    if (n > 1u) {
+        energy_y[n - 1u] = gain_apply(f[n - 2u], gain);
     }
     st->energy_out[k] = gain_apply(f[n - 1u], gain);
 
     /* peak finder with hold. Most channels carry only noise, far below peak_min: when no
      * value the finder compares can pass peak_min and nothing is held, no peak can fire in
      * this chunk, the held output stays 0 and only prev and rising move (see peak_quiet). */
-    const int quiet = peak_quiet(st, k, energy_y, n, peak_min);
+    const int quiet = peak_quiet(st, k, energy_y, n, peak_min, top);
     if (!quiet) {
         peak_chunk(st, k, energy_y, n, peak_min, hold, held_y);
     }
