@@ -353,11 +353,49 @@ static int samples_valid(const uint16_t *samples, uint32_t n_clocks, uint32_t st
     return !bad;
 }
 
+/* A calorimeter channel run from reset over a whole window x[0 .. n-1] whose held output is
+ * provably 0 on every clock, decided from the samples alone (cheap: a maximum and the block
+ * sums) instead of running its pipeline. The bound:
+ * - the pedestal starts at x[0] and every update moves it to a point between itself and the
+ *   block mean (ped + floor((target - ped) / 2^k) lies between ped and target, saturation
+ *   never binds for 12-bit samples), so the rounded pedestal never falls below
+ *   lo = min(x[0], floor of each complete block's mean);
+ * - a baseline is then at most hi - lo (hi = the largest sample), the registered baseline
+ *   and filter history start at 0, so every filter value is at most len * max(hi - lo, 0)
+ *   and every energy at most its gain (gain_apply is monotonic);
+ * - if that energy is below peak_min, no value the peak finder compares reaches peak_min
+ *   (the reset prev is 0), no peak fires, and nothing is held. */
+static int calo_window_quiet(const na64fw_config *cfg, int k, const uint16_t *x, uint32_t n)
+{
+    const uint32_t group = k < N_ECAL0 ? 0u : (k < N_ECAL ? 1u : 2u);
+    const uint32_t peak_min = cfg->peak_min[group];
+    const uint32_t block_log2 = cfg->ped_block_log2;
+    const uint32_t block_len = 1u << block_log2;
+    uint32_t lo = x[0];
+    uint32_t hi = 0u;
+    for (uint32_t t = 0; t < n; ++t) {
+        hi = hi > x[t] ? hi : x[t];
+    }
+    for (uint32_t b0 = 0; b0 + block_len <= n; b0 += block_len) {
+        const uint16_t *xb = x + b0;
+        uint32_t sum = 0u;
+        for (uint32_t i = 0; i < block_len; ++i) {
+            sum += xb[i];
+        }
+        const uint32_t mean_floor = sum >> block_log2;
+        lo = lo < mean_floor ? lo : mean_floor;
+    }
+    const int32_t filter_max = hi > lo ? (int32_t)(cfg->filter_len * (hi - lo)) : 0;
+    return gain_apply(filter_max, cfg->gain[k]) < peak_min;
+}
+
 /* Runs n clocks; samples already validated. win (may be NULL) collects window results.
  * bits_only: only the trigger bits (physics, beam, random) of the decision words must be
- * right. They depend on the counters and the PRS and ECAL sums alone, so the HCAL channels
- * and the instantaneous ECAL sum (which only feed the HCAL sum and the pile-up flag) are
- * not run: those trees then see zeros and the state is not the full pipeline's. */
+ * right, and st is the reset state (a recorded window). The bits depend on the counters and
+ * the PRS and ECAL sums alone, so the HCAL channels and the instantaneous ECAL sum (which
+ * only feed the HCAL sum and the pile-up flag) are not run, nor the ECAL channels that
+ * calo_window_quiet shows to hold nothing: the state after the run is not the full
+ * pipeline's. */
 static inline void run_core(na64fw_state *st, const na64fw_config *cfg, const uint16_t *samples, uint32_t n,
                      uint32_t stride, const na64fw_outputs *out, na64fw_window_acc *win, const int bits_only)
 {
@@ -378,6 +416,9 @@ static inline void run_core(na64fw_state *st, const na64fw_config *cfg, const ui
         }
         for (int k = 0; k < n_calo; ++k) {
             const uint16_t *x = samples + (uint64_t)(NA64FW_N_COUNTERS + k) * stride + t0;
+            if (bits_only && n <= CHUNK && calo_window_quiet(cfg, k, x, m)) {
+                continue; /* one chunk from reset, provably nothing held: adds nothing */
+            }
             uint16_t held_y[CHUNK], energy_y[CHUNK];
             const int quiet = calo_chunk(st, cfg, k, x, m, held_y, energy_y, out, t0, n);
             if (k < N_ECAL && !bits_only) {
