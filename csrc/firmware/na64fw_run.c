@@ -365,7 +365,16 @@ static int samples_valid(const uint16_t *samples, uint32_t n_clocks, uint32_t st
  *   and every energy at most its gain (gain_apply is monotonic);
  * - if that energy is below peak_min, no value the peak finder compares reaches peak_min
  *   (the reset prev is 0), no peak fires, and nothing is held. */
-static int calo_window_quiet(const na64fw_config *cfg, int k, const uint16_t *x, uint32_t n)
+static inline uint32_t block_sum(const uint16_t *xb, uint32_t len)
+{
+    uint32_t sum = 0u;
+    for (uint32_t i = 0; i < len; ++i) {
+        sum += xb[i];
+    }
+    return sum;
+}
+
+static inline int calo_window_quiet(const na64fw_config *cfg, int k, const uint16_t *x, uint32_t n)
 {
     const uint32_t group = k < N_ECAL0 ? 0u : (k < N_ECAL ? 1u : 2u);
     const uint32_t peak_min = cfg->peak_min[group];
@@ -377,11 +386,8 @@ static int calo_window_quiet(const na64fw_config *cfg, int k, const uint16_t *x,
         hi = hi > x[t] ? hi : x[t];
     }
     for (uint32_t b0 = 0; b0 + block_len <= n; b0 += block_len) {
-        const uint16_t *xb = x + b0;
-        uint32_t sum = 0u;
-        for (uint32_t i = 0; i < block_len; ++i) {
-            sum += xb[i];
-        }
+        /* the default block of 8 with a constant count: the sum is a few vector operations */
+        const uint32_t sum = block_len == 8u ? block_sum(x + b0, 8u) : block_sum(x + b0, block_len);
         const uint32_t mean_floor = sum >> block_log2;
         lo = lo < mean_floor ? lo : mean_floor;
     }
