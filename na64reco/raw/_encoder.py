@@ -293,9 +293,10 @@ class ChunkEncoder:
 
 class WordScratch:
     """Word and flag arrays reused from one chunk to the next, for a caller that is done with a
-    chunk's words before it encodes the next (a file write). Fresh arrays are fresh pages, and
-    the first touch of every page is a page fault: on a 2 MB chunk those faults cost more than
-    the encoding itself."""
+    chunk's words before it encodes the next (a file write). Fresh arrays are fresh pages
+    whenever the allocator has given the memory back to the system, and the first touch of
+    every page is then a page fault (on 2 MB chunks that alone can cost as much as the
+    encoding)."""
 
     def __init__(self) -> None:
         self._words = np.zeros(0, dtype=np.uint32)
