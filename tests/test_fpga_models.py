@@ -116,6 +116,7 @@ def test_windows_block_c_and_stream_agree(specs, cfg, width):
     windows = np.stack([synth_stream(StreamSpec(**{**s.__dict__, "length": width})) for s in specs])
     model = run_windows(windows, cfg)
     c = fw.emulate_windows(windows.astype(np.uint16), cfg)
+    np.testing.assert_array_equal(fw.trigger_bits_windows(windows.astype(np.uint16), cfg), model["trigger_bits"])
     for name, v in model.items():
         assert np.array_equal(np.asarray(v).astype(np.int64) if v.dtype != np.uint64 else v,
                               np.asarray(c[name]).astype(np.int64) if v.dtype != np.uint64 else c[name]), name

@@ -138,6 +138,12 @@ def test_chunking_and_row_order_do_not_change_the_bytes():
     ref = encode_events(ev, sadc, super_events=True, multiplexed_sources=[[601, 602]])
     assert encode_events(ev, sadc, super_events=True, multiplexed_sources=[[601, 602]],
                          chunk_events=1) == ref
+    # write_raw encodes every chunk into one reused word array (chunks of unequal sizes here)
+    import io
+
+    sink = io.BytesIO()
+    write_raw(sink, ev, sadc, super_events=True, multiplexed_sources=[[601, 602]], chunk_events=3)
+    assert sink.getvalue() == ref
     # any permutation that keeps the order of rows within an ADC block writes the same bytes
     key = (sadc["event"] * 1000 + sadc["source_id"]) * 100 + sadc["port"] * 4 + sadc["chip"]
     perm = np.lexsort((np.arange(n), -key))

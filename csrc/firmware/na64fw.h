@@ -139,6 +139,11 @@ int32_t na64fw_run(na64fw_state *st, const na64fw_config *cfg, const uint16_t *s
 int32_t na64fw_run_windows(const na64fw_config *cfg, const uint16_t *samples, uint32_t n_windows,
                            uint32_t n_samples, const na64fw_window_results *res);
 
+/* The trigger bits of na64fw_run_windows alone (same validation, same values), cheaper:
+ * what a simulator needs to fill the event's trigger mask. */
+int32_t na64fw_trigger_bits_windows(const na64fw_config *cfg, const uint16_t *samples, uint32_t n_windows,
+                                    uint32_t n_samples, uint8_t *trigger_bits);
+
 /* Single stages over flat arrays, for exhaustive tests. */
 void na64fw_baseline_batch(const uint16_t *sample, const uint32_t *ped_raw, uint32_t n, int16_t *out);
 void na64fw_gain_batch(const int16_t *filter, const uint16_t *gain, uint32_t n, uint16_t *out);

@@ -13,15 +13,15 @@ enum na64fw_arith_consts {
     GAIN_FRAC_BITS = 12
 };
 
-/* floor(d / 2**k) for any sign of d, 0 <= k <= 30 */
+/* floor(d / 2**k) for any sign of d, 0 <= k <= 30. Branch-free: the sign of the pedestal
+ * correction is noise, a branch on it is mispredicted half the time. For d < 0, ~d = -d - 1
+ * is not negative and floor(d / 2**k) = ~(floor((-d - 1) / 2**k)) (exact-width integers are
+ * two's complement, so ~ and ^ on them are defined). */
 static inline int32_t asr_floor(int32_t d, uint32_t k)
 {
-    if (d >= 0) {
-        return (int32_t)((uint32_t)d >> k);
-    }
-    uint32_t mag = (uint32_t)(-(int64_t)d);
-    uint32_t q = (mag + ((1u << k) - 1u)) >> k;
-    return -(int32_t)q;
+    const int32_t neg = -(int32_t)(d < 0); /* 0 or -1 */
+    const uint32_t mag = (uint32_t)(d ^ neg);
+    return (int32_t)(mag >> k) ^ neg;
 }
 
 /* pedestal register ap_ufixed<18,12> -> ap_uint<12>, RND (half up), SAT */

@@ -50,6 +50,17 @@ std::uint32_t data_word(std::uint32_t lo, std::uint32_t hi, std::int64_t k) {
   return lo | (hi << 12) | (k == 0 ? kFirstDataKey : kDataKey);
 }
 
+// The data words of one record into consecutive words: w[j] packs samples 2j and 2j+1
+// (samples already checked to be 12-bit). Every word is written with the plain data key and
+// the first one re-keyed after, so the loop body has no condition and vectorises.
+void pack_pairs(const std::uint16_t* __restrict s, std::int64_t ns, std::uint32_t* __restrict w) {
+  const std::int64_t full = ns / 2;
+  for (std::int64_t j = 0; j < full; ++j)
+    w[j] = static_cast<std::uint32_t>(s[2 * j]) | (static_cast<std::uint32_t>(s[2 * j + 1]) << 12) | kDataKey;
+  if (ns % 2) w[full] = static_cast<std::uint32_t>(s[ns - 1]) | kDataKey;
+  if (ns > 0) w[0] = (w[0] & 0x00FFFFFFu) | kFirstDataKey;
+}
+
 }  // namespace
 
 void fill_msadc_records(const MsadcRecords& rec, std::uint32_t* words, const std::uint8_t* taken,
@@ -78,8 +89,7 @@ void fill_msadc_records(const MsadcRecords& rec, std::uint32_t* words, const std
     // a record normally lies in one run of free words (records follow their ADC block header)
     if (std::uint32_t* w = out.run(1 + pairs)) {
       w[0] = header;
-      for (std::int64_t j = 0; j < ns / 2; ++j) w[1 + j] = data_word(s[2 * j], s[2 * j + 1], 2 * j);
-      if (ns % 2) w[pairs] = data_word(s[ns - 1], 0u, ns - 1);
+      pack_pairs(s, ns, w + 1);
       continue;
     }
     bool ok = out.put(header);

@@ -120,13 +120,18 @@ void round_to_adc(const float* __restrict in, std::int32_t* __restrict out, std:
   for (; s < n; ++s) out[s] = static_cast<std::int32_t>(clamp_adc(in[s]) + 0.5f);
 }
 
-}  // namespace
-
-void synthesize_waveforms(const SynthInput& in, std::uint16_t* out, const SynthLayout& layout) {
-  const std::int64_t S = in.n_samples;
+// The kernel body; kFixedSamples > 0 is the window width known at compile time (the default
+// 32-sample MSADC window), which lets every per-cell loop unroll without a remainder, 0 reads
+// it from the input.
+template <std::int64_t kFixedSamples>
+void synthesize_impl(const SynthInput& in, std::uint16_t* out, const SynthLayout& layout) {
+  const std::int64_t S = kFixedSamples > 0 ? kFixedSamples : in.n_samples;
   const std::int64_t K = in.n_kinds;
   std::vector<float> acc(static_cast<std::size_t>(S));
-  std::vector<float> white(static_cast<std::size_t>(S));
+  // one event's white noise, drawn cell by cell before the cells are made: the scalar stores
+  // of the generator have retired by the time the vector loops read them back (reading each
+  // cell's right after drawing it stalled on store forwarding)
+  std::vector<float> white(static_cast<std::size_t>(in.n_cells * S));
   NormalRng rng(in.noise_seed);
   const float rho = in.noise_rho;
   const float rho_scale = std::sqrt(1.0f - rho * rho);
@@ -138,12 +143,12 @@ void synthesize_waveforms(const SynthInput& in, std::uint16_t* out, const SynthL
     const std::int64_t p1 = in.first_particle[e + 1];
     shapes.resize(static_cast<std::size_t>((p1 - p0) * K * S));
     shape_ready.assign(static_cast<std::size_t>((p1 - p0) * K), 0);
+    for (std::int64_t c = 0; c < in.n_cells; ++c) rng.fill(white.data() + c * S, S);
     for (std::int64_t c = 0; c < in.n_cells; ++c) {
       const float rms = in.noise_rms[c];
       const float* __restrict ped = in.pedestal + c * S;
-      float* __restrict w = white.data();
+      float* __restrict w = white.data() + c * S;
       float* __restrict sum_f = acc.data();
-      rng.fill(w, S);
       if (rho != 0.0f) {
         for (std::int64_t s = 1; s < S; ++s) w[s] = rho * w[s - 1] + rho_scale * w[s];
       }
@@ -175,16 +180,32 @@ void synthesize_waveforms(const SynthInput& in, std::uint16_t* out, const SynthL
       const std::int64_t row = layout.out_row ? layout.out_row[c] : c;
       std::uint16_t* __restrict o = out + (e * in.n_cells + row) * S;
       std::int32_t sum = 0;
-      for (std::int64_t s = 0; s < S; ++s) {
-        o[s] = static_cast<std::uint16_t>(r[s]);
-        sum += r[s];
+      if (layout.second && layout.second_row[c] >= 0) {
+        // both copies from the rounded values: reading o back would wait on its fresh stores
+        std::uint16_t* __restrict o2 = layout.second + (e * layout.n_second_rows + layout.second_row[c]) * S;
+        for (std::int64_t s = 0; s < S; ++s) {
+          o[s] = static_cast<std::uint16_t>(r[s]);
+          o2[s] = static_cast<std::uint16_t>(r[s]);
+          sum += r[s];
+        }
+      } else {
+        for (std::int64_t s = 0; s < S; ++s) {
+          o[s] = static_cast<std::uint16_t>(r[s]);
+          sum += r[s];
+        }
       }
       if (layout.row_sum) layout.row_sum[e * in.n_cells + row] = static_cast<std::uint16_t>(sum & 0xFFFF);
-      if (layout.second && layout.second_row[c] >= 0) {
-        std::uint16_t* o2 = layout.second + (e * layout.n_second_rows + layout.second_row[c]) * S;
-        std::copy(o, o + S, o2);
-      }
     }
+  }
+}
+
+}  // namespace
+
+void synthesize_waveforms(const SynthInput& in, std::uint16_t* out, const SynthLayout& layout) {
+  if (in.n_samples == 32) {
+    synthesize_impl<32>(in, out, layout);
+  } else {
+    synthesize_impl<0>(in, out, layout);
   }
 }
 

@@ -21,11 +21,12 @@ static int64_t floor_div_pow2(int64_t d, unsigned k)
 
 static void test_asr_floor(void)
 {
-    for (unsigned k = 0; k <= 12; ++k) {
+    for (unsigned k = 0; k <= 30; ++k) {
         for (int32_t d = -300000; d <= 300000; d += 7) {
             CHECK(asr_floor(d, k) == floor_div_pow2(d, k), "d=%d k=%u", d, k);
         }
-        CHECK(asr_floor(INT32_MIN + 1, k) == floor_div_pow2(INT32_MIN + 1, k), "min k=%u", k);
+        CHECK(asr_floor(INT32_MIN, k) == floor_div_pow2(INT32_MIN, k), "min k=%u", k);
+        CHECK(asr_floor(INT32_MIN + 1, k) == floor_div_pow2(INT32_MIN + 1, k), "min+1 k=%u", k);
         CHECK(asr_floor(INT32_MAX, k) == floor_div_pow2(INT32_MAX, k), "max k=%u", k);
     }
 }

@@ -88,6 +88,10 @@ static void test_windows_equal_stream_runs(const na64fw_config *cfg)
     uint8_t bits[NW]; int32_t ntrig[NW], clock[NW]; uint64_t word[NW]; uint16_t prs[NW], ecal[NW], hcal[NW];
     na64fw_window_results res = {bits, ntrig, word, clock, prs, ecal, hcal};
     CHECK(na64fw_run_windows(cfg, &windows[0][0][0], NW, W, &res) == NA64FW_OK, "windows");
+    uint8_t bits_only[NW];
+    memset(bits_only, 0xFF, sizeof bits_only);
+    CHECK(na64fw_trigger_bits_windows(cfg, &windows[0][0][0], NW, W, bits_only) == NA64FW_OK, "bits-only windows");
+    CHECK(memcmp(bits_only, bits, sizeof bits) == 0, "bits-only entry differs from the full windows run");
     for (int w = 0; w < NW; ++w) {
         na64fw_state st;
         na64fw_outputs o;
@@ -133,6 +137,13 @@ static void test_bad_input(na64fw_config *cfg)
     CHECK(na64fw_config_check(&bad) != 0, "threshold 4096");
     na64fw_window_results none = {0};
     CHECK(na64fw_run_windows(cfg, &stream[0][0], 1, 32, &none) == NA64FW_ERR_NULL, "null results");
+    uint8_t one_bit;
+    CHECK(na64fw_trigger_bits_windows(cfg, &stream[0][0], 1, 32, 0) == NA64FW_ERR_NULL, "null bits");
+    CHECK(na64fw_trigger_bits_windows(cfg, &stream[0][0], 1, 0, &one_bit) == NA64FW_ERR_SIZE, "bits: empty windows");
+    CHECK(na64fw_trigger_bits_windows(&bad, &stream[0][0], 1, 32, &one_bit) == NA64FW_ERR_CONFIG, "bits: bad config");
+    stream[77][10] = 4096;
+    CHECK(na64fw_trigger_bits_windows(cfg, &stream[0][0], 1, T, &one_bit) == NA64FW_ERR_SAMPLE, "bits: sample 4096");
+    stream[77][10] = 150;
     CHECK(memcmp(&st, &before, sizeof st) == 0, "state touched by rejected calls");
 }
 
@@ -158,15 +169,73 @@ static void test_extremes_run_clean(na64fw_config *cfg)
     CHECK(saturated, "full-scale square wave with the largest gains saturates the ECAL sum");
 }
 
+/* The bits-only entry skips the channels it can show to hold nothing: across register sets
+ * (pedestal speed and block, filter length, gains, thresholds) and windows of drifting,
+ * noisy pedestals with pulses near the thresholds, its bits equal the full run's. */
+static void test_bits_only_across_registers(void)
+{
+    enum { NB = 48 };
+    static uint16_t windows[NB][NA64FW_N_CHANNELS][W];
+    uint8_t bits[NB], bits_only[NB]; int32_t ntrig[NB], clock[NB]; uint64_t word[NB];
+    uint16_t prs[NB], ecal[NB], hcal[NB];
+    na64fw_window_results res = {bits, ntrig, word, clock, prs, ecal, hcal};
+    uint32_t r = 777u;
+    int physics = 0, other = 0;
+    for (int c = 0; c < 24; ++c) {
+        na64fw_config cfg;
+        default_config(&cfg);
+        r = r * 1103515245u + 12345u;
+        cfg.ped_shift = (uint8_t)((r >> 8) % 9u);
+        cfg.ped_block_log2 = (uint8_t)((r >> 12) % 5u);
+        cfg.filter_len = (uint8_t)(1u + (r >> 16) % 8u);
+        cfg.ped_gate = (uint16_t)((r >> 20) % 40u);
+        cfg.prs_threshold = (uint16_t)((r >> 24) % 12u);
+        cfg.random_threshold = 0u;
+        for (int g = 0; g < 3; ++g) {
+            r = r * 1103515245u + 12345u;
+            cfg.peak_min[g] = (uint16_t)(1u + (r >> 16) % 40u);
+        }
+        for (int i = 0; i < NA64FW_N_CALO; ++i) {
+            r = r * 1103515245u + 12345u;
+            cfg.gain[i] = (uint16_t)(500u + (r >> 16) % 8000u);
+        }
+        for (int w = 0; w < NB; ++w) {
+            for (int ch = 0; ch < NA64FW_N_CHANNELS; ++ch) {
+                r = r * 1103515245u + 12345u;
+                const int32_t level = 100 + (int32_t)((r >> 8) % 200u);
+                const int32_t slope = (int32_t)((r >> 16) % 9u) - 4;
+                const uint32_t noise = 1u + (r >> 20) % 8u;
+                const int32_t pulse = (r >> 24) % 3u == 0u ? (int32_t)((r >> 26) % 40u) : 0;
+                for (int t = 0; t < W; ++t) {
+                    r = r * 1103515245u + 12345u;
+                    int32_t v = level + slope * t / 4 + (int32_t)((r >> 16) % noise);
+                    if (t >= 14 && t < 18) v += pulse;
+                    if (ch < 3 && t >= 5 && t < 8) v += 300; /* beam coincidence: a decision to make */
+                    windows[w][ch][t] = (uint16_t)(v < 0 ? 0 : (v > 4095 ? 4095 : v));
+                }
+            }
+        }
+        CHECK(na64fw_run_windows(&cfg, &windows[0][0][0], NB, W, &res) == NA64FW_OK, "config %d full", c);
+        CHECK(na64fw_trigger_bits_windows(&cfg, &windows[0][0][0], NB, W, bits_only) == NA64FW_OK, "config %d", c);
+        for (int w = 0; w < NB; ++w) {
+            CHECK(bits_only[w] == bits[w], "config %d window %d: bits-only %u, full %u", c, w, bits_only[w], bits[w]);
+            physics += (bits[w] & 1u) != 0u;
+            other += (bits[w] & 1u) == 0u;
+        }
+    }
+    CHECK(physics > 50 && other > 50, "windows on both sides of the physics decision (%d / %d)", physics, other);
+}
+
 int main(void)
 {
     na64fw_config cfg;
     default_config(&cfg);
     CHECK(na64fw_config_check(&cfg) == 0, "default config");
-    CHECK(na64fw_abi_version() == 2u, "abi");
+    CHECK(na64fw_abi_version() == 3u, "abi");
     make_stream();
     test_chunking_is_invisible(&cfg);
     test_windows_equal_stream_runs(&cfg);
+    test_bits_only_across_registers();
     test_bad_input(&cfg);
     test_extremes_run_clean(&cfg);
     if (failures) {

@@ -17,7 +17,7 @@ from ..columns import Columns
 from ._lib import library
 from .config import load_trigger_config
 
-__all__ = ["emulate", "emulate_windows", "FirmwareStream", "to_c_config", "TRIGGER_BIT_NAMES",
+__all__ = ["emulate", "emulate_windows", "trigger_bits_windows", "FirmwareStream", "to_c_config", "TRIGGER_BIT_NAMES",
            "check_window_samples"]
 
 TRIGGER_BIT_NAMES = {1: "physics", 2: "beam", 4: "random"}
@@ -178,6 +178,25 @@ def emulate_windows(samples: np.ndarray, config: TriggerConfig | str | None = No
     for name, column in zip(_FLAG_NAMES, np.ascontiguousarray(unpacked.T)):
         out[name] = column
     return Columns({name: out[name] for name in _COLUMN_ORDER})
+
+
+def trigger_bits_windows(samples: np.ndarray, config: TriggerConfig | str | None = None) -> np.ndarray:
+    """Only the ``trigger_bits`` column of :func:`emulate_windows` (uint8 per window), computed
+    by the cheaper C entry that skips what the bits do not depend on (HCAL, pile-up sum)."""
+    a = check_window_samples("samples", samples, N_CHANNELS)
+    cfg = _config(config)
+    ffi, lib = library()
+    x = np.ascontiguousarray(a, dtype=np.uint16)
+    n, W = x.shape[0], x.shape[2]
+    if W == 0 and n:
+        raise ValueError("samples: windows must hold at least one sample")
+    bits = np.zeros(n, np.uint8)
+    rc = int(lib.na64fw_trigger_bits_windows(
+        _cached_c_config(cfg), ffi.from_buffer("uint16_t[]", x), n, W, ffi.from_buffer("uint8_t[]", bits)
+    ))
+    if rc != 0:
+        raise RuntimeError(f"na64fw_trigger_bits_windows failed with status {rc}")
+    return bits
 
 
 class FirmwareStream:

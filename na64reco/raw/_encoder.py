@@ -26,7 +26,7 @@ from .layout import (
     SLINK_HEADER_WORDS,
 )
 
-__all__ = ["ChunkEncoder"]
+__all__ = ["ChunkEncoder", "WordScratch"]
 
 
 def _core_raw():
@@ -103,7 +103,10 @@ class ChunkEncoder:
                     ref.append(s)
         return np.asarray(kind, dtype=np.int64), np.asarray(ref, dtype=np.int64)
 
-    def encode(self, lo: int, hi: int, s_range: tuple[int, int], t_range: tuple[int, int]) -> np.ndarray:
+    def encode(self, lo: int, hi: int, s_range: tuple[int, int], t_range: tuple[int, int],
+               scratch: WordScratch | None = None) -> np.ndarray:
+        """The words of events [lo, hi); with ``scratch`` they live in its arrays, valid until
+        the next call with the same scratch."""
         d, h = self.d, self.h
         n = hi - lo
         carry_rows = np.flatnonzero(d.carries[lo:hi])
@@ -164,7 +167,7 @@ class ChunkEncoder:
             row = int(np.argmax(event_words)) + lo
             raise ValueError(f"events: row {row} would be {event_words.max() * 4} bytes, over 32 bits")
         event_off = np.cumsum(event_words) - event_words
-        out = _Words(int(event_words.sum()))
+        out = _Words(int(event_words.sum()), scratch)
 
         # ---- offsets of every unit inside the carrying events
         kind, ref = self.item_kind, self.item_ref
@@ -288,12 +291,38 @@ class ChunkEncoder:
                 | ((eis[ev_local] & 0x3F) << 24))
 
 
+class WordScratch:
+    """Word and flag arrays reused from one chunk to the next, for a caller that is done with a
+    chunk's words before it encodes the next (a file write). Fresh arrays are fresh pages
+    whenever the allocator has given the memory back to the system, and the first touch of
+    every page is then a page fault (on 2 MB chunks that alone can cost as much as the
+    encoding)."""
+
+    def __init__(self) -> None:
+        self._words = np.zeros(0, dtype=np.uint32)
+        self._taken = np.zeros(0, dtype=bool)
+
+    def take(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Zeroed words and flags of length n (the previous chunk's contents are gone)."""
+        if self._words.size < n:
+            size = n + n // 4  # room for the next chunks, a little larger or smaller
+            self._words = np.zeros(size, dtype=np.uint32)
+            self._taken = np.zeros(size, dtype=bool)
+        words, taken = self._words[:n], self._taken[:n]
+        words.fill(0)
+        taken.fill(False)
+        return words, taken
+
+
 class _Words:
     """The word array of a chunk, with a record of which words are already written."""
 
-    def __init__(self, n: int) -> None:
-        self.words = np.zeros(n, dtype=np.uint32)
-        self.taken = np.zeros(n, dtype=bool)
+    def __init__(self, n: int, scratch: WordScratch | None = None) -> None:
+        if scratch is not None:
+            self.words, self.taken = scratch.take(n)
+        else:
+            self.words = np.zeros(n, dtype=np.uint32)
+            self.taken = np.zeros(n, dtype=bool)
 
     def put(self, positions: np.ndarray, values: np.ndarray) -> None:
         self.words[positions] = values

@@ -27,7 +27,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from ._encoder import ChunkEncoder
+from ._encoder import ChunkEncoder, WordScratch
 from ._write_input import WriterInput
 
 __all__ = ["write_raw", "encode_events"]
@@ -44,17 +44,22 @@ def _chunks(data: WriterInput, chunk_events: int):
 
 
 def _encode_iter(events, sadc, tdc, *, super_events, multiplexed_sources, ldc_groups, sources,
-                 chunk_events):
+                 chunk_events, reuse_words=False):
+    """Byte views of the encoded chunks. reuse_words: every chunk is encoded into the same
+    arrays, so a view is valid only until the next one is asked for (for a consumer that
+    writes each one out at once)."""
     data = WriterInput(
         events, sadc, tdc, sources or (),
         dict(multiplexed_sources=multiplexed_sources, ldc_groups=ldc_groups,
              super_events=bool(super_events)),
     )
     encoder = ChunkEncoder(data, bool(super_events))
+    scratch = WordScratch() if reuse_words else None
     for lo, hi, s_range, t_range in _chunks(data, chunk_events):
         if hi > lo:
             # a byte view of the little-endian words: no copy on the way to the file
-            yield memoryview(encoder.encode(lo, hi, s_range, t_range).astype("<u4", copy=False)).cast("B")
+            words = encoder.encode(lo, hi, s_range, t_range, scratch)
+            yield memoryview(words.astype("<u4", copy=False)).cast("B")
 
 
 def encode_events(
@@ -104,8 +109,10 @@ def write_raw(
 
     A path is written atomically: to a temporary file in the same folder, then renamed.
     """
+    # a file's write() is done with its argument when it returns (the io contract: "the caller
+    # may release or mutate b after this method returns"), so every chunk reuses one word array
     kwargs = dict(super_events=super_events, multiplexed_sources=multiplexed_sources,
-                  ldc_groups=ldc_groups, sources=sources, chunk_events=chunk_events)
+                  ldc_groups=ldc_groups, sources=sources, chunk_events=chunk_events, reuse_words=True)
     if hasattr(path_or_fileobj, "write"):
         written = 0
         for part in _encode_iter(events, sadc, tdc, **kwargs):

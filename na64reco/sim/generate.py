@@ -169,13 +169,15 @@ def generate_chunk(
     gain = readout.mev_per_adc[None, :] * readout.led_factors(spills)
     # particles are sorted by event, hence by spill: one broadcast division per spill
     spill_bounds = np.searchsorted(spill_of_event[allp.event], np.arange(spills.size + 1))
-    amp = np.empty_like(dep)
+    # the deposits are only read again by the truth tables: without truth, divide them in place
+    amp = np.empty_like(dep) if with_truth else dep
     for k in range(spills.size):
         rows = slice(spill_bounds[k], spill_bounds[k + 1])
         np.divide(dep[rows], gain[k], out=amp[rows])
     small = amp < cfg.min_pulse_adc
     np.copyto(amp, 0.0, where=small)
-    np.copyto(dep, 0.0, where=small)
+    if with_truth:
+        np.copyto(dep, 0.0, where=small)
     peaks = trig_peak[allp.event] + allp.dt_ns[:, None]
 
     noise = draw_noise(rng, cfg, n, int(readout.chip_group.max()) + 1)

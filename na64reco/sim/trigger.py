@@ -108,7 +108,8 @@ def trigger_mask_windows(rng: np.random.Generator, cfg: SimConfig, windows: np.n
     with the default registers, as the waveform kernel writes them (``FIRMWARE_ROW_OF_CELL``).
 
     The kernel clamps every sample to 0..4095, so the range scan of ``emulate_windows`` is
-    skipped and the C pipeline is called directly with registers converted once per process.
+    skipped and the C pipeline is called directly with registers converted once per process,
+    through its trigger-bits-only entry (no HCAL channels, no pile-up sum: only the bits are kept).
     """
     from ..firmware._lib import library
 
@@ -124,20 +125,11 @@ def trigger_mask_windows(rng: np.random.Generator, cfg: SimConfig, windows: np.n
         if width == 0:
             raise ValueError("trigger windows: windows must hold at least one sample")
         ffi, lib = library()
-        res = ffi.new("na64fw_window_results *")
-        # every field must point somewhere; only the trigger bits are kept
-        keep = [ffi.from_buffer("uint8_t[]", bits)]
-        res.trigger_bits = keep[0]
-        for field, dtype, ctype in (
-            ("n_triggers", np.int32, "int32_t[]"), ("decision_word", np.uint64, "uint64_t[]"),
-            ("decision_clock", np.int32, "int32_t[]"), ("e_prs", np.uint16, "uint16_t[]"),
-            ("e_ecal", np.uint16, "uint16_t[]"), ("e_hcal", np.uint16, "uint16_t[]"),
-        ):
-            keep.append(ffi.from_buffer(ctype, np.empty(n, dtype)))
-            setattr(res, field, keep[-1])
-        rc = int(lib.na64fw_run_windows(_default_c_registers(), ffi.from_buffer("uint16_t[]", windows), n, width, res))
+        rc = int(lib.na64fw_trigger_bits_windows(
+            _default_c_registers(), ffi.from_buffer("uint16_t[]", windows), n, width, ffi.from_buffer("uint8_t[]", bits)
+        ))
         if rc != 0:
-            raise RuntimeError(f"na64fw_run_windows failed with status {rc}")
+            raise RuntimeError(f"na64fw_trigger_bits_windows failed with status {rc}")
     mask = bits.astype(np.uint64)
     random = rng.random(n) < cfg.trigger_random_probability
     mask[random] |= np.uint64(TRIGGER_RANDOM)
