@@ -14,6 +14,7 @@
 #include "raw/layout.hpp"
 #include "raw/msadc_records.hpp"
 #include "raw/raw_file.hpp"
+#include "raw/sample_range.hpp"
 
 namespace py = pybind11;
 
@@ -147,9 +148,25 @@ void fill_msadc_records(pybind11::array_t<std::uint32_t, pybind11::array::c_styl
   raw::fill_msadc_records(rec, out, taken.data(), words.shape(0));
 }
 
+pybind11::tuple sample_range(const pybind11::array_t<std::uint16_t, pybind11::array::c_style | pybind11::array::forcecast>& samples,
+                             const pybind11::array_t<std::int64_t, pybind11::array::c_style | pybind11::array::forcecast>& nsamples) {
+  if (samples.ndim() != 2) throw InputError(concat("sample_range: samples must be (n, W), got ndim ", samples.ndim()));
+  const auto n = samples.shape(0);
+  if (nsamples.ndim() != 1 || nsamples.shape(0) != n)
+    throw InputError(concat("sample_range: nsamples must hold one value per digit (", n, ")"));
+  pybind11::array_t<std::int32_t> lo(n), hi(n);
+  {
+    pybind11::gil_scoped_release nogil;
+    raw::sample_range(samples.data(), n, samples.shape(1), nsamples.data(), lo.mutable_data(), hi.mutable_data());
+  }
+  return pybind11::make_tuple(lo, hi);
+}
+
 }  // namespace
 
 void bind_raw(pybind11::module_& m) {
+  m.def("sample_range", &sample_range, pybind11::arg("samples"), pybind11::arg("nsamples"),
+        "(lo, hi): smallest and largest recorded sample of each digit (both 0 where none is recorded).");
   m.def("fill_msadc_records", &fill_msadc_records, pybind11::arg("words"), pybind11::arg("taken"),
         pybind11::arg("samples"), pybind11::arg("nsamples"), pybind11::arg("sum"), pybind11::arg("channel"),
         "Raw writer: pack MSADC channel records (header word, then 12-bit sample pairs) in order into "

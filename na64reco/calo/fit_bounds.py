@@ -274,7 +274,11 @@ def channel_pedestal(digits: Mapping[str, np.ndarray], min_waveforms: int = 5) -
     if n == 0:
         return np.zeros(0)
     ns = np.asarray(digits["nsamples"], dtype=np.int64) if "nsamples" in digits else np.full(n, width)
-    if int(ns.min()) >= width:
+    if samples.dtype == np.uint16:
+        from ..raw import sample_range
+
+        lowest = sample_range(samples, ns)[0].astype(np.float64)
+    elif int(ns.min()) >= width:
         lowest = samples.min(axis=1).astype(np.float64)
     else:
         recorded = np.arange(width)[None, :] < ns[:, None]

@@ -133,11 +133,7 @@ class FitStage:
 
 def _sample_span(samples: np.ndarray, nsamples: np.ndarray) -> np.ndarray:
     """max - min of each row's recorded samples (a cheap test for "no pulse here")."""
-    width = samples.shape[1]
-    if nsamples.size and int(nsamples.min()) == width:
-        return samples.max(axis=1).astype(np.int32) - samples.min(axis=1).astype(np.int32)
-    recorded = np.arange(width)[None, :] < nsamples[:, None]
-    hi = np.where(recorded, samples, 0).max(axis=1).astype(np.int32)
-    lo = np.where(recorded, samples, np.iinfo(np.uint16).max).min(axis=1).astype(np.int32)
-    return np.where(nsamples > 0, hi - lo, 0)
+    from ..raw import sample_range
 
+    lo, hi = sample_range(samples, nsamples)
+    return hi - lo

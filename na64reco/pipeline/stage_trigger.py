@@ -35,7 +35,7 @@ class TriggerStage:
     def __call__(self, state: EventState) -> None:
         from fpga_model.decision import BIT_BEAM, BIT_PHYSICS
 
-        from ..firmware import emulate_windows
+        from ..firmware import trigger_bits_windows
         from ..firmware.compare import trigger_channel
 
         n = state.n
@@ -50,7 +50,7 @@ class TriggerStage:
             hi = min(lo + self.BLOCK, n)
             sel = (event >= lo) & (event < hi) & (channel >= 0)
             windows = _trigger_windows(hi - lo, event[sel] - lo, channel[sel], digits["samples"][sel], digits["nsamples"][sel])
-            bits[lo:hi] = emulate_windows(windows, self.registers)["trigger_bits"]
+            bits[lo:hi] = trigger_bits_windows(windows, self.registers)
         state.columns["trigger_emulated"][:] = bits
         # The random trigger fires from a generator running over the whole spill: a window
         # emulated from reset cannot reproduce it, so only physics and beam bits are compared.
