@@ -257,3 +257,18 @@ def test_closed_raw_file_refuses_to_decode_but_keeps_its_batches(tmp_path):
     assert batch.sadc.samples[0, 5] == 100
     with pytest.raises(ValueError, match="one.dat.*is closed"):
         raw.read_all()
+
+
+def test_decoding_reads_the_callers_buffer_in_place_and_keeps_it():
+    one = event_bytes(b"", spill=1, event_in_spill=1)
+    data = bytearray(one * 3)
+    f = nr._core.raw.RawFile.from_buffer(data)
+    with pytest.raises(BufferError):
+        data.extend(b"\0" * 8)  # the decoder holds the buffer: it cannot move under it
+    del data
+    raw = nr.raw.RawFile(f)
+    assert raw.read_all().events.nrows == 3
+    del raw, f
+    grown = bytearray(one)
+    nr._core.raw.RawFile.from_buffer(grown)  # released with the RawFile, grown may resize again
+    grown.extend(b"\0" * 8)

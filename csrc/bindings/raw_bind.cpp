@@ -107,12 +107,16 @@ raw::RawFile from_buffer(const pybind11::buffer& data, std::string name) {
     expected_stride *= info.shape[dim];
   }
   const auto bytes = static_cast<size_t>(info.size * info.itemsize);
-  std::shared_ptr<raw::RawBuffer> copy;
-  {
-    pybind11::gil_scoped_release nogil;
-    copy = raw::RawBuffer::copy_of(info.ptr, bytes);
-  }
-  return raw::RawFile(std::move(copy), std::move(name));
+  const void* ptr = info.ptr;
+  // The buffer view stays held while the RawFile lives: the bytes cannot be freed or resized
+  // under the decoder (a bytearray refuses to resize while it is exported). Releasing the
+  // view needs the GIL, whoever drops the last reference.
+  auto* view = new pybind11::buffer_info(std::move(info));
+  std::shared_ptr<const void> owner(view, [](const void* p) {
+    pybind11::gil_scoped_acquire gil;
+    delete static_cast<const pybind11::buffer_info*>(p);
+  });
+  return raw::RawFile(raw::RawBuffer::borrow(ptr, bytes, std::move(owner)), std::move(name));
 }
 
 // words and taken must already be uint32 / uint8 (no forcecast: a converted copy would lose the output)
@@ -185,7 +189,7 @@ void bind_raw(pybind11::module_& m) {
       .def(pybind11::init([](const std::string& path) { return raw::RawFile::open(path); }), pybind11::arg("path"),
            "Map a DATE raw file read-only.")
       .def_static("from_buffer", &from_buffer, pybind11::arg("data"), pybind11::arg("name") = "<bytes>",
-                  "Decode from a copy of a bytes-like object.")
+                  "Decode a bytes-like object in place (no copy); it stays referenced while the RawFile lives.")
       .def("next_batch", &next_batch, pybind11::arg("max_events"),
            "Decode up to max_events events from the current offset; dict of tables of numpy columns.")
       .def("rewind", &raw::RawFile::rewind, "Go back to the first byte.")

@@ -58,12 +58,11 @@ std::shared_ptr<RawBuffer> RawBuffer::map_file(const std::string& path) {
   return buf;
 }
 
-std::shared_ptr<RawBuffer> RawBuffer::copy_of(const void* data, size_t size) {
+std::shared_ptr<RawBuffer> RawBuffer::borrow(const void* data, size_t size, std::shared_ptr<const void> owner) {
   std::shared_ptr<RawBuffer> buf(new RawBuffer());
-  const auto* bytes = static_cast<const uint8_t*>(data);
-  buf->owned_.assign(bytes, bytes + size);
-  buf->data_ = buf->owned_.data();
+  buf->data_ = static_cast<const uint8_t*>(data);
   buf->size_ = size;
+  buf->owner_ = std::move(owner);
   return buf;
 }
 

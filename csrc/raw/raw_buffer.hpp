@@ -1,4 +1,5 @@
-// The bytes of a raw file: memory-mapped read-only, or an owned copy of a caller's buffer.
+// The bytes of a raw file: memory-mapped read-only (or read whole where mmap is not
+// possible), or the caller's buffer itself, kept alive by an owner handle.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -13,7 +14,9 @@ class RawBuffer {
   // Maps the file read-only (falls back to reading it whole where mmap is not possible).
   // Throws InputError naming the path when the file cannot be opened or read.
   static std::shared_ptr<RawBuffer> map_file(const std::string& path);
-  static std::shared_ptr<RawBuffer> copy_of(const void* data, size_t size);
+  // Reads the caller's bytes in place; `owner` keeps them alive (and unchanged) as long as
+  // the buffer lives.
+  static std::shared_ptr<RawBuffer> borrow(const void* data, size_t size, std::shared_ptr<const void> owner);
 
   RawBuffer(const RawBuffer&) = delete;
   RawBuffer& operator=(const RawBuffer&) = delete;
@@ -28,6 +31,7 @@ class RawBuffer {
   size_t size_ = 0;
   void* mapping_ = nullptr;
   std::vector<uint8_t> owned_;
+  std::shared_ptr<const void> owner_;
 };
 
 }  // namespace na64::raw
