@@ -129,7 +129,7 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   const bool clean = nrecorded >= n && all_below(raw, n, cfg_.saturation_adc);
   if (clean) {
     std::memcpy(y, raw, sizeof(double) * static_cast<size_t>(n));
-    std::memset(mask, 0, static_cast<size_t>(n));
+    std::memset(mask, 0, sizeof(mask));  // fixed size: a few stores, no library call
   }
   for (int k = 0; !clean && k < n; ++k) {
     double v = raw[k];
@@ -215,7 +215,11 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   // Starting time: the largest sample above a rough pedestal (parabola through its
   // neighbours), or the middle of a saturated run.
   double base[2] = {0.0, 0.0};
-  if (fit_pedestal) {
+  if (fit_pedestal && !any_masked) {
+    // The loop below with nothing masked (n >= 8): the first two samples of each parity.
+    base[0] = (y[0] + y[2]) / 2;
+    base[1] = (y[1] + y[3]) / 2;
+  } else if (fit_pedestal) {
     int cnt[2] = {0, 0};
     for (int k = 0; k < n && (cnt[0] < 2 || cnt[1] < 2); ++k)
       if (!mask[k] && cnt[k % 2] < 2) {
@@ -226,7 +230,18 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   }
   int kmax = -1, kmin = -1;
   double ymax = -1e300, ymin = 1e300;
-  for (int k = 0; k < n; ++k) {
+  for (int k = 0; !any_masked && k < n; ++k) {  // the loop below without the mask test
+    const double v = y[k] - base[k & 1];
+    if (v > ymax) {
+      ymax = v;
+      kmax = k;
+    }
+    if (v < ymin) {
+      ymin = v;
+      kmin = k;
+    }
+  }
+  for (int k = 0; any_masked && k < n; ++k) {
     if (mask[k]) continue;
     const double v = y[k] - base[k % 2];
     if (v > ymax) {
