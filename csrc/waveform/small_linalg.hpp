@@ -185,4 +185,23 @@ inline double dot(const double* a, const double* b, int n) {
 #endif
 }
 
+// dot() of two 32-element vectors that both start on a 16-byte boundary: the same operations
+// in the same order, fully unrolled with aligned loads.
+inline double dot_aligned32(const double* a, const double* b) {
+#if defined(__GNUC__) || defined(__clang__)
+  typedef double pair __attribute__((vector_size(16)));
+  const pair* pa = static_cast<const pair*>(__builtin_assume_aligned(a, 16));
+  const pair* pb = static_cast<const pair*>(__builtin_assume_aligned(b, 16));
+  pair s01 = {0.0, 0.0}, s23 = {0.0, 0.0};
+#pragma GCC unroll 8
+  for (int k = 0; k < 8; ++k) {
+    s01 += pa[2 * k] * pb[2 * k];
+    s23 += pa[2 * k + 1] * pb[2 * k + 1];
+  }
+  return (s01[0] + s01[1]) + (s23[0] + s23[1]);
+#else
+  return dot(a, b, 32);
+#endif
+}
+
 }  // namespace na64::waveform
