@@ -34,7 +34,7 @@ struct PulseModel {
   double amp_err[kMaxPulses] = {}, tau_err[kMaxPulses] = {};
   double chi2 = 0.0;
   double model_indicator[2] = {};  // whitened pedestal indicators . whitened pulse model
-  double residual[kMaxSamples];    // whitened, projected residual at the last solve
+  alignas(16) double residual[kMaxSamples];  // whitened, projected residual at the last solve
   bool on_table_converged = false; // refine_pulses on the table ended with no pulse far off
 };
 

@@ -35,13 +35,9 @@ class PhaseDotCache {
     }
   }
 
-  // The dot product of a table row with the data: the unrolled aligned kernel for the
-  // standard window (rows of 32 doubles in a std::vector start on 16-byte boundaries).
-  double row_dot_y(const double* row) const {
-    if (table_->nsamples == 32 && ((reinterpret_cast<std::uintptr_t>(row) | reinterpret_cast<std::uintptr_t>(yw_)) & 15u) == 0)
-      return dot_aligned32(row, yw_);
-    return dot(row, yw_, table_->nsamples);
-  }
+  // The dot product of a table row with the data (rows of 32 doubles in a std::vector start
+  // on 16-byte boundaries, and so does the data: the aligned kernel applies).
+  double row_dot_y(const double* row) const { return dot_maybe_aligned(row, yw_, table_->nsamples); }
 
   // f_p . yw (template row of phase p against the whitened data).
   double f_dot_y(int p) {

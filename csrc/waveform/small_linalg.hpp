@@ -8,6 +8,7 @@
 // same floating-point operations in the same order, so results do not depend on the path.
 #pragma once
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 namespace na64::waveform {
@@ -202,6 +203,13 @@ inline double dot_aligned32(const double* a, const double* b) {
 #else
   return dot(a, b, 32);
 #endif
+}
+
+// dot(), taking the aligned kernel when it applies (same result either way).
+inline double dot_maybe_aligned(const double* a, const double* b, int n) {
+  if (n == 32 && ((reinterpret_cast<std::uintptr_t>(a) | reinterpret_cast<std::uintptr_t>(b)) & 15u) == 0)
+    return dot_aligned32(a, b);
+  return dot(a, b, n);
 }
 
 }  // namespace na64::waveform
