@@ -205,12 +205,6 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
     write_failed();
     return;
   }
-  prepare_context(ctx, y);
-  ctx.dots = nullptr;
-  if (ctx.table != nullptr) {
-    ws.dots.begin(*ctx.table, ctx.yw);
-    ctx.dots = &ws.dots;
-  }
 
   // Starting time: the largest sample above a rough pedestal (parabola through its
   // neighbours), or the middle of a saturated run.
@@ -304,6 +298,15 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
       k = e;
     }
     tau0 = (best_start + 0.5 * (best_len - 1)) * dt;
+  }
+
+  // Whitened data last: the start-time search above is a chain of dependent compares, and
+  // this independent arithmetic overlaps with its end instead of delaying its start.
+  prepare_context(ctx, y);
+  ctx.dots = nullptr;
+  if (ctx.table != nullptr) {
+    ws.dots.begin(*ctx.table, ctx.yw);
+    ctx.dots = &ws.dots;
   }
 
   PulseModel model;
