@@ -85,6 +85,70 @@ bool residual_bump(const double* r, int n, double limit) {
   return bump;
 }
 
+// kmin as left by extremes_packed: a minimum exists, its index is looked up when needed.
+constexpr int kFirstUnknown = -2;
+
+// First k with y[k] - base[k % 2] == value (one exists).
+int first_equal(const double* y, int n, const double base[2], double value) {
+  int k = 0;
+  while (k + 1 < n && !(y[k] - base[k & 1] == value)) ++k;
+  return k;
+}
+
+// The first strict maximum and the minimum of y[k] - base[k % 2] as the sample-by-sample
+// loop of fit_one finds them (values above -1e300 / below 1e300, kmax = -1 / kmin = -1 when
+// none), for a window with nothing masked. With SSE2, even-odd pairs: packed max / min (no
+// chain of dependent compare-and-selects) and the first sample equal to the maximum from a
+// bit mask (no data-dependent branch); the minimum's index is left as kFirstUnknown for
+// first_equal(), as it is needed only for a negative pulse. Returns false (nothing done) when
+// it does not apply: no SSE2, an odd window, a base that is not finite (a NaN difference
+// would make the packed max depend on the order).
+bool extremes_packed(const double* y, int n, const double base[2], int& kmax, double& ymax, int& kmin,
+                     double& ymin) {
+#if defined(__SSE2__)
+  if (n % 2 != 0 || n < 4 || n > 64 || !std::isfinite(base[0]) || !std::isfinite(base[1])) return false;
+  const __m128d b = _mm_set_pd(base[1], base[0]);
+  __m128d hi0 = _mm_sub_pd(_mm_loadu_pd(y), b), hi1 = _mm_sub_pd(_mm_loadu_pd(y + 2), b);
+  __m128d lo0 = hi0, lo1 = hi1;
+  int k = 4;
+  for (; k + 4 <= n; k += 4) {
+    const __m128d v0 = _mm_sub_pd(_mm_loadu_pd(y + k), b), v1 = _mm_sub_pd(_mm_loadu_pd(y + k + 2), b);
+    hi0 = _mm_max_pd(hi0, v0);
+    hi1 = _mm_max_pd(hi1, v1);
+    lo0 = _mm_min_pd(lo0, v0);
+    lo1 = _mm_min_pd(lo1, v1);
+  }
+  if (k < n) {  // n = 2 (mod 4): the last pair
+    const __m128d v = _mm_sub_pd(_mm_loadu_pd(y + k), b);
+    hi0 = _mm_max_pd(hi0, v);
+    lo0 = _mm_min_pd(lo0, v);
+  }
+  const __m128d hi = _mm_max_pd(hi0, hi1), lo = _mm_min_pd(lo0, lo1);
+  const double top = std::max(_mm_cvtsd_f64(hi), _mm_cvtsd_f64(_mm_unpackhi_pd(hi, hi)));
+  const double bottom = std::min(_mm_cvtsd_f64(lo), _mm_cvtsd_f64(_mm_unpackhi_pd(lo, lo)));
+  kmax = -1;
+  ymax = -1e300;
+  if (top > -1e300) {
+    const __m128d t = _mm_set1_pd(top);
+    uint64_t at_top = 0;
+    for (k = 0; k < n; k += 2)
+      at_top |= static_cast<uint64_t>(_mm_movemask_pd(_mm_cmpeq_pd(_mm_sub_pd(_mm_loadu_pd(y + k), b), t))) << k;
+    kmax = __builtin_ctzll(at_top);
+    ymax = y[kmax] - base[kmax & 1];  // the first one's own value (+0 or -0)
+  }
+  kmin = -1;
+  ymin = 1e300;
+  if (bottom < 1e300) {
+    kmin = kFirstUnknown;
+    ymin = bottom;
+  }
+  return true;
+#else
+  (void)y, (void)n, (void)base, (void)kmax, (void)ymax, (void)kmin, (void)ymin;
+  return false;
+#endif
+}
+
 double noise_sigma(const FitterConfig& c) {
   if (c.noise_covariance.empty()) return c.noise_rms;
   double s = 0.0;
@@ -224,7 +288,8 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   }
   int kmax = -1, kmin = -1;
   double ymax = -1e300, ymin = 1e300;
-  for (int k = 0; !any_masked && k < n; ++k) {  // the loop below without the mask test
+  const bool packed = !any_masked && extremes_packed(y, n, base, kmax, ymax, kmin, ymin);
+  for (int k = 0; !any_masked && !packed && k < n; ++k) {  // the loop below without the mask test
     const double v = y[k] - base[k & 1];
     if (v > ymax) {
       ymax = v;
@@ -250,7 +315,7 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   // A dip much deeper than the highest bump, measured from the median (the leading samples
   // may sit on a tail): fit it as a (negative) pulse, to be flagged.
   double polarity = 1.0;
-  if (kmin >= 0 && -ymin > 2.0 * std::max(ymax, 0.0) + 5.0 * noise_sigma(cfg_)) {
+  if (kmin != -1 && -ymin > 2.0 * std::max(ymax, 0.0) + 5.0 * noise_sigma(cfg_)) {
     double median[2];
     for (int parity = 0; parity < 2; ++parity) {
       double sorted[kMaxSamples];
@@ -273,6 +338,10 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
     if (-lo > 2.0 * hi + 5.0 * noise_sigma(cfg_)) polarity = -1.0;
   }
   if (polarity < 0) {
+    if (kmin == kFirstUnknown) {
+      kmin = first_equal(y, n, base, ymin);
+      ymin = y[kmin] - base[kmin & 1];  // the first one's own value (+0 or -0)
+    }
     kmax = kmin;
     ymax = ymin;
   }
