@@ -20,6 +20,7 @@ void linear_residual(const double* ywp, double a1, const double* f, double a2, c
 #if defined(__GNUC__) || defined(__clang__)
   typedef double pair __attribute__((vector_size(16)));
   const pair c1 = {a1, a1}, c2 = {a2, a2};
+#pragma GCC unroll 4
   for (; q + 2 <= n; q += 2) {
     pair y, fv, dv;
     std::memcpy(&y, ywp + q, sizeof(pair));

@@ -185,14 +185,19 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   const int n = cfg_.nsamples;
   const double dt = cfg_.sampling_ns;
   uint32_t flags = 0;
-  double y[kMaxSamples];
+  double ybuf[kMaxSamples];  // the samples as fitted (masked ones zeroed, known pedestals removed)
+  const double* y = ybuf;
   unsigned char mask[kMaxSamples];
   bool any_masked = false;
   // Common case first: every sample recorded, finite and below saturation, checked in one
   // branch-free pass; otherwise sample by sample.
   const bool clean = nrecorded >= n && all_below(raw, n, cfg_.saturation_adc);
   if (clean) {
-    std::memcpy(y, raw, sizeof(double) * static_cast<size_t>(n));
+    // With the pedestals always fitted nothing is changed in the samples: no copy.
+    if (cfg_.pedestal == PedestalMode::kFit)
+      y = raw;
+    else
+      std::memcpy(ybuf, raw, sizeof(double) * static_cast<size_t>(n));
     std::memset(mask, 0, sizeof(mask));  // fixed size: a few stores, no library call
   }
   for (int k = 0; !clean && k < n; ++k) {
@@ -207,7 +212,7 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
       flags |= kSaturated;
     }
     any_masked = any_masked || mask[k];
-    y[k] = v;
+    ybuf[k] = v;
   }
 
   // Pedestal treatment.
@@ -231,7 +236,7 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   }
   if (!fit_pedestal)
     for (int k = 0; k < n; ++k)
-      if (!mask[k]) y[k] -= ped[k % 2];
+      if (!mask[k]) ybuf[k] -= ped[k % 2];  // y is ybuf in the modes with known pedestals
 
   const Variant& variant = fit_pedestal ? *with_pedestal_ : *without_pedestal_;
   FitContext ctx;
