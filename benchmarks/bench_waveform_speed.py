@@ -83,7 +83,20 @@ def timed(fn, repeat):
     return best_wall, best_cpu
 
 
-def scipy_rate(tpl, waves, n_fit):
+def best_rate(fit_all, n_fit, repeat):
+    """Best wall and best CPU rate of `repeat` passes of fit_all over n_fit windows (the same
+    best-of-repeat as the fitter gets), and the failures of one pass."""
+    best_wall = best_cpu = np.inf
+    fails = 0
+    for _ in range(repeat):
+        t0, c0 = time.perf_counter(), time.thread_time()
+        fails = fit_all()
+        best_wall = min(best_wall, time.perf_counter() - t0)
+        best_cpu = min(best_cpu, time.thread_time() - c0)
+    return n_fit / best_wall, n_fit / best_cpu, fails
+
+
+def scipy_rate(tpl, waves, n_fit, repeat):
     t = np.arange(waves.shape[1]) * DT
     even = (np.arange(waves.shape[1]) % 2 == 0)
 
@@ -91,22 +104,24 @@ def scipy_rate(tpl, waves, n_fit):
         return np.where(even, pe, po) + amp * tpl.value(x - tau)
 
     sub = waves[:n_fit].astype(np.float64)
-    t0, c0 = time.perf_counter(), time.thread_time()
-    fails = 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", OptimizeWarning)
-        for y in sub:
-            k = int(np.argmax(y))
-            p0 = (float(y[k] - y[:4].mean()), k * DT, float(y[0:4:2].mean()), float(y[1:4:2].mean()))
-            try:
-                curve_fit(model, t, y, p0=p0, sigma=np.full_like(y, SIGMA), maxfev=2000)
-            except RuntimeError:
-                fails += 1
-    elapsed, cpu = time.perf_counter() - t0, time.thread_time() - c0
-    return n_fit / elapsed, n_fit / cpu, fails
+
+    def fit_all():
+        fails = 0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OptimizeWarning)
+            for y in sub:
+                k = int(np.argmax(y))
+                p0 = (float(y[k] - y[:4].mean()), k * DT, float(y[0:4:2].mean()), float(y[1:4:2].mean()))
+                try:
+                    curve_fit(model, t, y, p0=p0, sigma=np.full_like(y, SIGMA), maxfev=2000)
+                except RuntimeError:
+                    fails += 1
+        return fails
+
+    return best_rate(fit_all, n_fit, repeat)
 
 
-def scipy_rate_true_model(tpl, waves, amp, tau, n_fit):
+def scipy_rate_true_model(tpl, waves, amp, tau, n_fit, repeat):
     """curve_fit of the model the fitter returns on the mix: even/odd pedestals plus as many
     template pulses as the window truly has, started at the true values (generous to scipy:
     it is told how many pulses there are and where)."""
@@ -120,21 +135,23 @@ def scipy_rate_true_model(tpl, waves, amp, tau, n_fit):
         return y
 
     sub = waves[:n_fit].astype(np.float64)
-    t0, c0 = time.perf_counter(), time.thread_time()
-    fails = 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", OptimizeWarning)
-        for y, a_true, t_true in zip(sub, amp[:n_fit], tau[:n_fit]):
-            has = ~np.isnan(a_true)
-            p0 = [100.0, 104.0]
-            for a, tp in zip(a_true[has], t_true[has]):
-                p0 += [float(a), float(tp)]
-            try:
-                curve_fit(model, t, y, p0=p0, sigma=np.full_like(y, SIGMA), maxfev=4000)
-            except RuntimeError:
-                fails += 1
-    elapsed, cpu = time.perf_counter() - t0, time.thread_time() - c0
-    return n_fit / elapsed, n_fit / cpu, fails
+
+    def fit_all():
+        fails = 0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OptimizeWarning)
+            for y, a_true, t_true in zip(sub, amp[:n_fit], tau[:n_fit]):
+                has = ~np.isnan(a_true)
+                p0 = [100.0, 104.0]
+                for a, tp in zip(a_true[has], t_true[has]):
+                    p0 += [float(a), float(tp)]
+                try:
+                    curve_fit(model, t, y, p0=p0, sigma=np.full_like(y, SIGMA), maxfev=4000)
+                except RuntimeError:
+                    fails += 1
+        return fails
+
+    return best_rate(fit_all, n_fit, repeat)
 
 
 def main() -> None:
@@ -162,12 +179,12 @@ def main() -> None:
         res_run = fitter.fit(run)
     frac_pileup = np.mean(res_mix.npulses > 1)
 
-    sc_iso_w, sc_iso_c, fails_iso = scipy_rate(tpl, iso, args.scipy)
-    sc_mix_w, sc_mix_c, fails_mix = scipy_rate(tpl, mix, args.scipy)
-    sc_true_w, sc_true_c, fails_true = scipy_rate_true_model(tpl, mix, mix_amp, mix_tau, args.scipy)
+    sc_iso_w, sc_iso_c, fails_iso = scipy_rate(tpl, iso, args.scipy, args.repeat)
+    sc_mix_w, sc_mix_c, fails_mix = scipy_rate(tpl, mix, args.scipy, args.repeat)
+    sc_true_w, sc_true_c, fails_true = scipy_rate_true_model(tpl, mix, mix_amp, mix_tau, args.scipy, args.repeat)
 
     print(f"one core (threads=1), {args.n} windows of 32 samples per sample, best of {args.repeat}; "
-          f"scipy.optimize.curve_fit on the first {args.scipy} windows of the same samples")
+          f"scipy.optimize.curve_fit on the first {args.scipy} windows of the same samples, also best of {args.repeat}")
     print("wall = elapsed time; cpu = CPU time of the fitting thread (differs when the machine is shared)")
     label = f"mix ({args.mean_extra} extra pulses/window)"
     label_true = "mix, scipy: true pulse count"

@@ -92,14 +92,22 @@ pb::dict run_fit(const WaveformFitter& f, const pb::array& samples_any, const pb
   auto p_amp = empty1<double>(m), p_time = empty1<double>(m), p_amp_err = empty1<double>(m),
        p_time_err = empty1<double>(m);
   auto p_in_time = empty1<bool>(m);
-  for (int64_t i = 0; i < m; ++i) {
-    const PulseRow& r = rows[static_cast<size_t>(i)];
-    p_wave.mutable_data()[i] = r.wave;
-    p_amp.mutable_data()[i] = r.amplitude;
-    p_time.mutable_data()[i] = r.time_ns;
-    p_amp_err.mutable_data()[i] = r.amplitude_err;
-    p_time_err.mutable_data()[i] = r.time_err;
-    p_in_time.mutable_data()[i] = r.in_time;
+  {
+    // mutable_data() checks the array's flags on every call: fetch the pointers once.
+    int64_t* wave = p_wave.mutable_data();
+    double *amp = p_amp.mutable_data(), *time = p_time.mutable_data();
+    double *amp_err = p_amp_err.mutable_data(), *time_err = p_time_err.mutable_data();
+    bool* in_time = p_in_time.mutable_data();
+    pb::gil_scoped_release release;
+    for (int64_t i = 0; i < m; ++i) {
+      const PulseRow& r = rows[static_cast<size_t>(i)];
+      wave[i] = r.wave;
+      amp[i] = r.amplitude;
+      time[i] = r.time_ns;
+      amp_err[i] = r.amplitude_err;
+      time_err[i] = r.time_err;
+      in_time[i] = r.in_time;
+    }
   }
   pb::dict waves;
   waves["amplitude"] = amplitude;

@@ -22,7 +22,7 @@ struct FitContext {
   double tau_lo, tau_hi;
   double max_amplitude;     // larger fitted amplitudes are unphysical (far beyond the ADC range)
   int nsamples;
-  double yw[kMaxSamples];   // whitened data
+  alignas(16) double yw[kMaxSamples];   // whitened data (aligned: dot_aligned32 reads it)
   double ywp[kMaxSamples];  // whitened data with the pedestal directions removed
   double ypy;               // |ywp|^2: chi2 of "no pulse"
   double indicator_y[2];    // whitened pedestal indicators . yw (to read the pedestals back)
@@ -34,7 +34,7 @@ struct PulseModel {
   double amp_err[kMaxPulses] = {}, tau_err[kMaxPulses] = {};
   double chi2 = 0.0;
   double model_indicator[2] = {};  // whitened pedestal indicators . whitened pulse model
-  double residual[kMaxSamples];    // whitened, projected residual at the last solve
+  alignas(16) double residual[kMaxSamples];  // whitened, projected residual at the last solve
   bool on_table_converged = false; // refine_pulses on the table ended with no pulse far off
 };
 

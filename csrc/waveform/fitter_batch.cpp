@@ -17,6 +17,9 @@ void WaveformFitter::fit_range(const Sample* samples, int64_t begin, int64_t end
                                std::vector<PulseRow>& pulses) const {
   FitWorkspace ws;
   const int n = cfg_.nsamples;
+  // Most windows give one pulse: room for one per window up front spares the doublings of a
+  // growing vector (each a copy of everything so far into freshly faulted pages).
+  pulses.reserve(pulses.size() + static_cast<size_t>(end - begin));
   double row[kMaxSamples];
   for (int64_t i = begin; i < end; ++i) {
     const Sample* s = samples + i * n;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "waveform/small_linalg.hpp"
 
@@ -53,6 +54,24 @@ int most_correlated(const double* w, const double* inv_norm, int natoms, double 
       best = lane_best[l];
     }
   return best;
+}
+
+// w -= row * xi, two atoms per step with GCC/Clang vector types (the same operations; the
+// compiler cannot vectorise the plain loop on its own, not knowing that w and row are apart).
+void subtract_scaled(const double* row, double xi, int natoms, double* w) {
+  int j = 0;
+#if defined(__GNUC__) || defined(__clang__)
+  typedef double pair __attribute__((vector_size(16)));
+  const pair x = {xi, xi};
+  for (; j + 2 <= natoms; j += 2) {
+    pair r, v;
+    std::memcpy(&r, row + j, sizeof(pair));
+    std::memcpy(&v, w + j, sizeof(pair));
+    v -= r * x;
+    std::memcpy(w + j, &v, sizeof(pair));
+  }
+#endif
+  for (; j < natoms; ++j) w[j] -= row[j] * xi;
 }
 
 }  // namespace
@@ -112,11 +131,7 @@ void nnls_gram(const Dictionary& dict, const double* b, double tolerance, int ma
     // Gradient w = b - G x over all atoms (x is sparse), one contiguous Gram row per passive
     // atom (G is symmetric; per atom the terms are subtracted in the same order as a dot).
     for (int j = 0; j < natoms; ++j) w[j] = b[j];
-    for (int i = 0; i < n; ++i) {
-      const double* row = dict.row(idx[i]);
-      const double xi = x[i];
-      for (int j = 0; j < natoms; ++j) w[j] -= row[j] * xi;
-    }
+    for (int i = 0; i < n; ++i) subtract_scaled(dict.row(idx[i]), x[i], natoms, w);
     if (!added_ok) {
       // Keep the singular atom from being chosen again.
       w[best] = 0.0;

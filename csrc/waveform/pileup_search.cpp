@@ -56,7 +56,7 @@ bool add_atom_near_bump(const FitContext& ctx, const Dictionary& dict, const dou
   int best = -1;
   double best_score = 0.0, best_c = 0.0;
   for (int j = j_lo; j <= j_hi; ++j) {
-    const double c = dot(dict.atom(j), residual, n);
+    const double c = dot_maybe_aligned(dict.atom(j), residual, n);
     if (c * dict.inv_norm(j) > best_score) {
       best_score = c * dict.inv_norm(j);
       best = j;
@@ -116,7 +116,8 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
   }
   double* b = scratch;
   double* w = scratch + natoms;
-  for (int j = 0; j < natoms; ++j) b[j] = dot(dict.atom(j), ctx.yw, n);
+  auto atom = [&dict](int j) { return dict.atom(j); };
+  dots_against(atom, natoms, ctx.yw, n, b);
   NnlsResult nn;
   nnls_gram(dict, b, kNnlsTolerance, std::min(kMaxActive, max_pulses + 3), w, nn);
   // Atoms in time order, values alongside.
@@ -246,7 +247,7 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
     bool added = false;
     int tried[3];
     int ntried = 0;
-    for (int j = 0; j < natoms; ++j) corr[j] = dot(dict.atom(j), cand.residual, n);
+    dots_against(atom, natoms, cand.residual, n, corr);
     while (!added && ntried < 3) {
       int best = -1;
       double best_score = 0.0, best_c = 0.0;

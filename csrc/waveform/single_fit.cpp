@@ -12,14 +12,60 @@ namespace na64::waveform {
 
 using namespace detail;
 
+namespace {
+
+// r = ywp - a1 f - a2 d, two samples per step with GCC/Clang vector types (same operations).
+void linear_residual(const double* ywp, double a1, const double* f, double a2, const double* d, int n, double* r) {
+  int q = 0;
+#if defined(__GNUC__) || defined(__clang__)
+  typedef double pair __attribute__((vector_size(16)));
+  const pair c1 = {a1, a1}, c2 = {a2, a2};
+#pragma GCC unroll 4
+  for (; q + 2 <= n; q += 2) {
+    pair y, fv, dv;
+    std::memcpy(&y, ywp + q, sizeof(pair));
+    std::memcpy(&fv, f + q, sizeof(pair));
+    std::memcpy(&dv, d + q, sizeof(pair));
+    const pair v = y - c1 * fv - c2 * dv;
+    std::memcpy(r + q, &v, sizeof(pair));
+  }
+#endif
+  for (; q < n; ++q) r[q] = ywp[q] - a1 * f[q] - a2 * d[q];
+}
+
+}  // namespace
+
 void prepare_context(FitContext& ctx, const double* y) {
   const int n = ctx.nsamples;
   const SampleSpace& sp = *ctx.space;
   if (sp.parity_means) {
     // Two partial sums per parity and four for ypy: a single accumulator per sum makes the
-    // additions one serial dependency chain, which dominated this function.
+    // additions one serial dependency chain, which dominated this function. Sum l takes the
+    // samples k = l (mod 4); with GCC/Clang vector types the sums 0, 1 and 2, 3 are the
+    // lanes of two pairs (even, odd): the same operations in the same order, half the
+    // instructions.
     double se0 = 0.0, so0 = 0.0, se1 = 0.0, so1 = 0.0;
     int k = 0;
+#if defined(__GNUC__) || defined(__clang__)
+    typedef double pair __attribute__((vector_size(16)));
+    const pair inv = {sp.inv_sigma, sp.inv_sigma};
+    pair s01 = {0.0, 0.0}, s23 = {0.0, 0.0};
+    for (; k + 4 <= n; k += 4) {
+      pair y01, y23;
+      std::memcpy(&y01, y + k, sizeof(pair));
+      std::memcpy(&y23, y + k + 2, sizeof(pair));
+      y01 *= inv;
+      y23 *= inv;
+      std::memcpy(ctx.yw + k, &y01, sizeof(pair));
+      std::memcpy(ctx.yw + k + 2, &y23, sizeof(pair));
+      s01 += y01;
+      s23 += y23;
+    }
+    se0 = s01[0];
+    so0 = s01[1];
+    se1 = s23[0];
+    so1 = s23[1];
+#else
     for (; k + 4 <= n; k += 4) {
       ctx.yw[k] = y[k] * sp.inv_sigma;
       ctx.yw[k + 1] = y[k + 1] * sp.inv_sigma;
@@ -30,6 +76,7 @@ void prepare_context(FitContext& ctx, const double* y) {
       se1 += ctx.yw[k + 2];
       so1 += ctx.yw[k + 3];
     }
+#endif
     for (; k < n; ++k) {
       ctx.yw[k] = y[k] * sp.inv_sigma;
       (k & 1 ? so0 : se0) += ctx.yw[k];
@@ -37,7 +84,27 @@ void prepare_context(FitContext& ctx, const double* y) {
     const double sum[2] = {se0 + se1, so0 + so1};
     const double mean[2] = {sum[0] / ((n + 1) / 2), sum[1] / (n / 2)};
     double q0 = 0.0, q1 = 0.0, q2 = 0.0, q3 = 0.0;
-    for (k = 0; k + 4 <= n; k += 4) {
+    k = 0;
+#if defined(__GNUC__) || defined(__clang__)
+    const pair m01 = {mean[0], mean[1]};
+    pair q01 = {0.0, 0.0}, q23 = {0.0, 0.0};
+    for (; k + 4 <= n; k += 4) {
+      pair v01, v23;
+      std::memcpy(&v01, ctx.yw + k, sizeof(pair));
+      std::memcpy(&v23, ctx.yw + k + 2, sizeof(pair));
+      v01 -= m01;
+      v23 -= m01;
+      std::memcpy(ctx.ywp + k, &v01, sizeof(pair));
+      std::memcpy(ctx.ywp + k + 2, &v23, sizeof(pair));
+      q01 += v01 * v01;
+      q23 += v23 * v23;
+    }
+    q0 = q01[0];
+    q1 = q01[1];
+    q2 = q23[0];
+    q3 = q23[1];
+#else
+    for (; k + 4 <= n; k += 4) {
       ctx.ywp[k] = ctx.yw[k] - mean[0];
       ctx.ywp[k + 1] = ctx.yw[k + 1] - mean[1];
       ctx.ywp[k + 2] = ctx.yw[k + 2] - mean[0];
@@ -47,6 +114,7 @@ void prepare_context(FitContext& ctx, const double* y) {
       q2 += ctx.ywp[k + 2] * ctx.ywp[k + 2];
       q3 += ctx.ywp[k + 3] * ctx.ywp[k + 3];
     }
+#endif
     for (; k < n; ++k) {
       ctx.ywp[k] = ctx.yw[k] - mean[k & 1];
       q0 += ctx.ywp[k] * ctx.ywp[k];
@@ -131,7 +199,7 @@ bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_
                                    c2 * c2 * t.curv_perp2[static_cast<size_t>(p)]);
         for (int q = 0; q < ctx.space->nindicator; ++q)
           m.model_indicator[q] = a1 * t.ind_f[2 * p + q] + a2 * t.ind_d[2 * p + q] + c2 * t.ind_s[2 * p + q];
-        for (int q = 0; q < n; ++q) m.residual[q] = ctx.ywp[q] - a1 * f[q] - a2 * d[q];
+        linear_residual(ctx.ywp, a1, f, a2, d, n, m.residual);
         return true;
       }
       tau = next;

@@ -85,6 +85,70 @@ bool residual_bump(const double* r, int n, double limit) {
   return bump;
 }
 
+// kmin as left by extremes_packed: a minimum exists, its index is looked up when needed.
+constexpr int kFirstUnknown = -2;
+
+// First k with y[k] - base[k % 2] == value (one exists).
+int first_equal(const double* y, int n, const double base[2], double value) {
+  int k = 0;
+  while (k + 1 < n && !(y[k] - base[k & 1] == value)) ++k;
+  return k;
+}
+
+// The first strict maximum and the minimum of y[k] - base[k % 2] as the sample-by-sample
+// loop of fit_one finds them (values above -1e300 / below 1e300, kmax = -1 / kmin = -1 when
+// none), for a window with nothing masked. With SSE2, even-odd pairs: packed max / min (no
+// chain of dependent compare-and-selects) and the first sample equal to the maximum from a
+// bit mask (no data-dependent branch); the minimum's index is left as kFirstUnknown for
+// first_equal(), as it is needed only for a negative pulse. Returns false (nothing done) when
+// it does not apply: no SSE2, an odd window, a base that is not finite (a NaN difference
+// would make the packed max depend on the order).
+bool extremes_packed(const double* y, int n, const double base[2], int& kmax, double& ymax, int& kmin,
+                     double& ymin) {
+#if defined(__SSE2__)
+  if (n % 2 != 0 || n < 4 || n > 64 || !std::isfinite(base[0]) || !std::isfinite(base[1])) return false;
+  const __m128d b = _mm_set_pd(base[1], base[0]);
+  __m128d hi0 = _mm_sub_pd(_mm_loadu_pd(y), b), hi1 = _mm_sub_pd(_mm_loadu_pd(y + 2), b);
+  __m128d lo0 = hi0, lo1 = hi1;
+  int k = 4;
+  for (; k + 4 <= n; k += 4) {
+    const __m128d v0 = _mm_sub_pd(_mm_loadu_pd(y + k), b), v1 = _mm_sub_pd(_mm_loadu_pd(y + k + 2), b);
+    hi0 = _mm_max_pd(hi0, v0);
+    hi1 = _mm_max_pd(hi1, v1);
+    lo0 = _mm_min_pd(lo0, v0);
+    lo1 = _mm_min_pd(lo1, v1);
+  }
+  if (k < n) {  // n = 2 (mod 4): the last pair
+    const __m128d v = _mm_sub_pd(_mm_loadu_pd(y + k), b);
+    hi0 = _mm_max_pd(hi0, v);
+    lo0 = _mm_min_pd(lo0, v);
+  }
+  const __m128d hi = _mm_max_pd(hi0, hi1), lo = _mm_min_pd(lo0, lo1);
+  const double top = std::max(_mm_cvtsd_f64(hi), _mm_cvtsd_f64(_mm_unpackhi_pd(hi, hi)));
+  const double bottom = std::min(_mm_cvtsd_f64(lo), _mm_cvtsd_f64(_mm_unpackhi_pd(lo, lo)));
+  kmax = -1;
+  ymax = -1e300;
+  if (top > -1e300) {
+    const __m128d t = _mm_set1_pd(top);
+    uint64_t at_top = 0;
+    for (k = 0; k < n; k += 2)
+      at_top |= static_cast<uint64_t>(_mm_movemask_pd(_mm_cmpeq_pd(_mm_sub_pd(_mm_loadu_pd(y + k), b), t))) << k;
+    kmax = __builtin_ctzll(at_top);
+    ymax = y[kmax] - base[kmax & 1];  // the first one's own value (+0 or -0)
+  }
+  kmin = -1;
+  ymin = 1e300;
+  if (bottom < 1e300) {
+    kmin = kFirstUnknown;
+    ymin = bottom;
+  }
+  return true;
+#else
+  (void)y, (void)n, (void)base, (void)kmax, (void)ymax, (void)kmin, (void)ymin;
+  return false;
+#endif
+}
+
 double noise_sigma(const FitterConfig& c) {
   if (c.noise_covariance.empty()) return c.noise_rms;
   double s = 0.0;
@@ -121,15 +185,20 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   const int n = cfg_.nsamples;
   const double dt = cfg_.sampling_ns;
   uint32_t flags = 0;
-  double y[kMaxSamples];
+  double ybuf[kMaxSamples];  // the samples as fitted (masked ones zeroed, known pedestals removed)
+  const double* y = ybuf;
   unsigned char mask[kMaxSamples];
   bool any_masked = false;
   // Common case first: every sample recorded, finite and below saturation, checked in one
   // branch-free pass; otherwise sample by sample.
   const bool clean = nrecorded >= n && all_below(raw, n, cfg_.saturation_adc);
   if (clean) {
-    std::memcpy(y, raw, sizeof(double) * static_cast<size_t>(n));
-    std::memset(mask, 0, static_cast<size_t>(n));
+    // With the pedestals always fitted nothing is changed in the samples: no copy.
+    if (cfg_.pedestal == PedestalMode::kFit)
+      y = raw;
+    else
+      std::memcpy(ybuf, raw, sizeof(double) * static_cast<size_t>(n));
+    std::memset(mask, 0, sizeof(mask));  // fixed size: a few stores, no library call
   }
   for (int k = 0; !clean && k < n; ++k) {
     double v = raw[k];
@@ -143,7 +212,7 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
       flags |= kSaturated;
     }
     any_masked = any_masked || mask[k];
-    y[k] = v;
+    ybuf[k] = v;
   }
 
   // Pedestal treatment.
@@ -167,7 +236,7 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   }
   if (!fit_pedestal)
     for (int k = 0; k < n; ++k)
-      if (!mask[k]) y[k] -= ped[k % 2];
+      if (!mask[k]) ybuf[k] -= ped[k % 2];  // y is ybuf in the modes with known pedestals
 
   const Variant& variant = fit_pedestal ? *with_pedestal_ : *without_pedestal_;
   FitContext ctx;
@@ -205,17 +274,15 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
     write_failed();
     return;
   }
-  prepare_context(ctx, y);
-  ctx.dots = nullptr;
-  if (ctx.table != nullptr) {
-    ws.dots.begin(*ctx.table, ctx.yw);
-    ctx.dots = &ws.dots;
-  }
 
   // Starting time: the largest sample above a rough pedestal (parabola through its
   // neighbours), or the middle of a saturated run.
   double base[2] = {0.0, 0.0};
-  if (fit_pedestal) {
+  if (fit_pedestal && !any_masked) {
+    // The loop below with nothing masked (n >= 8): the first two samples of each parity.
+    base[0] = (y[0] + y[2]) / 2;
+    base[1] = (y[1] + y[3]) / 2;
+  } else if (fit_pedestal) {
     int cnt[2] = {0, 0};
     for (int k = 0; k < n && (cnt[0] < 2 || cnt[1] < 2); ++k)
       if (!mask[k] && cnt[k % 2] < 2) {
@@ -226,7 +293,19 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   }
   int kmax = -1, kmin = -1;
   double ymax = -1e300, ymin = 1e300;
-  for (int k = 0; k < n; ++k) {
+  const bool packed = !any_masked && extremes_packed(y, n, base, kmax, ymax, kmin, ymin);
+  for (int k = 0; !any_masked && !packed && k < n; ++k) {  // the loop below without the mask test
+    const double v = y[k] - base[k & 1];
+    if (v > ymax) {
+      ymax = v;
+      kmax = k;
+    }
+    if (v < ymin) {
+      ymin = v;
+      kmin = k;
+    }
+  }
+  for (int k = 0; any_masked && k < n; ++k) {
     if (mask[k]) continue;
     const double v = y[k] - base[k % 2];
     if (v > ymax) {
@@ -241,7 +320,7 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   // A dip much deeper than the highest bump, measured from the median (the leading samples
   // may sit on a tail): fit it as a (negative) pulse, to be flagged.
   double polarity = 1.0;
-  if (kmin >= 0 && -ymin > 2.0 * std::max(ymax, 0.0) + 5.0 * noise_sigma(cfg_)) {
+  if (kmin != -1 && -ymin > 2.0 * std::max(ymax, 0.0) + 5.0 * noise_sigma(cfg_)) {
     double median[2];
     for (int parity = 0; parity < 2; ++parity) {
       double sorted[kMaxSamples];
@@ -264,6 +343,10 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
     if (-lo > 2.0 * hi + 5.0 * noise_sigma(cfg_)) polarity = -1.0;
   }
   if (polarity < 0) {
+    if (kmin == kFirstUnknown) {
+      kmin = first_equal(y, n, base, ymin);
+      ymin = y[kmin] - base[kmin & 1];  // the first one's own value (+0 or -0)
+    }
     kmax = kmin;
     ymax = ymin;
   }
@@ -289,6 +372,15 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
       k = e;
     }
     tau0 = (best_start + 0.5 * (best_len - 1)) * dt;
+  }
+
+  // Whitened data last: the start-time search above is a chain of dependent compares, and
+  // this independent arithmetic overlaps with its end instead of delaying its start.
+  prepare_context(ctx, y);
+  ctx.dots = nullptr;
+  if (ctx.table != nullptr) {
+    ws.dots.begin(*ctx.table, ctx.yw);
+    ctx.dots = &ws.dots;
   }
 
   PulseModel model;
