@@ -202,13 +202,10 @@ int32_t na64fw_run(na64fw_state *st, const na64fw_config *cfg, const uint16_t *s
     return NA64FW_OK;
 }
 
-int32_t na64fw_run_windows(const na64fw_config *cfg, const uint16_t *samples, uint32_t n_windows,
-                           uint32_t n_samples, const na64fw_window_results *res)
+/* Arguments shared by the window entries; NA64FW_OK or the error to return. */
+static int32_t windows_check(const na64fw_config *cfg, const uint16_t *samples, uint32_t n_windows,
+                             uint32_t n_samples)
 {
-    if (!cfg || !samples || !res || !res->trigger_bits || !res->n_triggers || !res->decision_word
-        || !res->decision_clock || !res->e_prs || !res->e_ecal || !res->e_hcal) {
-        return NA64FW_ERR_NULL;
-    }
     if (na64fw_config_check(cfg) != 0) {
         return NA64FW_ERR_CONFIG;
     }
@@ -218,13 +215,39 @@ int32_t na64fw_run_windows(const na64fw_config *cfg, const uint16_t *samples, ui
     if (!samples_valid(samples, n_samples, n_samples, (uint32_t)NA64FW_N_CHANNELS * n_windows)) {
         return NA64FW_ERR_SAMPLE;
     }
+    return NA64FW_OK;
+}
+
+/* Window w from reset; 32-sample windows take a copy of the pipeline specialised for 32 clocks. */
+static inline na64fw_window_acc run_window(const na64fw_config *cfg, const uint16_t *samples, uint32_t w,
+                                           uint32_t n_samples, const int bits_only)
+{
     const na64fw_outputs none = {0};
+    na64fw_window_acc acc = {0u, 0, 0u, -1, 0u, 0u, 0u};
     na64fw_state st;
+    na64fw_reset(&st, cfg);
+    const uint16_t *window = samples + (uint64_t)w * NA64FW_N_CHANNELS * n_samples;
+    if (n_samples == 32u) {
+        run_core(&st, cfg, window, 32u, 32u, &none, &acc, bits_only);
+    } else {
+        run_core(&st, cfg, window, n_samples, n_samples, &none, &acc, bits_only);
+    }
+    return acc;
+}
+
+int32_t na64fw_run_windows(const na64fw_config *cfg, const uint16_t *samples, uint32_t n_windows,
+                           uint32_t n_samples, const na64fw_window_results *res)
+{
+    if (!cfg || !samples || !res || !res->trigger_bits || !res->n_triggers || !res->decision_word
+        || !res->decision_clock || !res->e_prs || !res->e_ecal || !res->e_hcal) {
+        return NA64FW_ERR_NULL;
+    }
+    const int32_t rc = windows_check(cfg, samples, n_windows, n_samples);
+    if (rc != NA64FW_OK) {
+        return rc;
+    }
     for (uint32_t w = 0; w < n_windows; ++w) {
-        na64fw_window_acc acc = {0u, 0, 0u, -1, 0u, 0u, 0u};
-        na64fw_reset(&st, cfg);
-        run_core(&st, cfg, samples + (uint64_t)w * NA64FW_N_CHANNELS * n_samples, n_samples, n_samples,
-                 &none, &acc, 0);
+        const na64fw_window_acc acc = run_window(cfg, samples, w, n_samples, 0);
         res->trigger_bits[w] = acc.bits;
         res->n_triggers[w] = acc.n_triggers;
         res->decision_word[w] = acc.first_word;
@@ -242,27 +265,12 @@ int32_t na64fw_trigger_bits_windows(const na64fw_config *cfg, const uint16_t *sa
     if (!cfg || !samples || !trigger_bits) {
         return NA64FW_ERR_NULL;
     }
-    if (na64fw_config_check(cfg) != 0) {
-        return NA64FW_ERR_CONFIG;
+    const int32_t rc = windows_check(cfg, samples, n_windows, n_samples);
+    if (rc != NA64FW_OK) {
+        return rc;
     }
-    if (n_samples == 0 && n_windows != 0) {
-        return NA64FW_ERR_SIZE;
-    }
-    if (!samples_valid(samples, n_samples, n_samples, (uint32_t)NA64FW_N_CHANNELS * n_windows)) {
-        return NA64FW_ERR_SAMPLE;
-    }
-    const na64fw_outputs none = {0};
-    na64fw_state st;
     for (uint32_t w = 0; w < n_windows; ++w) {
-        na64fw_window_acc acc = {0u, 0, 0u, -1, 0u, 0u, 0u};
-        na64fw_reset(&st, cfg);
-        const uint16_t *window = samples + (uint64_t)w * NA64FW_N_CHANNELS * n_samples;
-        if (n_samples == 32u) {
-            run_core(&st, cfg, window, 32u, 32u, &none, &acc, 1);
-        } else {
-            run_core(&st, cfg, window, n_samples, n_samples, &none, &acc, 1);
-        }
-        trigger_bits[w] = acc.bits;
+        trigger_bits[w] = run_window(cfg, samples, w, n_samples, 1).bits;
     }
     return NA64FW_OK;
 }
