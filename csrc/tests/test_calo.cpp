@@ -163,17 +163,27 @@ void test_event_variables_layout_errors() {
   NA64_CHECK(veto_module_energy(1.0, 10.0, 0.3) == 10.0);
 }
 
+// A short pulse template and n identical windows of one pulse of `amp` ADC peaking at
+// 150 ns on a pedestal of 100: the clean input the hostile cases below are built from.
+const na64::waveform::PulseTemplate& test_template() {
+  static const na64::waveform::PulseTemplate tpl({-25, -12.5, 0, 12.5, 25, 50, 100, 200, 400},
+                                                 {0, 0.2, 1.0, 0.8, 0.6, 0.35, 0.1, 0.01, 0});
+  return tpl;
+}
+
+std::vector<double> pulse_windows(std::size_t n, int width, double amp) {
+  std::vector<double> samples(n * static_cast<std::size_t>(width));
+  for (std::size_t i = 0; i < n; ++i)
+    for (int k = 0; k < width; ++k) samples[i * width + k] = 100.0 + amp * test_template().value(k * 12.5 - 150.0);
+  return samples;
+}
+
 void test_amplitude_bound_hostile_inputs() {
   // A pulse of 500 ADC peaking at 150 ns on a pedestal of 100, then garbage windows.
-  std::vector<double> t{-25, -12.5, 0, 12.5, 25, 50, 100, 200, 400};
-  std::vector<double> v{0, 0.2, 1.0, 0.8, 0.6, 0.35, 0.1, 0.01, 0};
-  const na64::waveform::PulseTemplate tpl(t, v);
-  const na64::waveform::SampledShape shape(tpl, 12.5, 0.125);
+  const na64::waveform::SampledShape shape(test_template(), 12.5, 0.125);
   const int width = 32;
   const std::size_t n = 6;
-  std::vector<double> samples(n * width);
-  for (std::size_t i = 0; i < n; ++i)
-    for (int k = 0; k < width; ++k) samples[i * width + k] = 100.0 + 500.0 * tpl.value(k * 12.5 - 150.0);
+  std::vector<double> samples = pulse_windows(n, width, 500.0);
   samples[1 * width + 12] = 4095.0;  // clipped inside the window
   const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
   std::vector<int64_t> ns{32, 32, -5, 1000, 32, 32};
@@ -194,15 +204,10 @@ void test_amplitude_bound_hostile_inputs() {
 }
 
 void test_fixed_time_fit_hostile_inputs() {
-  std::vector<double> t{-25, -12.5, 0, 12.5, 25, 50, 100, 200, 400};
-  std::vector<double> v{0, 0.2, 1.0, 0.8, 0.6, 0.35, 0.1, 0.01, 0};
-  const na64::waveform::PulseTemplate tpl(t, v);
-  const na64::waveform::SampledShape shape(tpl, 12.5, 0.125);
+  const na64::waveform::SampledShape shape(test_template(), 12.5, 0.125);
   const int width = 32;
   const std::size_t n = 5;
-  std::vector<double> samples(n * width);
-  for (std::size_t i = 0; i < n; ++i)
-    for (int k = 0; k < width; ++k) samples[i * width + k] = 100.0 + 300.0 * tpl.value(k * 12.5 - 150.0);
+  std::vector<double> samples = pulse_windows(n, width, 300.0);
   const double nan = std::numeric_limits<double>::quiet_NaN();
   std::vector<int64_t> ns{32, 32, -3, 2, 1 << 30};
   std::vector<double> tc{150.0, nan, 150.0, 150.0, 1e300};
