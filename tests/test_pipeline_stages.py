@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as stg
 
 from na64reco.firmware.compare import windows_from_sadc
-from na64reco.pipeline.stages import _sample_span, _trigger_windows
+from na64reco.pipeline.stages import _trigger_windows
+from na64reco.raw import sample_range
 
 
 @given(stg.integers(1, 30), stg.integers(0, 200), stg.integers(1, 40), stg.integers(0, 2**32 - 1))
@@ -23,6 +24,11 @@ def test_trigger_windows_equal_the_firmware_reference(n_events, n_digits, width,
         _trigger_windows(n_events, event, channel, samples, nsamples),
         windows_from_sadc(n_events, event, channel, samples, nsamples),
     )
+
+
+def _sample_span(samples, nsamples):
+    lo, hi = sample_range(samples, nsamples)
+    return hi - lo
 
 
 def test_sample_span_ignores_padding():

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "waveform/small_linalg.hpp"
+
 namespace na64::calo {
 
 namespace {
@@ -11,44 +13,22 @@ namespace {
 constexpr int kMaxWidth = 256;
 constexpr double kSingularDet = 1e-9;
 
-// Least squares of y on the first m columns (masked rows already zero). Returns false when
-// the normal matrix is singular; otherwise beta and the chi2 over the used samples.
+// Least squares of y on the first m columns (masked rows already zero) through the normal
+// equations, with the waveform fitter's small solvers. Returns false when the normal matrix
+// is singular (not positive definite, or determinant below kSingularDet); otherwise beta and
+// the chi2 over the used samples.
 bool solve_columns(const double* const* cols, int m, const double* y, const unsigned char* use, int width,
                    double* beta, double& chi2) {
-  double a[4][5];
+  double a[16], rhs[4];
   for (int i = 0; i < m; ++i) {
-    for (int j = 0; j <= i; ++j) {
-      double sum = 0.0;
-      for (int k = 0; k < width; ++k) sum += cols[i][k] * cols[j][k];
-      a[i][j] = a[j][i] = sum;
-    }
-    double r = 0.0;
-    for (int k = 0; k < width; ++k) r += cols[i][k] * y[k];
-    a[i][m] = r;
+    for (int j = 0; j <= i; ++j) a[i * m + j] = a[j * m + i] = waveform::dot(cols[i], cols[j], width);
+    rhs[i] = waveform::dot(cols[i], y, width);
   }
-  // Gaussian elimination with partial pivoting; the determinant is the product of pivots
+  if (!waveform::cholesky(a, m, m)) return false;
   double det = 1.0;
-  for (int c = 0; c < m; ++c) {
-    int p = c;
-    for (int r = c + 1; r < m; ++r)
-      if (std::fabs(a[r][c]) > std::fabs(a[p][c])) p = r;
-    if (p != c) {
-      for (int j = 0; j <= m; ++j) std::swap(a[p][j], a[c][j]);
-      det = -det;
-    }
-    det *= a[c][c];
-    if (a[c][c] == 0.0) return false;
-    for (int r = c + 1; r < m; ++r) {
-      const double f = a[r][c] / a[c][c];
-      for (int j = c; j <= m; ++j) a[r][j] -= f * a[c][j];
-    }
-  }
-  if (!(std::fabs(det) > kSingularDet)) return false;
-  for (int c = m - 1; c >= 0; --c) {
-    double v = a[c][m];
-    for (int j = c + 1; j < m; ++j) v -= a[c][j] * beta[j];
-    beta[c] = v / a[c][c];
-  }
+  for (int i = 0; i < m; ++i) det *= a[i * m + i] * a[i * m + i];
+  if (!(det > kSingularDet)) return false;
+  waveform::cholesky_solve(a, m, m, rhs, beta);
   chi2 = 0.0;
   for (int k = 0; k < width; ++k) {
     if (!use[k]) continue;

@@ -259,7 +259,7 @@ def clipped_near(samples: np.ndarray, nsamples: np.ndarray, t_peak_ns: np.ndarra
     return (recorded & window & (s >= saturation_adc)).any(axis=1)
 
 
-def channel_pedestal(digits: Mapping[str, np.ndarray], min_waveforms: int = 5) -> np.ndarray:
+def channel_pedestal(digits: Mapping[str, np.ndarray], min_waveforms: int = 5, lowest: np.ndarray | None = None) -> np.ndarray:
     """Per digit row: the median, over the batch's waveforms of the same channel (plane, x,
     y), of each waveform's smallest recorded sample; inf where the channel has fewer than
     min_waveforms waveforms.
@@ -267,14 +267,17 @@ def channel_pedestal(digits: Mapping[str, np.ndarray], min_waveforms: int = 5) -
     Most waveforms of a channel carry no pile-up tail, so this sits at the pedestal (less
     about two noise sigmas) even for the waveform whose every sample a tail lifts, where
     its own smallest sample, or a fitted pedestal, would be too high and the amplitude
-    bound too low.
+    bound too low. ``lowest``: each digit's smallest recorded sample when the caller already
+    has it (``na64reco.raw.sample_range``).
     """
     samples = np.asarray(digits["samples"])
     n, width = samples.shape
     if n == 0:
         return np.zeros(0)
     ns = np.asarray(digits["nsamples"], dtype=np.int64) if "nsamples" in digits else np.full(n, width)
-    if samples.dtype == np.uint16:
+    if lowest is not None:
+        lowest = np.asarray(lowest, dtype=np.float64).copy()
+    elif samples.dtype == np.uint16:
         from ..raw import sample_range
 
         lowest = sample_range(samples, ns)[0].astype(np.float64)

@@ -63,8 +63,13 @@ class FitStage:
         kind_of_digit = kind_of_plane[np.where(plane >= 0, plane, len(SADC_PLANE_NAMES))] if plane.size else np.zeros(0, np.int64)
         from ..calo.fit_bounds import saturation_only_of_fit, suspects_of_fit, template_peak_floor
 
+        from ..raw import sample_range
+
+        # smallest and largest recorded sample per digit: the quiet-channel test (a span below
+        # zero_suppress_adc holds no pulse) and the input of the channel pedestals
+        lowest, highest = sample_range(digits["samples"], digits["nsamples"])
         if self.zero_suppress > 0 and plane.size:
-            kind_of_digit = np.where(_sample_span(digits["samples"], digits["nsamples"]) < self.zero_suppress, -1, kind_of_digit)
+            kind_of_digit = np.where(highest - lowest < self.zero_suppress, -1, kind_of_digit)
         parts: list[dict[str, np.ndarray]] = []
         suspect = np.zeros(plane.size, bool)
         saturated_only = np.zeros(plane.size, bool)
@@ -112,7 +117,7 @@ class FitStage:
         state.extras["digits"] = digits
         state.extras["pulses"] = pulses
         state.extras["suspects"] = suspect_table(
-            digits, np.arange(plane.size), suspect, peak_floor, channel_pedestal(digits) if suspect.any() else None
+            digits, np.arange(plane.size), suspect, peak_floor, channel_pedestal(digits, lowest=lowest) if suspect.any() else None
         )
         n = state.n
         ev_of_digit = digits["event"]
@@ -130,10 +135,3 @@ class FitStage:
             chi2=wave_chi2[digit],
         )
 
-
-def _sample_span(samples: np.ndarray, nsamples: np.ndarray) -> np.ndarray:
-    """max - min of each row's recorded samples (a cheap test for "no pulse here")."""
-    from ..raw import sample_range
-
-    lo, hi = sample_range(samples, nsamples)
-    return hi - lo

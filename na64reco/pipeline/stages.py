@@ -17,7 +17,7 @@ from ..config import JobConfig
 from .chain import Stage
 from .stage_calo import CaloStage, calo_calibration
 from .stage_common import SADC_PLANE_NAMES, MissingStage, _has, template_for_plane, template_kind
-from .stage_fit import FitStage, _sample_span
+from .stage_fit import FitStage
 from .stage_selection import SelectionStage
 from .stage_straw import StrawStage
 from .stage_trigger import TriggerStage, _trigger_windows
@@ -34,7 +34,6 @@ __all__ = [
     "default_stages",
     "template_for_plane",
     "template_kind",
-    "_sample_span",
     "_trigger_windows",
 ]
 
