@@ -43,6 +43,50 @@ def kind_of(name: str) -> str:
     return "counter"
 
 
+def fit_digits(digits, kinds: np.ndarray, fitters: dict) -> dict[str, np.ndarray]:
+    """Every digit fitted with its detector kind's fitter, as the pipeline's fit stage does,
+    with the per-waveform arrays kept: wave_rows (digit row of each fitted waveform), flags,
+    chi2_ndf, suspect, sat_only, floors; per pulse: pulse_wave (into wave_rows), pulse_time,
+    and pulses_raw (digit row, amplitude, time, time error)."""
+    rows_all, parts, flags, chi2_ndf, p_wave, p_time, floors, suspect, sat_only = [], [], [], [], [], [], [], [], []
+    offset = 0
+    for kind, fitter in fitters.items():
+        rows = np.flatnonzero(kinds == kind)
+        if not rows.size:
+            continue
+        res = fitter.fit(digits["samples"][rows], nsamples=digits["nsamples"][rows])
+        p = res.pulses
+        parts.append({"wave": rows[p["wave"]], "amplitude": p["amplitude"], "time_ns": p["time_ns"],
+                      "time_err": p["time_err"]})  # fmt: skip
+        rows_all.append(rows)
+        floors.append(np.full(rows.size, template_peak_floor(fitter.template)))
+        suspect.append(suspects_of_fit(kind, res.waves, p))
+        sat_only.append(saturation_only_of_fit(kind, res.waves, p))
+        flags.append(res.waves["flags"])
+        chi2_ndf.append(res.waves["chi2"] / np.maximum(res.waves["ndf"], 1))
+        p_wave.append(p["wave"] + offset)
+        p_time.append(p["time_ns"])
+        offset += rows.size
+    return {
+        "wave_rows": np.concatenate(rows_all), "flags": np.concatenate(flags).astype(np.int64),
+        "chi2_ndf": np.concatenate(chi2_ndf), "suspect": np.concatenate(suspect), "sat_only": np.concatenate(sat_only),
+        "floors": np.concatenate(floors), "pulse_wave": np.concatenate(p_wave), "pulse_time": np.concatenate(p_time),
+        "pulses_raw": {k: np.concatenate([q[k] for q in parts]) for k in parts[0]},
+    }  # fmt: skip
+
+
+def calo_inputs(digits, fitted: dict, n: int, n_planes: int):
+    """pulses, present, failed, suspects for reconstruct_calo from fit_digits' result."""
+    rows = fitted["wave_rows"]
+    pulses = nr.calo.pulse_table(digits, fitted["pulses_raw"])
+    present = plane_presence(digits["event"], digits["plane"], n, n_planes)
+    failed = nr.calo.failed_fits(digits, rows, fitted["flags"], n, n_planes, chi2_ndf=fitted["chi2_ndf"],
+                                 pulse_wave=fitted["pulse_wave"], pulse_time_ns=fitted["pulse_time"])  # fmt: skip
+    suspects = suspect_table(digits, rows, fitted["suspect"], fitted["floors"], channel_pedestal(digits)[rows],
+                             fitted["sat_only"])  # fmt: skip
+    return pulses, present, failed, suspects
+
+
 def reconstruct_file(path: Path, run: int, noise_rms: float) -> dict[str, np.ndarray]:
     """Events (physics only) with reco columns, in file order."""
     setup = load_setup(run)
@@ -63,34 +107,9 @@ def reconstruct_file(path: Path, run: int, noise_rms: float) -> dict[str, np.nda
         plane = digits["plane"]
         kinds = plane_kind[np.where(plane >= 0, plane, len(setup.planes))]
         t0 = time.perf_counter()
-        rows_all, parts, flags, chi2_ndf, p_wave, p_time, floors, suspect, sat_only = [], [], [], [], [], [], [], [], []
-        offset = 0
-        for kind, fitter in fitters.items():
-            rows = np.flatnonzero(kinds == kind)
-            if not rows.size:
-                continue
-            res = fitter.fit(digits["samples"][rows], nsamples=digits["nsamples"][rows])
-            p = res.pulses
-            parts.append({"wave": rows[p["wave"]], "amplitude": p["amplitude"], "time_ns": p["time_ns"],
-                          "time_err": p["time_err"]})  # fmt: skip
-            rows_all.append(rows)
-            floors.append(np.full(rows.size, template_peak_floor(fitter.template)))
-            suspect.append(suspects_of_fit(kind, res.waves, p))
-            sat_only.append(saturation_only_of_fit(kind, res.waves, p))
-            flags.append(res.waves["flags"])
-            chi2_ndf.append(res.waves["chi2"] / np.maximum(res.waves["ndf"], 1))
-            p_wave.append(p["wave"] + offset)
-            p_time.append(p["time_ns"])
-            offset += rows.size
-        pulses_raw = {k: np.concatenate([q[k] for q in parts]) for k in parts[0]}
-        pulses = nr.calo.pulse_table(digits, pulses_raw)
+        fitted = fit_digits(digits, kinds, fitters)
         t1 = time.perf_counter()
-        present = plane_presence(digits["event"], plane, n, len(setup.planes))
-        failed = nr.calo.failed_fits(digits, np.concatenate(rows_all), np.concatenate(flags), n, len(setup.planes),
-                                     chi2_ndf=np.concatenate(chi2_ndf), pulse_wave=np.concatenate(p_wave),
-                                     pulse_time_ns=np.concatenate(p_time))
-        suspects = suspect_table(digits, np.concatenate(rows_all), np.concatenate(suspect), np.concatenate(floors),
-                                 channel_pedestal(digits)[np.concatenate(rows_all)], np.concatenate(sat_only))
+        pulses, present, failed, suspects = calo_inputs(digits, fitted, n, len(setup.planes))
         calo = reconstruct_calo(pulses, n, cal, spills=ev["spill"], present=present, failed=failed, suspects=suspects,
                                 config=CALO_CONFIG)
         tdc = setup.annotate_tdc(batch.tdc)

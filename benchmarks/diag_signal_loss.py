@@ -18,15 +18,12 @@ from pathlib import Path
 import numpy as np
 
 import na64reco as nr
-from na64reco.calo import STATUS_NAMES, calibration_from_setup, plane_presence, reconstruct_calo
-from bench_reco_sim import CALO_CONFIG
+from na64reco.calo import STATUS_NAMES, calibration_from_setup, reconstruct_calo
+from bench_reco_sim import CALO_CONFIG, calo_inputs, fit_digits
 from na64reco.calo.fit_bounds import (
     amplitude_upper_bound,
     channel_pedestal,
     fixed_time_amplitude,
-    saturation_only_of_fit,
-    suspect_table,
-    suspects_of_fit,
     template_peak_floor,
 )
 from na64reco.calo.fit_options import fit_options
@@ -102,34 +99,10 @@ def main() -> None:
     digits = setup.annotate_sadc(batch.sadc)
     plane = digits["plane"]
     kinds = plane_kind[np.where(plane >= 0, plane, len(plane_names))]
-    rows_all, flags, chi2_ndf, p_wave, p_time, parts, floors, suspect, sat_only = [], [], [], [], [], [], [], [], []
-    offset = 0
-    for kind, fitter in fitters.items():
-        rows = np.flatnonzero(kinds == kind)
-        res = fitter.fit(digits["samples"][rows], nsamples=digits["nsamples"][rows])
-        p = res.pulses
-        parts.append({"wave": rows[p["wave"]], "amplitude": p["amplitude"], "time_ns": p["time_ns"],
-                      "time_err": p["time_err"]})  # fmt: skip
-        rows_all.append(rows)
-        floors.append(np.full(rows.size, template_peak_floor(fitter.template)))
-        suspect.append(suspects_of_fit(kind, res.waves, p))
-        sat_only.append(saturation_only_of_fit(kind, res.waves, p))
-        flags.append(res.waves["flags"])
-        chi2_ndf.append(res.waves["chi2"] / np.maximum(res.waves["ndf"], 1))
-        p_wave.append(p["wave"] + offset)
-        p_time.append(p["time_ns"])
-        offset += rows.size
-    wave_rows = np.concatenate(rows_all)
-    wflags = np.concatenate(flags).astype(np.int64)
-    wchi2 = np.concatenate(chi2_ndf)
-    pw, pt = np.concatenate(p_wave), np.concatenate(p_time)
-    pulses_raw = {k: np.concatenate([q[k] for q in parts]) for k in parts[0]}
-    pulses = nr.calo.pulse_table(digits, pulses_raw)
-    present = plane_presence(digits["event"], plane, n, len(plane_names))
-    failed = nr.calo.failed_fits(digits, wave_rows, wflags, n, len(plane_names), chi2_ndf=wchi2,
-                                 pulse_wave=pw, pulse_time_ns=pt)  # fmt: skip
-    suspects = suspect_table(digits, wave_rows, np.concatenate(suspect), np.concatenate(floors),
-                             channel_pedestal(digits)[wave_rows], np.concatenate(sat_only))
+    fitted = fit_digits(digits, kinds, fitters)
+    wave_rows, wflags, wchi2 = fitted["wave_rows"], fitted["flags"], fitted["chi2_ndf"]
+    pw, pt = fitted["pulse_wave"], fitted["pulse_time"]
+    pulses, present, failed, suspects = calo_inputs(digits, fitted, n, len(plane_names))
     calo = reconstruct_calo(pulses, n, cal, spills=batch.events["spill"], present=present, failed=failed,
                             suspects=suspects, config=CALO_CONFIG)  # fmt: skip
     straw = reconstruct_straws(setup.annotate_tdc(batch.tdc), n, geometry_from_setup(run, setup), load_rt())
@@ -208,10 +181,10 @@ def main() -> None:
     plane_offset = np.array([offsets[kind_of(p)] for p in plane_names])
     t_true_w = t_ecal[ev_w] + plane_offset[pl_w]
     fit_amp = np.zeros(wave_rows.size)
-    pa = np.asarray(pulses_raw["amplitude"])
+    pa = np.asarray(fitted["pulses_raw"]["amplitude"])
     near = np.abs(pt - t_true_w[pw]) < 5.0
     np.add.at(fit_amp, pw[near], pa[near])
-    susp = np.concatenate(suspect)
+    susp = fitted["suspect"]
     print("\nfits vs truth (signal events, span >= 50 ADC): 'wrong' = |amplitude - truth| > max(10%, 30 ADC);")
     print("truth = the trigger particle's amplitude in that channel; refit = fixed-time refit at the true time")
     for kind in ("ecal", "hcal", "srd", "veto", "counter"):
