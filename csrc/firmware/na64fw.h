@@ -19,7 +19,8 @@ enum na64fw_dims {
     NA64FW_N_CALO = 108,
     NA64FW_FILTER_DEPTH = 8,
     NA64FW_TREE_LEVELS = 4,
-    NA64FW_N_TREES = 4
+    NA64FW_N_TREES = 4,
+    NA64FW_MAX_DIGIT_SAMPLES = 64 /* longest window na64fw_trigger_bits_digits builds (on the stack) */
 };
 
 enum na64fw_status {
@@ -27,7 +28,8 @@ enum na64fw_status {
     NA64FW_ERR_NULL = -1,   /* a required pointer is NULL */
     NA64FW_ERR_CONFIG = -2, /* a register is out of range: see na64fw_config_check */
     NA64FW_ERR_SAMPLE = -3, /* a sample is above 4095 */
-    NA64FW_ERR_SIZE = -4    /* a size argument is zero or inconsistent */
+    NA64FW_ERR_SIZE = -4,   /* a size argument is zero or inconsistent */
+    NA64FW_ERR_CHANNEL = -5 /* a digit's channel is not below NA64FW_N_CHANNELS */
 };
 
 /* Configuration registers (docs/firmware.md, "Register map"). */
@@ -143,6 +145,18 @@ int32_t na64fw_run_windows(const na64fw_config *cfg, const uint16_t *samples, ui
  * what a simulator needs to fill the event's trigger mask. */
 int32_t na64fw_trigger_bits_windows(const na64fw_config *cfg, const uint16_t *samples, uint32_t n_windows,
                                     uint32_t n_samples, uint8_t *trigger_bits);
+
+/* The trigger bits of recorded events given as their digits instead of dense windows: event e
+ * holds the digit rows first_digit[e] .. first_digit[e + 1] - 1 (first_digit non-decreasing,
+ * n_events + 1 entries), row r being the samples samples[r * n_samples ...] of channel
+ * channel[r]. The bits are those of na64fw_trigger_bits_windows on the dense windows these
+ * digits fill: a channel without a digit flat at 0, the later of two digits of one channel
+ * winning. What the sparse form saves is building and reading the empty channels of every
+ * window. All digits are validated before anything runs; 1 <= n_samples <=
+ * NA64FW_MAX_DIGIT_SAMPLES when n_events > 0. */
+int32_t na64fw_trigger_bits_digits(const na64fw_config *cfg, const uint32_t *first_digit, uint32_t n_events,
+                                   const uint16_t *channel, const uint16_t *samples, uint32_t n_samples,
+                                   uint8_t *trigger_bits);
 
 /* Single stages over flat arrays, for exhaustive tests. */
 void na64fw_baseline_batch(const uint16_t *sample, const uint32_t *ped_raw, uint32_t n, int16_t *out);

@@ -274,3 +274,65 @@ int32_t na64fw_trigger_bits_windows(const na64fw_config *cfg, const uint16_t *sa
     }
     return NA64FW_OK;
 }
+
+/* Digit rows [lo, hi) valid: channels in range, samples 12-bit; NA64FW_OK or the error. */
+static int32_t digits_check(const uint16_t *channel, const uint16_t *samples, uint32_t lo, uint32_t hi,
+                            uint32_t n_samples)
+{
+    uint32_t bad = 0u;
+    for (uint32_t r = lo; r < hi; ++r) {
+        bad |= channel[r] >= NA64FW_N_CHANNELS;
+    }
+    if (bad) {
+        return NA64FW_ERR_CHANNEL;
+    }
+    if (!samples_valid(samples + (uint64_t)lo * n_samples, n_samples, n_samples, hi - lo)) {
+        return NA64FW_ERR_SAMPLE;
+    }
+    return NA64FW_OK;
+}
+
+int32_t na64fw_trigger_bits_digits(const na64fw_config *cfg, const uint32_t *first_digit, uint32_t n_events,
+                                   const uint16_t *channel, const uint16_t *samples, uint32_t n_samples,
+                                   uint8_t *trigger_bits)
+{
+    if (!cfg || !first_digit || !trigger_bits) {
+        return NA64FW_ERR_NULL;
+    }
+    if (na64fw_config_check(cfg) != 0) {
+        return NA64FW_ERR_CONFIG;
+    }
+    if (n_events == 0) {
+        return NA64FW_OK;
+    }
+    if (n_samples == 0 || n_samples > (uint32_t)NA64FW_MAX_DIGIT_SAMPLES) {
+        return NA64FW_ERR_SIZE;
+    }
+    for (uint32_t e = 0; e < n_events; ++e) {
+        if (first_digit[e + 1] < first_digit[e]) {
+            return NA64FW_ERR_SIZE;
+        }
+    }
+    const uint32_t lo = first_digit[0], hi = first_digit[n_events];
+    if (hi > lo && (!channel || !samples)) {
+        return NA64FW_ERR_NULL;
+    }
+    const int32_t rc = digits_check(channel, samples, lo, hi, n_samples);
+    if (rc != NA64FW_OK) {
+        return rc;
+    }
+    /* Zeroed once; after each event only the rows its digits wrote are cleared again. */
+    uint16_t window[(size_t)NA64FW_N_CHANNELS * NA64FW_MAX_DIGIT_SAMPLES];
+    memset(window, 0, sizeof window);
+    const size_t row_bytes = (size_t)n_samples * sizeof window[0];
+    for (uint32_t e = 0; e < n_events; ++e) {
+        for (uint32_t r = first_digit[e]; r < first_digit[e + 1]; ++r) {
+            memcpy(window + (size_t)channel[r] * n_samples, samples + (uint64_t)r * n_samples, row_bytes);
+        }
+        trigger_bits[e] = run_window(cfg, window, 0u, n_samples, 1).bits;
+        for (uint32_t r = first_digit[e]; r < first_digit[e + 1]; ++r) {
+            memset(window + (size_t)channel[r] * n_samples, 0, row_bytes);
+        }
+    }
+    return NA64FW_OK;
+}

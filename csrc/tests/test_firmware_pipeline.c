@@ -111,6 +111,63 @@ static void test_windows_equal_stream_runs(const na64fw_config *cfg)
     }
 }
 
+/* The digit entry equals the windows entry on the dense windows its digits fill: event 0
+ * with every channel (the stream's window), event 1 without digits, the others with a few
+ * channels (one of them given twice: the later digit wins) and the rest flat at 0. */
+static void test_digits_equal_windows(const na64fw_config *defaults)
+{
+    na64fw_config every_beam = *defaults;
+    every_beam.beam_prescale = 1; /* the beam bit on every counter coincidence */
+    const na64fw_config *cfg = &every_beam;
+    enum { NE = NW, PER = 12, MAXD = NA64FW_N_CHANNELS + NW * PER };
+    static uint16_t dense[NE][NA64FW_N_CHANNELS][W];
+    static uint16_t rows[MAXD][W];
+    uint16_t channel[MAXD];
+    uint32_t first[NE + 1];
+    memset(dense, 0, sizeof dense);
+    uint32_t r = 0, lcg = 12345u;
+    for (int e = 0; e < NE; ++e) {
+        first[e] = r;
+        const int count = e == 0 ? NA64FW_N_CHANNELS : (e == 1 ? 0 : PER);
+        for (int i = 0; i < count; ++i, ++r) {
+            lcg = lcg * 1103515245u + 12345u;
+            int ch = e == 0 ? i : (int)((lcg >> 16) % NA64FW_N_CHANNELS);
+            if (e > 0 && i < 3) ch = i;  /* counters: pulses they see */
+            const int again = e > 0 && i == PER - 1;
+            if (again) ch = (int)channel[r - 1];
+            channel[r] = (uint16_t)ch;
+            memcpy(rows[r], &stream[ch][e * 40 + (again ? 7 : 0)], sizeof rows[r]);
+            memcpy(dense[e][ch], rows[r], sizeof rows[r]);
+        }
+    }
+    first[NE] = r;
+    uint8_t from_windows[NE], from_digits[NE];
+    CHECK(na64fw_trigger_bits_windows(cfg, &dense[0][0][0], NE, W, from_windows) == NA64FW_OK, "dense windows");
+    memset(from_digits, 0xFF, sizeof from_digits);
+    CHECK(na64fw_trigger_bits_digits(cfg, first, NE, channel, &rows[0][0], W, from_digits) == NA64FW_OK, "digits");
+    CHECK(memcmp(from_windows, from_digits, sizeof from_digits) == 0, "digit entry differs from the windows entry");
+    int fired = 0;
+    for (int e = 0; e < NE; ++e) fired += from_digits[e] != 0;
+    CHECK(fired > 0, "the digit test should fire some triggers");
+
+    uint8_t one;
+    CHECK(na64fw_trigger_bits_digits(cfg, first, 0, 0, 0, 0, &one) == NA64FW_OK, "no events");
+    CHECK(na64fw_trigger_bits_digits(cfg, first, NE, channel, &rows[0][0], 0, from_digits) == NA64FW_ERR_SIZE, "0 samples");
+    CHECK(na64fw_trigger_bits_digits(cfg, first, NE, channel, &rows[0][0], NA64FW_MAX_DIGIT_SAMPLES + 1, from_digits)
+              == NA64FW_ERR_SIZE, "too many samples");
+    CHECK(na64fw_trigger_bits_digits(cfg, first, NE, 0, &rows[0][0], W, from_digits) == NA64FW_ERR_NULL, "null channels");
+    const uint32_t backwards[3] = {0, 5, 4};
+    CHECK(na64fw_trigger_bits_digits(cfg, backwards, 2, channel, &rows[0][0], W, from_digits) == NA64FW_ERR_SIZE,
+          "decreasing offsets");
+    channel[3] = NA64FW_N_CHANNELS;
+    CHECK(na64fw_trigger_bits_digits(cfg, first, NE, channel, &rows[0][0], W, from_digits) == NA64FW_ERR_CHANNEL,
+          "channel 113");
+    channel[3] = 3;
+    rows[r - 1][W - 1] = 4096;
+    CHECK(na64fw_trigger_bits_digits(cfg, first, NE, channel, &rows[0][0], W, from_digits) == NA64FW_ERR_SAMPLE,
+          "sample 4096 in the last digit");
+}
+
 static void test_bad_input(na64fw_config *cfg)
 {
     na64fw_state st, before;
@@ -231,10 +288,11 @@ int main(void)
     na64fw_config cfg;
     default_config(&cfg);
     CHECK(na64fw_config_check(&cfg) == 0, "default config");
-    CHECK(na64fw_abi_version() == 3u, "abi");
+    CHECK(na64fw_abi_version() == 4u, "abi");
     make_stream();
     test_chunking_is_invisible(&cfg);
     test_windows_equal_stream_runs(&cfg);
+    test_digits_equal_windows(&cfg);
     test_bits_only_across_registers();
     test_bad_input(&cfg);
     test_extremes_run_clean(&cfg);

@@ -13,7 +13,9 @@ from fpga_model.registers import ENERGY_LSB_MEV, TriggerConfig
 
 from .compare import compare_trigger_bits, trigger_channel, trigger_table
 from .config import default_config_path, load_trigger_config, parse_trigger_config
-from .runner import TRIGGER_BIT_NAMES, FirmwareStream, emulate, emulate_windows, trigger_bits_windows
+from .runner import (
+    TRIGGER_BIT_NAMES, FirmwareStream, emulate, emulate_windows, trigger_bits_digits, trigger_bits_windows,
+)
 
 __all__ = [
     "ENERGY_LSB_MEV",
@@ -27,6 +29,7 @@ __all__ = [
     "load_trigger_config",
     "parse_trigger_config",
     "trigger_channel",
+    "trigger_bits_digits",
     "trigger_bits_windows",
     "trigger_table",
 ]

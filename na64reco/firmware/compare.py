@@ -6,6 +6,7 @@ bits in its low bits: bit 0 physics, bit 1 beam (prescaled), bit 2 random.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from fpga_model.registers import N_CHANNELS, N_COUNTERS, N_ECAL0, N_ECAL1, Trigg
 from ..columns import Columns
 from .runner import TRIGGER_BIT_NAMES, emulate_windows
 
-__all__ = ["compare_trigger_bits", "trigger_table", "windows_from_sadc", "WINDOW_SAMPLES", "PHYSICS_EVENT_TYPE"]
+__all__ = ["compare_trigger_bits", "trigger_table", "trigger_channel", "digit_window_rows", "windows_from_sadc", "WINDOW_SAMPLES", "PHYSICS_EVENT_TYPE"]
 
 WINDOW_SAMPLES = 32
 PHYSICS_EVENT_TYPE = 7
@@ -25,24 +26,65 @@ _CALO_BASE = {"ECAL0": (N_COUNTERS, 6), "ECAL1": (N_COUNTERS + N_ECAL0, 6)}
 _HCAL_BASE = N_COUNTERS + N_ECAL0 + N_ECAL1
 
 
-def trigger_channel(plane_names: list[str], plane: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def trigger_channel(plane_names: list[str] | tuple[str, ...], plane: np.ndarray, x: np.ndarray,
+                    y: np.ndarray) -> np.ndarray:
     """Trigger channel (0..112) of each digit, -1 for digits the trigger does not see."""
-    out = np.full(plane.shape, -1, dtype=np.int64)
+    lut = _channel_lut(tuple(plane_names))
+    m = len(plane_names)
+    # planes outside the list (negative: unmapped digits) take the last, empty row; x and y
+    # beyond the largest cell index (5) all mean "outside" and share the last column
+    p = np.asarray(plane)
+    p = np.where((p >= 0) & (p < m), p, m)
+    xi = np.clip(np.asarray(x), -1, 6) + 1
+    yi = np.clip(np.asarray(y), -1, 6) + 1
+    return lut[(p * 8 + xi) * 8 + yi]
+
+
+@functools.cache
+def _channel_lut(plane_names: tuple[str, ...]) -> np.ndarray:
+    """Flat table of the trigger channel by (plane, x + 1, y + 1), x and y clipped to -1..6:
+    counters take every x and y, calorimeter cells their own."""
+    lut = np.full((len(plane_names) + 1, 8, 8), -1, np.int64)
     for p, name in enumerate(plane_names):
-        sel = plane == p
-        if not sel.any():
-            continue
         if name in _COUNTER_PLANES:
-            out[sel] = _COUNTER_PLANES[name]
+            lut[p] = _COUNTER_PLANES[name]
         elif name in _CALO_BASE:
             base, ny = _CALO_BASE[name]
-            ok = sel & (x >= 0) & (x < 6) & (y >= 0) & (y < ny)
-            out[ok] = base + 6 * x[ok] + y[ok]
-        elif name.startswith("HCAL") and name[4:].isdigit():
-            module = int(name[4:])
-            ok = sel & (x >= 0) & (x < 3) & (y >= 0) & (y < 3) & (module < 4)
-            out[ok] = _HCAL_BASE + 9 * module + 3 * x[ok] + y[ok]
-    return out
+            for i in range(6):
+                lut[p, i + 1, 1:ny + 1] = base + 6 * i + np.arange(ny)
+        elif name.startswith("HCAL") and name[4:].isdigit() and int(name[4:]) < 4:
+            for i in range(3):
+                lut[p, i + 1, 1:4] = _HCAL_BASE + 9 * int(name[4:]) + 3 * i + np.arange(3)
+    lut.setflags(write=False)
+    return lut.reshape(-1)
+
+
+def digit_window_rows(samples: np.ndarray, nsamples: np.ndarray, width: int = WINDOW_SAMPLES,
+                      rows: np.ndarray | None = None) -> np.ndarray:
+    """Each digit (of ``rows``, an index array, or all) as a trigger-window row of ``width``
+    uint16 samples: a digit shorter than ``width`` is extended with its last recorded sample
+    (all 0 when it recorded none), longer ones are cut, values clipped to 0..4095."""
+    s = np.asarray(samples)
+    ns = np.asarray(nsamples)
+    if rows is not None:
+        s, ns = s[rows, :width], ns[rows]  # one copy: the fancy index
+    else:
+        s = s[:, :width]
+    if s.dtype != np.uint16 or s.shape[1] < width:
+        wide = np.zeros((s.shape[0], width), np.uint16)
+        wide[:, : s.shape[1]] = np.clip(s, 0, 4095)
+        s = wide
+    elif rows is None or not s.flags.c_contiguous:
+        s = np.ascontiguousarray(s).copy()
+    if s.size and int(s.max()) > 4095:
+        np.minimum(s, 4095, out=s)
+    short = np.flatnonzero(ns < width)
+    if short.size:
+        last = np.clip(ns[short].astype(np.int64), 0, None)
+        take = np.minimum(np.arange(width)[None, :], np.maximum(last[:, None] - 1, 0))
+        s[short] = np.take_along_axis(s[short], take, axis=1)
+        s[short[last == 0]] = 0
+    return s
 
 
 def windows_from_sadc(n_events: int, event: np.ndarray, channel: np.ndarray, samples: np.ndarray,
@@ -50,22 +92,15 @@ def windows_from_sadc(n_events: int, event: np.ndarray, channel: np.ndarray, sam
     """Scatter digits into trigger windows (n_events, 113, width), uint16.
 
     A channel without a digit stays flat at 0 (the pedestal tracker seeds on it, so it adds
-    nothing); a digit shorter than ``width`` is extended with its last recorded sample.
-    When a channel has two digits in one event the last one wins.
+    nothing); a digit is made a window row by :func:`digit_window_rows`. When a channel has
+    two digits in one event the last one wins.
     """
     win = np.zeros((n_events, N_CHANNELS, width), dtype=np.uint16)
     keep = (channel >= 0) & (event >= 0) & (event < n_events)
     if not keep.any():
         return win
-    s = np.asarray(samples)[keep]
-    ns = np.clip(np.asarray(nsamples)[keep].astype(np.int64), 0, None)
-    cols = np.arange(width)
-    take = np.minimum(cols[None, :], np.maximum(ns[:, None] - 1, 0))
-    if s.shape[1] < width:
-        s = np.concatenate([s, np.zeros((s.shape[0], width - s.shape[1]), dtype=s.dtype)], axis=1)
-    vals = np.take_along_axis(s, take, axis=1)
-    vals[ns == 0] = 0
-    win[np.asarray(event)[keep], np.asarray(channel)[keep]] = np.clip(vals, 0, 4095).astype(np.uint16)
+    rows = digit_window_rows(samples, nsamples, width, rows=np.flatnonzero(keep))
+    win[np.asarray(event)[keep], np.asarray(channel)[keep]] = rows
     return win
 
 

@@ -17,7 +17,7 @@ from ..columns import Columns
 from ._lib import library
 from .config import load_trigger_config
 
-__all__ = ["emulate", "emulate_windows", "trigger_bits_windows", "FirmwareStream", "to_c_config", "TRIGGER_BIT_NAMES",
+__all__ = ["emulate", "emulate_windows", "trigger_bits_windows", "trigger_bits_digits", "FirmwareStream", "to_c_config", "TRIGGER_BIT_NAMES",
            "check_window_samples"]
 
 TRIGGER_BIT_NAMES = {1: "physics", 2: "beam", 4: "random"}
@@ -196,6 +196,51 @@ def trigger_bits_windows(samples: np.ndarray, config: TriggerConfig | str | None
     ))
     if rc != 0:
         raise RuntimeError(f"na64fw_trigger_bits_windows failed with status {rc}")
+    return bits
+
+
+def trigger_bits_digits(first_digit: np.ndarray, channel: np.ndarray, rows: np.ndarray,
+                        config: TriggerConfig | str | None = None) -> np.ndarray:
+    """The ``trigger_bits`` of :func:`trigger_bits_windows` for events given as their digits.
+
+    Event ``e`` holds the digit rows ``first_digit[e]:first_digit[e + 1]`` (``n_events + 1``
+    non-decreasing offsets); row ``r`` is trigger channel ``channel[r]`` (0..112) with samples
+    ``rows[r]`` (uint16, 0..4095, as :func:`~na64reco.firmware.compare.digit_window_rows` makes
+    them). The same bits as on the dense windows these digits fill (absent channels flat at 0,
+    the later of two digits of a channel winning), without building those windows.
+    """
+    first = np.ascontiguousarray(first_digit, dtype=np.uint32)
+    ch = np.asarray(channel)
+    x = np.asarray(rows)
+    if first.ndim != 1 or first.size < 1:
+        raise ValueError(f"first_digit: expected n_events + 1 offsets, got shape {first.shape}")
+    if x.dtype != np.uint16 or x.ndim != 2 or ch.shape != (x.shape[0],):
+        raise ValueError(f"rows: expected uint16 (n_digits, n_samples) with one channel per row, got {x.dtype} "
+                         f"{x.shape} and {ch.shape[0] if ch.ndim else 0} channels")
+    n = first.size - 1
+    bits = np.zeros(n, np.uint8)
+    if n == 0:
+        return bits
+    if int(first[-1]) > x.shape[0] or np.any(first[1:] < first[:-1]):
+        raise ValueError(f"first_digit: offsets must not decrease and end at most at the {x.shape[0]} rows")
+    if ch.size and (int(ch.min()) < 0 or int(ch.max()) >= N_CHANNELS):
+        bad = int(ch.min()) if int(ch.min()) < 0 else int(ch.max())
+        raise ValueError(f"channel: {bad} at row {int(np.flatnonzero(ch == bad)[0])} is outside 0..{N_CHANNELS - 1}")
+    ffi, lib = library()
+    if not 1 <= x.shape[1] <= int(lib.NA64FW_MAX_DIGIT_SAMPLES):
+        raise ValueError(f"rows: {x.shape[1]} samples per digit, expected 1..{int(lib.NA64FW_MAX_DIGIT_SAMPLES)}")
+    x = np.ascontiguousarray(x)
+    ch16 = np.ascontiguousarray(ch, dtype=np.uint16)
+    rc = int(lib.na64fw_trigger_bits_digits(
+        _cached_c_config(_config(config)), ffi.from_buffer("uint32_t[]", first), n,
+        ffi.from_buffer("uint16_t[]", ch16), ffi.from_buffer("uint16_t[]", x), x.shape[1],
+        ffi.from_buffer("uint8_t[]", bits),
+    ))
+    if rc == int(lib.NA64FW_ERR_SAMPLE):
+        r, t = np.argwhere(x > 4095)[0]
+        raise ValueError(f"rows: sample {int(x[r, t])} at (row {r}, sample {t}) is outside the 12-bit range 0..4095")
+    if rc != 0:
+        raise RuntimeError(f"na64fw_trigger_bits_digits failed with status {rc}")
     return bits
 
 

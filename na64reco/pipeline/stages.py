@@ -20,7 +20,7 @@ from .stage_common import SADC_PLANE_NAMES, MissingStage, _has, template_for_pla
 from .stage_fit import FitStage
 from .stage_selection import SelectionStage
 from .stage_straw import StrawStage
-from .stage_trigger import TriggerStage, _trigger_windows
+from .stage_trigger import TriggerStage
 
 __all__ = [
     "CaloStage",
@@ -34,7 +34,6 @@ __all__ = [
     "default_stages",
     "template_for_plane",
     "template_kind",
-    "_trigger_windows",
 ]
 
 
