@@ -17,7 +17,8 @@ from fpga_model.registers import N_CHANNELS, N_COUNTERS, N_ECAL0, N_ECAL1, Trigg
 from ..columns import Columns
 from .runner import TRIGGER_BIT_NAMES, emulate_windows
 
-__all__ = ["compare_trigger_bits", "trigger_table", "trigger_channel", "digit_window_rows", "windows_from_sadc", "WINDOW_SAMPLES", "PHYSICS_EVENT_TYPE"]
+__all__ = ["compare_trigger_bits", "trigger_table", "trigger_channel", "digit_window_rows", "windows_from_sadc",
+           "WINDOW_SAMPLES", "PHYSICS_EVENT_TYPE"]
 
 WINDOW_SAMPLES = 32
 PHYSICS_EVENT_TYPE = 7
@@ -74,8 +75,8 @@ def digit_window_rows(samples: np.ndarray, nsamples: np.ndarray, width: int = WI
         wide = np.zeros((s.shape[0], width), np.uint16)
         wide[:, : s.shape[1]] = np.clip(s, 0, 4095)
         s = wide
-    elif rows is None or not s.flags.c_contiguous:
-        s = np.ascontiguousarray(s).copy()
+    elif rows is None:
+        s = np.array(s, order="C")  # the caller's samples stay as they are
     if s.size and int(s.max()) > 4095:
         np.minimum(s, 4095, out=s)
     short = np.flatnonzero(ns < width)

@@ -17,8 +17,8 @@ from ..columns import Columns
 from ._lib import library
 from .config import load_trigger_config
 
-__all__ = ["emulate", "emulate_windows", "trigger_bits_windows", "trigger_bits_digits", "FirmwareStream", "to_c_config", "TRIGGER_BIT_NAMES",
-           "check_window_samples"]
+__all__ = ["emulate", "emulate_windows", "trigger_bits_windows", "trigger_bits_digits", "FirmwareStream", "to_c_config",
+           "TRIGGER_BIT_NAMES", "check_window_samples"]
 
 TRIGGER_BIT_NAMES = {1: "physics", 2: "beam", 4: "random"}
 # na64fw_window_results fields: (name, numpy dtype, cffi pointer type), widest first

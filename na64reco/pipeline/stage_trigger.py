@@ -14,12 +14,13 @@ class TriggerStage:
     """The C firmware path (na64reco.firmware) on each event's recorded windows.
 
     Digits are placed in the trigger's channel order from their (plane, x, y) and handed to
-    the firmware's digit entry, which builds each event's window itself. ``trigger_emulated`` holds the
-    emulated output bits; events whose emulated physics or beam bit differs from the recorded
-    one (the low bits of the DATE trigger mask) get ``TRIGGER_MISMATCH``.
+    the firmware's digit entry, which builds each event's window itself. ``trigger_emulated``
+    holds the emulated output bits; events whose emulated physics or beam bit differs from the
+    recorded one (the low bits of the DATE trigger mask) get ``TRIGGER_MISMATCH``.
     """
 
     name = "trigger"
+
     def __init__(self, config: JobConfig) -> None:
         from ..firmware import load_trigger_config
 
