@@ -19,16 +19,6 @@ using namespace na64::calo;
 
 namespace {
 
-template <typename F>
-bool throws_input_error(F&& f) {
-  try {
-    f();
-  } catch (const na64::InputError&) {
-    return true;
-  }
-  return false;
-}
-
 void test_fast_atan() {
   for (double x = -50.0; x <= 50.0; x += 0.01) NA64_CHECK(std::fabs(fast_atan(x) - std::atan(x)) < 1e-8);
   NA64_CHECK(std::fabs(fast_atan(1e300) - std::atan(1e300)) < 1e-8);

@@ -15,16 +15,6 @@ using namespace na64::straw;
 
 namespace {
 
-template <typename F>
-bool throws_input_error(F&& f) {
-  try {
-    f();
-  } catch (const na64::InputError&) {
-    return true;
-  }
-  return false;
-}
-
 RtRelation linear_rt() { return RtRelation::table({0.0, 60.0}, {0.0, 3.0}, {0.1, 0.1}); }
 
 std::vector<StrawPlane> planes() {

@@ -128,12 +128,6 @@ int main() {
   // Bad configuration is an InputError, not a crash.
   FitterConfig bad;
   bad.nsamples = 1000;
-  bool threw = false;
-  try {
-    WaveformFitter f(tpl, bad);
-  } catch (const na64::InputError&) {
-    threw = true;
-  }
-  NA64_CHECK(threw);
+  NA64_CHECK(throws_input_error([&] { WaveformFitter f(tpl, bad); }));
   return 0;
 }
