@@ -410,3 +410,23 @@ def test_fixed_time_kernel_matches_the_row_by_row_least_squares(neighbour_ns):
     assert np.array_equal(np.isnan(got), np.isnan(want))
     assert np.isnan(got).sum() >= 5
     assert np.allclose(got[~np.isnan(got)], want[~np.isnan(want)], rtol=1e-5, atol=1e-4)
+
+
+def test_channel_pedestal_of_chosen_rows_equals_the_full_computation():
+    rng = np.random.default_rng(11)
+    n = 2000
+    digits = {
+        "samples": rng.integers(80, 400, (n, 32)).astype(np.uint16),
+        "nsamples": np.where(rng.random(n) < 0.1, rng.integers(0, 33, n), 32),
+        "plane": rng.integers(-1, 4, n),
+        "x": rng.integers(-1, 6, n),
+        "y": rng.integers(0, 6, n),
+    }
+    full = calo.channel_pedestal(digits)
+    for rows in (rng.choice(n, 40, replace=False), np.arange(n), np.array([7, 7, 3]), np.zeros(0, np.int64)):
+        assert np.array_equal(calo.channel_pedestal(digits, rows=rows), full[rows])
+    # coordinates too spread for the channel table take the general path: same values
+    far = {**digits, "x": digits["x"] * 1_000_000}
+    assert np.array_equal(calo.channel_pedestal(far, rows=np.arange(0, n, 7)), calo.channel_pedestal(far)[::7])
+    with pytest.raises(IndexError, match="rows must index the 2000 digits"):
+        calo.channel_pedestal(digits, rows=np.array([n]))

@@ -35,7 +35,7 @@ struct PulseModel {
   double chi2 = 0.0;
   double model_indicator[2] = {};  // whitened pedestal indicators . whitened pulse model
   alignas(16) double residual[kMaxSamples];  // whitened, projected residual at the last solve
-  bool on_table_converged = false; // refine_pulses on the table ended with no pulse far off
+  bool on_table_converged = false; // refine_pulses on the table ended with every pulse on its phase
 };
 
 void prepare_context(FitContext& ctx, const double* y);
@@ -48,7 +48,10 @@ bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_
 
 // Joint refinement of all pulses in m (amplitudes and times); pulses whose amplitude turns
 // non-positive are dropped and pulses that converge onto each other are merged.
-bool refine_pulses(const FitContext& ctx, PulseModel& m, double tolerance_ns, int max_exact);
+// On the table (max_exact 0) a model stops once no pulse leaves its neighbouring phase, or
+// with same_phase_only its very phase (see pulse_refine.cpp).
+bool refine_pulses(const FitContext& ctx, PulseModel& m, double tolerance_ns, int max_exact,
+                   bool same_phase_only = false);
 
 // Full pile-up resolution starting from the single-pulse result; dict must match ctx.space.
 // w: scratch of dict.natoms doubles (twice).

@@ -15,14 +15,14 @@ using namespace detail;
 
 namespace {
 
-// A trial refinement stops after a few table iterations, converged or not: enough to rank
-// models, but a pulse started far from its place (steps are clamped to 0.4 sample) can be
-// left short of it. The accepted model continues from where it stopped (a converged one is
-// left as it is).
+// A trial refinement stops after a few table iterations, or once no pulse leaves its
+// neighbouring phase: enough to rank models, but a pulse started far from its place (steps
+// are clamped to 0.4 sample) can be left short of it. The accepted model continues from
+// where it stopped until every pulse stays on its phase (a converged one is left as it is).
 void settle_on_table(const FitContext& ctx, PulseModel& m) {
   for (int pass = 0; pass < 3 && !m.on_table_converged; ++pass) {
     PulseModel next = m;
-    if (!refine_pulses(ctx, next, kTrialNs, 0) || next.npulses != m.npulses) return;
+    if (!refine_pulses(ctx, next, kTrialNs, 0, /*same_phase_only=*/true) || next.npulses != m.npulses) return;
     m = next;
   }
 }
@@ -36,11 +36,26 @@ bool all_significant(const PulseModel& m, double dchi2) {
   return true;
 }
 
+// Time of a pulse found at dictionary atom j (scoring s_best against the residual; score:
+// correlation / atom norm): the vertex of the parabola through the scores of j and its two
+// neighbours, within half a step of atom j; the atom's own time at either end of the
+// dictionary. Starting the joint refit there instead of on the dictionary grid saves it
+// about one Gauss-Newton round. score(i) gives the neighbours' scores.
+template <class Score>
+double vertex_time(const Dictionary& dict, int j, double s_best, Score score) {
+  const double tau = dict.tau_of(j);
+  if (j <= 0 || j + 1 >= dict.natoms) return tau;
+  const double s_minus = score(j - 1), s_plus = score(j + 1);
+  const double curv = s_minus - 2.0 * s_best + s_plus;
+  return curv < 0.0 ? tau + dict.step * clampd(0.5 * (s_minus - s_plus) / curv, -0.5, 0.5) : tau;
+}
+
 // Appends to m the dictionary atom best correlated with the residual among those peaking
 // near the residual's largest two-sample bump (for a bump at the start of the window: any
 // earlier atom too, a tail from before it). False when no atom would gain a quarter of dchi2.
+// atom: the atom looked at (-1 when none).
 bool add_atom_near_bump(const FitContext& ctx, const Dictionary& dict, const double* residual, double dchi2,
-                        PulseModel& m) {
+                        PulseModel& m, int& atom) {
   const int n = ctx.nsamples;
   const double dt = ctx.shape->sampling_ns();
   int kb = 0;
@@ -63,11 +78,28 @@ bool add_atom_near_bump(const FitContext& ctx, const Dictionary& dict, const dou
       best_c = c;
     }
   }
+  atom = best;
   if (best < 0 || best_score * best_score < 0.25 * dchi2 || m.npulses >= kMaxPulses) return false;
   m.amp[m.npulses] = best_c * dict.inv_norm(best) * dict.inv_norm(best);
-  m.tau[m.npulses] = dict.tau_of(best);
+  m.tau[m.npulses] = vertex_time(dict, best, best_score,
+                                 [&](int j) { return dot_maybe_aligned(dict.atom(j), residual, n) * dict.inv_norm(j); });
   ++m.npulses;
   return true;
+}
+
+// Whether some atom away from atom `skip` (and its neighbours) would gain at least a quarter
+// of dchi2 on the residual by itself: the test with which the search below stops adding
+// pulses. corr: scratch of dict.natoms doubles.
+bool any_atom_elsewhere(const FitContext& ctx, const Dictionary& dict, const double* residual, int skip, double dchi2,
+                        double* corr) {
+  auto atom = [&dict](int j) { return dict.atom(j); };
+  dots_against(atom, dict.natoms, residual, ctx.nsamples, corr);
+  for (int j = 0; j < dict.natoms; ++j) {
+    if (skip >= 0 && std::abs(j - skip) <= 1) continue;
+    const double score = corr[j] * dict.inv_norm(j);
+    if (score > 0.0 && score * score >= 0.25 * dchi2) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -94,9 +126,13 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
   // pulse is significant on its own); otherwise the full NNLS search below decides.
   if (single_valid) {
     PulseModel current = single;
+    int first_atom = -1;
     while (current.npulses < max_pulses) {
       PulseModel trial = current;
-      if (!add_atom_near_bump(ctx, dict, current.residual, cfg.pileup_dchi2, trial)) break;
+      int atom = -1;
+      const bool added = add_atom_near_bump(ctx, dict, current.residual, cfg.pileup_dchi2, trial, atom);
+      if (current.npulses == 1) first_atom = atom;
+      if (!added) break;
       if (!refine_pulses(ctx, trial, kTrialNs, 0) || trial.npulses != current.npulses + 1 ||
           current.chi2 - trial.chi2 < cfg.pileup_dchi2)
         break;
@@ -113,6 +149,13 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
       }
       current = trial;
     }
+    // Nothing could be added to the lone pulse at its residual's largest bump, and no atom
+    // elsewhere passes the stopping test of the search below: the prefilter fired on noise
+    // (about 1 % of isolated pulses by its design), and the search would almost always end
+    // where it starts, at the single pulse.
+    const int ndf = ctx.space->nused - ctx.space->npedestal - 2;
+    if (current.npulses == 1 && single.chi2 < ndf + cfg.pileup_dchi2 && !any_atom_elsewhere(ctx, dict, single.residual, first_atom, cfg.pileup_dchi2, scratch))
+      return;
   }
   double* b = scratch;
   double* w = scratch + natoms;
@@ -267,7 +310,7 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
       tried[ntried++] = best;
       PulseModel trial = cand;
       trial.amp[trial.npulses] = best_c * dict.inv_norm(best) * dict.inv_norm(best);
-      trial.tau[trial.npulses] = dict.tau_of(best);
+      trial.tau[trial.npulses] = vertex_time(dict, best, best_score, [&](int j) { return corr[j] * dict.inv_norm(j); });
       ++trial.npulses;
       if (!refine_pulses(ctx, trial, kTrialNs, 0) || trial.npulses <= cand.npulses) continue;
       if (cand.chi2 - trial.chi2 < cfg.pileup_dchi2) continue;

@@ -116,8 +116,12 @@ class FitStage:
         )
         state.extras["digits"] = digits
         state.extras["pulses"] = pulses
+        # the channel pedestal of the doubtful fits only: a median over each of their channels
+        suspect_rows = np.flatnonzero(suspect)
+        pedestal = np.full(plane.size, np.inf)
+        pedestal[suspect_rows] = channel_pedestal(digits, lowest=lowest, rows=suspect_rows)
         state.extras["suspects"] = suspect_table(
-            digits, np.arange(plane.size), suspect, peak_floor, channel_pedestal(digits, lowest=lowest) if suspect.any() else None
+            digits, np.arange(plane.size), suspect, peak_floor, pedestal if suspect_rows.size else None
         )
         n = state.n
         ev_of_digit = digits["event"]
