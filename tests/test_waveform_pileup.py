@@ -147,3 +147,37 @@ def test_large_pulses_just_before_the_window_are_resolved_with_the_in_time_pulse
     assert np.percentile(np.abs(r.pedestal_odd - 104.0), 99) < 3.0
     assert np.mean(r.chi2 / r.ndf < 2.0) > 0.95
     assert np.median(np.abs(r.amplitude / a_main - 1.0)) < 0.01
+
+
+def test_large_resolved_pairs_have_the_chi2_of_noise():
+    # The pile-up search ranks trial models on a linearisation that may sit one table phase
+    # away from the answer; the model it keeps must be settled on its own phase, or the
+    # neglected curvature of pulses of thousands of ADC counts lifts the chi2.
+    rng = np.random.default_rng(3)
+    n = 6000
+    amp = np.stack([np.full(n, 2500.0), rng.uniform(200.0, 1500.0, n)], axis=1)
+    t1 = rng.uniform(100.0, 200.0, n)
+    tau = np.stack([t1, t1 + rng.uniform(30.0, 120.0, n)], axis=1)
+    w = simulate_windows(ECAL, amp, tau, rng=rng, noise_rms=2.0, pedestal_even=100.0, pedestal_odd=104.0)
+    r = FITTER.fit(w)
+    two = r.npulses == 2
+    assert two.mean() > 0.99
+    chi2_ndf = r.waves["chi2"][two] / r.waves["ndf"][two]
+    assert np.mean(chi2_ndf) < 1.035  # settled: 1.02 (1.05 when kept on the neighbouring phase)
+    assert np.median(np.abs(r.waves["amplitude"][two] / 2500.0 - 1.0)) < 1e-3
+
+
+def test_noise_that_fires_the_prefilter_stays_one_pulse_and_real_pairs_are_found():
+    # ~1 % of isolated pulses look suspicious by chance; the search gives up on them early
+    # (nothing to add near the bump, nothing elsewhere). Two pulses 25 ns apart at 10 sigma,
+    # the hardest case the fitter promises, must still come out as two.
+    rng = np.random.default_rng(12)
+    n = 20000
+    iso = simulate_windows(ECAL, np.exp(rng.uniform(np.log(20.0), np.log(3000.0), n)), rng.uniform(100.0, 200.0, n),
+                           rng=rng, pedestal_even=100.0, pedestal_odd=104.0)  # fmt: skip
+    assert np.mean(FITTER.fit(iso).npulses > 1) < 0.001
+    m = 3000
+    t1 = rng.uniform(100.0, 200.0, m)
+    pairs = simulate_windows(ECAL, np.full((m, 2), 20.0), np.stack([t1, t1 + 25.0], axis=1), rng=rng,
+                             pedestal_even=100.0, pedestal_odd=104.0)  # fmt: skip
+    assert np.mean(FITTER.fit(pairs).npulses == 2) > 0.95
