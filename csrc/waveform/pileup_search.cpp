@@ -149,12 +149,15 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
       }
       current = trial;
     }
-    // Nothing could be added to the lone pulse at its residual's largest bump, and no atom
-    // elsewhere passes the stopping test of the search below: the prefilter fired on noise
-    // (about 1 % of isolated pulses by its design), and the search would almost always end
-    // where it starts, at the single pulse.
+    // Nothing could be added to the lone pulse at its residual's largest bump, its chi2 is
+    // not far above its ndf, and no atom elsewhere passes the stopping test of the search
+    // below: the prefilter fired on noise (about 1 % of isolated pulses by its design), and
+    // the search would almost always end where it starts, at the single pulse. (Without the
+    // chi2 condition two pulses of 10 sigma 25 ns apart, which the single fit covers with one,
+    // were resolved ~1 % less often.)
     const int ndf = ctx.space->nused - ctx.space->npedestal - 2;
-    if (current.npulses == 1 && single.chi2 < ndf + cfg.pileup_dchi2 && !any_atom_elsewhere(ctx, dict, single.residual, first_atom, cfg.pileup_dchi2, scratch))
+    if (current.npulses == 1 && single.chi2 < ndf + cfg.pileup_dchi2 &&
+        !any_atom_elsewhere(ctx, dict, single.residual, first_atom, cfg.pileup_dchi2, scratch))
       return;
   }
   double* b = scratch;
