@@ -85,6 +85,26 @@ def test_negative_excursion_is_flagged():
     assert r.npulses[0] == 0
 
 
+def test_clipped_pile_up_is_not_taken_for_a_negative_excursion():
+    # A clipped pulse at the start of the window lifts the samples the rough pedestal comes
+    # from, so the rest can look like a deep dip; with samples clipped that is never a
+    # negative excursion, and the pile-up search must describe the window with pulses.
+    rng = np.random.default_rng(21)
+    n = 400
+    amp = np.stack([rng.uniform(5000.0, 9000.0, n), rng.uniform(1500.0, 3500.0, n), rng.uniform(1500.0, 3500.0, n)], 1)
+    tau = np.stack([rng.uniform(20.0, 50.0, n), rng.uniform(130.0, 160.0, n), rng.uniform(320.0, 360.0, n)], 1)
+    w = simulate_windows(ECAL, amp, tau, rng=rng, pedestal_even=200.0, pedestal_odd=204.0)
+    assert np.all((w == 4095).any(axis=1))
+    r = FITTERS[0].fit(w)
+    check_consistent(r, n)
+    assert not np.any(r.flags & FLAGS["negative"])
+    assert np.all(r.amplitude > 0)
+    assert np.median(r.chi2 / np.maximum(r.ndf, 1)) < 2.0  # was ~1e5 with a negative pulse fitted
+    # the pulse in the middle of the window is found (it was in half the windows)
+    near = np.abs(r.pulses.time_ns - tau[r.pulses.wave, 1]) < 5.0
+    assert np.bincount(r.pulses.wave[near], minlength=n).astype(bool).mean() > 0.8
+
+
 def test_non_finite_float_samples_are_masked():
     t = np.arange(32) * 12.5
     y = 100.0 + 700.0 * ECAL.value(t - 150.0)

@@ -291,7 +291,7 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
 
   // Pile-up prefilter: chi2 too large, or a positive bump left in the residual.
   // A significant negative excursion is reported as such, not explained by positive pulses.
-  const bool negative = model.amp[0] < -cfg_.min_significance * model.amp_err[0];
+  const bool negative = !(flags & kSaturated) && model.amp[0] < -cfg_.min_significance * model.amp_err[0];
   if (cfg_.pileup && ndf_single > 2 && !negative) {
     bool suspicious = model.chi2 > ndf_single + cfg_.pileup_chi2_sigma * std::sqrt(2.0 * ndf_single);
     const double bump_limit = cfg_.pileup_residual_sigma * std::sqrt(2.0);
