@@ -52,3 +52,14 @@ def test_trigger_emulation_reproduces_the_recorded_bits(reco_of_sim):
     assert np.count_nonzero(status & st.TRIGGER_MISMATCH) == 0
     physics_bit = ak.to_numpy(events.trigger_bits) & 1
     assert np.array_equal(physics_bit, ak.to_numpy(events.trigger_emulated) & 1)
+
+
+def test_trigger_emulation_does_not_depend_on_the_event_blocks(reco_of_sim, tmp_path, monkeypatch):
+    from na64reco.pipeline.stage_trigger import TriggerStage
+
+    result, events, _ = reco_of_sim
+    monkeypatch.setattr(TriggerStage, "EVENTS_PER_BLOCK", 37)  # 400 events: 11 blocks, the last one short
+    raw = result.output.parent / "run.dat"
+    again = read_events(run_job([raw], tmp_path / "blocks.parquet").output)
+    assert np.any(ak.to_numpy(events.trigger_emulated))
+    assert np.array_equal(ak.to_numpy(again.trigger_emulated), ak.to_numpy(events.trigger_emulated))
