@@ -203,3 +203,21 @@ def test_garbage_before_the_first_event_is_skipped_by_the_decoder(tmp_path):
     assert res.accounting.unreadable_bytes == 64
     assert res.accounting.errors_by_name["bytes_skipped"] == 1
     assert not res.accounting.files_failed
+
+
+def test_chunks_read_into_a_reused_buffer_give_the_same_bytes(tmp_path):
+    from na64reco.pipeline.chunks import Chunk
+
+    path = tmp_path / "bytes.bin"
+    payload = np.random.default_rng(3).integers(0, 256, 5000, dtype=np.uint8).tobytes()
+    path.write_bytes(payload)
+    chunks = [Chunk(0, 0, str(path), a, b, 0, 1) for a, b in ((0, 100), (100, 3000), (3000, 3050), (3050, 5000))]
+    buffer = bytearray()
+    for c in chunks:
+        assert bytes(c.read(into=buffer)) == payload[c.start : c.stop] == c.read()
+    assert len(buffer) == 2900  # grown to the largest chunk, then reused
+    held = chunks[0].read(into=buffer)  # a view still alive: the buffer cannot grow, a fresh one is used
+    big = Chunk(4, 0, str(path), 0, 5000, 0, 1)
+    assert bytes(big.read(into=buffer)) == payload and bytes(held) == payload[:100]
+    with pytest.raises(OSError, match="expected 10 bytes at offset 4995, read 5"):
+        Chunk(5, 0, str(path), 4995, 5005, 0, 1).read(into=buffer)

@@ -63,13 +63,25 @@ class Chunk:
     def nbytes(self) -> int:
         return self.stop - self.start
 
-    def read(self) -> bytes:
+    def read(self, into: bytearray | None = None) -> bytes | memoryview:
+        """The chunk's bytes; with ``into``, read into that buffer (grown if too small) and
+        returned as a view of its first ``nbytes`` bytes, valid until the buffer is reused."""
         with open(self.path, "rb") as fh:
             fh.seek(self.start)
-            data = fh.read(self.nbytes)
-        if len(data) != self.nbytes:
+            if into is None:
+                data: bytes | memoryview = fh.read(self.nbytes)
+                got = len(data)
+            else:
+                if len(into) < self.nbytes:
+                    try:
+                        into.extend(bytes(self.nbytes - len(into)))
+                    except BufferError:  # a view of it is still alive somewhere: a fresh one
+                        into = bytearray(self.nbytes)
+                data = memoryview(into)[: self.nbytes]
+                got = fh.readinto(data)
+        if got != self.nbytes:
             raise OSError(
-                f"{self.path}: expected {self.nbytes} bytes at offset {self.start}, read {len(data)}"
+                f"{self.path}: expected {self.nbytes} bytes at offset {self.start}, read {got}"
                 " (file changed since the job was planned?)"
             )
         return data

@@ -24,7 +24,7 @@ from .chain import REPORT_ONLY_ERRORS
 from .chunks import Chunk, FileScan, plan_chunks, scan_file
 from .executors import SerialExecutor, make_executor
 from .parts import PartStore
-from .process import ChunkResult, decoder_available
+from .process import ChunkResult, decoder_available, release_read_buffer
 
 __all__ = ["JobResult", "NothingReadError", "StrictModeError", "run_job", "plan_job"]
 
@@ -242,6 +242,7 @@ def run_job(
     finally:
         bar.close()
         executor.close()
+        release_read_buffer()
     if store:
         store.remove()
     # Serial chunks ran in this thread: their CPU is already in the parent's.
