@@ -40,7 +40,7 @@ def main() -> int:
     ap.add_argument("--raw", type=Path, help="use this raw file instead of simulating")
     ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="process counts to time (default 1 2)")
     ap.add_argument("--format", choices=("root", "parquet"), default="root")
-    ap.add_argument("--events-per-chunk", type=int, default=10_000)
+    ap.add_argument("--events-per-chunk", type=int, default=None, help="default: the configuration's job.events_per_chunk")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="na64reco-bench-") as tmp:
@@ -53,7 +53,10 @@ def main() -> int:
             print(f"simulated {args.events:,} events (rate {args.rate_hz:.3g} Hz) in {t_sim:.1f} s")
         size_mb = raw.stat().st_size / 1e6
         print(f"input {raw}: {size_mb:.1f} MB; cores on this machine: {os.cpu_count()}")
-        config = load_config(overrides={"output.format": args.format, "job.events_per_chunk": args.events_per_chunk})
+        overrides = {"output.format": args.format}
+        if args.events_per_chunk is not None:
+            overrides["job.events_per_chunk"] = args.events_per_chunk
+        config = load_config(overrides=overrides)
         base = None
         for jobs in args.jobs:
             out = work / f"out-j{jobs}.{args.format}"
