@@ -110,7 +110,7 @@ def _opt(default: Any, kind: str, doc: str, **kw: Any) -> Option:
 # section -> key -> option. Energies in GeV, times in ns, lengths in mm.
 SCHEMA: dict[str, dict[str, Option]] = {
     "job": {
-        "events_per_chunk": _opt(5000, "int", "DATE events per work unit (chunk)", low=1, high=10_000_000),
+        "events_per_chunk": _opt(10000, "int", "DATE events per work unit (chunk)", low=1, high=10_000_000),
         "strict": _opt(False, "bool", "fail on the first unreadable file or decode error"),
     },
     "detector": {
