@@ -23,7 +23,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..columns import Columns
-from .channel_pedestal import channel_pedestal
+from .channel_medians import channel_pedestal
 
 __all__ = ["suspect_waveforms", "suspect_table", "amplitude_upper_bound", "template_peak_floor", "fixed_time_amplitude",
            "suspects_of_fit", "saturation_only_of_fit", "clipped_near", "REFIT_PLANES", "BOUND_PLANES",
