@@ -81,8 +81,8 @@ bool add_atom_near_bump(const FitContext& ctx, const Dictionary& dict, const dou
   atom = best;
   if (best < 0 || best_score * best_score < 0.25 * dchi2 || m.npulses >= kMaxPulses) return false;
   m.amp[m.npulses] = best_c * dict.inv_norm(best) * dict.inv_norm(best);
-  m.tau[m.npulses] = vertex_time(dict, best, best_score,
-                                 [&](int j) { return dot_maybe_aligned(dict.atom(j), residual, n) * dict.inv_norm(j); });
+  auto score = [&](int j) { return dot_maybe_aligned(dict.atom(j), residual, n) * dict.inv_norm(j); };
+  m.tau[m.npulses] = vertex_time(dict, best, best_score, score);
   ++m.npulses;
   return true;
 }
