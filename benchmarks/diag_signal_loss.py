@@ -1,8 +1,9 @@
 """Why simulated signal events fail the invisible-mode selection (diagnostic, SIMULATED runs).
 
 Simulates truth-tagged signal events (E_miss 60-95 GeV) with the full truth pulse table, runs
-the reconstruction chain of bench_reco_sim.py and prints: the first failed cut, the
-calo_status bits, which fitter flags fire on which planes for the waveforms that
+the fit and calorimeter steps of the pipeline with their per-waveform arrays kept and prints:
+the first failed cut, the calo_status bits, which fitter flags fire on which planes for the
+waveforms that
 ``failed_fits`` judges bad, and whether those fits are actually wrong (the fitted in-time
 amplitude against the simulated trigger-particle amplitude of the same channel).
 
@@ -18,12 +19,16 @@ from pathlib import Path
 import numpy as np
 
 import na64reco as nr
-from na64reco.calo import STATUS_NAMES, calibration_from_setup, reconstruct_calo
-from bench_reco_sim import CALO_CONFIG, calo_inputs, fit_digits
+from na64reco.calo import STATUS_NAMES, CaloConfig, calibration_from_setup, plane_presence, reconstruct_calo
 from na64reco.calo.fit_bounds import (
+    BOUND_PLANES,
+    REFIT_PLANES,
     amplitude_upper_bound,
     channel_pedestal,
     fixed_time_amplitude,
+    saturation_only_of_fit,
+    suspect_table,
+    suspects_of_fit,
     template_peak_floor,
 )
 from na64reco.calo.fit_options import fit_options
@@ -32,6 +37,59 @@ from na64reco.selection import CutFlow
 from na64reco.sim import SimConfig, read_truth, simulate
 from na64reco.straw import geometry_from_setup, load_rt, reconstruct_straws
 from na64reco.waveform import FLAGS, WaveformFitter, load_template
+
+# The fit and calorimeter steps of the pipeline's stages, re-run here to keep the per-waveform
+# arrays this diagnosis looks at (its selected fraction can differ slightly from that of
+# bench_reco_sim.py, which runs the pipeline itself).
+# doubtful ECAL and SRD fits are re-measured at the expected time (fit_bounds.REFIT_PLANES)
+# and bounded with their templates (fit_bounds.BOUND_PLANES)
+CALO_CONFIG = CaloConfig(refit_templates={plane: load_template(kind) for plane, kind in REFIT_PLANES.items()},
+                         bound_templates={plane: load_template(kind) for plane, kind in BOUND_PLANES.items()})
+
+
+def fit_digits(digits, kinds: np.ndarray, fitters: dict) -> dict[str, np.ndarray]:
+    """Every digit fitted with its detector kind's fitter, as the pipeline's fit stage does,
+    with the per-waveform arrays kept: wave_rows (digit row of each fitted waveform), flags,
+    chi2_ndf, suspect, sat_only, floors; per pulse: pulse_wave (into wave_rows), pulse_time,
+    and pulses_raw (digit row, amplitude, time, time error)."""
+    rows_all, parts, flags, chi2_ndf, p_wave, p_time, floors, suspect, sat_only = [], [], [], [], [], [], [], [], []
+    offset = 0
+    for kind, fitter in fitters.items():
+        rows = np.flatnonzero(kinds == kind)
+        if not rows.size:
+            continue
+        res = fitter.fit(digits["samples"][rows], nsamples=digits["nsamples"][rows])
+        p = res.pulses
+        parts.append({"wave": rows[p["wave"]], "amplitude": p["amplitude"], "time_ns": p["time_ns"],
+                      "time_err": p["time_err"]})  # fmt: skip
+        rows_all.append(rows)
+        floors.append(np.full(rows.size, template_peak_floor(fitter.template)))
+        suspect.append(suspects_of_fit(kind, res.waves, p))
+        sat_only.append(saturation_only_of_fit(kind, res.waves, p))
+        flags.append(res.waves["flags"])
+        chi2_ndf.append(res.waves["chi2"] / np.maximum(res.waves["ndf"], 1))
+        p_wave.append(p["wave"] + offset)
+        p_time.append(p["time_ns"])
+        offset += rows.size
+    return {
+        "wave_rows": np.concatenate(rows_all), "flags": np.concatenate(flags).astype(np.int64),
+        "chi2_ndf": np.concatenate(chi2_ndf), "suspect": np.concatenate(suspect), "sat_only": np.concatenate(sat_only),
+        "floors": np.concatenate(floors), "pulse_wave": np.concatenate(p_wave), "pulse_time": np.concatenate(p_time),
+        "pulses_raw": {k: np.concatenate([q[k] for q in parts]) for k in parts[0]},
+    }  # fmt: skip
+
+
+def calo_inputs(digits, fitted: dict, n: int, n_planes: int):
+    """pulses, present, failed, suspects for reconstruct_calo from fit_digits' result."""
+    rows = fitted["wave_rows"]
+    pulses = nr.calo.pulse_table(digits, fitted["pulses_raw"])
+    present = plane_presence(digits["event"], digits["plane"], n, n_planes)
+    failed = nr.calo.failed_fits(digits, rows, fitted["flags"], n, n_planes, chi2_ndf=fitted["chi2_ndf"],
+                                 pulse_wave=fitted["pulse_wave"], pulse_time_ns=fitted["pulse_time"])  # fmt: skip
+    suspects = suspect_table(digits, rows, fitted["suspect"], fitted["floors"], channel_pedestal(digits)[rows],
+                             fitted["sat_only"])  # fmt: skip
+    return pulses, present, failed, suspects
+
 
 KIND_OF_PLANE = {"ECAL": "ecal", "HCAL": "hcal", "VETO": "veto", "SRD": "srd"}
 

@@ -155,6 +155,9 @@ class BatchOutcome:
     errors_by_name: Counter[str]  # every error
     cut_outcomes: Counter[str]  # clean physics events by first failed cut ("selected" when none)
     cut_order: list[str]
+    # the stages' hand-over (annotated digits, pulses, doubtful fits, the straw result, ...):
+    # what studies of the reconstruction look at beyond the output's columns
+    extras: dict[str, Any] = field(default_factory=dict)
 
 
 class Reconstruction:
@@ -233,7 +236,7 @@ class Reconstruction:
         # Exactly the declared columns, so every batch has the same schema.
         events = Columns({name: state.columns[name] for name in EVENT_COLUMNS})
         reco = RecoBatch(events, state.jagged)
-        return BatchOutcome(reco, type_counts, error_outcomes, errors_by_name, cut_outcomes, cut_order)
+        return BatchOutcome(reco, type_counts, error_outcomes, errors_by_name, cut_outcomes, cut_order, state.extras)
 
 
 def reconstruct(raw: RawBatchLike, config: JobConfig | None = None) -> RecoBatch:

@@ -121,7 +121,7 @@ class FitStage:
         pedestal = np.full(plane.size, np.inf)
         pedestal[suspect_rows] = channel_pedestal(digits, lowest=lowest, rows=suspect_rows)
         state.extras["suspects"] = suspect_table(
-            digits, np.arange(plane.size), suspect, peak_floor, pedestal if suspect_rows.size else None
+            digits, np.arange(plane.size), suspect, peak_floor, pedestal if suspect_rows.size else None, saturated_only
         )
         n = state.n
         ev_of_digit = digits["event"]

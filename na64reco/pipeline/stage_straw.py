@@ -45,6 +45,7 @@ class StrawStage:
             geometry,
             self.rt,
         )
+        state.extras["straws"] = res
         ev = res.events
         cols = state.columns
         cols["n_straw_hits"][:] = ev["straw_hits"]
