@@ -63,3 +63,17 @@ def test_trigger_emulation_does_not_depend_on_the_event_blocks(reco_of_sim, tmp_
     again = read_events(run_job([raw], tmp_path / "blocks.parquet").output)
     assert np.any(ak.to_numpy(events.trigger_emulated))
     assert np.array_equal(ak.to_numpy(again.trigger_emulated), ak.to_numpy(events.trigger_emulated))
+
+
+def test_suspect_fits_doubted_only_for_clipped_samples_reach_the_calorimeter_stage(reco_of_sim):
+    # the calo stage trusts a clipped waveform whose fit is otherwise good when its clipped
+    # samples lie away from the in-time pulse; the fit stage must say which those are
+    import na64reco as nr
+    from na64reco.pipeline import Reconstruction
+
+    result, _, _ = reco_of_sim
+    batch = nr.open_raw(result.output.parent / "run.dat").read_all()
+    suspects = Reconstruction()(batch).extras["suspects"]
+    sat_only = np.asarray(suspects["saturated_only"])
+    assert sat_only.any() and not sat_only.all()
+    assert np.all((np.asarray(suspects["samples"])[sat_only] >= 4095).any(axis=1))
