@@ -175,6 +175,10 @@ def failed_fits(
         if pulse_wave is not None and pulse_time_ns is not None:
             w = np.asarray(pulse_wave, dtype=np.int64)
             t = np.asarray(pulse_time_ns, dtype=np.float64)
+            if w.size and (w.min() < 0 or w.max() >= f.size):
+                raise ValueError(f"pulse_wave must index the {f.size} waveforms")
+            mine = sat[w]  # only the pulses of clipped pile-up waveforms matter (a few)
+            w, t = w[mine], t[mine]
             order = np.lexsort((t, w))
             w, t = w[order], t[order]
             close = (w[1:] == w[:-1]) & (np.diff(t) < overlap_ns)

@@ -58,6 +58,8 @@ class CaloStage:
             calib = self.calibration(run)
             layout = calib.layout
             suspects = state.extras.get("suspects")
+            failed = state.extras.get("failed_planes")
+            sub_f = None if failed is None else failed[rows]
             if rows.size == n:
                 sub_p, sub_d, sub_s = pulses, digits, suspects
                 index = rows
@@ -75,7 +77,7 @@ class CaloStage:
                 index = rows
             present = plane_presence(sub_d["event"], sub_d["plane"], rows.size, len(layout.planes))
             res = reconstruct_calo(sub_p, rows.size, calib, spills=cols["spill"][rows], present=present, config=self.calo_config,
-                                  suspects=sub_s)
+                                  suspects=sub_s, failed=sub_f)
             ev = res.events
             for name in ("e_ecal", "e_prs", "e_hcal", "e_veto", "e_srd", "ecal_x", "ecal_y", "e_ecal_3x3", "ecal_chi2", "hcal_r"):
                 cols[name][index] = ev[name]

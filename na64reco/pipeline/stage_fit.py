@@ -76,6 +76,9 @@ class FitStage:
         peak_floor = np.ones(plane.size)
         wave_flags = np.zeros(plane.size, np.uint32)
         wave_chi2 = np.full(plane.size, np.nan)
+        wave_chi2_ndf = np.zeros(plane.size)
+        pulse_digit: list[np.ndarray] = []  # every fitted pulse: digit row and time, for failed_fits
+        pulse_time: list[np.ndarray] = []
         for code, (kind, fitter) in enumerate(self.fitters.items()):
             rows = np.flatnonzero(kind_of_digit == code)
             if not rows.size:
@@ -83,7 +86,10 @@ class FitStage:
             res = fitter.fit(digits["samples"][rows], nsamples=digits["nsamples"][rows])
             wave_flags[rows] = res.waves["flags"]
             wave_chi2[rows] = res.waves["chi2"]
+            wave_chi2_ndf[rows] = res.waves["chi2"] / np.maximum(res.waves["ndf"], 1)
             p = res.pulses
+            pulse_digit.append(rows[p["wave"]])
+            pulse_time.append(p["time_ns"])
             # doubtful fits: the calo stage bounds / re-measures those cells from the samples
             suspect[rows] = suspects_of_fit(kind, res.waves, p)
             saturated_only[rows] = saturation_only_of_fit(kind, res.waves, p)
@@ -101,6 +107,7 @@ class FitStage:
             digit = np.zeros(0, np.int64)
             amplitude = np.zeros(0)
             time_ns = np.zeros(0)
+        from ..calo import failed_fits
         from ..calo.fit_bounds import channel_pedestal, suspect_table
         from ..waveform import FLAGS
 
@@ -124,6 +131,17 @@ class FitStage:
             digits, np.arange(plane.size), suspect, peak_floor, pedestal if suspect_rows.size else None, saturated_only
         )
         n = state.n
+        # planes with a fit whose energy is unknown (failed, clipped under overlapping pulses,
+        # absurd chi2): the calo stage marks them in calo_status (the selection bounds them
+        # instead, through the doubtful fits above)
+        fitted = np.flatnonzero(kind_of_digit >= 0)
+        wave_of_digit = np.full(plane.size, -1, np.int64)
+        wave_of_digit[fitted] = np.arange(fitted.size)
+        pd = np.concatenate(pulse_digit) if pulse_digit else np.zeros(0, np.int64)
+        state.extras["failed_planes"] = failed_fits(
+            digits, fitted, wave_flags[fitted], n, len(SADC_PLANE_NAMES), chi2_ndf=wave_chi2_ndf[fitted],
+            pulse_wave=wave_of_digit[pd], pulse_time_ns=np.concatenate(pulse_time) if pulse_time else np.zeros(0),
+        )
         ev_of_digit = digits["event"]
         sat = np.bincount(ev_of_digit[(wave_flags & FLAGS["saturated"]) != 0], minlength=n) > 0 if n else np.zeros(0, bool)
         bad = np.bincount(ev_of_digit[(wave_flags & FLAGS["fit_failed"]) != 0], minlength=n) > 0 if n else np.zeros(0, bool)
