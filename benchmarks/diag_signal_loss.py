@@ -1,8 +1,8 @@
 """Why simulated signal events fail the invisible-mode selection (diagnostic, SIMULATED runs).
 
 Simulates truth-tagged signal events (E_miss 60-95 GeV) with the full truth pulse table, runs
-the fit and calorimeter steps of the pipeline with their per-waveform arrays kept and prints:
-the first failed cut, the calo_status bits, which fitter flags fire on which planes for the
+the chain of ``na64reco reco`` (``pipeline.Reconstruction``; its stages hand over the
+per-waveform results) and prints: the first failed cut, the calo_status bits, which fitter flags fire on which planes for the
 waveforms that
 ``failed_fits`` judges bad, and whether those fits are actually wrong (the fitted in-time
 amplitude against the simulated trigger-particle amplitude of the same channel).
@@ -19,77 +19,14 @@ from pathlib import Path
 import numpy as np
 
 import na64reco as nr
-from na64reco.calo import STATUS_NAMES, CaloConfig, calibration_from_setup, plane_presence, reconstruct_calo
-from na64reco.calo.fit_bounds import (
-    BOUND_PLANES,
-    REFIT_PLANES,
-    amplitude_upper_bound,
-    channel_pedestal,
-    fixed_time_amplitude,
-    saturation_only_of_fit,
-    suspect_table,
-    suspects_of_fit,
-    template_peak_floor,
-)
-from na64reco.calo.fit_options import fit_options
+from na64reco.calo import STATUS_NAMES
+from na64reco.calo.fit_bounds import amplitude_upper_bound, channel_pedestal, fixed_time_amplitude, template_peak_floor
+from na64reco.config import load_config
 from na64reco.detector import load_setup
+from na64reco.pipeline import Reconstruction
 from na64reco.selection import CutFlow
 from na64reco.sim import SimConfig, read_truth, simulate
-from na64reco.straw import geometry_from_setup, load_rt, reconstruct_straws
-from na64reco.waveform import FLAGS, WaveformFitter, load_template
-
-# The fit and calorimeter steps of the pipeline's stages, re-run here to keep the per-waveform
-# arrays this diagnosis looks at (its selected fraction can differ slightly from that of
-# bench_reco_sim.py, which runs the pipeline itself).
-# doubtful ECAL and SRD fits are re-measured at the expected time (fit_bounds.REFIT_PLANES)
-# and bounded with their templates (fit_bounds.BOUND_PLANES)
-CALO_CONFIG = CaloConfig(refit_templates={plane: load_template(kind) for plane, kind in REFIT_PLANES.items()},
-                         bound_templates={plane: load_template(kind) for plane, kind in BOUND_PLANES.items()})
-
-
-def fit_digits(digits, kinds: np.ndarray, fitters: dict) -> dict[str, np.ndarray]:
-    """Every digit fitted with its detector kind's fitter, as the pipeline's fit stage does,
-    with the per-waveform arrays kept: wave_rows (digit row of each fitted waveform), flags,
-    chi2_ndf, suspect, sat_only, floors; per pulse: pulse_wave (into wave_rows), pulse_time,
-    and pulses_raw (digit row, amplitude, time, time error)."""
-    rows_all, parts, flags, chi2_ndf, p_wave, p_time, floors, suspect, sat_only = [], [], [], [], [], [], [], [], []
-    offset = 0
-    for kind, fitter in fitters.items():
-        rows = np.flatnonzero(kinds == kind)
-        if not rows.size:
-            continue
-        res = fitter.fit(digits["samples"][rows], nsamples=digits["nsamples"][rows])
-        p = res.pulses
-        parts.append({"wave": rows[p["wave"]], "amplitude": p["amplitude"], "time_ns": p["time_ns"],
-                      "time_err": p["time_err"]})  # fmt: skip
-        rows_all.append(rows)
-        floors.append(np.full(rows.size, template_peak_floor(fitter.template)))
-        suspect.append(suspects_of_fit(kind, res.waves, p))
-        sat_only.append(saturation_only_of_fit(kind, res.waves, p))
-        flags.append(res.waves["flags"])
-        chi2_ndf.append(res.waves["chi2"] / np.maximum(res.waves["ndf"], 1))
-        p_wave.append(p["wave"] + offset)
-        p_time.append(p["time_ns"])
-        offset += rows.size
-    return {
-        "wave_rows": np.concatenate(rows_all), "flags": np.concatenate(flags).astype(np.int64),
-        "chi2_ndf": np.concatenate(chi2_ndf), "suspect": np.concatenate(suspect), "sat_only": np.concatenate(sat_only),
-        "floors": np.concatenate(floors), "pulse_wave": np.concatenate(p_wave), "pulse_time": np.concatenate(p_time),
-        "pulses_raw": {k: np.concatenate([q[k] for q in parts]) for k in parts[0]},
-    }  # fmt: skip
-
-
-def calo_inputs(digits, fitted: dict, n: int, n_planes: int):
-    """pulses, present, failed, suspects for reconstruct_calo from fit_digits' result."""
-    rows = fitted["wave_rows"]
-    pulses = nr.calo.pulse_table(digits, fitted["pulses_raw"])
-    present = plane_presence(digits["event"], digits["plane"], n, n_planes)
-    failed = nr.calo.failed_fits(digits, rows, fitted["flags"], n, n_planes, chi2_ndf=fitted["chi2_ndf"],
-                                 pulse_wave=fitted["pulse_wave"], pulse_time_ns=fitted["pulse_time"])  # fmt: skip
-    suspects = suspect_table(digits, rows, fitted["suspect"], fitted["floors"], channel_pedestal(digits)[rows],
-                             fitted["sat_only"])  # fmt: skip
-    return pulses, present, failed, suspects
-
+from na64reco.waveform import FLAGS, load_template
 
 KIND_OF_PLANE = {"ECAL": "ecal", "HCAL": "hcal", "VETO": "veto", "SRD": "srd"}
 
@@ -145,35 +82,39 @@ def main() -> None:
     cfg = SimConfig()
     run = cfg.run
     setup = load_setup(run)
-    cal = calibration_from_setup(run, setup)
-    fitters = {k: WaveformFitter(load_template(k), sampling_ns=12.5, noise_rms=cfg.noise_rms_adc, pileup=True, **fit_options(k))
-               for k in ("ecal", "hcal", "veto", "srd", "counter")}  # fmt: skip
     plane_names = list(setup.planes)
-    plane_kind = np.array([kind_of(p) for p in plane_names] + ["unmapped"])
+    templates = {k: load_template(k) for k in ("ecal", "hcal", "veto", "srd", "counter")}
     batches = list(nr.open_raw(raw).batches(10**7))
     assert len(batches) == 1
-    batch = batches[0]
-    n = batch.events.nrows
-    digits = setup.annotate_sadc(batch.sadc)
+    # the chain of `na64reco reco`; its stages hand over what this diagnosis looks at
+    outcome = Reconstruction(load_config())(batches[0])
+    out = outcome.reco.events
+    extras = outcome.extras
+    n = out.nrows  # physics events
+    digits = extras["digits"]
     plane = digits["plane"]
-    kinds = plane_kind[np.where(plane >= 0, plane, len(plane_names))]
-    fitted = fit_digits(digits, kinds, fitters)
-    wave_rows, wflags, wchi2 = fitted["wave_rows"], fitted["flags"], fitted["chi2_ndf"]
-    pw, pt = fitted["pulse_wave"], fitted["pulse_time"]
-    pulses, present, failed, suspects = calo_inputs(digits, fitted, n, len(plane_names))
-    calo = reconstruct_calo(pulses, n, cal, spills=batch.events["spill"], present=present, failed=failed,
-                            suspects=suspects, config=CALO_CONFIG)  # fmt: skip
-    straw = reconstruct_straws(setup.annotate_tdc(batch.tdc), n, geometry_from_setup(run, setup), load_rt())
-    events = calo.events.with_columns(**straw.events.to_dict())
+    (_, calo), = extras["calo"]  # one run
+    events = calo.events
+    failed = extras["failed_planes"]
+    waves = extras["waves"]
+    wave_rows = np.flatnonzero(waves["fitted"])
+    wflags = np.asarray(waves["flags"])[wave_rows].astype(np.int64)
+    wchi2 = np.asarray(waves["chi2_ndf"])[wave_rows]
+    susp = np.asarray(waves["suspect"])[wave_rows]
+    wave_of_digit = np.full(plane.size, -1, np.int64)
+    wave_of_digit[wave_rows] = np.arange(wave_rows.size)
+    fitted_pulses = extras["pulses"]  # amplitude >= waveform.min_amplitude
+    pw = wave_of_digit[np.asarray(fitted_pulses["digit"])]
+    pt = np.asarray(fitted_pulses["time_ns"])
+    pa = np.asarray(fitted_pulses["amplitude"])
     flow = CutFlow.load()
-    sel = flow.apply(events)
+    sel = flow.apply({k: v for k, v in out.items()})
     truth = read_truth(truth_path)
     key_t = np.asarray(truth["event"], np.int64)
-    ev_in_run = np.asarray(batch.events["event_in_run"], np.int64)
-    phys = np.asarray(batch.events["type"]) == 7
+    ev_in_run = np.asarray(out["event"], np.int64)
     pos = np.searchsorted(key_t, ev_in_run)
     pos = np.clip(pos, 0, key_t.size - 1)
-    matched = phys & (key_t[pos] == ev_in_run)
+    matched = key_t[pos] == ev_in_run
     big = np.zeros(n, dtype=bool)
     big[matched] = np.asarray(truth["e_missing"])[pos[matched]] > (60_000 if args.signal > 0 else -1)
     print(f"{n} events, {big.sum()} {'signal E_miss > 60 GeV' if args.signal > 0 else 'physics'}; "
@@ -239,10 +180,8 @@ def main() -> None:
     plane_offset = np.array([offsets[kind_of(p)] for p in plane_names])
     t_true_w = t_ecal[ev_w] + plane_offset[pl_w]
     fit_amp = np.zeros(wave_rows.size)
-    pa = np.asarray(fitted["pulses_raw"]["amplitude"])
     near = np.abs(pt - t_true_w[pw]) < 5.0
     np.add.at(fit_amp, pw[near], pa[near])
-    susp = fitted["suspect"]
     print("\nfits vs truth (signal events, span >= 50 ADC): 'wrong' = |amplitude - truth| > max(10%, 30 ADC);")
     print("truth = the trigger particle's amplitude in that channel; refit = fixed-time refit at the true time")
     for kind in ("ecal", "hcal", "srd", "veto", "counter"):
@@ -255,12 +194,12 @@ def main() -> None:
             line = f"  {kind:<8}{label:<12} n={int(m.sum()):>6}  fitter wrong {int(wrong_fit.sum()):>6}"
             if label == "suspect":
                 refit = fixed_time_amplitude(s[m], np.asarray(digits["nsamples"])[wave_rows][m], t_true_w[m],
-                                             fitters[kind].template)  # fmt: skip
+                                             templates[kind])  # fmt: skip
                 wrong_refit = ~(np.abs(refit - t_trig[m]) <= tol)
                 bound = amplitude_upper_bound(s[m], np.asarray(digits["nsamples"])[wave_rows][m], t_true_w[m] - 1.0,
-                                              t_true_w[m] + 1.0, template_peak_floor(fitters[kind].template),
+                                              t_true_w[m] + 1.0, template_peak_floor(templates[kind]),
                                               pedestal=channel_pedestal(digits)[wave_rows][m],
-                                              template=fitters[kind].template)  # fmt: skip
+                                              template=templates[kind])  # fmt: skip
                 line += (f"  refit wrong {int(wrong_refit.sum()):>6}  bound below truth {int((bound < t_trig[m]).sum()):>4}"
                          f"  (saturated {int(((wflags[m] & FLAGS['saturated']) != 0).sum())})")  # fmt: skip
             print(line)

@@ -54,6 +54,7 @@ class CaloStage:
         cols = state.columns
         cell_rows: list[Columns] = []
         cluster_rows: list[Columns] = []
+        state.extras["calo"] = []  # (event rows, CaloResult) per run: for studies beyond the output
         for run, rows in _split_runs(state):
             calib = self.calibration(run)
             layout = calib.layout
@@ -78,6 +79,7 @@ class CaloStage:
             present = plane_presence(sub_d["event"], sub_d["plane"], rows.size, len(layout.planes))
             res = reconstruct_calo(sub_p, rows.size, calib, spills=cols["spill"][rows], present=present, config=self.calo_config,
                                   suspects=sub_s, failed=sub_f)
+            state.extras["calo"].append((index, res))
             ev = res.events
             for name in ("e_ecal", "e_prs", "e_hcal", "e_veto", "e_srd", "ecal_x", "ecal_y", "e_ecal_3x3", "ecal_chi2", "hcal_r"):
                 cols[name][index] = ev[name]

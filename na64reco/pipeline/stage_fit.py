@@ -123,6 +123,10 @@ class FitStage:
         )
         state.extras["digits"] = digits
         state.extras["pulses"] = pulses
+        # per digit: fitted at all (a detector's channel with a signal), the fitter's flags and
+        # chi2/ndf, doubtful (the calo stage bounds / re-measures it)
+        state.extras["waves"] = Columns(fitted=kind_of_digit >= 0, flags=wave_flags, chi2_ndf=wave_chi2_ndf,
+                                        suspect=suspect)
         # the channel pedestal of the doubtful fits only: a median over each of their channels
         suspect_rows = np.flatnonzero(suspect)
         pedestal = np.full(plane.size, np.inf)
