@@ -96,24 +96,20 @@ def best_rate(fit_all, n_fit, repeat):
     return n_fit / best_wall, n_fit / best_cpu, fails
 
 
-def scipy_rate(tpl, waves, n_fit, repeat):
+def curve_fit_rate(model, waves, start, maxfev, n_fit, repeat):
+    """Best rates of scipy.optimize.curve_fit of ``model`` over the first n_fit windows, each
+    started at ``start(i, y)`` (computed inside the timed loop, as a user's fit would), and
+    the failures of one pass."""
     t = np.arange(waves.shape[1]) * DT
-    even = (np.arange(waves.shape[1]) % 2 == 0)
-
-    def model(x, amp, tau, pe, po):
-        return np.where(even, pe, po) + amp * tpl.value(x - tau)
-
     sub = waves[:n_fit].astype(np.float64)
 
     def fit_all():
         fails = 0
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", OptimizeWarning)
-            for y in sub:
-                k = int(np.argmax(y))
-                p0 = (float(y[k] - y[:4].mean()), k * DT, float(y[0:4:2].mean()), float(y[1:4:2].mean()))
+            for i, y in enumerate(sub):
                 try:
-                    curve_fit(model, t, y, p0=p0, sigma=np.full_like(y, SIGMA), maxfev=2000)
+                    curve_fit(model, t, y, p0=start(i, y), sigma=np.full_like(y, SIGMA), maxfev=maxfev)
                 except RuntimeError:
                     fails += 1
         return fails
@@ -121,11 +117,23 @@ def scipy_rate(tpl, waves, n_fit, repeat):
     return best_rate(fit_all, n_fit, repeat)
 
 
+def scipy_rate(tpl, waves, n_fit, repeat):
+    even = (np.arange(waves.shape[1]) % 2 == 0)
+
+    def model(x, amp, tau, pe, po):
+        return np.where(even, pe, po) + amp * tpl.value(x - tau)
+
+    def start(i, y):
+        k = int(np.argmax(y))
+        return (float(y[k] - y[:4].mean()), k * DT, float(y[0:4:2].mean()), float(y[1:4:2].mean()))
+
+    return curve_fit_rate(model, waves, start, 2000, n_fit, repeat)
+
+
 def scipy_rate_true_model(tpl, waves, amp, tau, n_fit, repeat):
     """curve_fit of the model the fitter returns on the mix: even/odd pedestals plus as many
     template pulses as the window truly has, started at the true values (generous to scipy:
     it is told how many pulses there are and where)."""
-    t = np.arange(waves.shape[1]) * DT
     even = (np.arange(waves.shape[1]) % 2 == 0)
 
     def model(x, pe, po, *pulses):
@@ -134,24 +142,14 @@ def scipy_rate_true_model(tpl, waves, amp, tau, n_fit, repeat):
             y = y + a * tpl.value(x - tp)
         return y
 
-    sub = waves[:n_fit].astype(np.float64)
+    def start(i, y):
+        has = ~np.isnan(amp[i])
+        p0 = [100.0, 104.0]
+        for a, tp in zip(amp[i][has], tau[i][has]):
+            p0 += [float(a), float(tp)]
+        return p0
 
-    def fit_all():
-        fails = 0
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", OptimizeWarning)
-            for y, a_true, t_true in zip(sub, amp[:n_fit], tau[:n_fit]):
-                has = ~np.isnan(a_true)
-                p0 = [100.0, 104.0]
-                for a, tp in zip(a_true[has], t_true[has]):
-                    p0 += [float(a), float(tp)]
-                try:
-                    curve_fit(model, t, y, p0=p0, sigma=np.full_like(y, SIGMA), maxfev=4000)
-                except RuntimeError:
-                    fails += 1
-        return fails
-
-    return best_rate(fit_all, n_fit, repeat)
+    return curve_fit_rate(model, waves, start, 4000, n_fit, repeat)
 
 
 def main() -> None:

@@ -148,15 +148,20 @@ def emulate(beam: np.ndarray, veto: np.ndarray, ecal0: np.ndarray, ecal1: np.nda
     return emulate_windows(samples, config)
 
 
-def emulate_windows(samples: np.ndarray, config: TriggerConfig | str | None = None) -> Columns:
-    """Like :func:`emulate` on one array (n, 113, W) in the trigger's channel order."""
-    a = check_window_samples("samples", samples, N_CHANNELS)
-    cfg = _config(config)
-    ffi, lib = library()
-    x = np.ascontiguousarray(a, dtype=np.uint16)
+def _window_input(samples: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """Windows (n, 113, W) checked and made contiguous uint16 for the C entries, with n and W."""
+    x = np.ascontiguousarray(check_window_samples("samples", samples, N_CHANNELS), dtype=np.uint16)
     n, W = x.shape[0], x.shape[2]
     if W == 0 and n:
         raise ValueError("samples: windows must hold at least one sample")
+    return x, n, W
+
+
+def emulate_windows(samples: np.ndarray, config: TriggerConfig | str | None = None) -> Columns:
+    """Like :func:`emulate` on one array (n, 113, W) in the trigger's channel order."""
+    x, n, W = _window_input(samples)
+    cfg = _config(config)
+    ffi, lib = library()
     # one allocation for all result columns, widest first so every column stays aligned;
     # the C side writes every entry of every column
     buf = np.empty(n * _WINDOW_BYTES, dtype=np.uint8)
@@ -183,13 +188,9 @@ def emulate_windows(samples: np.ndarray, config: TriggerConfig | str | None = No
 def trigger_bits_windows(samples: np.ndarray, config: TriggerConfig | str | None = None) -> np.ndarray:
     """Only the ``trigger_bits`` column of :func:`emulate_windows` (uint8 per window), computed
     by the cheaper C entry that skips what the bits do not depend on (HCAL, pile-up sum)."""
-    a = check_window_samples("samples", samples, N_CHANNELS)
+    x, n, W = _window_input(samples)
     cfg = _config(config)
     ffi, lib = library()
-    x = np.ascontiguousarray(a, dtype=np.uint16)
-    n, W = x.shape[0], x.shape[2]
-    if W == 0 and n:
-        raise ValueError("samples: windows must hold at least one sample")
     bits = np.zeros(n, np.uint8)
     rc = int(lib.na64fw_trigger_bits_windows(
         _cached_c_config(cfg), ffi.from_buffer("uint16_t[]", x), n, W, ffi.from_buffer("uint8_t[]", bits)
