@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from na64reco.raw import sample_range
+from na64reco.raw import parity_span, sample_range
 
 
 def test_sample_range_is_the_extremes_of_the_recorded_samples():
@@ -19,3 +19,20 @@ def test_sample_range_is_the_extremes_of_the_recorded_samples():
         assert (lo[i], hi[i]) == want
     with pytest.raises(ValueError, match="one value per digit"):
         sample_range(samples, nsamples[:3])
+
+
+def test_parity_span_is_the_larger_span_of_the_even_and_the_odd_samples():
+    rng = np.random.default_rng(5)
+    samples = rng.integers(0, 4096, (500, 32)).astype(np.uint16)
+    nsamples = rng.integers(-2, 40, 500)
+    span = parity_span(samples, nsamples)
+    for i in range(500):
+        m = min(max(int(nsamples[i]), 0), 32)
+        want = max((int(np.ptp(samples[i, p:m:2])) if m > p else 0) for p in (0, 1))
+        assert span[i] == want
+    # a quiet channel whose interleaved ADCs sit 20 counts apart has no parity span
+    flat = np.tile(np.array([100, 120], np.uint16), 16)[None]
+    assert parity_span(flat, np.array([32])).tolist() == [0]
+    assert np.ptp(flat) == 20
+    with pytest.raises(ValueError, match="one value per digit"):
+        parity_span(samples, nsamples[:3])

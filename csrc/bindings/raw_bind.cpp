@@ -166,11 +166,29 @@ pybind11::tuple sample_range(const pybind11::array_t<std::uint16_t, pybind11::ar
   return pybind11::make_tuple(lo, hi);
 }
 
+pybind11::array_t<std::int32_t> parity_span(
+    const pybind11::array_t<std::uint16_t, pybind11::array::c_style | pybind11::array::forcecast>& samples,
+    const pybind11::array_t<std::int64_t, pybind11::array::c_style | pybind11::array::forcecast>& nsamples) {
+  if (samples.ndim() != 2) throw InputError(concat("parity_span: samples must be (n, W), got ndim ", samples.ndim()));
+  const auto n = samples.shape(0);
+  if (nsamples.ndim() != 1 || nsamples.shape(0) != n)
+    throw InputError(concat("parity_span: nsamples must hold one value per digit (", n, ")"));
+  pybind11::array_t<std::int32_t> span(n);
+  {
+    pybind11::gil_scoped_release nogil;
+    raw::parity_span(samples.data(), n, samples.shape(1), nsamples.data(), span.mutable_data());
+  }
+  return span;
+}
+
 }  // namespace
 
 void bind_raw(pybind11::module_& m) {
   m.def("sample_range", &sample_range, pybind11::arg("samples"), pybind11::arg("nsamples"),
         "(lo, hi): smallest and largest recorded sample of each digit (both 0 where none is recorded).");
+  m.def("parity_span", &parity_span, pybind11::arg("samples"), pybind11::arg("nsamples"),
+        "Per digit: the larger of the spans (max - min) of its even and of its odd recorded samples "
+        "(the interleaved ADCs' pedestal offset left out; 0 where a parity has under two samples).");
   m.def("fill_msadc_records", &fill_msadc_records, pybind11::arg("words"), pybind11::arg("taken"),
         pybind11::arg("samples"), pybind11::arg("nsamples"), pybind11::arg("sum"), pybind11::arg("channel"),
         "Raw writer: pack MSADC channel records (header word, then 12-bit sample pairs) in order into "

@@ -10,4 +10,11 @@ namespace na64::raw {
 void sample_range(const std::uint16_t* samples, std::int64_t n, std::int64_t width, const std::int64_t* nsamples,
                   std::int32_t* lo, std::int32_t* hi);
 
+// span[i]: the larger of (max - min) over the even and over the odd recorded samples of
+// digit i (0 for fewer than two samples of a parity). The interleaved ADCs of an MSADC
+// channel have pedestals a few counts apart, which the plain max - min adds to every
+// quiet channel's spread; per parity only the noise and the pulses remain.
+void parity_span(const std::uint16_t* samples, std::int64_t n, std::int64_t width, const std::int64_t* nsamples,
+                 std::int32_t* span);
+
 }  // namespace na64::raw

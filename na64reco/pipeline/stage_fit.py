@@ -63,13 +63,16 @@ class FitStage:
         kind_of_digit = kind_of_plane[np.where(plane >= 0, plane, len(SADC_PLANE_NAMES))] if plane.size else np.zeros(0, np.int64)
         from ..calo.fit_bounds import saturation_only_of_fit, suspects_of_fit, template_peak_floor
 
-        from ..raw import sample_range
+        from ..raw import parity_span, sample_range
 
-        # smallest and largest recorded sample per digit: the quiet-channel test (a span below
-        # zero_suppress_adc holds no pulse) and the input of the channel pedestals
-        lowest, highest = sample_range(digits["samples"], digits["nsamples"])
+        # smallest recorded sample per digit: the input of the channel pedestals
+        lowest, _ = sample_range(digits["samples"], digits["nsamples"])
+        # quiet channels hold no pulse: their even and their odd samples each span less than
+        # zero_suppress_adc (per ADC phase, so that the pedestal offset of the interleaved
+        # ADCs does not count as signal)
         if self.zero_suppress > 0 and plane.size:
-            kind_of_digit = np.where(highest - lowest < self.zero_suppress, -1, kind_of_digit)
+            quiet = parity_span(digits["samples"], digits["nsamples"]) < self.zero_suppress
+            kind_of_digit = np.where(quiet, -1, kind_of_digit)
         parts: list[dict[str, np.ndarray]] = []
         suspect = np.zeros(plane.size, bool)
         saturated_only = np.zeros(plane.size, bool)
