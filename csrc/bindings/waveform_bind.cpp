@@ -135,6 +135,62 @@ pb::dict run_fit(const WaveformFitter& f, const pb::array& samples_any, const pb
   return result;
 }
 
+pb::dict run_fit_seeded(const WaveformFitter& f, const pb::array_t<double, pb::array::c_style | pb::array::forcecast>& samples,
+                        const pb::object& recorded_obj,
+                        const pb::array_t<int64_t, pb::array::c_style | pb::array::forcecast>& seed_offsets,
+                        const pb::array_t<double, pb::array::c_style | pb::array::forcecast>& seed_times,
+                        const pb::array_t<double, pb::array::c_style | pb::array::forcecast>& in_time_ns,
+                        double in_time_tolerance_ns) {
+  const int w = f.config().nsamples;
+  if (samples.ndim() != 2 || samples.shape(1) != w)
+    throw InputError(concat("fit_seeded: samples must have shape (n, ", w, "), got ndim ", samples.ndim(), " and ",
+                            samples.ndim() >= 2 ? samples.shape(1) : -1, " columns"));
+  const int64_t n = samples.shape(0);
+  pb::array_t<int32_t, pb::array::c_style | pb::array::forcecast> recorded;
+  if (!recorded_obj.is_none()) {
+    recorded = pb::array_t<int32_t, pb::array::c_style | pb::array::forcecast>::ensure(recorded_obj);
+    if (!recorded || recorded.ndim() != 1 || recorded.shape(0) != n)
+      throw InputError(concat("fit_seeded: nsamples must be a 1-d integer array of length ", n));
+  }
+  if (seed_offsets.ndim() != 1 || seed_offsets.shape(0) != n + 1)
+    throw InputError(concat("fit_seeded: seed_offsets must have n + 1 = ", n + 1, " entries, got ", seed_offsets.size()));
+  if (in_time_ns.ndim() != 1 || in_time_ns.shape(0) != n)
+    throw InputError(concat("fit_seeded: in_time_ns must have one value per waveform (", n, "), got ", in_time_ns.size()));
+  if (seed_times.ndim() != 1) throw InputError("fit_seeded: seed_times must be 1-d");
+  const int64_t* off = seed_offsets.data();
+  if (off[0] != 0 || off[n] != seed_times.shape(0))
+    throw InputError(concat("fit_seeded: seed_offsets must run from 0 to len(seed_times) = ", seed_times.shape(0),
+                            ", got ", off[0], " to ", off[n]));
+  for (int64_t i = 0; i < n; ++i)
+    if (off[i + 1] < off[i])
+      throw InputError(concat("fit_seeded: seed_offsets decrease at waveform ", i, " (", off[i], " then ", off[i + 1], ")"));
+  if (!(in_time_tolerance_ns >= 0.0))
+    throw InputError(concat("fit_seeded: in_time_tolerance_ns must be >= 0, got ", in_time_tolerance_ns));
+  auto amplitude = empty1<double>(n), amplitude_err = empty1<double>(n), time_ns = empty1<double>(n),
+       chi2 = empty1<double>(n);
+  auto ndf = empty1<int32_t>(n), npulses = empty1<int32_t>(n);
+  auto ok = empty1<uint8_t>(n), clip_consistent = empty1<uint8_t>(n);
+  SeededInputs in{samples.data(), n, recorded_obj.is_none() ? nullptr : recorded.data(), off, seed_times.data(),
+                  in_time_ns.data(), in_time_tolerance_ns};
+  SeededOutputs out{amplitude.mutable_data(), amplitude_err.mutable_data(), time_ns.mutable_data(),
+                    chi2.mutable_data(), ndf.mutable_data(), npulses.mutable_data(), ok.mutable_data(),
+                    clip_consistent.mutable_data()};
+  {
+    pb::gil_scoped_release release;
+    f.fit_seeded(in, out);
+  }
+  pb::dict result;
+  result["amplitude"] = amplitude;
+  result["amplitude_err"] = amplitude_err;
+  result["time_ns"] = time_ns;
+  result["chi2"] = chi2;
+  result["ndf"] = ndf;
+  result["npulses"] = npulses;
+  result["ok"] = ok;
+  result["clip_consistent"] = clip_consistent;
+  return result;
+}
+
 }  // namespace
 
 namespace na64::py {
@@ -226,6 +282,11 @@ void bind_waveform(pybind11::module_& m) {
             return run_fit<double>(f, samples, nsamples, pedestal);
           },
           pb::arg("samples"), pb::arg("nsamples") = pb::none(), pb::arg("pedestal") = pb::none(),
-          "Fit (n, W) samples; returns {'waves': {...}, 'pulses': {...}} of numpy columns.");
+          "Fit (n, W) samples; returns {'waves': {...}, 'pulses': {...}} of numpy columns.")
+      .def("fit_seeded", &run_fit_seeded, pb::arg("samples"), pb::arg("nsamples"), pb::arg("seed_offsets"),
+           pb::arg("seed_times"), pb::arg("in_time_ns"), pb::arg("in_time_tolerance_ns") = 3.0,
+           "Fit (n, W) samples with known pulse times: row i starts from the peak times "
+           "seed_times[seed_offsets[i]:seed_offsets[i+1]] (ns from sample 0), refines them and "
+           "reports the pulse within in_time_tolerance_ns of in_time_ns[i]; returns numpy columns.");
 }
 }  // namespace na64::py

@@ -72,6 +72,39 @@ void check_batch(const WaveformFitter& fitter, const std::vector<uint16_t>& samp
   for (int64_t i = 0; i < n; ++i) NA64_CHECK(per_wave[static_cast<size_t>(i)] == c.npulses[static_cast<size_t>(i)]);
 }
 
+// fit_seeded over the same windows with random, absurd and missing seeds and in-time times.
+void check_seeded(const WaveformFitter& fitter, const std::vector<uint16_t>& samples, int64_t n,
+                  const int32_t* recorded, Lcg& rng) {
+  const int w = fitter.config().nsamples;
+  std::vector<double> x(samples.begin(), samples.end());
+  for (size_t k = 0; k < x.size(); k += 97) x[k] = k % 2 ? std::nan("") : -1e300;  // non-finite and absurd samples
+  std::vector<int64_t> offsets(static_cast<size_t>(n) + 1, 0);
+  std::vector<double> seeds, in_time(static_cast<size_t>(n));
+  const double odd_values[] = {std::nan(""), 1e300, -1e300, -500.0, 1e6, 0.0};
+  for (int64_t i = 0; i < n; ++i) {
+    const int count = static_cast<int>(rng.next() % 60);  // beyond the seed buffer too
+    for (int j = 0; j < count; ++j)
+      seeds.push_back(j % 7 == 6 ? odd_values[rng.next() % 6] : -150.0 + 600.0 * rng.uniform());
+    offsets[static_cast<size_t>(i) + 1] = static_cast<int64_t>(seeds.size());
+    in_time[static_cast<size_t>(i)] = i % 11 == 0 ? odd_values[rng.next() % 6] : 12.5 * (rng.next() % w);
+  }
+  const size_t m = static_cast<size_t>(n);
+  std::vector<double> amp(m), amp_err(m), time(m), chi2(m);
+  std::vector<int32_t> ndf(m), npulses(m);
+  std::vector<uint8_t> ok(m), clip(m);
+  SeededInputs in{x.data(), n, recorded, offsets.data(), seeds.data(), in_time.data(), 3.0};
+  SeededOutputs out{amp.data(), amp_err.data(), time.data(), chi2.data(), ndf.data(), npulses.data(), ok.data(),
+                    clip.data()};
+  fitter.fit_seeded(in, out);
+  for (size_t k = 0; k < m; ++k) {
+    NA64_CHECK(std::isfinite(amp[k]) && std::isfinite(amp_err[k]) && std::isfinite(chi2[k]));
+    NA64_CHECK(amp_err[k] >= 0.0 && chi2[k] >= 0.0);
+    NA64_CHECK(std::isnan(time[k]) || std::isfinite(time[k]));
+    NA64_CHECK(npulses[k] >= 0 && npulses[k] <= fitter.config().max_pulses);
+    NA64_CHECK(ok[k] <= 1 && clip[k] <= 1);
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -124,6 +157,7 @@ int main() {
     const WaveformFitter fitter(tpl, cfg);
     check_batch(fitter, samples, n, nullptr, pedestal.data());
     check_batch(fitter, samples, n, recorded.data(), pedestal.data());
+    check_seeded(fitter, samples, n, recorded.data(), rng);
   }
   // Bad configuration is an InputError, not a crash.
   FitterConfig bad;

@@ -40,6 +40,10 @@ struct PulseModel {
 
 void prepare_context(FitContext& ctx, const double* y);
 
+// The even and odd pedestals of a fit with free pedestals: least squares of the data minus
+// the model m on the whitened even / odd indicators (ped[1] = ped[0] when only one is free).
+void read_back_pedestals(const FitContext& ctx, const PulseModel& m, double ped[2]);
+
 // One pulse, optimal filter on the phase table (if any) then Gauss-Newton on the exact
 // template (or, with exact_refinement false and a table, a curvature-corrected step from the
 // table). polarity +1 looks for a positive pulse, -1 for a negative excursion. Returns false
@@ -52,6 +56,13 @@ bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_
 // with same_phase_only its very phase (see pulse_refine.cpp).
 bool refine_pulses(const FitContext& ctx, PulseModel& m, double tolerance_ns, int max_exact,
                    bool same_phase_only = false);
+
+// Adds pulses at the dictionary atoms best correlated with m's residual while the model is
+// suspicious (chi2 or a residual bump) and each addition gains pileup_dchi2 with every pulse
+// significant (a pulse within a quarter sample of exempt_tau need not be; NaN: none).
+// corr: scratch of dict.natoms doubles.
+void add_pulses_from_residual(const FitContext& ctx, const Dictionary& dict, double* corr, PulseModel& m,
+                              double exempt_tau);
 
 // Full pile-up resolution starting from the single-pulse result; dict must match ctx.space.
 // w: scratch of dict.natoms doubles (twice).

@@ -61,6 +61,34 @@ struct WaveOutputs {
   double* pileup_amplitude;  // sum of the amplitudes of the other pulses
 };
 
+// Input of WaveformFitter::fit_seeded: n rows of `width` samples (width = the fitter's
+// nsamples), optional recorded counts, and per row the seed peak times
+// seed_times[seed_offsets[i] .. seed_offsets[i+1]) and the expected in-time peak time, itself
+// a seed (it wins over other seeds within a quarter sample of it; NaN: none).
+struct SeededInputs {
+  const double* samples = nullptr;
+  int64_t n = 0;
+  const int32_t* recorded = nullptr;
+  const int64_t* seed_offsets = nullptr;  // n + 1, non-decreasing, starting at 0
+  const double* seed_times = nullptr;
+  const double* in_time_ns = nullptr;
+  double in_time_tolerance_ns = 3.0;  // a fitted pulse this close to in_time_ns is the in-time one
+};
+
+// Per row: the in-time pulse (amplitude 0 and time NaN when none is left), the fit's chi2 and
+// ndf, the pulses kept, and whether the model reaches the clipping level at every clipped
+// sample (a model that stays below it lacks amplitude somewhere: not to be trusted).
+struct SeededOutputs {
+  double* amplitude;
+  double* amplitude_err;
+  double* time_ns;
+  double* chi2;
+  int32_t* ndf;
+  int32_t* npulses;
+  uint8_t* ok;             // the fit converged
+  uint8_t* clip_consistent;
+};
+
 struct PulseRow {
   int64_t wave;
   double amplitude, time_ns, amplitude_err, time_err;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstring>
+#include <limits>
 
 #include "waveform/fit_internal.hpp"
 #include "waveform/small_linalg.hpp"
@@ -27,9 +28,12 @@ void settle_on_table(const FitContext& ctx, PulseModel& m) {
   }
 }
 
-// Every pulse stands out of the noise by itself: (amplitude / error)^2 >= dchi2.
-bool all_significant(const PulseModel& m, double dchi2) {
+// Every pulse stands out of the noise by itself: (amplitude / error)^2 >= dchi2, except
+// pulses within exempt_ns of exempt_tau (NaN: none).
+bool all_significant(const PulseModel& m, double dchi2, double exempt_tau = std::numeric_limits<double>::quiet_NaN(),
+                     double exempt_ns = 0.0) {
   for (int i = 0; i < m.npulses; ++i) {
+    if (std::fabs(m.tau[i] - exempt_tau) <= exempt_ns) continue;
     const double z = m.amp[i] / std::max(m.amp_err[i], 1e-300);
     if (!(z * z >= dchi2)) return false;
   }
@@ -102,7 +106,66 @@ bool any_atom_elsewhere(const FitContext& ctx, const Dictionary& dict, const dou
   return false;
 }
 
+// The prefilter's test on a model: chi2 beyond pileup_chi2_sigma of its ndf, or a positive
+// two-sample bump left in the residual.
+bool model_suspicious(const FitContext& ctx, const PulseModel& pm) {
+  const FitterConfig& cfg = *ctx.cfg;
+  const int n = ctx.nsamples;
+  const int ndf = ctx.space->nused - ctx.space->npedestal - 2 * pm.npulses;
+  if (ndf > 0 && pm.chi2 > ndf + cfg.pileup_chi2_sigma * std::sqrt(2.0 * ndf)) return true;
+  const double bump = cfg.pileup_residual_sigma * std::sqrt(2.0);
+  for (int q = 0; q + 1 < n; ++q)
+    if (pm.residual[q] + pm.residual[q + 1] > bump) return true;
+  return false;
+}
+
 }  // namespace
+
+void add_pulses_from_residual(const FitContext& ctx, const Dictionary& dict, double* corr, PulseModel& cand,
+                              double exempt_tau) {
+  // Adds the dictionary pulse that best explains the residual while the chi2 gain is
+  // significant; a few atoms are tried per round. corr holds the atoms' correlations with
+  // the residual, computed once per residual rather than once per atom tried.
+  const FitterConfig& cfg = *ctx.cfg;
+  const int n = ctx.nsamples;
+  const int natoms = dict.natoms;
+  const int max_pulses = std::min(cfg.max_pulses, kMaxPulses);
+  auto atom = [&dict](int j) { return dict.atom(j); };
+  while (cand.npulses < max_pulses && model_suspicious(ctx, cand)) {
+    bool added = false;
+    int tried[3];
+    int ntried = 0;
+    dots_against(atom, natoms, cand.residual, n, corr);
+    while (!added && ntried < 3) {
+      int best = -1;
+      double best_score = 0.0, best_c = 0.0;
+      for (int j = 0; j < natoms; ++j) {
+        bool near_tried = false;
+        for (int t = 0; t < ntried; ++t) near_tried = near_tried || std::abs(j - tried[t]) <= 1;
+        if (near_tried) continue;
+        const double c = corr[j];
+        const double score = c * dict.inv_norm(j);
+        if (score > best_score) {
+          best_score = score;
+          best = j;
+          best_c = c;
+        }
+      }
+      if (best < 0 || best_score * best_score < 0.25 * cfg.pileup_dchi2) break;
+      tried[ntried++] = best;
+      PulseModel trial = cand;
+      trial.amp[trial.npulses] = best_c * dict.inv_norm(best) * dict.inv_norm(best);
+      trial.tau[trial.npulses] = vertex_time(dict, best, best_score, [&](int j) { return corr[j] * dict.inv_norm(j); });
+      ++trial.npulses;
+      if (!refine_pulses(ctx, trial, kTrialNs, 0) || trial.npulses <= cand.npulses) continue;
+      if (cand.chi2 - trial.chi2 < cfg.pileup_dchi2) continue;
+      if (!all_significant(trial, cfg.pileup_dchi2, exempt_tau, 0.25 * ctx.shape->sampling_ns())) continue;
+      cand = trial;
+      added = true;
+    }
+    if (!added) break;
+  }
+}
 
 void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scratch, PulseModel& m) {
   const FitterConfig& cfg = *ctx.cfg;
@@ -111,14 +174,7 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
   const int max_pulses = std::min(cfg.max_pulses, kMaxPulses);
   const PulseModel single = m;
   const bool single_valid = single.npulses == 1 && single.amp[0] > 0.0 && single.amp[0] <= ctx.max_amplitude;
-  auto chi2_suspicious = [&](const PulseModel& pm) {
-    const int ndf = ctx.space->nused - ctx.space->npedestal - 2 * pm.npulses;
-    if (ndf > 0 && pm.chi2 > ndf + cfg.pileup_chi2_sigma * std::sqrt(2.0 * ndf)) return true;
-    const double bump = cfg.pileup_residual_sigma * std::sqrt(2.0);
-    for (int q = 0; q + 1 < n; ++q)
-      if (pm.residual[q] + pm.residual[q + 1] > bump) return true;
-    return false;
-  };
+  auto chi2_suspicious = [&](const PulseModel& pm) { return model_suspicious(ctx, pm); };
   // Fast path for the common case of one extra pulse (or a few): the dictionary atom
   // best matching the residual near its largest bump, refitted with the pulses found so far,
   // repeated while the model stays suspicious and every addition gains the required chi2.
@@ -284,45 +340,9 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
     cand = best_trial;
   }
 
-  // Forward: add the dictionary pulse that best explains the residual while the chi2 gain
-  // is significant (catches pulses the NNLS merged or missed); a few atoms are tried.
-  // The NNLS scratch is free again: it holds the atoms' correlations with the residual,
-  // computed once per residual rather than once per atom tried.
-  double* corr = w;
-  while (cand.npulses < max_pulses && chi2_suspicious(cand)) {
-    bool added = false;
-    int tried[3];
-    int ntried = 0;
-    dots_against(atom, natoms, cand.residual, n, corr);
-    while (!added && ntried < 3) {
-      int best = -1;
-      double best_score = 0.0, best_c = 0.0;
-      for (int j = 0; j < natoms; ++j) {
-        bool near_tried = false;
-        for (int t = 0; t < ntried; ++t) near_tried = near_tried || std::abs(j - tried[t]) <= 1;
-        if (near_tried) continue;
-        const double c = corr[j];
-        const double score = c * dict.inv_norm(j);
-        if (score > best_score) {
-          best_score = score;
-          best = j;
-          best_c = c;
-        }
-      }
-      if (best < 0 || best_score * best_score < 0.25 * cfg.pileup_dchi2) break;
-      tried[ntried++] = best;
-      PulseModel trial = cand;
-      trial.amp[trial.npulses] = best_c * dict.inv_norm(best) * dict.inv_norm(best);
-      trial.tau[trial.npulses] = vertex_time(dict, best, best_score, [&](int j) { return corr[j] * dict.inv_norm(j); });
-      ++trial.npulses;
-      if (!refine_pulses(ctx, trial, kTrialNs, 0) || trial.npulses <= cand.npulses) continue;
-      if (cand.chi2 - trial.chi2 < cfg.pileup_dchi2) continue;
-      if (!all_significant(trial, cfg.pileup_dchi2)) continue;
-      cand = trial;
-      added = true;
-    }
-    if (!added) break;
-  }
+  // Forward: pulses the NNLS merged or missed, from the residual. The NNLS scratch is free
+  // again and holds the atoms' correlations with the residual.
+  add_pulses_from_residual(ctx, dict, w, cand, std::numeric_limits<double>::quiet_NaN());
 
   if (cand.npulses == 0 || (single_valid && cand.npulses >= 2 && single.chi2 - cand.chi2 < cfg.pileup_dchi2))
     cand = single;

@@ -35,6 +35,25 @@ void linear_residual(const double* ywp, double a1, const double* f, double a2, c
 
 }  // namespace
 
+void read_back_pedestals(const FitContext& ctx, const PulseModel& m, double ped[2]) {
+  const SampleSpace& sp = *ctx.space;
+  const double* g = sp.indicator_gram;
+  double r[2] = {0, 0};
+  for (int a = 0; a < sp.nindicator; ++a) r[a] = ctx.indicator_y[a] - m.model_indicator[a];
+  double p[2] = {0.0, 0.0};
+  if (sp.nindicator == 2) {
+    const double det = g[0] * g[3] - g[1] * g[2];
+    if (std::fabs(det) > 1e-300) {
+      p[0] = (g[3] * r[0] - g[1] * r[1]) / det;
+      p[1] = (g[0] * r[1] - g[2] * r[0]) / det;
+    }
+  } else if (sp.nindicator == 1 && g[0] > 0.0) {
+    p[0] = r[0] / g[0];
+  }
+  for (int a = 0; a < sp.nindicator; ++a) ped[sp.indicator_parity[a]] = p[a];
+  if (sp.nindicator == 1) ped[1 - sp.indicator_parity[0]] = p[0];
+}
+
 void prepare_context(FitContext& ctx, const double* y) {
   const int n = ctx.nsamples;
   const SampleSpace& sp = *ctx.space;

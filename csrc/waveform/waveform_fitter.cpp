@@ -309,24 +309,7 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
 
   // Pedestals read back from the data minus the pulses (least squares on the whitened
   // even / odd indicators).
-  if (fit_pedestal) {
-    const SampleSpace& sp = *ctx.space;
-    const double* g = sp.indicator_gram;
-    double r[2] = {0, 0};
-    for (int a = 0; a < sp.nindicator; ++a) r[a] = ctx.indicator_y[a] - model.model_indicator[a];
-    double p[2] = {0.0, 0.0};
-    if (sp.nindicator == 2) {
-      const double det = g[0] * g[3] - g[1] * g[2];
-      if (std::fabs(det) > 1e-300) {
-        p[0] = (g[3] * r[0] - g[1] * r[1]) / det;
-        p[1] = (g[0] * r[1] - g[2] * r[0]) / det;
-      }
-    } else if (sp.nindicator == 1 && g[0] > 0.0) {
-      p[0] = r[0] / g[0];
-    }
-    for (int a = 0; a < sp.nindicator; ++a) ped[sp.indicator_parity[a]] = p[a];
-    if (sp.nindicator == 1) ped[1 - sp.indicator_parity[0]] = p[0];
-  }
+  if (fit_pedestal) read_back_pedestals(ctx, model, ped);
 
   // Significant pulses, the main one, the in-time ones.
   int k = model.npulses;

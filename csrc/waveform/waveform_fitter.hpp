@@ -32,6 +32,11 @@ class WaveformFitter {
   void fit(const Sample* samples, int64_t n, const int32_t* recorded, const double* fixed_pedestal,
            const WaveOutputs& out, std::vector<PulseRow>& pulses) const;
 
+  // Fits with the pulse times known roughly in advance (seeds from other channels that saw
+  // the same particles): no search, every seed refined in amplitude and time on the samples
+  // left after masking (clipped, unrecorded, non-finite). See seeded_fit.cpp.
+  void fit_seeded(const SeededInputs& in, const SeededOutputs& out) const;
+
   // Time range of the dictionary / single-pulse fit (peak time, ns from sample 0).
   double tau_min() const { return tau_lo_; }
   double tau_max() const { return tau_hi_; }

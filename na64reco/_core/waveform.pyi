@@ -62,3 +62,12 @@ class WaveformFitter:
         nsamples: npt.ArrayLike | None = None,
         pedestal: npt.ArrayLike | None = None,
     ) -> dict[str, dict[str, Any]]: ...
+    def fit_seeded(
+        self,
+        samples: npt.ArrayLike,
+        nsamples: npt.ArrayLike | None,
+        seed_offsets: npt.ArrayLike,
+        seed_times: npt.ArrayLike,
+        in_time_ns: npt.ArrayLike,
+        in_time_tolerance_ns: float = 3.0,
+    ) -> dict[str, np.ndarray]: ...

@@ -98,13 +98,16 @@ def energy_maxima(
     suspects: Mapping[str, np.ndarray] | None,
     n_events: int,
     absurd_key: np.ndarray,
+    fitted_bound: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Largest in-time ECAL and HCAL energies and VETO module energy (GeV) the doubtful
     fits leave possible.
 
     absurd_key: event * n_cells + cell of the pulses dropped for an absurd amplitude; an
     event with one whose waveform is not among the suspects gets infinite maxima. A VETO
-    module's energy never exceeds its larger PMT, so a doubtful PMT's bound bounds it."""
+    module's energy never exceeds its larger PMT, so a doubtful PMT's bound bounds it.
+    fitted_bound: per suspect row, an upper bound (MeV) from a trusted refit
+    (``seeded_refit``; inf where none), used where it is below the model-free one."""
     e_ecal = ev["e_ecal"] / MEV_PER_GEV
     e_hcal = ev["e_hcal"] / MEV_PER_GEV
     veto = ev["veto_module"].max(axis=1, initial=0.0) / MEV_PER_GEV
@@ -140,6 +143,8 @@ def energy_maxima(
             pedestal=pedestal[rows], template=config.bound_templates.get(str(name)),
         )  # fmt: skip
     bound = cell_energy(amp, event, cell, spill_row, calibration)
+    if fitted_bound is not None:
+        bound = np.fmin(bound, np.asarray(fitted_bound, dtype=np.float64)[use])
     # the bound replaces what the doubtful fit put in the cell (never lowers it)
     extra = np.maximum(bound - e_in[event, cell], 0.0) / MEV_PER_GEV
     extra = np.where(np.isnan(extra), np.inf, extra)

@@ -26,7 +26,7 @@ from ..columns import Columns
 from .channel_medians import channel_pedestal
 
 __all__ = ["suspect_waveforms", "suspect_table", "amplitude_upper_bound", "template_peak_floor", "fixed_time_amplitude",
-           "suspects_of_fit", "saturation_only_of_fit", "clipped_near", "REFIT_PLANES", "BOUND_PLANES",
+           "suspects_of_fit", "saturation_only_of_fit", "clipped_near", "REFIT_PLANES", "BOUND_PLANES", "SEEDED_PLANES",
            "channel_pedestal", "SATURATION_ONLY_CHI2_NDF"]
 
 
@@ -210,10 +210,12 @@ def fixed_time_amplitude(
 # The per-detector policy used by the benchmarks and the pipeline. SRD pulses are small and
 # the srd cut needs the in-time one, so their fits are doubtful from a lower chi2/ndf or
 # when the main pulse sits out of the window (a pre-window tail fitted instead); ECAL and
-# SRD suspects are refitted at the expected time (ECAL ones are also bounded from above).
+# SRD suspects are refitted at the expected time (ECAL ones are also bounded from above);
+# ECAL suspects are then fitted again from the pulse times of their neighbours (seeded_refit).
 SUSPECT_CHI2_NDF = {"srd": 20.0}
 SUSPECT_FLAGS = {"srd": ("out_of_window",)}
 REFIT_PLANES = {"ECAL0": "ecal", "ECAL1": "ecal", "SRD": "srd"}
+SEEDED_PLANES = {"ECAL0": "ecal", "ECAL1": "ecal"}
 BOUND_PLANES = {"ECAL0": "ecal", "ECAL1": "ecal", "HCAL0": "hcal", "HCAL1": "hcal", "HCAL2": "hcal", "HCAL3": "hcal"}
 
 

@@ -15,6 +15,7 @@ from .._core import calo as _calo
 from ..columns import Columns
 from .calibration import CaloCalibration
 from .doubtful import energy_maxima, refit_suspects, trusted_suspects_dropped
+from .seeded_refit import SeededRefitConfig, seeded_refit
 from .layout import CaloLayout
 from .status import (
     MEV_PER_GEV,
@@ -99,6 +100,11 @@ class CaloConfig:
     # no clipped sample lies within this window around the cell's expected in-time peak
     # (before, after; ns): the samples that fix the in-time amplitude are then all usable
     clip_guard_ns: tuple[float, float] = (25.0, 75.0)
+    # plane name -> WaveformFitter: doubtful fits of these planes are fitted again from the
+    # pulse times their neighbouring cells saw (seeded_refit; the seed cells are those of
+    # the same planes), which the box cuts then trust within a margin
+    seeded_fitters: dict = field(default_factory=dict)
+    seeded: SeededRefitConfig = field(default_factory=SeededRefitConfig)
     # plane name -> pulse template: tightens the in-time energy bound of doubtful cells
     # (fit_bounds.amplitude_upper_bound with every sample); others use the peak sample only
     bound_templates: dict = field(default_factory=dict)
@@ -334,6 +340,10 @@ def reconstruct_calo(
         suspects = trusted_suspects_dropped(suspects, master, calibration, config)
     if suspects is not None and config.refit_templates:
         refit_suspects(e_in, e_near, master, spill_row, calibration, config, suspects, n_events)
+    fitted_bound = None
+    if suspects is not None and config.seeded_fitters:
+        fitted_bound = seeded_refit(e_in, e_near, master, spill_row, calibration, config, suspects, offsets, cell,
+                                    amplitude, time_ns)  # fmt: skip
     ev = _calo.event_variables(e_in, e_near, e_out, core_layout, config.veto_ratio)
     if config.srd_near_window and core_layout.srd_modules:
         srd = slice(core_layout.srd_begin, core_layout.srd_begin + core_layout.srd_modules)
@@ -384,7 +394,7 @@ def reconstruct_calo(
         np.asarray(pulses["y"])[absurd & (cell_all >= 0)],
     )  # fmt: skip
     e_ecal_max, e_hcal_max, veto_max_bound = energy_maxima(
-        ev, e_in, master, spill_row, calibration, config, status, suspects, n_events, absurd_key
+        ev, e_in, master, spill_row, calibration, config, status, suspects, n_events, absurd_key, fitted_bound
     )
     if config.bad_energy_in_maxima:
         e_ecal_max = e_ecal_max + ev["e_bad_ecal"] / MEV_PER_GEV

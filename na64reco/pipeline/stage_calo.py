@@ -33,8 +33,18 @@ class CaloStage:
         def templates(planes: dict[str, str]) -> dict[str, Any]:
             return {p: load_template(str(Path(template_dir) / f"{k}.txt") if template_dir else k) for p, k in planes.items()}
 
+        from ..calo.fit_bounds import SEEDED_PLANES
+        from ..calo.fit_options import fit_options
+        from ..waveform import WaveformFitter
+
+        seeded = {
+            p: WaveformFitter(t, sampling_ns=12.5, noise_rms=float(config["waveform"]["noise_rms"]),
+                              **{**fit_options(k), "post_window_ns": 50.0})
+            for (p, k), t in zip(SEEDED_PLANES.items(), templates(SEEDED_PLANES).values())
+        }
         self.calo_config = CaloConfig(
-            pileup_threshold_mev=1000.0, refit_templates=templates(REFIT_PLANES), bound_templates=templates(BOUND_PLANES)
+            pileup_threshold_mev=1000.0, refit_templates=templates(REFIT_PLANES), bound_templates=templates(BOUND_PLANES),
+            seeded_fitters=seeded,
         )
 
     def available(self) -> bool:

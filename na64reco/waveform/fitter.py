@@ -150,3 +150,45 @@ class WaveformFitter:
             rec = np.clip(rec, 0, width).astype(np.int32)
         raw = self._core(width).fit(np.ascontiguousarray(arr), rec, ped)
         return FitResult(Columns(raw["waves"]), Columns(raw["pulses"]))
+
+    def fit_seeded(
+        self,
+        samples: Any,
+        seed_times: Any,
+        seed_offsets: Any,
+        in_time_ns: Any,
+        nsamples: Any = None,
+        in_time_tolerance_ns: float = 3.0,
+    ) -> Columns:
+        """Fit every row of ``samples`` (n, W) starting from pulse times known in advance, e.g.
+        the times other channels of the same detector saw the event's particles at.
+
+        Row i starts with a pulse at ``in_time_ns[i]`` (NaN: none) and at each of
+        ``seed_times[seed_offsets[i]:seed_offsets[i+1]]`` not within a quarter sample of a
+        seed already taken (peak times, ns from the first sample; ``seed_offsets`` has n + 1
+        entries from 0 to len(seed_times)); at most ``max_pulses``, those nearest the in-time
+        one. There is no search for further pulses, each seed's amplitude and
+        time are refined (pulses that fade away are dropped, pulses that meet are merged).
+        Samples at or above the saturation level are left out, as in ``fit``. Pedestals are
+        always fitted.
+
+        Columns per row: ``amplitude``, ``amplitude_err``, ``time_ns`` of the pulse within
+        ``in_time_tolerance_ns`` of ``in_time_ns[i]`` (0, 0 and NaN when none is left),
+        ``chi2``, ``ndf``, ``npulses``, ``ok`` (the fit converged) and ``clip_consistent``
+        (the model reaches the saturation level, within 5 noise rms, at every clipped sample).
+        """
+        arr = np.asarray(samples, dtype=np.float64)
+        if arr.ndim != 2:
+            raise ValueError(f"samples must have shape (n, W), got {arr.shape}")
+        n, width = arr.shape
+        rec = None
+        if nsamples is not None:
+            rec = np.asarray(nsamples)
+            if rec.shape != (n,):
+                raise ValueError(f"nsamples must have shape ({n},), got {rec.shape}")
+            rec = np.clip(rec, 0, width).astype(np.int32)
+        raw = self._core(width).fit_seeded(
+            np.ascontiguousarray(arr), rec, np.asarray(seed_offsets, dtype=np.int64), np.asarray(seed_times, dtype=np.float64),
+            np.asarray(in_time_ns, dtype=np.float64), float(in_time_tolerance_ns),
+        )  # fmt: skip
+        return Columns(raw)

@@ -1,0 +1,249 @@
+// Fits whose pulse times are known roughly before the fit: the channels of one calorimeter
+// see the same beam particles, so the times the fitter found in clean neighbouring channels
+// seed the fit of a channel whose own search cannot be trusted (clipped samples under two
+// overlapping pulses). The seeds' amplitudes and times are refined on the samples that are
+// not clipped, and only then are pulses no seed announced added from the residual.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "waveform/fit_internal.hpp"
+#include "waveform/fit_workspace.hpp"
+#include "waveform/small_linalg.hpp"
+#include "waveform/waveform_fitter.hpp"
+
+namespace na64::waveform {
+
+namespace {
+
+// Gauss-Newton rounds on the exact template: two pulses a sample apart with clipped peaks
+// leave the problem ill-conditioned and the steps short, and seeded fits are few.
+constexpr int kPolishIterations = 20;
+
+// The in-time seed first (when finite and inside the fit's time range), then the others in
+// time order (earlier than the range: at its start), each dropped when within a quarter sample of one already kept (the refinement
+// would merge them anyway); at most max_pulses, those nearest the in-time one first.
+int prepare_seeds(const double* times, int64_t count, double in_time, double lo, double hi, double dt,
+                  int max_pulses, double* out) {
+  double t[kMaxPulses * 8];
+  int m = 0;
+  // A pulse that peaked before the earliest allowed time shows only its tail, which a pulse
+  // at that time describes (as in the free fit's search).
+  for (int64_t j = 0; j < count && m < kMaxPulses * 8; ++j)
+    if (std::isfinite(times[j]) && times[j] <= hi) t[m++] = std::max(times[j], lo);
+  std::sort(t, t + m);
+  const bool has_in_time = std::isfinite(in_time) && in_time >= lo && in_time <= hi;
+  double kept[kMaxPulses * 8 + 1];
+  int k = 0;
+  if (has_in_time) kept[k++] = in_time;
+  for (int j = 0; j < m; ++j) {
+    bool apart = true;
+    for (int q = 0; q < k && apart; ++q) apart = std::fabs(t[j] - kept[q]) >= 0.25 * dt;
+    if (apart) kept[k++] = t[j];
+  }
+  const double centre = has_in_time ? in_time : 0.5 * (lo + hi);
+  std::sort(kept, kept + k, [&](double a, double b) { return std::fabs(a - centre) < std::fabs(b - centre); });
+  k = std::min(k, max_pulses);
+  std::sort(kept, kept + k);
+  std::copy(kept, kept + k, out);
+  return k;
+}
+
+// Amplitudes of pulses at fixed times (template columns only): the starting amplitudes of
+// the refinement, whose step damping scales with them.
+void starting_amplitudes(const FitContext& ctx, PulseModel& m) {
+  const int k = m.npulses, n = ctx.nsamples;
+  double cols[kMaxPulses][kMaxSamples];
+  double g[kMaxPulses * kMaxPulses], r[kMaxPulses], a[kMaxPulses];
+  for (int i = 0; i < k; ++i) exact_template(*ctx.shape, *ctx.space, m.tau[i], cols[i]);
+  for (int i = 0; i < k; ++i) {
+    r[i] = dot(cols[i], ctx.yw, n);
+    for (int j = 0; j <= i; ++j) g[i * k + j] = g[j * k + i] = dot(cols[i], cols[j], n);
+  }
+  const bool solved = cholesky(g, k, k);
+  if (solved) cholesky_solve(g, k, k, r, a);
+  for (int i = 0; i < k; ++i) m.amp[i] = solved && std::isfinite(a[i]) ? std::max(std::fabs(a[i]), 1.0) : 1.0;
+}
+
+// Peak time of the pulse nearest in_time within tolerance (NaN when none).
+double in_time_tau(const PulseModel& m, double in_time, double tolerance) {
+  double best = std::numeric_limits<double>::quiet_NaN();
+  for (int i = 0; i < m.npulses; ++i)
+    if (std::fabs(m.tau[i] - in_time) <= tolerance && !(std::fabs(best - in_time) <= std::fabs(m.tau[i] - in_time)))
+      best = m.tau[i];
+  return best;
+}
+
+// Seeds the samples cannot confirm (a neighbour's particle that left nothing measurable
+// here, one peaking after the window's end) are dropped, the least significant first, so
+// that they neither absorb nor block the pulses added from the residual; the in-time pulse
+// stays whatever its size, it is the one measured.
+void drop_insignificant_seeds(const FitContext& ctx, double in_time, double tolerance, PulseModel& m) {
+  const double dchi2 = ctx.cfg->pileup_dchi2;
+  while (m.npulses > 1) {
+    const double keep = in_time_tau(m, in_time, tolerance);
+    int worst = -1;
+    double worst_z2 = dchi2;
+    for (int i = 0; i < m.npulses; ++i) {
+      if (m.tau[i] == keep) continue;
+      const double z = m.amp[i] / std::max(m.amp_err[i], 1e-300);
+      if (z * z < worst_z2) {
+        worst_z2 = z * z;
+        worst = i;
+      }
+    }
+    if (worst < 0) return;
+    PulseModel next = m;
+    for (int i = worst; i + 1 < next.npulses; ++i) {
+      next.amp[i] = next.amp[i + 1];
+      next.tau[i] = next.tau[i + 1];
+    }
+    --next.npulses;
+    if (!refine_pulses(ctx, next, detail::kConvergedNs, kPolishIterations)) return;
+    m = next;
+  }
+}
+
+// The in-time amplitude where the final model has no pulse there: a template at the in-time
+// time (fixed) fitted together with the model's pulses (each with its shift column, so that
+// they may still adjust), with its standard error; false when singular.
+bool forced_in_time(const FitContext& ctx, const PulseModel& m, double in_time, double& amp, double& err) {
+  const int n = ctx.nsamples;
+  const int k = m.npulses;
+  const int np = 2 * k + 1;
+  if (np > kMaxParams) return false;
+  ExactBasis eb[kMaxPulses];
+  double forced[kMaxSamples];
+  const double* col[kMaxParams];
+  for (int i = 0; i < k; ++i) {
+    exact_basis(*ctx.shape, *ctx.space, m.tau[i], eb[i]);
+    col[2 * i] = eb[i].f;
+    col[2 * i + 1] = eb[i].d;
+  }
+  exact_template(*ctx.shape, *ctx.space, in_time, forced);
+  col[np - 1] = forced;
+  double a[kMaxParams * kMaxParams], r[kMaxParams], theta[kMaxParams], var[kMaxParams];
+  for (int p = 0; p < np; ++p) {
+    r[p] = dot(col[p], ctx.yw, n);
+    for (int q = 0; q <= p; ++q) a[p * np + q] = a[q * np + p] = dot(col[p], col[q], n);
+  }
+  if (!cholesky(a, np, np)) return false;
+  cholesky_solve(a, np, np, r, theta);
+  cholesky_inverse_diagonal(a, np, np, var);
+  amp = theta[np - 1];
+  err = std::sqrt(std::max(var[np - 1], 0.0));
+  return std::isfinite(amp) && std::isfinite(err);
+}
+
+}  // namespace
+
+void WaveformFitter::fit_seeded(const SeededInputs& in, const SeededOutputs& out) const {
+  const int n = cfg_.nsamples;
+  const double dt = cfg_.sampling_ns;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  FitWorkspace ws;
+  for (int64_t w = 0; w < in.n; ++w) {
+    out.amplitude[w] = 0.0;
+    out.amplitude_err[w] = 0.0;
+    out.time_ns[w] = nan;
+    out.chi2[w] = 0.0;
+    out.ndf[w] = 0;
+    out.npulses[w] = 0;
+    out.ok[w] = 0;
+    out.clip_consistent[w] = 1;
+    const double* raw = in.samples + w * n;
+    const int nrecorded = in.recorded ? std::clamp<int32_t>(in.recorded[w], 0, n) : n;
+    double y[kMaxSamples];
+    unsigned char mask[kMaxSamples];
+    bool clipped[kMaxSamples];
+    bool any_masked = false;
+    for (int k = 0; k < n; ++k) {
+      const double v = raw[k];
+      clipped[k] = k < nrecorded && std::isfinite(v) && v >= cfg_.saturation_adc;
+      mask[k] = k >= nrecorded || !std::isfinite(v) || clipped[k];
+      any_masked = any_masked || mask[k];
+      y[k] = mask[k] ? 0.0 : v;
+    }
+    FitContext ctx;
+    ctx.cfg = &cfg_;
+    ctx.shape = &shape_;
+    ctx.nsamples = n;
+    ctx.tau_lo = tau_lo_;
+    ctx.tau_hi = tau_hi_;
+    ctx.max_amplitude = std::isfinite(cfg_.saturation_adc) && cfg_.saturation_adc > 0.0 ? 16.0 * cfg_.saturation_adc : 1e9;
+    ctx.table = nullptr;  // seeds sit anywhere: the exact template throughout
+    ctx.dots = nullptr;
+    if (any_masked) {
+      if (!build_space(ws.space, n, noise_, mask, true)) continue;
+      ctx.space = &ws.space;
+    } else {
+      ctx.space = &with_pedestal_->space;
+    }
+    const double in_time = in.in_time_ns[w];
+    const int64_t s0 = in.seed_offsets[w], s1 = in.seed_offsets[w + 1];
+    PulseModel model;
+    model.npulses = prepare_seeds(in.seed_times + s0, s1 - s0, in_time, tau_lo_, tau_hi_, dt, cfg_.max_pulses,
+                                  model.tau);
+    const int npar_min = ctx.space->npedestal + 2 * model.npulses;
+    if (model.npulses == 0 || ctx.space->nused <= npar_min) continue;
+    prepare_context(ctx, y);
+    starting_amplitudes(ctx, model);
+    if (!refine_pulses(ctx, model, detail::kConvergedNs, kPolishIterations)) continue;
+    drop_insignificant_seeds(ctx, in_time, in.in_time_tolerance_ns, model);
+    // Pulses no seed announced (a particle only this channel saw, one starting at the end of
+    // the window): added from the residual as the free fit's search would.
+    if (cfg_.pileup && model.npulses < cfg_.max_pulses) {
+      const Dictionary* dict = &with_pedestal_->dict;
+      if (any_masked) {
+        ws.dict.build(shape_, ws.space, tau_lo_, tau_hi_, cfg_.dictionary_step_ns, /*lazy=*/true);
+        dict = &ws.dict;
+      }
+      if (ws.scratch.size() < static_cast<size_t>(dict->natoms)) ws.scratch.resize(static_cast<size_t>(dict->natoms));
+      const int before = model.npulses;
+      add_pulses_from_residual(ctx, *dict, ws.scratch.data(), model, in_time_tau(model, in_time, in.in_time_tolerance_ns));
+      if (model.npulses != before) {
+        PulseModel polished = model;
+        if (refine_pulses(ctx, polished, detail::kConvergedNs, kPolishIterations)) model = polished;
+      }
+    }
+    out.ok[w] = 1;
+    out.chi2[w] = model.chi2;
+    out.ndf[w] = ctx.space->nused - ctx.space->npedestal - 2 * model.npulses;
+    out.npulses[w] = model.npulses;
+    int at = -1;
+    for (int i = 0; i < model.npulses; ++i)
+      if (std::fabs(model.tau[i] - in_time) <= in.in_time_tolerance_ns &&
+          (at < 0 || std::fabs(model.tau[i] - in_time) < std::fabs(model.tau[at] - in_time)))
+        at = i;
+    if (at >= 0) {
+      out.amplitude[w] = model.amp[at];
+      out.amplitude_err[w] = model.amp_err[at];
+      out.time_ns[w] = model.tau[at];
+    } else if (std::isfinite(in_time)) {
+      double amp = 0.0, err = 0.0;
+      if (forced_in_time(ctx, model, in_time, amp, err)) {
+        out.amplitude[w] = amp;
+        out.amplitude_err[w] = err;
+        out.time_ns[w] = in_time;
+      }
+    }
+    // The model must reach the clipping level wherever a sample is clipped (within the
+    // noise); below it, amplitude is missing that the masked samples could not show.
+    bool any_clipped = false;
+    for (int k = 0; k < n; ++k) any_clipped = any_clipped || clipped[k];
+    if (!any_clipped) continue;
+    double ped[2] = {0.0, 0.0};
+    read_back_pedestals(ctx, model, ped);
+    double sum[kMaxSamples] = {}, f[kMaxSamples], g[kMaxSamples];
+    for (int i = 0; i < model.npulses; ++i) {
+      shape_.eval_window(model.tau[i], n, f, g);
+      for (int k = 0; k < n; ++k) sum[k] += model.amp[i] * f[k];
+    }
+    const double margin = 5.0 * cfg_.noise_rms;
+    for (int k = 0; k < n; ++k)
+      if (clipped[k] && !(ped[k % 2] + sum[k] >= cfg_.saturation_adc - margin)) out.clip_consistent[w] = 0;
+  }
+}
+
+}  // namespace na64::waveform
