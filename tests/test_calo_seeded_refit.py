@@ -8,7 +8,7 @@ import pytest
 import na64reco as nr
 import na64reco.calo as calo
 from na64reco.calo.fit_bounds import suspect_table, template_peak_floor
-from na64reco.calo.seeded_refit import seed_times
+from na64reco.calo.seeded_refit import SeededPlane, seed_times
 from na64reco.waveform import load_template
 
 TEMPLATE = load_template("ecal")
@@ -30,7 +30,8 @@ def _event(t_pile: float, a_in: float, seeded: bool):
     rng = np.random.default_rng(7)
     lay = calo.CaloLayout()
     cal = calo.CaloCalibration.uniform(lay, mev_per_adc=25.0, time_sigma_ns=1.0)
-    fitters = {"ECAL0": FITTER, "ECAL1": FITTER} if seeded else {}
+    plane = SeededPlane(FITTER, ("ECAL0", "ECAL1"))
+    fitters = {"ECAL0": plane, "ECAL1": plane} if seeded else {}
     cfg = calo.CaloConfig(nominal_master_ns=150.0, master_search_ns=20.0, seeded_fitters=fitters)
     ecal1 = lay.index("ECAL1")
     counters = [lay.index(s) for s in ("S1", "S2", "S3", "S4")]
@@ -86,9 +87,9 @@ def test_seed_times_are_the_event_pulses_shifted_by_the_cells_time_calibration()
     pulse_time = np.array([100.0, 120.0, 140.0, 160.0, 180.0])
     seed_cell = np.array([True, True, False])
     time_mean = np.array([1.0, 2.0, 3.0])
-    times, toff = seed_times(np.array([1, 0]), np.array([0, 1]), offsets, pulse_cell, pulse_amp, pulse_time, seed_cell,
+    times, toff, weights = seed_times(np.array([1, 0]), np.array([0, 1]), offsets, pulse_cell, pulse_amp, pulse_time, seed_cell,
                              time_mean, 20.0)  # fmt: skip
     # suspect 0 (event 1, cell 0): pulse 3 too small, pulse 4 not a seed cell -> none
     # suspect 1 (event 0, cell 1): pulses 0 (cell 0: 100 - 1 + 2) and 1 (cell 1: 120)
     assert toff.tolist() == [0, 0, 2]
-    assert times.tolist() == [101.0, 120.0]
+    assert times.tolist() == [101.0, 120.0] and weights.tolist() == [50.0, 500.0]

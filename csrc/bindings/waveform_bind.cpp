@@ -140,7 +140,8 @@ pb::dict run_fit_seeded(const WaveformFitter& f, const pb::array_t<double, pb::a
                         const pb::array_t<int64_t, pb::array::c_style | pb::array::forcecast>& seed_offsets,
                         const pb::array_t<double, pb::array::c_style | pb::array::forcecast>& seed_times,
                         const pb::array_t<double, pb::array::c_style | pb::array::forcecast>& in_time_ns,
-                        double in_time_tolerance_ns) {
+                        double in_time_tolerance_ns, bool fixed_times, const pb::object& weights_obj,
+                        double seed_merge_ns) {
   const int w = f.config().nsamples;
   if (samples.ndim() != 2 || samples.shape(1) != w)
     throw InputError(concat("fit_seeded: samples must have shape (n, ", w, "), got ndim ", samples.ndim(), " and ",
@@ -164,6 +165,14 @@ pb::dict run_fit_seeded(const WaveformFitter& f, const pb::array_t<double, pb::a
   for (int64_t i = 0; i < n; ++i)
     if (off[i + 1] < off[i])
       throw InputError(concat("fit_seeded: seed_offsets decrease at waveform ", i, " (", off[i], " then ", off[i + 1], ")"));
+  pb::array_t<double, pb::array::c_style | pb::array::forcecast> weights;
+  if (!weights_obj.is_none()) {
+    weights = pb::array_t<double, pb::array::c_style | pb::array::forcecast>::ensure(weights_obj);
+    if (!weights || weights.ndim() != 1 || weights.shape(0) != seed_times.shape(0))
+      throw InputError(concat("fit_seeded: seed_weights must have one value per seed time (", seed_times.shape(0), ")"));
+  }
+  if (!std::isfinite(seed_merge_ns))
+    throw InputError(concat("fit_seeded: seed_merge_ns must be finite, got ", seed_merge_ns));
   if (!(in_time_tolerance_ns >= 0.0))
     throw InputError(concat("fit_seeded: in_time_tolerance_ns must be >= 0, got ", in_time_tolerance_ns));
   auto amplitude = empty1<double>(n), amplitude_err = empty1<double>(n), time_ns = empty1<double>(n),
@@ -171,7 +180,8 @@ pb::dict run_fit_seeded(const WaveformFitter& f, const pb::array_t<double, pb::a
   auto ndf = empty1<int32_t>(n), npulses = empty1<int32_t>(n);
   auto ok = empty1<uint8_t>(n), clip_consistent = empty1<uint8_t>(n);
   SeededInputs in{samples.data(), n, recorded_obj.is_none() ? nullptr : recorded.data(), off, seed_times.data(),
-                  in_time_ns.data(), in_time_tolerance_ns};
+                  in_time_ns.data(), weights_obj.is_none() ? nullptr : weights.data(), seed_merge_ns,
+                  in_time_tolerance_ns, fixed_times};
   SeededOutputs out{amplitude.mutable_data(), amplitude_err.mutable_data(), time_ns.mutable_data(),
                     chi2.mutable_data(), ndf.mutable_data(), npulses.mutable_data(), ok.mutable_data(),
                     clip_consistent.mutable_data()};
@@ -285,8 +295,10 @@ void bind_waveform(pybind11::module_& m) {
           "Fit (n, W) samples; returns {'waves': {...}, 'pulses': {...}} of numpy columns.")
       .def("fit_seeded", &run_fit_seeded, pb::arg("samples"), pb::arg("nsamples"), pb::arg("seed_offsets"),
            pb::arg("seed_times"), pb::arg("in_time_ns"), pb::arg("in_time_tolerance_ns") = 3.0,
+           pb::arg("fixed_times") = false, pb::arg("seed_weights") = pb::none(), pb::arg("seed_merge_ns") = 0.0,
            "Fit (n, W) samples with known pulse times: row i starts from the peak times "
            "seed_times[seed_offsets[i]:seed_offsets[i+1]] (ns from sample 0), refines them and "
-           "reports the pulse within in_time_tolerance_ns of in_time_ns[i]; returns numpy columns.");
+           "reports the pulse within in_time_tolerance_ns of in_time_ns[i] (fixed_times: amplitudes at "
+           "the seed times as given); returns numpy columns.");
 }
 }  // namespace na64::py

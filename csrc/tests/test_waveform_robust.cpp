@@ -92,7 +92,11 @@ void check_seeded(const WaveformFitter& fitter, const std::vector<uint16_t>& sam
   std::vector<double> amp(m), amp_err(m), time(m), chi2(m);
   std::vector<int32_t> ndf(m), npulses(m);
   std::vector<uint8_t> ok(m), clip(m);
-  SeededInputs in{x.data(), n, recorded, offsets.data(), seeds.data(), in_time.data(), 3.0};
+  std::vector<double> weights(seeds.size());
+  for (double& v : weights) v = rng.uniform() < 0.05 ? std::nan("") : 1000.0 * rng.uniform();
+  for (int mode = 0; mode < 4; ++mode) {
+  SeededInputs in{x.data(), n, recorded, offsets.data(), seeds.data(), in_time.data(),
+                  mode & 1 ? weights.data() : nullptr, mode & 1 ? 6.25 : 0.0, 3.0, (mode & 2) != 0};
   SeededOutputs out{amp.data(), amp_err.data(), time.data(), chi2.data(), ndf.data(), npulses.data(), ok.data(),
                     clip.data()};
   fitter.fit_seeded(in, out);
@@ -102,6 +106,7 @@ void check_seeded(const WaveformFitter& fitter, const std::vector<uint16_t>& sam
     NA64_CHECK(std::isnan(time[k]) || std::isfinite(time[k]));
     NA64_CHECK(npulses[k] >= 0 && npulses[k] <= fitter.config().max_pulses);
     NA64_CHECK(ok[k] <= 1 && clip[k] <= 1);
+  }
   }
 }
 

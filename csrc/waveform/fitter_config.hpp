@@ -63,8 +63,9 @@ struct WaveOutputs {
 
 // Input of WaveformFitter::fit_seeded: n rows of `width` samples (width = the fitter's
 // nsamples), optional recorded counts, and per row the seed peak times
-// seed_times[seed_offsets[i] .. seed_offsets[i+1]) and the expected in-time peak time, itself
-// a seed (it wins over other seeds within a quarter sample of it; NaN: none).
+// seed_times[seed_offsets[i] .. seed_offsets[i+1]) (optional weights alongside: of seeds
+// within seed_merge_ns of each other the heaviest is kept) and the expected in-time peak
+// time, itself a seed (it wins over other seeds within seed_merge_ns of it; NaN: none).
 struct SeededInputs {
   const double* samples = nullptr;
   int64_t n = 0;
@@ -72,7 +73,12 @@ struct SeededInputs {
   const int64_t* seed_offsets = nullptr;  // n + 1, non-decreasing, starting at 0
   const double* seed_times = nullptr;
   const double* in_time_ns = nullptr;
+  const double* seed_weights = nullptr;
+  double seed_merge_ns = 0.0;  // <= 0: a quarter sample
   double in_time_tolerance_ns = 3.0;  // a fitted pulse this close to in_time_ns is the in-time one
+  // true: amplitudes at the seed times as given (small pulses next to others, whose own times
+  // the samples fix worse than the seeds do); false: times refined and unseeded pulses added
+  bool fixed_times = false;
 };
 
 // Per row: the in-time pulse (amplitude 0 and time NaN when none is left), the fit's chi2 and

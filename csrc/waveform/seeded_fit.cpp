@@ -21,26 +21,35 @@ namespace {
 // leave the problem ill-conditioned and the steps short, and seeded fits are few.
 constexpr int kPolishIterations = 20;
 
-// The in-time seed first (when finite and inside the fit's time range), then the others in
-// time order (earlier than the range: at its start), each dropped when within a quarter sample of one already kept (the refinement
-// would merge them anyway); at most max_pulses, those nearest the in-time one first.
-int prepare_seeds(const double* times, int64_t count, double in_time, double lo, double hi, double dt,
-                  int max_pulses, double* out) {
-  double t[kMaxPulses * 8];
+// The in-time seed first (when finite and inside the fit's time range), then the others by
+// decreasing weight (larger pulses are timed better), each dropped when within merge_ns of
+// one already kept; earlier than the range: at its start. At most max_pulses, those nearest
+// the in-time one first; returned in time order.
+int prepare_seeds(const double* times, const double* weights, int64_t count, double in_time, double lo, double hi,
+                  double merge_ns, int max_pulses, double* out) {
+  constexpr int kCap = kMaxPulses * 8;
+  double t[kCap], wt[kCap];
   int m = 0;
   // A pulse that peaked before the earliest allowed time shows only its tail, which a pulse
   // at that time describes (as in the free fit's search).
-  for (int64_t j = 0; j < count && m < kMaxPulses * 8; ++j)
-    if (std::isfinite(times[j]) && times[j] <= hi) t[m++] = std::max(times[j], lo);
-  std::sort(t, t + m);
+  for (int64_t j = 0; j < count && m < kCap; ++j)
+    if (std::isfinite(times[j]) && times[j] <= hi) {
+      t[m] = std::max(times[j], lo);
+      wt[m] = weights != nullptr && std::isfinite(weights[j]) ? weights[j] : 0.0;
+      ++m;
+    }
+  int order[kCap];
+  for (int j = 0; j < m; ++j) order[j] = j;
+  std::stable_sort(order, order + m, [&](int a, int b) { return wt[a] > wt[b]; });
   const bool has_in_time = std::isfinite(in_time) && in_time >= lo && in_time <= hi;
-  double kept[kMaxPulses * 8 + 1];
+  double kept[kCap + 1];
   int k = 0;
   if (has_in_time) kept[k++] = in_time;
-  for (int j = 0; j < m; ++j) {
+  for (int q = 0; q < m; ++q) {
+    const double x = t[order[q]];
     bool apart = true;
-    for (int q = 0; q < k && apart; ++q) apart = std::fabs(t[j] - kept[q]) >= 0.25 * dt;
-    if (apart) kept[k++] = t[j];
+    for (int r = 0; r < k && apart; ++r) apart = std::fabs(x - kept[r]) >= merge_ns;
+    if (apart) kept[k++] = x;
   }
   const double centre = has_in_time ? in_time : 0.5 * (lo + hi);
   std::sort(kept, kept + k, [&](double a, double b) { return std::fabs(a - centre) < std::fabs(b - centre); });
@@ -136,6 +145,67 @@ bool forced_in_time(const FitContext& ctx, const PulseModel& m, double in_time, 
   return std::isfinite(amp) && std::isfinite(err);
 }
 
+// Amplitudes at the seed times as they are (no time refinement): least squares on the
+// template columns, dropping the most negative pulse other than the in-time one (`keep`, -1:
+// none) while one is negative. The in-time amplitude may stay negative: it is a measurement.
+// Fills m.amp, m.amp_err, m.chi2 and m.npulses; false when singular.
+bool fixed_times_fit(const FitContext& ctx, PulseModel& m, int keep) {
+  const int n = ctx.nsamples;
+  ExactBasis eb[kMaxPulses];  // the template column, and its indicator products for the pedestals
+  for (int i = 0; i < m.npulses; ++i) exact_basis(*ctx.shape, *ctx.space, m.tau[i], eb[i]);
+  for (;;) {
+    const int k = m.npulses;
+    if (k == 0) return false;
+    double g[kMaxPulses * kMaxPulses], r[kMaxPulses], a[kMaxPulses], var[kMaxPulses];
+    for (int i = 0; i < k; ++i) {
+      r[i] = dot(eb[i].f, ctx.yw, n);
+      for (int j = 0; j <= i; ++j) g[i * k + j] = g[j * k + i] = dot(eb[i].f, eb[j].f, n);
+    }
+    if (!cholesky(g, k, k)) return false;
+    cholesky_solve(g, k, k, r, a);
+    int worst = -1;
+    for (int i = 0; i < k; ++i)
+      if (i != keep && a[i] < 0.0 && (worst < 0 || a[i] < a[worst])) worst = i;
+    if (worst < 0) {
+      cholesky_inverse_diagonal(g, k, k, var);
+      m.chi2 = std::max(0.0, ctx.ypy - dot(a, r, k));
+      m.model_indicator[0] = m.model_indicator[1] = 0.0;
+      for (int i = 0; i < k; ++i) {
+        m.amp[i] = a[i];
+        m.amp_err[i] = std::sqrt(std::max(var[i], 0.0));
+        for (int p = 0; p < ctx.space->nindicator; ++p) m.model_indicator[p] += a[i] * eb[i].ef[p];
+        if (!std::isfinite(a[i])) return false;
+      }
+      return true;
+    }
+    for (int i = worst; i + 1 < k; ++i) {
+      m.tau[i] = m.tau[i + 1];
+      eb[i] = eb[i + 1];
+    }
+    if (keep > worst) --keep;
+    --m.npulses;
+  }
+}
+
+// Whether the model reaches the clipping level wherever a sample is clipped (within 5 noise
+// rms); below it, amplitude is missing that the masked samples could not show.
+void check_clipping(const FitContext& ctx, const PulseModel& model, const bool* clipped, uint8_t& consistent) {
+  const int n = ctx.nsamples;
+  bool any_clipped = false;
+  for (int k = 0; k < n; ++k) any_clipped = any_clipped || clipped[k];
+  if (!any_clipped) return;
+  double ped[2] = {0.0, 0.0};
+  read_back_pedestals(ctx, model, ped);
+  double sum[kMaxSamples] = {}, f[kMaxSamples], g[kMaxSamples];
+  for (int i = 0; i < model.npulses; ++i) {
+    ctx.shape->eval_window(model.tau[i], n, f, g);
+    for (int k = 0; k < n; ++k) sum[k] += model.amp[i] * f[k];
+  }
+  const double margin = 5.0 * ctx.cfg->noise_rms;
+  for (int k = 0; k < n; ++k)
+    if (clipped[k] && !(ped[k % 2] + sum[k] >= ctx.cfg->saturation_adc - margin)) consistent = 0;
+}
+
 }  // namespace
 
 void WaveformFitter::fit_seeded(const SeededInputs& in, const SeededOutputs& out) const {
@@ -183,11 +253,30 @@ void WaveformFitter::fit_seeded(const SeededInputs& in, const SeededOutputs& out
     const double in_time = in.in_time_ns[w];
     const int64_t s0 = in.seed_offsets[w], s1 = in.seed_offsets[w + 1];
     PulseModel model;
-    model.npulses = prepare_seeds(in.seed_times + s0, s1 - s0, in_time, tau_lo_, tau_hi_, dt, cfg_.max_pulses,
-                                  model.tau);
+    const double merge_ns = in.seed_merge_ns > 0.0 ? in.seed_merge_ns : 0.25 * dt;
+    model.npulses = prepare_seeds(in.seed_times + s0, in.seed_weights ? in.seed_weights + s0 : nullptr, s1 - s0,
+                                  in_time, tau_lo_, tau_hi_, merge_ns, cfg_.max_pulses, model.tau);
     const int npar_min = ctx.space->npedestal + 2 * model.npulses;
     if (model.npulses == 0 || ctx.space->nused <= npar_min) continue;
     prepare_context(ctx, y);
+    if (in.fixed_times) {
+      int keep = -1;
+      for (int i = 0; i < model.npulses; ++i)
+        if (model.tau[i] == in_time) keep = i;
+      if (!fixed_times_fit(ctx, model, keep)) continue;
+      out.ok[w] = 1;
+      out.chi2[w] = model.chi2;
+      out.ndf[w] = ctx.space->nused - ctx.space->npedestal - model.npulses;
+      out.npulses[w] = model.npulses;
+      for (int i = 0; i < model.npulses; ++i)
+        if (model.tau[i] == in_time) {
+          out.amplitude[w] = model.amp[i];
+          out.amplitude_err[w] = model.amp_err[i];
+          out.time_ns[w] = in_time;
+        }
+      check_clipping(ctx, model, clipped, out.clip_consistent[w]);
+      continue;
+    }
     starting_amplitudes(ctx, model);
     if (!refine_pulses(ctx, model, detail::kConvergedNs, kPolishIterations)) continue;
     drop_insignificant_seeds(ctx, in_time, in.in_time_tolerance_ns, model);
@@ -228,21 +317,7 @@ void WaveformFitter::fit_seeded(const SeededInputs& in, const SeededOutputs& out
         out.time_ns[w] = in_time;
       }
     }
-    // The model must reach the clipping level wherever a sample is clipped (within the
-    // noise); below it, amplitude is missing that the masked samples could not show.
-    bool any_clipped = false;
-    for (int k = 0; k < n; ++k) any_clipped = any_clipped || clipped[k];
-    if (!any_clipped) continue;
-    double ped[2] = {0.0, 0.0};
-    read_back_pedestals(ctx, model, ped);
-    double sum[kMaxSamples] = {}, f[kMaxSamples], g[kMaxSamples];
-    for (int i = 0; i < model.npulses; ++i) {
-      shape_.eval_window(model.tau[i], n, f, g);
-      for (int k = 0; k < n; ++k) sum[k] += model.amp[i] * f[k];
-    }
-    const double margin = 5.0 * cfg_.noise_rms;
-    for (int k = 0; k < n; ++k)
-      if (clipped[k] && !(ped[k % 2] + sum[k] >= cfg_.saturation_adc - margin)) out.clip_consistent[w] = 0;
+    check_clipping(ctx, model, clipped, out.clip_consistent[w]);
   }
 }
 

@@ -70,4 +70,7 @@ class WaveformFitter:
         seed_times: npt.ArrayLike,
         in_time_ns: npt.ArrayLike,
         in_time_tolerance_ns: float = 3.0,
+        fixed_times: bool = False,
+        seed_weights: npt.ArrayLike | None = None,
+        seed_merge_ns: float = 0.0,
     ) -> dict[str, np.ndarray]: ...

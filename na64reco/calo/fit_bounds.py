@@ -211,11 +211,21 @@ def fixed_time_amplitude(
 # the srd cut needs the in-time one, so their fits are doubtful from a lower chi2/ndf or
 # when the main pulse sits out of the window (a pre-window tail fitted instead); ECAL and
 # SRD suspects are refitted at the expected time (ECAL ones are also bounded from above);
-# ECAL suspects are then fitted again from the pulse times of their neighbours (seeded_refit).
+# ECAL and SRD suspects are then fitted again from the pulse times of the event's other
+# channels (seeded_refit).
 SUSPECT_CHI2_NDF = {"srd": 20.0}
 SUSPECT_FLAGS = {"srd": ("out_of_window",)}
+# ... and when another pulse peaks within this many ns of the expected in-time one (the
+# fitter's trigger_time_ns): the two share samples, and a small in-time pulse merges into
+# the pile-up one or is pushed out of its window (seeded_refit measures it at fixed times)
+SUSPECT_NEAR_PILEUP_NS = {"srd": 30.0}
 REFIT_PLANES = {"ECAL0": "ecal", "ECAL1": "ecal", "SRD": "srd"}
-SEEDED_PLANES = {"ECAL0": "ecal", "ECAL1": "ecal"}
+# plane -> (template, planes whose pulses seed its doubtful fits, times held fixed)
+SEEDED_PLANES = {
+    "ECAL0": ("ecal", ("ECAL0", "ECAL1"), False),
+    "ECAL1": ("ecal", ("ECAL0", "ECAL1"), False),
+    "SRD": ("srd", ("S1", "S2", "S3", "S4", "ECAL0", "ECAL1"), True),
+}
 BOUND_PLANES = {"ECAL0": "ecal", "ECAL1": "ecal", "HCAL0": "hcal", "HCAL1": "hcal", "HCAL2": "hcal", "HCAL3": "hcal"}
 
 
@@ -225,15 +235,26 @@ SATURATION_ONLY_CHI2_NDF = 10.0
 
 
 def suspects_of_fit(kind: str, waves: Mapping[str, np.ndarray], pulses: Mapping[str, np.ndarray],
-                    saturated: bool = True, max_chi2_ndf: float | None = None) -> np.ndarray:
+                    saturated: bool = True, max_chi2_ndf: float | None = None, near_pileup: bool = True) -> np.ndarray:
     """``suspect_waveforms`` of one detector kind's ``FitResult.waves`` / ``.pulses``
-    (max_chi2_ndf: overrides the kind's SUSPECT_CHI2_NDF)."""
+    (max_chi2_ndf: overrides the kind's SUSPECT_CHI2_NDF), and with near_pileup the
+    waveforms crowded near the in-time pulse (SUSPECT_NEAR_PILEUP_NS)."""
     from ..waveform import FLAGS
 
     ndf = np.maximum(np.asarray(waves["ndf"], dtype=np.float64), 1.0)
     extra = 0
     for name in SUSPECT_FLAGS.get(kind, ()):
         extra |= FLAGS[name]
+    near = SUSPECT_NEAR_PILEUP_NS.get(kind)
+    if near is not None and near_pileup:
+        from .fit_options import fit_options
+
+        # two pulses within `near` of the expected in-time time
+        centre = fit_options(kind)["trigger_time_ns"]
+        wave = np.asarray(pulses["wave"], dtype=np.int64)
+        close = np.abs(np.asarray(pulses["time_ns"], dtype=np.float64) - centre) <= near
+        crowded = np.bincount(wave[close], minlength=np.asarray(waves["flags"]).size) >= 2
+        return crowded | suspects_of_fit(kind, waves, pulses, saturated, max_chi2_ndf, near_pileup=False)
     return suspect_waveforms(
         waves["flags"], chi2_ndf=np.asarray(waves["chi2"], dtype=np.float64) / ndf,
         max_chi2_ndf=SUSPECT_CHI2_NDF.get(kind, 3000.0) if max_chi2_ndf is None else max_chi2_ndf,
@@ -245,8 +266,8 @@ def saturation_only_of_fit(kind: str, waves: Mapping[str, np.ndarray], pulses: M
     """Per waveform: suspect (``suspects_of_fit``) only because samples were clipped, the fit
     of the rest being good (chi2/ndf <= SATURATION_ONLY_CHI2_NDF, no failure, no absurd pulse)."""
     chi2_limit = min(SATURATION_ONLY_CHI2_NDF, SUSPECT_CHI2_NDF.get(kind, 3000.0))
-    return suspects_of_fit(kind, waves, pulses) & ~suspects_of_fit(kind, waves, pulses, saturated=False,
-                                                                   max_chi2_ndf=chi2_limit)
+    return suspects_of_fit(kind, waves, pulses, near_pileup=False) & ~suspects_of_fit(
+        kind, waves, pulses, saturated=False, max_chi2_ndf=chi2_limit, near_pileup=False)
 
 
 def clipped_near(samples: np.ndarray, nsamples: np.ndarray, t_peak_ns: np.ndarray, before_ns: float, after_ns: float,

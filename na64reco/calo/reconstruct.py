@@ -100,9 +100,8 @@ class CaloConfig:
     # no clipped sample lies within this window around the cell's expected in-time peak
     # (before, after; ns): the samples that fix the in-time amplitude are then all usable
     clip_guard_ns: tuple[float, float] = (25.0, 75.0)
-    # plane name -> WaveformFitter: doubtful fits of these planes are fitted again from the
-    # pulse times their neighbouring cells saw (seeded_refit; the seed cells are those of
-    # the same planes), which the box cuts then trust within a margin
+    # plane name -> seeded_refit.SeededPlane: doubtful fits of these planes are fitted again
+    # from the pulse times the event's other channels saw (seeded_refit)
     seeded_fitters: dict = field(default_factory=dict)
     seeded: SeededRefitConfig = field(default_factory=SeededRefitConfig)
     # plane name -> pulse template: tightens the in-time energy bound of doubtful cells

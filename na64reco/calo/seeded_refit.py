@@ -1,4 +1,4 @@
-"""Doubtful calorimeter fits measured again with the pulse times the neighbouring cells saw.
+"""Doubtful calorimeter fits measured again with the pulse times the event's other channels saw.
 
 A clipped central ECAL cell with a pile-up particle 10-50 ns from the trigger particle is the
 commonest doubtful fit at high beam rates: the free fit has to find two overlapping pulses
@@ -6,21 +6,25 @@ whose peaks are both hidden, and the straight-baseline re-measurement at the in-
 cannot follow the pile-up pulse's shape. Every particle that showers in the ECAL also leaves
 clean, unclipped pulses in the cells around it, so their times (shifted by the cells' time
 calibration) say where the pulses of the doubtful cell peak; with those as seeds the fit has
-no search left to get wrong (``WaveformFitter.fit_seeded``).
+no search left to get wrong (``WaveformFitter.fit_seeded``). A seeded ECAL fit is used when
+it converged, keeps a pulse at the in-time seed, describes the samples (chi2/ndf) and
+reaches the clipping level wherever a sample is clipped. Its in-time amplitude replaces the
+cell's in-time energy, and its amplitude plus a margin (several standard errors, at least a
+fraction of the amplitude) bounds that energy in ``e_ecal_max``, in place of the model-free
+bound, which is infinite whenever a clipped sample lies where the in-time pulse peaks.
 
-A seeded fit is used when it converged, keeps a pulse at the in-time seed, describes the
-samples (chi2/ndf) and reaches the clipping level wherever a sample is clipped. Its in-time
-amplitude replaces the cell's in-time energy, and its amplitude plus a margin (several
-standard errors, at least a fraction of the amplitude) bounds that energy in ``e_ecal_max``,
-in place of the model-free bound, which is infinite whenever a clipped sample lies where the
-in-time pulse peaks.
+The SRD's in-time pulses are small (a few MeV of synchrotron photons) and every beam particle
+makes one: a pile-up particle 10-20 ns away merges with the in-time pulse in the free fit and
+the in-time one is lost or moved out of its window. The beam counters see every particle, so
+their pulse times (with the ECAL's) fix all the pulses of a doubtful SRD waveform, and its
+in-time amplitude is measured with every time held (``fixed_times``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,7 +34,7 @@ from .doubtful import cell_energy
 if TYPE_CHECKING:
     from .reconstruct import CaloConfig
 
-__all__ = ["SeededRefitConfig", "seeded_refit", "seed_times"]
+__all__ = ["SeededRefitConfig", "SeededPlane", "seeded_refit", "seed_times"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,22 @@ class SeededRefitConfig:
     bound_fraction: float = 0.2
     bound_adc: float = 10.0
     in_time_tolerance_ns: float = 3.0
+    # seeds closer than this are one particle (the largest pulse's time is kept): pulses of
+    # one particle in different cells differ by the cells' timing, those of small pulses by
+    # more than a nanosecond
+    seed_merge_ns: float = 5.0
+
+
+@dataclass(frozen=True)
+class SeededPlane:
+    """How the doubtful fits of one plane are seeded: the fitter (the plane's template),
+    the planes whose pulses give the seed times, whether the times are held fixed, and
+    whether the result bounds the plane's energy in the box cuts (e_ecal_max)."""
+
+    fitter: Any
+    seed_planes: tuple[str, ...]
+    fixed_times: bool = False
+    bounds: bool = True
 
 
 def seed_times(
@@ -59,8 +79,9 @@ def seed_times(
     seed_cell: np.ndarray,
     time_mean_ns: np.ndarray,
     min_amplitude: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Seed times of each suspect cell (CSR: times, offsets) from the pulses of its event.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Seed times of each suspect cell (CSR: times, offsets, and the seeding pulses'
+    amplitudes as weights) from the pulses of its event.
 
     offsets: CSR offsets of the pulses by event (pulse_* grouped by event); seed_cell: bool
     per cell, the cells whose pulses seed; a pulse of cell p at time t seeds cell c at
@@ -77,7 +98,7 @@ def seed_times(
     times = pulse_time_ns[idx] - time_mean_ns[p_cell] + time_mean_ns[suspect_cell[owner]]
     seed_offsets = np.zeros(ev.size + 1, dtype=np.int64)
     np.cumsum(np.bincount(owner, minlength=ev.size), out=seed_offsets[1:])
-    return times.astype(np.float64), seed_offsets
+    return times.astype(np.float64), seed_offsets, pulse_amplitude[idx].astype(np.float64)
 
 
 def seeded_refit(
@@ -93,30 +114,37 @@ def seeded_refit(
     pulse_amplitude: np.ndarray,
     pulse_time_ns: np.ndarray,
 ) -> np.ndarray:
-    """Refit the suspect waveforms of the planes in ``config.seeded_fitters`` from seed times;
-    where the fit is trusted, set the cell's in-time energy (in place) and return its upper
-    bound (MeV; inf elsewhere, one value per suspect row)."""
+    """Refit the suspect waveforms of the planes in ``config.seeded_fitters`` (plane name ->
+    ``SeededPlane``) from seed times; where the fit is trusted, set the cell's in-time energy
+    (in place) and, for planes that bound, return its upper bound (MeV; inf elsewhere, one
+    value per suspect row)."""
     layout = calibration.layout
     opts = config.seeded
     n_events = e_in.shape[0]
     event = np.asarray(suspects["event"], dtype=np.int64)
     cell = layout.cell_index(suspects["plane"], suspects["x"], suspects["y"])
     bound = np.full(event.size, np.inf)
-    seed_cell = np.zeros(layout.n_cells, dtype=bool)
-    for name in config.seeded_fitters:
-        seed_cell[layout.cells_of(name)] = True
-    for name, fitter in config.seeded_fitters.items():
+    names = {p[0] for p in layout.planes}
+    for name, plane in config.seeded_fitters.items():
+        if name not in names:
+            continue
         sl = layout.cells_of(name)
         pick = np.flatnonzero((cell >= sl.start) & (cell < sl.stop) & (event >= 0) & (event < n_events))
         if not pick.size:
             continue
+        seed_cell = np.zeros(layout.n_cells, dtype=bool)
+        for source in plane.seed_planes:
+            if source in names:
+                seed_cell[layout.cells_of(source)] = True
         ev_, cell_ = event[pick], cell[pick]
         centre = master[ev_] + calibration.time_mean_ns[cell_]
-        times, seed_offsets = seed_times(ev_, cell_, pulse_offsets, pulse_cell, pulse_amplitude, pulse_time_ns,
-                                         seed_cell, calibration.time_mean_ns, opts.seed_min_adc)  # fmt: skip
-        fit = fitter.fit_seeded(np.asarray(suspects["samples"])[pick], times, seed_offsets, centre,
-                                nsamples=np.asarray(suspects["nsamples"])[pick],
-                                in_time_tolerance_ns=opts.in_time_tolerance_ns)  # fmt: skip
+        times, seed_offsets, weights = seed_times(ev_, cell_, pulse_offsets, pulse_cell, pulse_amplitude,
+                                                  pulse_time_ns, seed_cell, calibration.time_mean_ns,
+                                                  opts.seed_min_adc)  # fmt: skip
+        fit = plane.fitter.fit_seeded(np.asarray(suspects["samples"])[pick], times, seed_offsets, centre,
+                                      nsamples=np.asarray(suspects["nsamples"])[pick],
+                                      in_time_tolerance_ns=opts.in_time_tolerance_ns, fixed_times=plane.fixed_times,
+                                      seed_weights=weights, seed_merge_ns=opts.seed_merge_ns)  # fmt: skip
         amp = fit["amplitude"]
         err = fit["amplitude_err"]
         ndf = fit["ndf"]
@@ -131,6 +159,7 @@ def seeded_refit(
         ev_t, cell_t = event[rows], cell[rows]
         e_in[ev_t, cell_t] = cell_energy(np.maximum(a, 0.0), ev_t, cell_t, spill_row, calibration)
         e_near[ev_t, cell_t] = 0.0
-        top = a + np.maximum(opts.bound_sigmas * e, opts.bound_fraction * a + opts.bound_adc)
-        bound[rows] = cell_energy(np.maximum(top, 0.0), ev_t, cell_t, spill_row, calibration)
+        if plane.bounds:
+            top = a + np.maximum(opts.bound_sigmas * e, opts.bound_fraction * a + opts.bound_adc)
+            bound[rows] = cell_energy(np.maximum(top, 0.0), ev_t, cell_t, spill_row, calibration)
     return bound

@@ -35,13 +35,16 @@ class CaloStage:
 
         from ..calo.fit_bounds import SEEDED_PLANES
         from ..calo.fit_options import fit_options
+        from ..calo.seeded_refit import SeededPlane
         from ..waveform import WaveformFitter
 
-        seeded = {
-            p: WaveformFitter(t, sampling_ns=12.5, noise_rms=float(config["waveform"]["noise_rms"]),
-                              **{**fit_options(k), "post_window_ns": 50.0})
-            for (p, k), t in zip(SEEDED_PLANES.items(), templates(SEEDED_PLANES).values())
-        }
+        noise = float(config["waveform"]["noise_rms"])
+        seeded = {}
+        for (plane, (kind, seed_planes, fixed)), tpl in zip(SEEDED_PLANES.items(), templates(
+                {p: k for p, (k, _, _) in SEEDED_PLANES.items()}).values()):  # fmt: skip
+            # pulses up to four samples past the window: a particle arriving at its end
+            fitter = WaveformFitter(tpl, sampling_ns=12.5, noise_rms=noise, **{**fit_options(kind), "post_window_ns": 50.0})
+            seeded[plane] = SeededPlane(fitter, seed_planes, fixed_times=fixed, bounds=plane in BOUND_PLANES)
         self.calo_config = CaloConfig(
             pileup_threshold_mev=1000.0, refit_templates=templates(REFIT_PLANES), bound_templates=templates(BOUND_PLANES),
             seeded_fitters=seeded,

@@ -159,16 +159,23 @@ class WaveformFitter:
         in_time_ns: Any,
         nsamples: Any = None,
         in_time_tolerance_ns: float = 3.0,
+        fixed_times: bool = False,
+        seed_weights: Any = None,
+        seed_merge_ns: float = 0.0,
     ) -> Columns:
         """Fit every row of ``samples`` (n, W) starting from pulse times known in advance, e.g.
         the times other channels of the same detector saw the event's particles at.
 
         Row i starts with a pulse at ``in_time_ns[i]`` (NaN: none) and at each of
-        ``seed_times[seed_offsets[i]:seed_offsets[i+1]]`` not within a quarter sample of a
-        seed already taken (peak times, ns from the first sample; ``seed_offsets`` has n + 1
-        entries from 0 to len(seed_times)); at most ``max_pulses``, those nearest the in-time
-        one. There is no search for further pulses, each seed's amplitude and
-        time are refined (pulses that fade away are dropped, pulses that meet are merged).
+        ``seed_times[seed_offsets[i]:seed_offsets[i+1]]`` not within ``seed_merge_ns`` (0: a
+        quarter sample) of a seed already taken, heaviest ``seed_weights`` first (e.g. the
+        seeding pulses' amplitudes: larger pulses are timed better); peak times in ns from
+        the first sample, ``seed_offsets`` has n + 1 entries from 0 to len(seed_times). At
+        most ``max_pulses`` seeds, those nearest the in-time one. Each seed's amplitude and time are refined (pulses that fade away are dropped,
+        pulses that meet are merged, seeds the samples do not confirm are dropped) and pulses
+        no seed announced are added from the residual. ``fixed_times``: the amplitudes only,
+        at the seed times as given (pulses other than the in-time one kept non-negative): for
+        small pulses next to others, whose times the samples fix worse than the seeds.
         Samples at or above the saturation level are left out, as in ``fit``. Pedestals are
         always fitted.
 
@@ -189,6 +196,7 @@ class WaveformFitter:
             rec = np.clip(rec, 0, width).astype(np.int32)
         raw = self._core(width).fit_seeded(
             np.ascontiguousarray(arr), rec, np.asarray(seed_offsets, dtype=np.int64), np.asarray(seed_times, dtype=np.float64),
-            np.asarray(in_time_ns, dtype=np.float64), float(in_time_tolerance_ns),
+            np.asarray(in_time_ns, dtype=np.float64), float(in_time_tolerance_ns), bool(fixed_times),
+            None if seed_weights is None else np.asarray(seed_weights, dtype=np.float64), float(seed_merge_ns),
         )  # fmt: skip
         return Columns(raw)
