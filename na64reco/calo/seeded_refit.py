@@ -6,12 +6,13 @@ whose peaks are both hidden, and the straight-baseline re-measurement at the in-
 cannot follow the pile-up pulse's shape. Every particle that showers in the ECAL also leaves
 clean, unclipped pulses in the cells around it, so their times (shifted by the cells' time
 calibration) say where the pulses of the doubtful cell peak; with those as seeds the fit has
-no search left to get wrong (``WaveformFitter.fit_seeded``). A seeded ECAL fit is used when
-it converged, keeps a pulse at the in-time seed, describes the samples (chi2/ndf) and
-reaches the clipping level wherever a sample is clipped. Its in-time amplitude replaces the
-cell's in-time energy, and its amplitude plus a margin (several standard errors, at least a
-fraction of the amplitude) bounds that energy in ``e_ecal_max``, in place of the model-free
-bound, which is infinite whenever a clipped sample lies where the in-time pulse peaks.
+no search left to get wrong (``WaveformFitter.fit_seeded``). A seeded ECAL fit is trusted
+when it converged, measures the in-time pulse (a physical amplitude with a finite error),
+describes the samples (chi2/ndf) and reaches the clipping level wherever a sample is clipped:
+its amplitude plus a margin (several standard errors, at least a fraction of the amplitude)
+then bounds the in-time energy in ``e_ecal_max``, in place of the model-free bound, which is
+infinite whenever a clipped sample lies where the in-time pulse peaks. Where its error is
+also small, its amplitude replaces the cell's in-time energy.
 
 The SRD's in-time pulses are small (a few MeV of synchrotron photons) and every beam particle
 makes one: a pile-up particle 10-20 ns away merges with the in-time pulse in the free fit and
@@ -50,6 +51,9 @@ class SeededRefitConfig:
     bound_sigmas: float = 5.0
     bound_fraction: float = 0.2
     bound_adc: float = 10.0
+    # the in-time energy is replaced when the error is at most the larger of these
+    precise_fraction: float = 0.1
+    precise_adc: float = 20.0
     in_time_tolerance_ns: float = 3.0
     # seeds closer than this are one particle (the largest pulse's time is kept): pulses of
     # one particle in different cells differ by the cells' timing, those of small pulses by
@@ -150,16 +154,20 @@ def seeded_refit(
         ndf = fit["ndf"]
         with np.errstate(invalid="ignore", divide="ignore"):
             chi2_ndf = fit["chi2"] / ndf
+        # a fit that describes the samples bounds the in-time energy (within its error) ...
         trusted = ((fit["ok"] == 1) & (fit["clip_consistent"] == 1) & np.isfinite(fit["time_ns"]) & (ndf >= 1)
-                   & (chi2_ndf <= opts.max_chi2_ndf) & np.isfinite(centre))  # fmt: skip
-        if not trusted.any():
-            continue
-        rows = pick[trusted]
-        a, e = amp[trusted], err[trusted]
+                   & (chi2_ndf <= opts.max_chi2_ndf) & np.isfinite(centre) & (np.abs(amp) <= config.max_amplitude_adc)
+                   & np.isfinite(err))  # fmt: skip
+        # ... and measures it when its error is small: a hidden in-time peak can leave the
+        # amplitude undetermined however well the model describes the samples
+        precise = trusted & (err <= np.maximum(opts.precise_fraction * np.abs(amp), opts.precise_adc))
+        rows = pick[precise]
         ev_t, cell_t = event[rows], cell[rows]
-        e_in[ev_t, cell_t] = cell_energy(np.maximum(a, 0.0), ev_t, cell_t, spill_row, calibration)
+        e_in[ev_t, cell_t] = cell_energy(np.maximum(amp[precise], 0.0), ev_t, cell_t, spill_row, calibration)
         e_near[ev_t, cell_t] = 0.0
-        if plane.bounds:
+        if plane.bounds and trusted.any():
+            rows = pick[trusted]
+            a, e = amp[trusted], err[trusted]
             top = a + np.maximum(opts.bound_sigmas * e, opts.bound_fraction * a + opts.bound_adc)
-            bound[rows] = cell_energy(np.maximum(top, 0.0), ev_t, cell_t, spill_row, calibration)
+            bound[rows] = cell_energy(np.maximum(top, 0.0), event[rows], cell[rows], spill_row, calibration)
     return bound
