@@ -56,14 +56,19 @@ def test_energy_split_by_time_window_around_master_time():
 def test_pulse_time_error_widens_the_window():
     lay = calo.CaloLayout()
     cal = _calib(lay, mev=1.0, sigma=2.0)
-    rows = [(0, s, 0, 0, 100.0, 150.0) for s in ("S1", "S2", "S3", "S4")] + [(0, "ECAL1", 0, 0, 5.0, 160.0)]
+    rows = [(0, s, 0, 0, 100.0, 150.0) for s in ("S1", "S2", "S3", "S4")] + [(0, "ECAL1", 0, 0, 5.0, 157.0)]
     p = _pulses(rows, lay)
-    sharp = calo.reconstruct_calo(p, 1, cal, config=CFG)  # 10 ns late = 5 sigma: not in time
-    p["time_err"] = np.array([0.1] * 4 + [4.0])  # a small pulse timed to 4 ns: 2.2 sigma
+    sharp = calo.reconstruct_calo(p, 1, cal, config=CFG)  # 7 ns late = 3.5 sigma: not in time
+    p["time_err"] = np.array([0.1] * 4 + [1.5])  # a small pulse timed to 1.5 ns: 2.8 sigma
     wide = calo.reconstruct_calo(p, 1, cal, config=CFG)
     c = lay.cells_of("ECAL1").start
     assert sharp.e_in[0, c] == 0.0 and sharp.e_near[0, c] == 5.0
     assert wide.e_in[0, c] == 5.0
+    # the error widens the window by at most max_time_err_ns
+    p["time_err"] = np.array([0.1] * 4 + [40.0])
+    assert calo.reconstruct_calo(p, 1, cal, config=CFG).e_in[0, c] == 5.0
+    p["time_ns"] = np.array([150.0] * 4 + [160.0])  # 10 ns: 4 sigma even at the capped error
+    assert calo.reconstruct_calo(p, 1, cal, config=CFG).e_in[0, c] == 0.0
 
 
 def test_led_correction_per_spill_falls_back_to_run_average(tmp_path):

@@ -99,17 +99,20 @@ class FitStage:
             peak_floor[rows] = template_peak_floor(fitter.template)
             keep = p["amplitude"] >= self.min_amplitude
             digit = rows[p["wave"][keep]]
-            parts.append({"digit": digit, "amplitude": p["amplitude"][keep], "time_ns": p["time_ns"][keep]})
+            parts.append({"digit": digit, "amplitude": p["amplitude"][keep], "time_ns": p["time_ns"][keep],
+                          "time_err": p["time_err"][keep]})
         if parts:
             digit = np.concatenate([q["digit"] for q in parts])
             order = np.argsort(digit, kind="stable")
             digit = digit[order]
             amplitude = np.concatenate([q["amplitude"] for q in parts])[order]
             time_ns = np.concatenate([q["time_ns"] for q in parts])[order]
+            time_err = np.concatenate([q["time_err"] for q in parts])[order]
         else:
             digit = np.zeros(0, np.int64)
             amplitude = np.zeros(0)
             time_ns = np.zeros(0)
+            time_err = np.zeros(0)
         from ..calo import failed_fits
         from ..calo.fit_bounds import channel_pedestal, suspect_table
         from ..waveform import FLAGS
@@ -122,6 +125,7 @@ class FitStage:
             y=digits["y"][digit],
             amplitude=amplitude,
             time_ns=time_ns,
+            time_err=time_err,  # widens the in-time window of poorly timed small pulses
             digit=digit.astype(np.int64),
         )
         state.extras["digits"] = digits
