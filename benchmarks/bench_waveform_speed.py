@@ -2,8 +2,8 @@
 
 Isolated pulses, a realistic mix with pile-up (extra pulses at random times, including
 tails of pulses from before the window), and ECAL windows of a simulated NA64 run at the default
-beam rate (na64reco.sim.simulate, read back with open_raw; windows whose samples span at least
-10 ADC counts, as the reconstruction's zero suppression keeps them). scipy fits a subset (same waveforms) with the same
+beam rate (na64reco.sim.simulate, read back with open_raw; windows whose even or odd samples
+span at least 10 ADC counts, as the reconstruction's zero suppression keeps them). scipy fits a subset (same waveforms) with the same
 model (even/odd pedestals + one template pulse), and its rate is compared per waveform; on the mix
 scipy also fits the model the fitter returns (pedestals + as many pulses as the window truly has,
 started at the true values), so that the pile-up resolution is compared with like.
@@ -54,9 +54,10 @@ def mixed_sample(tpl, rng, n, mean_extra):
 
 
 def run_sample(n_events, seed):
-    """ECAL windows (planes ECAL0/ECAL1) with a sample span >= 10 ADC from a simulated run."""
+    """ECAL windows (planes ECAL0/ECAL1) of a simulated run that the reconstruction fits (even
+    or odd samples spanning >= 10 ADC, raw.parity_span)."""
     from na64reco.detector import load_setup
-    from na64reco.raw import open_raw
+    from na64reco.raw import open_raw, parity_span
     from na64reco.sim import simulate
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -67,7 +68,7 @@ def run_sample(n_events, seed):
     digits = load_setup(int(runs[0]) if runs.size else 0).annotate_sadc(batch.sadc)
     samples = np.asarray(digits["samples"])
     full = np.asarray(digits["nsamples"]) == samples.shape[1]
-    span = samples.max(axis=1).astype(np.int32) - samples.min(axis=1).astype(np.int32)
+    span = parity_span(samples, np.asarray(digits["nsamples"]))
     ecal = np.isin(np.asarray(digits["plane"]), (0, 1)) & full & (span >= 10)
     return np.ascontiguousarray(samples[ecal])
 
@@ -200,7 +201,7 @@ def main() -> None:
           "resolution); 'true pulse count' rows fit pedestals + as many pulses as the window has, started at the truth")
     if run is not None and len(run):
         flags = nr.waveform.FLAGS
-        print(f"simulated run ({args.run_events} events, default rate), {len(run)} ECAL windows with span >= 10 ADC: "
+        print(f"simulated run ({args.run_events} events, default rate), {len(run)} ECAL windows with a parity span >= 10 ADC: "
               f"wall {1e6 * w_run / len(run):.3f} us/wf, cpu {1e6 * c_run / len(run):.3f} us/wf; "
               f"fitted with >1 pulse {100 * np.mean(res_run.npulses > 1):.1f} %, "
               f"no_pulse {100 * np.mean(res_run.flags & flags['no_pulse'] != 0):.1f} %, "

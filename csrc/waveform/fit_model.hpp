@@ -57,6 +57,10 @@ bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_
 bool refine_pulses(const FitContext& ctx, PulseModel& m, double tolerance_ns, int max_exact,
                    bool same_phase_only = false);
 
+// The prefilter's test on a model: chi2 beyond pileup_chi2_sigma of its ndf, or a positive
+// two-sample bump left in the residual.
+bool model_suspicious(const FitContext& ctx, const PulseModel& m);
+
 // Adds pulses at the dictionary atoms best correlated with m's residual while the model is
 // suspicious (chi2 or a residual bump) and each addition gains pileup_dchi2 with every pulse
 // significant (a pulse within a quarter sample of exempt_tau need not be; NaN: none).

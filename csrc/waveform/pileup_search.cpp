@@ -106,8 +106,8 @@ bool any_atom_elsewhere(const FitContext& ctx, const Dictionary& dict, const dou
   return false;
 }
 
-// The prefilter's test on a model: chi2 beyond pileup_chi2_sigma of its ndf, or a positive
-// two-sample bump left in the residual.
+}  // namespace
+
 bool model_suspicious(const FitContext& ctx, const PulseModel& pm) {
   const FitterConfig& cfg = *ctx.cfg;
   const int n = ctx.nsamples;
@@ -118,8 +118,6 @@ bool model_suspicious(const FitContext& ctx, const PulseModel& pm) {
     if (pm.residual[q] + pm.residual[q + 1] > bump) return true;
   return false;
 }
-
-}  // namespace
 
 void add_pulses_from_residual(const FitContext& ctx, const Dictionary& dict, double* corr, PulseModel& cand,
                               double exempt_tau) {

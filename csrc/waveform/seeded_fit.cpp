@@ -282,7 +282,7 @@ void WaveformFitter::fit_seeded(const SeededInputs& in, const SeededOutputs& out
     drop_insignificant_seeds(ctx, in_time, in.in_time_tolerance_ns, model);
     // Pulses no seed announced (a particle only this channel saw, one starting at the end of
     // the window): added from the residual as the free fit's search would.
-    if (cfg_.pileup && model.npulses < cfg_.max_pulses) {
+    if (cfg_.pileup && model.npulses < cfg_.max_pulses && model_suspicious(ctx, model)) {
       const Dictionary* dict = &with_pedestal_->dict;
       if (any_masked) {
         ws.dict.build(shape_, ws.space, tau_lo_, tau_hi_, cfg_.dictionary_step_ns, /*lazy=*/true);
