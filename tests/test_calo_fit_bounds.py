@@ -284,6 +284,23 @@ def test_srd_fit_options_flag_waveforms_without_an_in_time_pulse():
     assert res.flags[0] & FLAGS["out_of_window"] and not res.flags[1] & FLAGS["out_of_window"]
 
 
+def test_srd_waveforms_crowded_near_the_in_time_pulse_are_suspects():
+    from na64reco.calo.fit_bounds import NEAR_PILEUP_NS, crowded_near_in_time, saturation_only_of_fit, suspects_of_fit
+    from na64reco.calo.fit_options import fit_options
+
+    centre, half = fit_options("srd")["trigger_time_ns"], NEAR_PILEUP_NS["srd"]
+    # two good fits: a pile-up pulse 15 ns after the in-time one, and one 60 ns after it
+    waves = {"flags": np.array([FLAGS["pileup"]] * 2), "chi2": np.array([28.0, 28.0]), "ndf": np.array([26, 26])}
+    pulses = {"wave": np.array([0, 0, 1, 1]), "time_ns": np.array([centre, centre + 15.0, centre, centre + 60.0]),
+              "amplitude": np.array([30.0, 150.0, 30.0, 150.0])}  # fmt: skip
+    assert crowded_near_in_time("srd", waves, pulses).tolist() == [True, False]
+    assert suspects_of_fit("srd", waves, pulses).tolist() == [True, False]
+    assert not suspects_of_fit("srd", waves, pulses, near_pileup=False).any()
+    assert not saturation_only_of_fit("srd", waves, pulses).any()
+    # kinds without an expected in-time time are never crowded
+    assert not crowded_near_in_time("hcal", waves, pulses).any() and half > 15.0
+
+
 def _reference_bound(s, ns, lo, hi, floor, pedestal, noise=2.0, sat=4095.0, step=0.5, dt=12.5):
     """The bound written out row by row in numpy, as the docstring states it."""
     out = np.zeros(len(s))

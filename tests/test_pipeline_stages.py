@@ -11,7 +11,7 @@ from na64reco.firmware import trigger_bits_digits, trigger_bits_windows
 from na64reco.firmware.compare import digit_window_rows, trigger_channel, windows_from_sadc
 from na64reco.pipeline.stage_common import SADC_PLANE_NAMES
 from na64reco.firmware import load_trigger_config
-from na64reco.raw import sample_range
+from na64reco.raw import parity_span, sample_range
 
 EVERY_BEAM = load_trigger_config(None).replace(BEAM_PRESCALE=1)  # the beam bit on every counter coincidence
 
@@ -92,14 +92,13 @@ def test_trigger_channel_follows_the_channel_map(seed):
     assert trigger_channel(SADC_PLANE_NAMES, plane, x, y).tolist() == expected
 
 
-def _sample_span(samples, nsamples):
+def test_quiet_channel_span_is_per_adc_phase_and_ignores_padding():
+    # the fit stage's quiet-channel test: parity_span < waveform.zero_suppress_adc
+    samples = np.array([[100, 130, 101, 0], [100, 102, 101, 99], [5, 9, 0, 0], [100, 120, 101, 121]], np.uint16)
+    nsamples = np.array([3, 4, 0, 4])
+    # row 3: interleaved ADCs 20 counts apart, no pulse
+    assert parity_span(samples, nsamples).tolist() == [1, 3, 0, 1]
     lo, hi = sample_range(samples, nsamples)
-    return hi - lo
-
-
-def test_sample_span_ignores_padding():
-    samples = np.array([[100, 130, 101, 0], [100, 102, 101, 99], [5, 9, 0, 0]], np.uint16)
-    nsamples = np.array([3, 4, 0])
-    assert _sample_span(samples, nsamples).tolist() == [30, 3, 0]
-    full = np.array([4, 4, 4])
-    assert _sample_span(samples, full).tolist() == [130, 3, 9]
+    assert (hi - lo).tolist() == [30, 3, 0, 21]
+    full = np.array([4, 4, 4, 4])
+    assert parity_span(samples, full).tolist() == [130, 3, 9, 1]

@@ -26,7 +26,7 @@ from ..columns import Columns
 from .channel_medians import channel_pedestal
 
 __all__ = ["suspect_waveforms", "suspect_table", "amplitude_upper_bound", "template_peak_floor", "fixed_time_amplitude",
-           "suspects_of_fit", "saturation_only_of_fit", "clipped_near", "REFIT_PLANES", "BOUND_PLANES", "SEEDED_PLANES",
+           "suspects_of_fit", "saturation_only_of_fit", "crowded_near_in_time", "clipped_near", "REFIT_PLANES", "BOUND_PLANES", "SEEDED_PLANES",
            "channel_pedestal", "SATURATION_ONLY_CHI2_NDF"]
 
 
@@ -215,10 +215,10 @@ def fixed_time_amplitude(
 # channels (seeded_refit).
 SUSPECT_CHI2_NDF = {"srd": 20.0}
 SUSPECT_FLAGS = {"srd": ("out_of_window",)}
-# ... and when another pulse peaks within this many ns of the expected in-time one (the
-# fitter's trigger_time_ns): the two share samples, and a small in-time pulse merges into
+# ... and when two pulses peak within this many ns of the expected in-time time (the kind's
+# fitter option trigger_time_ns): they share samples, and a small in-time pulse merges into
 # the pile-up one or is pushed out of its window (seeded_refit measures it at fixed times)
-SUSPECT_NEAR_PILEUP_NS = {"srd": 30.0}
+NEAR_PILEUP_NS = {"srd": 30.0}
 REFIT_PLANES = {"ECAL0": "ecal", "ECAL1": "ecal", "SRD": "srd"}
 # plane -> (template, planes whose pulses seed its doubtful fits, times held fixed)
 SEEDED_PLANES = {
@@ -238,28 +238,36 @@ def suspects_of_fit(kind: str, waves: Mapping[str, np.ndarray], pulses: Mapping[
                     saturated: bool = True, max_chi2_ndf: float | None = None, near_pileup: bool = True) -> np.ndarray:
     """``suspect_waveforms`` of one detector kind's ``FitResult.waves`` / ``.pulses``
     (max_chi2_ndf: overrides the kind's SUSPECT_CHI2_NDF), and with near_pileup the
-    waveforms crowded near the in-time pulse (SUSPECT_NEAR_PILEUP_NS)."""
+    waveforms crowded near the in-time pulse (``crowded_near_in_time``)."""
     from ..waveform import FLAGS
 
     ndf = np.maximum(np.asarray(waves["ndf"], dtype=np.float64), 1.0)
     extra = 0
     for name in SUSPECT_FLAGS.get(kind, ()):
         extra |= FLAGS[name]
-    near = SUSPECT_NEAR_PILEUP_NS.get(kind)
-    if near is not None and near_pileup:
-        from .fit_options import fit_options
-
-        # two pulses within `near` of the expected in-time time
-        centre = fit_options(kind)["trigger_time_ns"]
-        wave = np.asarray(pulses["wave"], dtype=np.int64)
-        close = np.abs(np.asarray(pulses["time_ns"], dtype=np.float64) - centre) <= near
-        crowded = np.bincount(wave[close], minlength=np.asarray(waves["flags"]).size) >= 2
-        return crowded | suspects_of_fit(kind, waves, pulses, saturated, max_chi2_ndf, near_pileup=False)
+    if near_pileup and kind in NEAR_PILEUP_NS:
+        return crowded_near_in_time(kind, waves, pulses) | suspects_of_fit(kind, waves, pulses, saturated, max_chi2_ndf,
+                                                                          near_pileup=False)  # fmt: skip
     return suspect_waveforms(
         waves["flags"], chi2_ndf=np.asarray(waves["chi2"], dtype=np.float64) / ndf,
         max_chi2_ndf=SUSPECT_CHI2_NDF.get(kind, 3000.0) if max_chi2_ndf is None else max_chi2_ndf,
         saturated=saturated, extra_flags=extra, pulse_wave=pulses["wave"], pulse_amplitude=pulses["amplitude"],
     )  # fmt: skip
+
+
+def crowded_near_in_time(kind: str, waves: Mapping[str, np.ndarray], pulses: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Per waveform: two fitted pulses within NEAR_PILEUP_NS[kind] of the expected in-time time
+    (the fitter option trigger_time_ns; all False for a kind without both)."""
+    from .fit_options import fit_options
+
+    n = np.asarray(waves["flags"]).size
+    centre = fit_options(kind).get("trigger_time_ns")
+    if kind not in NEAR_PILEUP_NS or centre is None:
+        return np.zeros(n, dtype=bool)
+    half = NEAR_PILEUP_NS[kind]
+    wave = np.asarray(pulses["wave"], dtype=np.int64)
+    close = np.abs(np.asarray(pulses["time_ns"], dtype=np.float64) - centre) <= half
+    return np.bincount(wave[close], minlength=n)[:n] >= 2
 
 
 def saturation_only_of_fit(kind: str, waves: Mapping[str, np.ndarray], pulses: Mapping[str, np.ndarray]) -> np.ndarray:
