@@ -15,6 +15,7 @@ from .._core import calo as _calo
 from ..columns import Columns
 from .calibration import CaloCalibration
 from .doubtful import energy_maxima, refit_suspects, trusted_suspects_dropped
+from .quiet_cells import measure_quiet_neighbours
 from .seeded_refit import SeededRefitConfig, seeded_refit
 from .layout import CaloLayout
 from .status import (
@@ -108,6 +109,11 @@ class CaloConfig:
     # from the pulse times the event's other channels saw (seeded_refit)
     seeded_fitters: dict = field(default_factory=dict)
     seeded: SeededRefitConfig = field(default_factory=SeededRefitConfig)
+    # plane name -> pulse template: cells of these planes next to the largest ECAL tower
+    # that have no in-time energy are measured at the event's time (quiet_cells), needing
+    # reconstruct_calo(..., digits=...); amplitudes from quiet_min_adc count
+    quiet_templates: dict = field(default_factory=dict)
+    quiet_min_adc: float = 4.0
     # plane name -> pulse template: tightens the in-time energy bound of doubtful cells
     # (fit_bounds.amplitude_upper_bound with every sample); others use the peak sample only
     bound_templates: dict = field(default_factory=dict)
@@ -281,6 +287,7 @@ def reconstruct_calo(
     config: CaloConfig | None = None,
     failed: np.ndarray | None = None,
     suspects: Mapping[str, np.ndarray] | None = None,
+    digits: Mapping[str, np.ndarray] | None = None,
 ) -> CaloResult:
     """Calorimeter reconstruction of a batch.
 
@@ -296,6 +303,9 @@ def reconstruct_calo(
     ``e_ecal_max`` / ``e_hcal_max`` then replace those cells' in-time energy by the
     largest one their samples allow (``fit_bounds.amplitude_upper_bound`` over the cell's
     time window). Without it, an event with STATUS_FIT_FAILED gets infinite maxima.
+    digits: optional MSADC digits of the batch (event, plane, x, y, samples, nsamples): the
+    cells around the shower that the fits left empty are measured at the event's time
+    (``CaloConfig.quiet_templates``).
     """
     config = config or CaloConfig()
     layout = calibration.layout
@@ -347,6 +357,8 @@ def reconstruct_calo(
     if suspects is not None and config.seeded_fitters:
         fitted_bound = seeded_refit(e_in, e_near, master, spill_row, calibration, config, suspects, offsets, cell,
                                     amplitude, time_ns)  # fmt: skip
+    if digits is not None and config.quiet_templates:
+        measure_quiet_neighbours(e_in, master, spill_row, calibration, config, digits)
     ev = _calo.event_variables(e_in, e_near, e_out, core_layout, config.veto_ratio)
     if config.srd_near_window and core_layout.srd_modules:
         srd = slice(core_layout.srd_begin, core_layout.srd_begin + core_layout.srd_modules)

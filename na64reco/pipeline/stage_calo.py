@@ -47,7 +47,9 @@ class CaloStage:
             seeded[plane] = SeededPlane(fitter, seed_planes, fixed_times=fixed, bounds=plane in BOUND_PLANES)
         self.calo_config = CaloConfig(
             pileup_threshold_mev=1000.0, refit_templates=templates(REFIT_PLANES), bound_templates=templates(BOUND_PLANES),
-            seeded_fitters=seeded,
+            # the pre-shower only: measuring the main section's quiet cells as well added
+            # pile-up tails to E_ECAL (signal efficiency at 3 MHz 0.886 -> 0.880)
+            seeded_fitters=seeded, quiet_templates=templates({"ECAL0": "ecal"}),
         )
 
     def available(self) -> bool:
@@ -91,7 +93,7 @@ class CaloStage:
                 index = rows
             present = plane_presence(sub_d["event"], sub_d["plane"], rows.size, len(layout.planes))
             res = reconstruct_calo(sub_p, rows.size, calib, spills=cols["spill"][rows], present=present, config=self.calo_config,
-                                  suspects=sub_s, failed=sub_f)
+                                  suspects=sub_s, failed=sub_f, digits=sub_d)
             state.extras["calo"].append((index, res))
             ev = res.events
             for name in ("e_ecal", "e_prs", "e_hcal", "e_veto", "e_srd", "ecal_x", "ecal_y", "e_ecal_3x3", "ecal_chi2", "hcal_r"):
