@@ -114,7 +114,7 @@ class FitStage:
             time_ns = np.zeros(0)
             time_err = np.zeros(0)
         from ..calo import failed_fits
-        from ..calo.fit_bounds import channel_pedestal, suspect_table
+        from ..calo.fit_bounds import BOUND_PLANES, channel_pedestal, suspect_table
         from ..waveform import FLAGS
 
         event = digits["event"][digit]
@@ -134,12 +134,15 @@ class FitStage:
         # chi2/ndf, doubtful (the calo stage bounds / re-measures it)
         state.extras["waves"] = Columns(fitted=kind_of_digit >= 0, flags=wave_flags, chi2_ndf=wave_chi2_ndf,
                                         suspect=suspect)
-        # the channel pedestal of the doubtful fits only: a median over each of their channels
-        suspect_rows = np.flatnonzero(suspect)
+        # the channel pedestal of the doubtful fits that the calo stage bounds (ECAL, HCAL,
+        # VETO: fit_bounds.BOUND_PLANES and the VETO PMTs) only: a median over each channel
+        bounded = np.zeros(len(SADC_PLANE_NAMES) + 1, bool)
+        bounded[[i for i, p in enumerate(SADC_PLANE_NAMES) if p in BOUND_PLANES or p == "VETO"]] = True
+        suspect_rows = np.flatnonzero(suspect & bounded[np.where(plane >= 0, plane, len(SADC_PLANE_NAMES))])
         pedestal = np.full(plane.size, np.inf)
         pedestal[suspect_rows] = channel_pedestal(digits, lowest=lowest, rows=suspect_rows)
         state.extras["suspects"] = suspect_table(
-            digits, np.arange(plane.size), suspect, peak_floor, pedestal if suspect_rows.size else None, saturated_only
+            digits, np.arange(plane.size), suspect, peak_floor, pedestal, saturated_only
         )
         n = state.n
         # planes with a fit whose energy is unknown (failed, clipped under overlapping pulses,
