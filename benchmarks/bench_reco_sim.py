@@ -214,7 +214,9 @@ def main() -> None:
     print("targets: signal > 0.90; background leakage < 1e-4 (with these sample sizes, 0 events selected")
     print("         means < 2.3/N at 90% CL)")
     timing = results["electrons"][0]["_timing"]
-    print(f"\ntime in waveform fits {timing['fit']:.1f} s, in reco + selection {timing['reco']:.2f} s ({n} events)")
+    n_electrons = results["electrons"][0]["event"].size
+    print(f"\ntime in waveform fits {timing['fit']:.1f} s, in reco + selection {timing['reco']:.2f} s "
+          f"({n_electrons} electron events)")
 
 
 if __name__ == "__main__":
