@@ -62,26 +62,28 @@ def measure_quiet_neighbours(
     events = np.flatnonzero((mx >= 0) & np.isfinite(master))
     if not events.size:
         return
-    # digit row of each (event, cell) of the measured planes: a dense table, filled once
-    names = list(config.quiet_templates)
-    plane_ids = [layout.index(p) for p in names]
-    d_plane = np.asarray(digits["plane"])
-    d_rows = np.flatnonzero(np.isin(d_plane, plane_ids))
-    d_event = np.asarray(digits["event"], dtype=np.int64)[d_rows]
-    d_cell = layout.cell_index(d_plane[d_rows], np.asarray(digits["x"])[d_rows], np.asarray(digits["y"])[d_rows])
-    ok = (d_cell >= 0) & (d_event >= 0) & (d_event < n_events)
-    row_of = np.full((n_events, layout.n_cells), -1, dtype=np.int32)
-    row_of[d_event[ok], d_cell[ok]] = d_rows[ok]
-    nx, ny = layout.shape("ECAL0")
     offsets = np.array([(i, j) for i in (-1, 0, 1) for j in (-1, 0, 1)])
+    d_plane = np.asarray(digits["plane"])
+    d_event = np.asarray(digits["event"], dtype=np.int64)
     for name, template in config.quiet_templates.items():
+        # an ECAL section: its cell (x, y) lies in the tower (x, y)
+        nx, ny = layout.shape(name)
         base = layout.cells_of(name).start
+        # digit row of each (event, cell of the plane): a dense table
+        rows_p = np.flatnonzero(d_plane == layout.index(name))
+        px = np.asarray(digits["x"])[rows_p].astype(np.int64)
+        py = np.asarray(digits["y"])[rows_p].astype(np.int64)
+        pe = d_event[rows_p]
+        ok = (px >= 0) & (px < nx) & (py >= 0) & (py < ny) & (pe >= 0) & (pe < n_events)
+        row_of = np.full((n_events, nx * ny), -1, dtype=np.int64)
+        row_of[pe[ok], px[ok] * ny + py[ok]] = rows_p[ok]
         x = mx[events][:, None] + offsets[None, :, 0]
         y = my[events][:, None] + offsets[None, :, 1]
         inside = (x >= 0) & (x < nx) & (y >= 0) & (y < ny)
         ev = np.broadcast_to(events[:, None], x.shape)[inside]
-        cell = base + x[inside] * ny + y[inside]
-        rows = row_of[ev, cell]
+        local = x[inside] * ny + y[inside]
+        cell = base + local
+        rows = row_of[ev, local]
         pick = (e_in[ev, cell] <= 0.0) & (rows >= 0)
         if not pick.any():
             continue
