@@ -152,3 +152,22 @@ def test_out_of_range_address_fields_do_not_alias_mapped_channels():
     table = dict(source_id=np.array([619, 620]), port=np.array([256, 0]), chip=np.array([0, 0]),
                  channel=np.array([0, 0]))
     assert setup.annotate_sadc(table).plane.tolist() == [-1, 0]
+
+
+def test_decoded_address_columns_take_the_compiled_lookup_with_the_same_rows():
+    setup = load_setup(RUN_2022)
+    m = setup.sadc_map
+    rng = np.random.default_rng(8)
+    # every mapped address in a shuffled order (readout order is the common case, not a
+    # requirement), repeated, plus addresses the map lacks
+    pick = rng.integers(0, len(m.source_id), 3000)
+    table = {"source_id": np.r_[np.asarray(m.source_id)[pick], 1000, 0].astype(np.uint16),
+             "port": np.r_[np.asarray(m.port)[pick], 0, 255].astype(np.uint8),
+             "chip": np.r_[np.asarray(m.chip)[pick], 0, 255].astype(np.uint8),
+             "channel": np.r_[np.asarray(m.channel)[pick], 0, 255].astype(np.uint8)}  # fmt: skip
+    wide = {k: v.astype(np.int64) for k, v in table.items()}
+    fast, slow = setup.annotate_sadc(table), setup.annotate_sadc(wide)
+    for c in ("plane", "x", "y"):
+        assert np.array_equal(np.asarray(fast[c]), np.asarray(slow[c])), c
+    assert np.asarray(fast["plane"])[-2:].tolist() == [-1, -1]
+    assert (np.asarray(fast["plane"])[:-2] >= 0).all()

@@ -14,6 +14,7 @@
 #include "raw/layout.hpp"
 #include "raw/msadc_records.hpp"
 #include "raw/raw_file.hpp"
+#include "raw/address_lookup.hpp"
 #include "raw/sample_range.hpp"
 
 namespace py = pybind11;
@@ -181,11 +182,37 @@ pybind11::array_t<std::int32_t> parity_span(
   return span;
 }
 
+pybind11::array_t<std::int64_t> lookup_addresses(
+    const pybind11::array_t<std::int64_t, pybind11::array::c_style | pybind11::array::forcecast>& sorted_keys,
+    const pybind11::array_t<std::uint16_t, pybind11::array::c_style>& source_id,
+    const pybind11::array_t<std::uint8_t, pybind11::array::c_style>& port,
+    const pybind11::array_t<std::uint8_t, pybind11::array::c_style>& chip,
+    const pybind11::array_t<std::uint8_t, pybind11::array::c_style>& channel) {
+  const auto n = source_id.size();
+  if (source_id.ndim() != 1 || port.ndim() != 1 || chip.ndim() != 1 || channel.ndim() != 1 || port.size() != n ||
+      chip.size() != n || channel.size() != n)
+    throw InputError(concat("lookup_addresses: source_id, port, chip and channel must be 1-d of one length, got ",
+                            source_id.size(), ", ", port.size(), ", ", chip.size(), ", ", channel.size()));
+  if (sorted_keys.ndim() != 1) throw InputError("lookup_addresses: sorted_keys must be 1-d");
+  pybind11::array_t<std::int64_t> out(n);
+  {
+    pybind11::gil_scoped_release nogil;
+    raw::lookup_addresses(sorted_keys.data(), sorted_keys.size(), source_id.data(), port.data(), chip.data(),
+                          channel.data(), n, out.mutable_data());
+  }
+  return out;
+}
+
 }  // namespace
 
 void bind_raw(pybind11::module_& m) {
   m.def("sample_range", &sample_range, pybind11::arg("samples"), pybind11::arg("nsamples"),
         "(lo, hi): smallest and largest recorded sample of each digit (both 0 where none is recorded).");
+  m.def("lookup_addresses", &lookup_addresses, pybind11::arg("sorted_keys"), pybind11::arg("source_id"),
+        pybind11::arg("port"), pybind11::arg("chip"), pybind11::arg("channel"),
+        "Per digit (decoded uint16 source_id, uint8 port, chip, channel): the index into sorted_keys "
+        "(ascending, packed as ((source_id * 256 + port) * 256 + chip) * 256 + channel) of its address, -1 "
+        "where absent.");
   m.def("parity_span", &parity_span, pybind11::arg("samples"), pybind11::arg("nsamples"),
         "Per digit: the larger of the spans (max - min) of its even and of its odd recorded samples "
         "(the interleaved ADCs' pedestal offset left out; 0 where a parity has under two samples).");

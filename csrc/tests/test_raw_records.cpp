@@ -1,10 +1,13 @@
-// The raw writer's compiled MSADC record packing: word layout, free-word runs, error paths.
-// Run under ASan/UBSan by the sanitizer job.
+// The raw writer's compiled MSADC record packing (word layout, free-word runs, error paths)
+// and the readout address lookup of the detector annotation. Run under ASan/UBSan by the
+// sanitizer job.
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "common/error.hpp"
+#include "raw/address_lookup.hpp"
 #include "raw/msadc_records.hpp"
 #include "tests/check.hpp"
 
@@ -71,8 +74,45 @@ void test_errors() {
 
 }  // namespace
 
+namespace {
+
+// The address lookup agrees with a plain binary search for mapped, repeated, shuffled and
+// absent addresses, and an empty map finds nothing.
+void test_address_lookup() {
+  std::vector<std::int64_t> keys;
+  for (int s = 600; s < 606; ++s)
+    for (int port = 0; port < 4; ++port)
+      for (int ch = 0; ch < 16; ++ch) keys.push_back(((static_cast<std::int64_t>(s) * 256 + port) * 256 + 0) * 256 + ch);
+  std::uint32_t state = 7;
+  auto next = [&state]() { return state = state * 1664525u + 1013904223u; };
+  const std::int64_t n = 5000;
+  std::vector<std::uint16_t> source(n);
+  std::vector<std::uint8_t> port(n), chip(n), channel(n);
+  for (std::int64_t i = 0; i < n; ++i) {
+    // mostly readout order, sometimes a jump, sometimes an address outside the map
+    source[i] = static_cast<std::uint16_t>(i % 97 == 0 ? next() % 1024 : 600 + (i / 64) % 6);
+    port[i] = static_cast<std::uint8_t>(i % 89 == 0 ? next() % 256 : (i / 16) % 4);
+    chip[i] = static_cast<std::uint8_t>(i % 83 == 0 ? 1 : 0);
+    channel[i] = static_cast<std::uint8_t>(i % 79 == 0 ? next() % 256 : i % 16);
+  }
+  std::vector<std::int64_t> out(n);
+  na64::raw::lookup_addresses(keys.data(), static_cast<std::int64_t>(keys.size()), source.data(), port.data(),
+                              chip.data(), channel.data(), n, out.data());
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int64_t key = ((static_cast<std::int64_t>(source[i]) * 256 + port[i]) * 256 + chip[i]) * 256 + channel[i];
+    const auto p = std::lower_bound(keys.begin(), keys.end(), key);
+    const std::int64_t want = p != keys.end() && *p == key ? p - keys.begin() : -1;
+    NA64_CHECK(out[static_cast<size_t>(i)] == want);
+  }
+  na64::raw::lookup_addresses(keys.data(), 0, source.data(), port.data(), chip.data(), channel.data(), n, out.data());
+  for (std::int64_t v : out) NA64_CHECK(v == -1);
+}
+
+}  // namespace
+
 int main() {
   test_words_in_free_slots();
   test_errors();
+  test_address_lookup();
   return 0;
 }

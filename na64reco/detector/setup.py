@@ -157,12 +157,22 @@ def _pick(values: np.ndarray, row: np.ndarray, dtype) -> np.ndarray:
     return out
 
 
+_DECODED_DTYPES = (np.uint16, np.uint8, np.uint8, np.uint8)
+
+
 def _lookup(sorted_keys: np.ndarray, rows: np.ndarray, table: Mapping[str, Any]) -> np.ndarray:
     """Map row of each table row's address, -1 when the address is not in the map."""
     for c in ("source_id", "port", "chip", "channel"):
         if c not in table:
             raise ValueError(f"table has no column {c!r}; columns are {list(table)}")
-    fields = [np.asarray(table[c], dtype=np.int64) for c in ("source_id", "port", "chip", "channel")]
+    raw = [np.asarray(table[c]) for c in ("source_id", "port", "chip", "channel")]
+    if all(a.ndim == 1 and a.dtype == d and a.flags.c_contiguous for a, d in zip(raw, _DECODED_DTYPES)):
+        # the decoder's own columns: one compiled pass, no int64 copies of a batch's digits
+        from .._core.raw import lookup_addresses
+
+        at = lookup_addresses(sorted_keys, *raw)
+        return np.where(at >= 0, rows[np.maximum(at, 0)], -1) if rows.size else at
+    fields = [a.astype(np.int64) for a in raw]
     key = address_key(*fields)
     if sorted_keys.size == 0:
         return np.full(key.shape, -1, dtype=np.int64)
