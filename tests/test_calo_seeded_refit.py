@@ -73,6 +73,15 @@ def test_a_clipped_central_cell_gets_its_in_time_energy_back(t_pile):
         assert blind.events.e_ecal_max[0] > 50.0
 
 
+def test_a_pile_up_pulse_within_a_sample_and_a_half_leaves_the_seeded_refit_out():
+    # 12 ns apart under clipped peaks the two pulses can be split wrongly by a fit that still
+    # describes the samples: the refit neither measures nor bounds the cell
+    res, _ = _event(138.0, 800.0, seeded=True)
+    blind, _ = _event(138.0, 800.0, seeded=False)
+    assert res.events.e_ecal_max[0] == blind.events.e_ecal_max[0]
+    assert res.events.e_ecal[0] == blind.events.e_ecal[0]
+
+
 def test_a_clipped_in_time_pulse_stays_large_in_the_box_bound():
     # a background electron: the clipped pulse is the in-time one; the refit must not let it
     # look like a signal

@@ -61,6 +61,14 @@ def test_well_separated_clipped_pile_up_is_undone_exactly():
         assert r["time_ns"][0] == pytest.approx(150.0, abs=0.01)
 
 
+def test_the_nearest_other_pulse_is_reported():
+    w = window([(700.0, 150.0), (3000.0, 60.0), (500.0, 250.0)])
+    r = seeded(w, [[60.0, 250.0]], [150.0])
+    assert r["npulses"][0] == 3 and r["nearest_other_ns"][0] == pytest.approx(90.0, abs=0.1)
+    alone = seeded(window([(700.0, 150.0)]), [[]], [150.0])
+    assert np.isinf(alone["nearest_other_ns"][0])
+
+
 def test_unconfirmed_seeds_are_dropped_and_unseeded_pulses_added():
     rng = np.random.default_rng(3)
     # a tail from before the window, the in-time pulse and one rising at the window's end

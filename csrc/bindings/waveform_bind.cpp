@@ -176,7 +176,7 @@ pb::dict run_fit_seeded(const WaveformFitter& f, const pb::array_t<double, pb::a
   if (!(in_time_tolerance_ns >= 0.0))
     throw InputError(concat("fit_seeded: in_time_tolerance_ns must be >= 0, got ", in_time_tolerance_ns));
   auto amplitude = empty1<double>(n), amplitude_err = empty1<double>(n), time_ns = empty1<double>(n),
-       chi2 = empty1<double>(n);
+       chi2 = empty1<double>(n), nearest = empty1<double>(n);
   auto ndf = empty1<int32_t>(n), npulses = empty1<int32_t>(n);
   auto ok = empty1<uint8_t>(n), clip_consistent = empty1<uint8_t>(n);
   SeededInputs in{samples.data(), n, recorded_obj.is_none() ? nullptr : recorded.data(), off, seed_times.data(),
@@ -184,7 +184,7 @@ pb::dict run_fit_seeded(const WaveformFitter& f, const pb::array_t<double, pb::a
                   in_time_tolerance_ns, fixed_times};
   SeededOutputs out{amplitude.mutable_data(), amplitude_err.mutable_data(), time_ns.mutable_data(),
                     chi2.mutable_data(), ndf.mutable_data(), npulses.mutable_data(), ok.mutable_data(),
-                    clip_consistent.mutable_data()};
+                    clip_consistent.mutable_data(), nearest.mutable_data()};
   {
     pb::gil_scoped_release release;
     f.fit_seeded(in, out);
@@ -198,6 +198,7 @@ pb::dict run_fit_seeded(const WaveformFitter& f, const pb::array_t<double, pb::a
   result["npulses"] = npulses;
   result["ok"] = ok;
   result["clip_consistent"] = clip_consistent;
+  result["nearest_other_ns"] = nearest;
   return result;
 }
 

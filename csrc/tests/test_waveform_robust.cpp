@@ -89,7 +89,7 @@ void check_seeded(const WaveformFitter& fitter, const std::vector<uint16_t>& sam
     in_time[static_cast<size_t>(i)] = i % 11 == 0 ? odd_values[rng.next() % 6] : 12.5 * (rng.next() % w);
   }
   const size_t m = static_cast<size_t>(n);
-  std::vector<double> amp(m), amp_err(m), time(m), chi2(m);
+  std::vector<double> amp(m), amp_err(m), time(m), chi2(m), nearest(m);
   std::vector<int32_t> ndf(m), npulses(m);
   std::vector<uint8_t> ok(m), clip(m);
   std::vector<double> weights(seeds.size());
@@ -98,7 +98,7 @@ void check_seeded(const WaveformFitter& fitter, const std::vector<uint16_t>& sam
   SeededInputs in{x.data(), n, recorded, offsets.data(), seeds.data(), in_time.data(),
                   mode & 1 ? weights.data() : nullptr, mode & 1 ? 6.25 : 0.0, 3.0, (mode & 2) != 0};
   SeededOutputs out{amp.data(), amp_err.data(), time.data(), chi2.data(), ndf.data(), npulses.data(), ok.data(),
-                    clip.data()};
+                    clip.data(), nearest.data()};
   fitter.fit_seeded(in, out);
   for (size_t k = 0; k < m; ++k) {
     NA64_CHECK(std::isfinite(amp[k]) && std::isfinite(amp_err[k]) && std::isfinite(chi2[k]));
@@ -106,6 +106,7 @@ void check_seeded(const WaveformFitter& fitter, const std::vector<uint16_t>& sam
     NA64_CHECK(std::isnan(time[k]) || std::isfinite(time[k]));
     NA64_CHECK(npulses[k] >= 0 && npulses[k] <= fitter.config().max_pulses);
     NA64_CHECK(ok[k] <= 1 && clip[k] <= 1);
+    NA64_CHECK(nearest[k] >= 0.0 && !std::isnan(nearest[k]));
   }
   }
 }

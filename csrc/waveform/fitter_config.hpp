@@ -82,8 +82,9 @@ struct SeededInputs {
 };
 
 // Per row: the in-time pulse (amplitude 0 and time NaN when none is left), the fit's chi2 and
-// ndf, the pulses kept, and whether the model reaches the clipping level at every clipped
-// sample (a model that stays below it lacks amplitude somewhere: not to be trusted).
+// ndf, the pulses kept, whether the model reaches the clipping level at every clipped
+// sample (a model that stays below it lacks amplitude somewhere: not to be trusted), and how
+// close the nearest other pulse is.
 struct SeededOutputs {
   double* amplitude;
   double* amplitude_err;
@@ -93,6 +94,10 @@ struct SeededOutputs {
   int32_t* npulses;
   uint8_t* ok;             // the fit converged
   uint8_t* clip_consistent;
+  // distance (ns) from the in-time time to the nearest other pulse of the final model, inf
+  // when there is none: pulses closer than about a sample and a half share their samples,
+  // and with clipped peaks the fit can then split them wrongly and still describe the samples
+  double* nearest_other_ns;
 };
 
 struct PulseRow {

@@ -206,6 +206,14 @@ void check_clipping(const FitContext& ctx, const PulseModel& model, const bool* 
     if (clipped[k] && !(ped[k % 2] + sum[k] >= ctx.cfg->saturation_adc - margin)) consistent = 0;
 }
 
+// Distance from t to the nearest pulse of m other than pulse `skip` (-1: none skipped).
+double nearest_other(const PulseModel& m, double t, int skip) {
+  double best = std::numeric_limits<double>::infinity();
+  for (int i = 0; i < m.npulses; ++i)
+    if (i != skip) best = std::min(best, std::fabs(m.tau[i] - t));
+  return best;
+}
+
 }  // namespace
 
 void WaveformFitter::fit_seeded(const SeededInputs& in, const SeededOutputs& out) const {
@@ -222,6 +230,7 @@ void WaveformFitter::fit_seeded(const SeededInputs& in, const SeededOutputs& out
     out.npulses[w] = 0;
     out.ok[w] = 0;
     out.clip_consistent[w] = 1;
+    out.nearest_other_ns[w] = std::numeric_limits<double>::infinity();
     const double* raw = in.samples + w * n;
     const int nrecorded = in.recorded ? std::clamp<int32_t>(in.recorded[w], 0, n) : n;
     double y[kMaxSamples];
@@ -274,6 +283,7 @@ void WaveformFitter::fit_seeded(const SeededInputs& in, const SeededOutputs& out
           out.amplitude_err[w] = model.amp_err[i];
           out.time_ns[w] = in_time;
         }
+      out.nearest_other_ns[w] = nearest_other(model, in_time, keep);
       check_clipping(ctx, model, clipped, out.clip_consistent[w]);
       continue;
     }
@@ -317,6 +327,7 @@ void WaveformFitter::fit_seeded(const SeededInputs& in, const SeededOutputs& out
         out.time_ns[w] = in_time;
       }
     }
+    if (std::isfinite(out.time_ns[w])) out.nearest_other_ns[w] = nearest_other(model, out.time_ns[w], at);
     check_clipping(ctx, model, clipped, out.clip_consistent[w]);
   }
 }

@@ -55,6 +55,12 @@ class SeededRefitConfig:
     precise_fraction: float = 0.1
     precise_adc: float = 20.0
     in_time_tolerance_ns: float = 3.0
+    # ... and, in the planes the box bounds, only with no other pulse of its model this close
+    # to the in-time one: two pulses 7-15 ns apart under clipped peaks were split wrongly by
+    # fits that described the samples (in-time energies 30-70 % low with small errors, 4 of
+    # 404 central cells of simulated 3 MHz signal events), which could move background into
+    # the box
+    min_separation_ns: float = 20.0
     # seeds closer than this are one particle (the largest pulse's time is kept): pulses of
     # one particle in different cells differ by the cells' timing, those of small pulses by
     # more than a nanosecond
@@ -158,6 +164,8 @@ def seeded_refit(
         trusted = ((fit["ok"] == 1) & (fit["clip_consistent"] == 1) & np.isfinite(fit["time_ns"]) & (ndf >= 1)
                    & (chi2_ndf <= opts.max_chi2_ndf) & np.isfinite(centre) & (np.abs(amp) <= config.max_amplitude_adc)
                    & np.isfinite(err))  # fmt: skip
+        if plane.bounds:
+            trusted &= fit["nearest_other_ns"] >= opts.min_separation_ns
         # ... and measures it when its error is small: a hidden in-time peak can leave the
         # amplitude undetermined however well the model describes the samples
         precise = trusted & (err <= np.maximum(opts.precise_fraction * np.abs(amp), opts.precise_adc))

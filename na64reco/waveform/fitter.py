@@ -180,9 +180,14 @@ class WaveformFitter:
         always fitted.
 
         Columns per row: ``amplitude``, ``amplitude_err``, ``time_ns`` of the pulse within
-        ``in_time_tolerance_ns`` of ``in_time_ns[i]`` (0, 0 and NaN when none is left),
-        ``chi2``, ``ndf``, ``npulses``, ``ok`` (the fit converged) and ``clip_consistent``
-        (the model reaches the saturation level, within 5 noise rms, at every clipped sample).
+        ``in_time_tolerance_ns`` of ``in_time_ns[i]`` (when none is left: the amplitude fitted
+        at ``in_time_ns[i]`` with the other pulses, ``time_ns`` = that time; NaN only when that
+        fails), ``chi2``, ``ndf``, ``npulses``, ``ok`` (the fit converged),
+        ``clip_consistent`` (the model reaches the saturation level, within 5 noise rms, at
+        every clipped sample) and ``nearest_other_ns`` (from the in-time time to the nearest
+        other pulse of the final model, inf when none: pulses closer than a sample and a half
+        share their samples, and with clipped peaks can be split wrongly by a fit that still
+        describes the samples).
         """
         arr = np.asarray(samples, dtype=np.float64)
         if arr.ndim != 2:
