@@ -54,12 +54,12 @@ class SeededRefitConfig:
     # the in-time energy is replaced when the error is at most the larger of these
     precise_fraction: float = 0.1
     precise_adc: float = 20.0
-    in_time_tolerance_ns: float = 3.0
-    # ... and, in the planes the box bounds, only with no other pulse of its model this close
-    # to the in-time one: two pulses 7-15 ns apart under clipped peaks were split wrongly by
-    # fits that described the samples (in-time energies 30-70 % low with small errors, 4 of
-    # 404 central cells of simulated 3 MHz signal events), which could move background into
-    # the box
+    in_time_tolerance_ns: float = 3.0  # a refitted pulse this close to the in-time seed is the in-time one
+    # in the planes the box bounds, a refit is trusted only with no other pulse of its model
+    # this close to the in-time one: two pulses 7-15 ns apart under clipped peaks were split
+    # wrongly by fits that described the samples (in-time energies 30-70 % low with small
+    # errors, 4 of 404 central cells of simulated 3 MHz signal events), which could move
+    # background into the box
     min_separation_ns: float = 20.0
     # seeds closer than this are one particle (the largest pulse's time is kept): pulses of
     # one particle in different cells differ by the cells' timing, those of small pulses by
