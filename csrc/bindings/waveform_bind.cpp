@@ -46,22 +46,34 @@ PedestalMode parse_pedestal(const std::string& s) {
   throw InputError(concat("pedestal must be 'fit', 'leading' or 'fixed', got '", s, "'"));
 }
 
+// samples of shape (n, W) for a fitter of window W; `what` prefixes the message.
+void check_window_shape(const WaveformFitter& f, const pb::array& samples, const char* what) {
+  const int w = f.config().nsamples;
+  if (samples.ndim() != 2 || samples.shape(1) != w)
+    throw InputError(concat(what, "samples must have shape (n, ", w, "), got ndim ", samples.ndim(), " and ",
+                            samples.ndim() >= 2 ? samples.shape(1) : -1, " columns"));
+}
+
+// The optional per-row recorded sample counts (None: every sample recorded).
+pb::array_t<int32_t, pb::array::c_style | pb::array::forcecast> recorded_counts(const pb::object& obj, int64_t n,
+                                                                                const char* what) {
+  pb::array_t<int32_t, pb::array::c_style | pb::array::forcecast> recorded;
+  if (!obj.is_none()) {
+    recorded = pb::array_t<int32_t, pb::array::c_style | pb::array::forcecast>::ensure(obj);
+    if (!recorded || recorded.ndim() != 1 || recorded.shape(0) != n)
+      throw InputError(concat(what, "nsamples must be a 1-d integer array of length ", n));
+  }
+  return recorded;
+}
+
 template <typename Sample>
 pb::dict run_fit(const WaveformFitter& f, const pb::array& samples_any, const pb::object& recorded_obj,
                  const pb::object& pedestal_obj) {
-  const int w = f.config().nsamples;
   auto samples = pb::array_t<Sample, pb::array::c_style | pb::array::forcecast>::ensure(samples_any);
   if (!samples) throw InputError("samples could not be converted to a numeric array");
-  if (samples.ndim() != 2 || samples.shape(1) != w)
-    throw InputError(concat("samples must have shape (n, ", w, "), got ndim ", samples.ndim(), " and ",
-                            samples.ndim() >= 2 ? samples.shape(1) : -1, " columns"));
+  check_window_shape(f, samples, "");
   const int64_t n = samples.shape(0);
-  pb::array_t<int32_t, pb::array::c_style | pb::array::forcecast> recorded;
-  if (!recorded_obj.is_none()) {
-    recorded = pb::array_t<int32_t, pb::array::c_style | pb::array::forcecast>::ensure(recorded_obj);
-    if (!recorded || recorded.ndim() != 1 || recorded.shape(0) != n)
-      throw InputError(concat("nsamples must be a 1-d integer array of length ", n));
-  }
+  const auto recorded = recorded_counts(recorded_obj, n, "");
   pb::array_t<double, pb::array::c_style | pb::array::forcecast> pedestal;
   if (!pedestal_obj.is_none()) {
     pedestal = pb::array_t<double, pb::array::c_style | pb::array::forcecast>::ensure(pedestal_obj);
@@ -142,17 +154,9 @@ pb::dict run_fit_seeded(const WaveformFitter& f, const pb::array_t<double, pb::a
                         const pb::array_t<double, pb::array::c_style | pb::array::forcecast>& in_time_ns,
                         double in_time_tolerance_ns, bool fixed_times, const pb::object& weights_obj,
                         double seed_merge_ns) {
-  const int w = f.config().nsamples;
-  if (samples.ndim() != 2 || samples.shape(1) != w)
-    throw InputError(concat("fit_seeded: samples must have shape (n, ", w, "), got ndim ", samples.ndim(), " and ",
-                            samples.ndim() >= 2 ? samples.shape(1) : -1, " columns"));
+  check_window_shape(f, samples, "fit_seeded: ");
   const int64_t n = samples.shape(0);
-  pb::array_t<int32_t, pb::array::c_style | pb::array::forcecast> recorded;
-  if (!recorded_obj.is_none()) {
-    recorded = pb::array_t<int32_t, pb::array::c_style | pb::array::forcecast>::ensure(recorded_obj);
-    if (!recorded || recorded.ndim() != 1 || recorded.shape(0) != n)
-      throw InputError(concat("fit_seeded: nsamples must be a 1-d integer array of length ", n));
-  }
+  const auto recorded = recorded_counts(recorded_obj, n, "fit_seeded: ");
   if (seed_offsets.ndim() != 1 || seed_offsets.shape(0) != n + 1)
     throw InputError(concat("fit_seeded: seed_offsets must have n + 1 = ", n + 1, " entries, got ", seed_offsets.size()));
   if (in_time_ns.ndim() != 1 || in_time_ns.shape(0) != n)

@@ -245,12 +245,7 @@ void WaveformFitter::fit_seeded(const SeededInputs& in, const SeededOutputs& out
       y[k] = mask[k] ? 0.0 : v;
     }
     FitContext ctx;
-    ctx.cfg = &cfg_;
-    ctx.shape = &shape_;
-    ctx.nsamples = n;
-    ctx.tau_lo = tau_lo_;
-    ctx.tau_hi = tau_hi_;
-    ctx.max_amplitude = std::isfinite(cfg_.saturation_adc) && cfg_.saturation_adc > 0.0 ? 16.0 * cfg_.saturation_adc : 1e9;
+    init_context(ctx);
     ctx.table = nullptr;  // seeds sit anywhere: the exact template throughout
     ctx.dots = nullptr;
     if (any_masked) {

@@ -79,6 +79,16 @@ WaveformFitter::WaveformFitter(const PulseTemplate& tpl, FitterConfig config)
 
 WaveformFitter::~WaveformFitter() = default;
 
+void WaveformFitter::init_context(FitContext& ctx) const {
+  ctx.cfg = &cfg_;
+  ctx.shape = &shape_;
+  ctx.nsamples = cfg_.nsamples;
+  ctx.tau_lo = tau_lo_;
+  ctx.tau_hi = tau_hi_;
+  // larger fitted amplitudes are unphysical: far beyond the ADC range
+  ctx.max_amplitude = std::isfinite(cfg_.saturation_adc) && cfg_.saturation_adc > 0.0 ? 16.0 * cfg_.saturation_adc : 1e9;
+}
+
 void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, const double* fixed_pedestal,
                              FitWorkspace& ws, const WaveOutputs& out, std::vector<PulseRow>& pulses) const {
   const int n = cfg_.nsamples;
@@ -139,12 +149,7 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
 
   const Variant& variant = fit_pedestal ? *with_pedestal_ : *without_pedestal_;
   FitContext ctx;
-  ctx.cfg = &cfg_;
-  ctx.shape = &shape_;
-  ctx.nsamples = n;
-  ctx.tau_lo = tau_lo_;
-  ctx.tau_hi = tau_hi_;
-  ctx.max_amplitude = std::isfinite(cfg_.saturation_adc) && cfg_.saturation_adc > 0.0 ? 16.0 * cfg_.saturation_adc : 1e9;
+  init_context(ctx);
   bool space_ok = true;
   if (any_masked) {
     space_ok = build_space(ws.space, n, noise_, mask, fit_pedestal);

@@ -14,6 +14,7 @@
 namespace na64::waveform {
 
 struct FitWorkspace;
+struct FitContext;
 
 class WaveformFitter {
  public:
@@ -52,6 +53,9 @@ class WaveformFitter {
                  const double* fixed_pedestal, const WaveOutputs& out, std::vector<PulseRow>& pulses) const;
   void fit_one(const double* raw, int64_t wave, int nrecorded, const double* fixed_pedestal, FitWorkspace& ws,
                const WaveOutputs& out, std::vector<PulseRow>& pulses) const;
+  // The context fields every fit of this fitter shares (config, shape, window, time range,
+  // amplitude limit); space, table and data are the caller's.
+  void init_context(FitContext& ctx) const;
 
   PulseTemplate tpl_;
   FitterConfig cfg_;

@@ -64,6 +64,16 @@ class FitResult:
 _PEDESTAL_MODES = ("fit", "leading", "fixed")
 
 
+def _recorded_counts(nsamples: Any, n: int, width: int) -> np.ndarray | None:
+    """Per-row recorded sample counts as the compiled fitter takes them (None: all)."""
+    if nsamples is None:
+        return None
+    rec = np.asarray(nsamples)
+    if rec.shape != (n,):
+        raise ValueError(f"nsamples must have shape ({n},), got {rec.shape}")
+    return np.clip(rec, 0, width).astype(np.int32)
+
+
 class WaveformFitter:
     """Fits pulses of one template in windows of samples.
 
@@ -142,12 +152,7 @@ class WaveformFitter:
             ped = np.ascontiguousarray(p)
         elif pedestal is not None:
             raise ValueError("pedestal values are only used with pedestal='fixed'")
-        rec = None
-        if nsamples is not None:
-            rec = np.asarray(nsamples)
-            if rec.shape != (n,):
-                raise ValueError(f"nsamples must have shape ({n},), got {rec.shape}")
-            rec = np.clip(rec, 0, width).astype(np.int32)
+        rec = _recorded_counts(nsamples, n, width)
         raw = self._core(width).fit(np.ascontiguousarray(arr), rec, ped)
         return FitResult(Columns(raw["waves"]), Columns(raw["pulses"]))
 
@@ -193,12 +198,7 @@ class WaveformFitter:
         if arr.ndim != 2:
             raise ValueError(f"samples must have shape (n, W), got {arr.shape}")
         n, width = arr.shape
-        rec = None
-        if nsamples is not None:
-            rec = np.asarray(nsamples)
-            if rec.shape != (n,):
-                raise ValueError(f"nsamples must have shape ({n},), got {rec.shape}")
-            rec = np.clip(rec, 0, width).astype(np.int32)
+        rec = _recorded_counts(nsamples, n, width)
         raw = self._core(width).fit_seeded(
             np.ascontiguousarray(arr), rec, np.asarray(seed_offsets, dtype=np.int64), np.asarray(seed_times, dtype=np.float64),
             np.asarray(in_time_ns, dtype=np.float64), float(in_time_tolerance_ns), bool(fixed_times),
