@@ -4,6 +4,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <new>
 
@@ -15,6 +16,7 @@
 #include "raw/msadc_records.hpp"
 #include "raw/raw_file.hpp"
 #include "raw/address_lookup.hpp"
+#include "raw/event_walk.hpp"
 #include "raw/sample_range.hpp"
 
 namespace py = pybind11;
@@ -167,6 +169,20 @@ pybind11::tuple sample_range(const pybind11::array_t<std::uint16_t, pybind11::ar
   return pybind11::make_tuple(lo, hi);
 }
 
+pybind11::tuple walk_events(const pybind11::array_t<std::uint8_t, pybind11::array::c_style>& data) {
+  if (data.ndim() != 1) throw InputError(concat("walk_events: data must be 1-d bytes, got ndim ", data.ndim()));
+  raw::EventWalk w;
+  {
+    pybind11::gil_scoped_release nogil;
+    w = raw::walk_events(data.data(), static_cast<std::uint64_t>(data.size()));
+  }
+  pybind11::array_t<std::uint64_t> offsets(static_cast<pybind11::ssize_t>(w.offsets.size()));
+  pybind11::array_t<std::uint32_t> sizes(static_cast<pybind11::ssize_t>(w.sizes.size()));
+  std::copy(w.offsets.begin(), w.offsets.end(), offsets.mutable_data());
+  std::copy(w.sizes.begin(), w.sizes.end(), sizes.mutable_data());
+  return pybind11::make_tuple(offsets, sizes, w.stop_offset, static_cast<int>(w.stop), w.value);
+}
+
 pybind11::array_t<std::int32_t> parity_span(
     const pybind11::array_t<std::uint16_t, pybind11::array::c_style | pybind11::array::forcecast>& samples,
     const pybind11::array_t<std::int64_t, pybind11::array::c_style | pybind11::array::forcecast>& nsamples) {
@@ -213,6 +229,10 @@ void bind_raw(pybind11::module_& m) {
         "Per digit (decoded uint16 source_id, uint8 port, chip, channel): the index into sorted_keys "
         "(ascending, packed as ((source_id * 256 + port) * 256 + chip) * 256 + channel) of its address, -1 "
         "where absent.");
+  m.def("walk_events", &walk_events, pybind11::arg("data"),
+        "(offsets, sizes, stop_offset, stop, value): the whole DATE events of a raw file's bytes, from their "
+        "size and magic words; stop 0 clean, 1 truncated header, 2 bad magic (value: the word found), 3 bad "
+        "size (value: the size word), 4 truncated event (value: the size word).");
   m.def("parity_span", &parity_span, pybind11::arg("samples"), pybind11::arg("nsamples"),
         "Per digit: the larger of the spans (max - min) of its even and of its odd recorded samples "
         "(the interleaved ADCs' pedestal offset left out; 0 where a parity has under two samples).");

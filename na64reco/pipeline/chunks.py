@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._core.raw import walk_events
 from ..columns import Columns
 
 __all__ = [
@@ -104,45 +105,30 @@ class FileScan:
 
 
 def scan_file(path: str | os.PathLike[str]) -> FileScan:
-    """Walk the DATE event sizes of a file (no payload decoding)."""
+    """Walk the DATE event sizes of a file (no payload decoding; a compiled pass over the headers)."""
     p = Path(path)
     size = p.stat().st_size
-    offsets: list[int] = []
-    sizes: list[int] = []
-    problem = ""
-    pos = 0
     if size == 0:
         return FileScan(str(p), 0, np.zeros(0, np.uint64), np.zeros(0, np.uint32), 0, "empty file")
-    words = np.memmap(p, dtype="<u4", mode="r", shape=(size // 4,)) if size >= 4 else np.zeros(0, "<u4")
-    nwords = words.shape[0]
-    while pos < size:
-        if pos + DATE_HEADER_BYTES > size:
-            problem = f"truncated event header at offset {pos} ({size - pos} bytes left, need {DATE_HEADER_BYTES})"
-            break
-        w = pos // 4
-        ev_size = int(words[w])
-        magic = int(words[w + 1]) if w + 1 < nwords else 0
-        if magic != DATE_MAGIC:
-            problem = f"bad DATE magic 0x{magic:08X} at offset {pos} (expected 0x{DATE_MAGIC:08X})"
-            break
-        if ev_size < DATE_HEADER_BYTES or ev_size % 4:
-            problem = f"bad DATE event size {ev_size} at offset {pos} (need a multiple of 4, >= {DATE_HEADER_BYTES})"
-            break
-        if pos + ev_size > size:
-            problem = f"truncated event at offset {pos}: size {ev_size}, only {size - pos} bytes left"
-            break
-        offsets.append(pos)
-        sizes.append(ev_size)
-        pos += ev_size
-    del words
-    return FileScan(
-        str(p),
-        size,
-        np.asarray(offsets, dtype=np.uint64),
-        np.asarray(sizes, dtype=np.uint32),
-        pos,
-        problem,
-    )
+    data = np.memmap(p, dtype=np.uint8, mode="r", shape=(size,))
+    try:
+        offsets, sizes, pos, stop, value = walk_events(data)
+    finally:
+        del data
+    return FileScan(str(p), size, offsets, sizes, pos, _walk_problem(stop, value, pos, size))
+
+
+def _walk_problem(stop: int, value: int, pos: int, size: int) -> str:
+    """Why the walk of a file stopped before its end ("" when it did not)."""
+    if stop == 0:
+        return ""
+    if stop == 1:
+        return f"truncated event header at offset {pos} ({size - pos} bytes left, need {DATE_HEADER_BYTES})"
+    if stop == 2:
+        return f"bad DATE magic 0x{value:08X} at offset {pos} (expected 0x{DATE_MAGIC:08X})"
+    if stop == 3:
+        return f"bad DATE event size {value} at offset {pos} (need a multiple of 4, >= {DATE_HEADER_BYTES})"
+    return f"truncated event at offset {pos}: size {value}, only {size - pos} bytes left"
 
 
 def plan_chunks(scans: list[FileScan], events_per_chunk: int) -> list[Chunk]:
