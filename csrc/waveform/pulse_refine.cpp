@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "waveform/fit_internal.hpp"
+#include "waveform/block_ldl.hpp"
 #include "waveform/small_linalg.hpp"
 
 namespace na64::waveform {
@@ -35,7 +36,7 @@ struct Solution {
   double theta[kMaxParams];
   double base[kMaxPulses];  // the times the columns were evaluated at
   double rhs[kMaxParams];
-  double factor[kMaxParams * kMaxParams];  // Cholesky factor of the normal matrix (np x np)
+  double factor[kMaxParams * kMaxParams];  // block LDL^T factor of the normal matrix (np x np)
   const double* col[kMaxParams];
   int phase[kMaxPulses];    // table phase of each pulse, -1 on the exact template
   double damping[kMaxPulses];  // added to the shift parameter's diagonal (0: none)
@@ -49,7 +50,7 @@ void write_stats(const FitContext& ctx, PulseModel& m, const Solution& s, bool w
   const int n = ctx.nsamples;
   const int np = s.np;
   double var[kMaxParams];
-  cholesky_inverse_diagonal(s.factor, np, np, var);
+  block_ldl_inverse_diagonal(s.factor, s.k, var);
   // |y - X theta|^2 = ypy - theta.rhs - sum(damping * shift^2) for the damped normal equations.
   double damped = 0.0;
   for (int i = 0; i < s.k; ++i) damped += s.damping[i] * s.theta[2 * i + 1] * s.theta[2 * i + 1];
@@ -141,8 +142,8 @@ bool solve_at(const FitContext& ctx, PulseModel& m, bool exact, bool with_stats,
       nm[(a + 1) * np + a + 1] += s.damping[i];
     }
   }
-  if (!cholesky(nm, np, np)) return false;
-  cholesky_solve(nm, np, np, rhs, s.theta);
+  if (!block_ldl_factor(nm, k)) return false;
+  block_ldl_solve(nm, k, rhs, s.theta);
   s.np = np;
   s.k = k;
   for (int a = 0; a < np; ++a)
