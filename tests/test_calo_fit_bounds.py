@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 import na64reco.calo as calo
 from na64reco.calo.fit_bounds import amplitude_upper_bound, suspect_table, suspect_waveforms, template_peak_floor
+from na64reco._core.calo import lowest_median_by_key
+from na64reco.raw import sample_range
 from na64reco.waveform import FLAGS, load_template
 
 TEMPLATE = load_template("ecal")
@@ -366,6 +368,32 @@ def test_channel_pedestal_integer_histogram_equals_the_sorted_median():
     same = (key == key[row]) & (digits["nsamples"] > 0)
     low = np.sort([samples[i, : digits["nsamples"][i]].min() for i in np.flatnonzero(same)])
     assert by_histogram[row] == low[(low.size - 1) // 2]
+
+
+def test_channel_pedestal_of_annotated_digits_equals_the_coordinate_grouping():
+    # digits annotated by Setup.annotate_sadc carry a cell number: the compiled per-channel
+    # median over it must give what grouping by (plane, x, y) gives, rows or no rows
+    rng = np.random.default_rng(11)
+    n = 5000
+    samples = rng.integers(80, 400, (n, 32)).astype(np.uint16)
+    samples[rng.random(n) < 0.01, 3] = 4095  # a spread of values within a channel
+    plane = rng.integers(-1, 4, n)
+    x, y = rng.integers(0, 6, n), rng.integers(0, 6, n)
+    x[plane < 0] = y[plane < 0] = -1
+    cell = np.where(plane >= 0, plane * 36 + y * 6 + x, -1).astype(np.int32)
+    digits = {"samples": samples, "nsamples": np.where(rng.random(n) < 0.1, rng.integers(0, 33, n), 32),
+              "plane": plane, "x": x, "y": y}
+    rows = np.flatnonzero(rng.random(n) < 0.05)
+    lowest, _ = sample_range(samples, digits["nsamples"])
+    expected = calo.channel_pedestal(digits, rows=rows)
+    assert np.isfinite(expected).any()
+    for low in (None, lowest):
+        got = calo.channel_pedestal({**digits, "cell": cell}, rows=rows, lowest=low)
+        assert np.array_equal(got, expected)
+    assert np.array_equal(calo.channel_pedestal({**digits, "cell": cell}, rows=rows, min_waveforms=10**6),
+                          np.full(rows.size, np.inf))
+    with pytest.raises(ValueError, match="keys must be >= -1"):
+        lowest_median_by_key(cell - 5, lowest, digits["nsamples"].astype(np.int64), cell[rows], 5)
 
 
 def _reference_fixed_time(s, ns, tc, template, before=2, after=5, sat=4095.0, nb_ns=0.0, nb_sep=6.0, nb_step=1.25,

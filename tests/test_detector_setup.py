@@ -58,6 +58,7 @@ def test_sadc_lookup_both_ways_covers_every_cell(run):
     assert back.plane.dtype == np.int16 and back.x.dtype == np.int16
     cells = setup.cell_index(planes, xs, ys)
     assert sorted(cells.tolist()) == list(range(setup.n_cells))
+    assert back.cell.dtype == np.int32 and back.cell.tolist() == cells.tolist()
     # outside the grid: no address
     assert setup.sadc_address([0, 0, 99], [6, -1, 0], [0, 0, 0]).source_id.tolist() == [-1, -1, -1]
 
@@ -69,6 +70,7 @@ def test_annotate_marks_unmapped_digits_and_counts_them():
                       channel=np.array([0, 0, 0, 0], dtype=np.uint8))
     out = setup.annotate_sadc(sadc)
     assert out.plane.tolist() == [0, -1, -1, 0] and out.x.tolist() == [0, -1, -1, 0]
+    assert out.cell.tolist() == [setup.cell_index(0, 0, 0)[()], -1, -1, setup.cell_index(0, 0, 0)[()]]
     assert out.event.tolist() == [0, 1, 2, 3]  # the input columns are kept
     miss = setup.unmapped(sadc)
     assert list(zip(miss.source_id.tolist(), miss.port.tolist(), miss["count"].tolist())) == [(620, 7, 1), (999, 0, 1)]
@@ -167,7 +169,7 @@ def test_decoded_address_columns_take_the_compiled_lookup_with_the_same_rows():
              "channel": np.r_[np.asarray(m.channel)[pick], 0, 255].astype(np.uint8)}  # fmt: skip
     wide = {k: v.astype(np.int64) for k, v in table.items()}
     fast, slow = setup.annotate_sadc(table), setup.annotate_sadc(wide)
-    for c in ("plane", "x", "y"):
+    for c in ("plane", "x", "y", "cell"):
         assert np.array_equal(np.asarray(fast[c]), np.asarray(slow[c])), c
     assert np.asarray(fast["plane"])[-2:].tolist() == [-1, -1]
     assert (np.asarray(fast["plane"])[:-2] >= 0).all()

@@ -3,6 +3,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "bindings/reco_numpy.hpp"
 #include "calo/amplitude_bound.hpp"
 #include "calo/cells.hpp"
+#include "calo/channel_median.hpp"
 #include "calo/cluster.hpp"
 #include "calo/event_vars.hpp"
 #include "calo/fixed_time_fit.hpp"
@@ -108,6 +110,23 @@ pb::array_t<double> amplitude_upper_bound(const carray<double>& samples, const c
   {
     pb::gil_scoped_release release;
     calo::amplitude_upper_bound(w, settings, shape ? &*shape : nullptr, out.mutable_data());
+  }
+  return out;
+}
+
+pb::array_t<double> lowest_median_by_key(const carray<int32_t>& key, const carray<int32_t>& lowest,
+                                         const carray<int64_t>& recorded, const carray<int32_t>& query,
+                                         int64_t min_waveforms) {
+  const auto n = key.size();
+  if (key.ndim() != 1 || query.ndim() != 1)
+    throw InputError(concat("lowest_median_by_key: key and query must be 1-d, got ndim ", key.ndim(), " and ", query.ndim()));
+  require_length(lowest, n, "lowest_median_by_key: lowest");
+  require_length(recorded, n, "lowest_median_by_key: recorded");
+  pb::array_t<double> out(query.size());
+  {
+    pb::gil_scoped_release release;
+    calo::lowest_median_by_key(key.data(), lowest.data(), recorded.data(), n, query.data(), query.size(),
+                               min_waveforms, out.mutable_data());
   }
   return out;
 }
@@ -296,6 +315,10 @@ void bind_calo(pybind11::module_& m) {
         pb::arg("t_hi_ns"), pb::arg("peak_floor"), pb::arg("pedestal"), pb::arg("template"), pb::arg("sampling_ns"),
         pb::arg("noise_adc"), pb::arg("saturation_adc"), pb::arg("step_ns"),
         "Upper bound (ADC) on the amplitude of a pulse peaking in [t_lo_ns, t_hi_ns] of each row of samples.");
+  m.def("lowest_median_by_key", &lowest_median_by_key, pb::arg("key"), pb::arg("lowest"), pb::arg("recorded"),
+        pb::arg("query"), pb::arg("min_waveforms"),
+        "Per query key: the lower median of ``lowest`` over the digits of that key (key -1 included; digits "
+        "with recorded <= 0 left out), inf where fewer than min_waveforms.");
   m.def("fixed_time_amplitude", &fixed_time_amplitude, pb::arg("samples"), pb::arg("nsamples"), pb::arg("t_peak_ns"),
         pb::arg("template"), pb::arg("sampling_ns"), pb::arg("before"), pb::arg("after"), pb::arg("saturation_adc"),
         pb::arg("neighbour_ns"), pb::arg("neighbour_min_sep_ns"), pb::arg("neighbour_step_ns"), pb::arg("neighbour_dchi2"),

@@ -107,6 +107,11 @@ def amplitude_upper_bound(
     step_ns: float,
 ) -> npt.NDArray[np.float64]: ...
 
+def lowest_median_by_key(
+    key: np.ndarray, lowest: np.ndarray, recorded: np.ndarray, query: np.ndarray, min_waveforms: int
+) -> np.ndarray:
+    """Per query key: the lower median of ``lowest`` over the digits of that key (int32, >= -1),
+    digits with ``recorded <= 0`` left out; inf where fewer than min_waveforms."""
 def fixed_time_amplitude(
     samples: npt.ArrayLike,
     nsamples: npt.ArrayLike,

@@ -39,13 +39,26 @@ def channel_pedestal(
     if n == 0 or (rows is not None and rows.size == 0):
         return np.zeros(0)
     ns = np.asarray(digits["nsamples"], dtype=np.int64) if "nsamples" in digits else np.full(n, width)
+    cell = np.asarray(digits["cell"]) if "cell" in digits else None
+    if rows is not None and cell is not None and cell.dtype == np.int32 and (
+        samples.dtype == np.uint16 or (lowest is not None and np.asarray(lowest).dtype.kind in "iu")
+    ):
+        # the annotated digits of a raw batch: one compiled pass over the rows' channels
+        from .._core.calo import lowest_median_by_key
+
+        if lowest is None:
+            from ..raw import sample_range
+
+            lowest = sample_range(samples, ns)[0]
+        return lowest_median_by_key(cell, np.asarray(lowest, dtype=np.int32), ns, cell[rows], min_waveforms)
     plane, x, y = (np.asarray(digits[c]) for c in ("plane", "x", "y"))
     # the digits that take part (all, or those of the wanted rows' channels) and their dense
     # channel ids
-    table = None if rows is None else _channel_table(plane, x, y, rows)
+    keyed = _cell_key(digits) or _channel_key(plane, x, y)
+    table = None if rows is None or keyed is None else _channel_table(*keyed, rows)
     if table is None:
         members = None
-        channel, n_channels = _channel_ids(plane, x, y)
+        channel, n_channels = _channel_ids(plane, x, y, keyed)
     else:
         members, channel, n_channels, channel_of_rows = table
         ns = ns[members]
@@ -82,16 +95,22 @@ def _channel_key(plane: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.nd
     return key, span[0] * span[1] * span[2]
 
 
-def _channel_table(
-    plane: np.ndarray, x: np.ndarray, y: np.ndarray, rows: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, int, np.ndarray] | None:
-    """For the channels of ``rows``: the sorted rows of all their digits, each one's dense
-    channel id, the number of channels and the channel id of each of ``rows``; None when the
-    coordinates are too spread for a channel table."""
-    keyed = _channel_key(plane, x, y)
-    if keyed is None:
+def _cell_key(digits: Mapping[str, np.ndarray]) -> tuple[np.ndarray, int] | None:
+    """The digits' ``cell`` column (``Setup.annotate_sadc``: one number per (plane, x, y))
+    as the channel key, with the table size; -1 (unmapped) indexes the table's last slot.
+    None when the digits have no such column."""
+    if "cell" not in digits:
         return None
-    key, size = keyed
+    cell = np.asarray(digits["cell"])
+    if cell.size == 0 or cell.dtype.kind not in "iu":
+        return None
+    return cell, int(cell.max()) + 2
+
+
+def _channel_table(key: np.ndarray, size: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """For the channels of ``rows`` (channel key per digit below ``size``, negative keys
+    counting from the table's end): the sorted rows of all their digits, each one's dense
+    channel id, the number of channels and the channel id of each of ``rows``."""
     wanted = np.zeros(size, dtype=bool)
     wanted[key[rows]] = True
     members = np.flatnonzero(wanted[key])
@@ -131,10 +150,11 @@ def _median_per_channel(lowest: np.ndarray, channel: np.ndarray, n_channels: int
     return median
 
 
-def _channel_ids(plane: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, int]:
-    """Dense ids 0..n-1 of the distinct (plane, x, y) and n; a lookup table instead of a sort
-    when the coordinates are small (they are: a few planes of at most tens of cells)."""
-    keyed = _channel_key(plane, x, y)
+def _channel_ids(plane: np.ndarray, x: np.ndarray, y: np.ndarray,
+                 keyed: tuple[np.ndarray, int] | None) -> tuple[np.ndarray, int]:
+    """Dense ids 0..n-1 of the distinct (plane, x, y) and n; a lookup table of ``keyed`` (channel
+    key per digit and the table size) instead of a sort when there is one (coordinates are
+    small: a few planes of at most tens of cells)."""
     if keyed is not None:
         key, size = keyed
         present = np.zeros(size, dtype=bool)

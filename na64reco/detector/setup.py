@@ -44,8 +44,12 @@ class Setup:
     _plane_offset: np.ndarray = field(repr=False)
     _sadc_keys: np.ndarray = field(repr=False)
     _sadc_rows: np.ndarray = field(repr=False)
+    # per sorted SADC key: plane, x, y (int16) and cell (int32) of its map row, with -1
+    # appended so that the lookup's -1 (unmapped) picks -1
+    _sadc_by_key: dict[str, np.ndarray] = field(repr=False)
     _straw_keys: np.ndarray = field(repr=False)
     _straw_rows: np.ndarray = field(repr=False)
+    _straw_by_key: dict[str, np.ndarray] = field(repr=False)  # plane, layer, tube, as _sadc_by_key
     _cell_address: np.ndarray = field(repr=False)  # (n_cells, 4) source, port, chip, channel; -1
     _tube_address: np.ndarray = field(repr=False)  # (n_tubes, 4)
     _tube_offset: np.ndarray = field(repr=False)
@@ -95,18 +99,15 @@ class Setup:
 
     # ---- address -> cell
     def annotate_sadc(self, sadc: Mapping[str, Any]) -> Columns:
-        """``sadc`` with ``plane`` (int16, -1 = unmapped), ``x``, ``y`` (int16) added."""
-        row = _lookup(self._sadc_keys, self._sadc_rows, sadc)
-        m = self.sadc_map
-        return _with(sadc, plane=_pick(m.plane, row, np.int16), x=_pick(m.x, row, np.int16),
-                     y=_pick(m.y, row, np.int16))
+        """``sadc`` with ``plane`` (int16, -1 = unmapped), ``x``, ``y`` (int16) and ``cell`` (int32,
+        the :meth:`cell_index` of the digit's cell, -1 = unmapped) added."""
+        at = _key_index(self._sadc_keys, sadc)
+        return _with(sadc, **{name: column[at] for name, column in self._sadc_by_key.items()})
 
     def annotate_tdc(self, tdc: Mapping[str, Any]) -> Columns:
         """``tdc`` with ``plane`` (int16 straw plane, -1 = unmapped), ``layer`` (int8), ``tube`` (int16)."""
-        row = _lookup(self._straw_keys, self._straw_rows, tdc)
-        m = self.straw_map
-        return _with(tdc, plane=_pick(m.plane, row, np.int16), layer=_pick(m.layer, row, np.int8),
-                     tube=_pick(m.tube, row, np.int16))
+        at = _key_index(self._straw_keys, tdc)
+        return _with(tdc, **{name: column[at] for name, column in self._straw_by_key.items()})
 
     def unmapped(self, table: Mapping[str, Any], kind: str = "sadc") -> Columns:
         """Readout addresses of ``table`` (sadc or tdc digits) that no map line names, with counts."""
@@ -150,11 +151,11 @@ def _with(table: Mapping[str, Any], **new: np.ndarray) -> Columns:
     return Columns({**dict(table), **new})
 
 
-def _pick(values: np.ndarray, row: np.ndarray, dtype) -> np.ndarray:
-    out = np.full(row.shape, -1, dtype=dtype)
-    hit = row >= 0
-    out[hit] = values[row[hit]]
-    return out
+def _by_key(order: np.ndarray, **columns: tuple[np.ndarray, Any]) -> dict[str, np.ndarray]:
+    """Map columns reordered to the sorted keys (``order``: map row of each sorted key), cast,
+    with -1 appended: indexed by a key lookup's result, -1 (not in the map) picks -1."""
+    return {name: np.append(np.asarray(values)[order].astype(dtype), np.asarray(-1, dtype))
+            for name, (values, dtype) in columns.items()}
 
 
 _DECODED_DTYPES = (np.uint16, np.uint8, np.uint8, np.uint8)
@@ -162,6 +163,12 @@ _DECODED_DTYPES = (np.uint16, np.uint8, np.uint8, np.uint8)
 
 def _lookup(sorted_keys: np.ndarray, rows: np.ndarray, table: Mapping[str, Any]) -> np.ndarray:
     """Map row of each table row's address, -1 when the address is not in the map."""
+    at = _key_index(sorted_keys, table)
+    return np.where(at >= 0, rows[np.maximum(at, 0)], -1) if rows.size else at
+
+
+def _key_index(sorted_keys: np.ndarray, table: Mapping[str, Any]) -> np.ndarray:
+    """Index into sorted_keys of each table row's address, -1 when the address is not in the map."""
     for c in ("source_id", "port", "chip", "channel"):
         if c not in table:
             raise ValueError(f"table has no column {c!r}; columns are {list(table)}")
@@ -170,8 +177,7 @@ def _lookup(sorted_keys: np.ndarray, rows: np.ndarray, table: Mapping[str, Any])
         # the decoder's own columns: one compiled pass, no int64 copies of a batch's digits
         from .._core.raw import lookup_addresses
 
-        at = lookup_addresses(sorted_keys, *raw)
-        return np.where(at >= 0, rows[np.maximum(at, 0)], -1) if rows.size else at
+        return lookup_addresses(sorted_keys, *raw)
     fields = [a.astype(np.int64) for a in raw]
     key = address_key(*fields)
     if sorted_keys.size == 0:
@@ -181,7 +187,7 @@ def _lookup(sorted_keys: np.ndarray, rows: np.ndarray, table: Mapping[str, Any])
     # a field outside its byte would alias another address in the packed key
     for f in fields[1:]:
         found &= (f >= 0) & (f < 256)
-    return np.where(found, rows[i], -1)
+    return np.where(found, i, -1)
 
 
 def _candidates(kind: str, data_dir: Path | None, files: Mapping[str, Any] | None) -> list[Path]:
@@ -257,7 +263,11 @@ def _build(run: int, chosen: dict[str, Path]) -> Setup:
     return Setup(
         run=run, geometry=geometry, channel_map=channel_map, calibration=calibration, files=dict(chosen),
         _plane_offset=offset, _sadc_keys=sadc_keys[s_order], _sadc_rows=s_order,
-        _straw_keys=straw_keys[t_order], _straw_rows=t_order, _cell_address=cell_address,
+        _sadc_by_key=_by_key(s_order, plane=(m.plane, np.int16), x=(m.x, np.int16), y=(m.y, np.int16),
+                             cell=(cells, np.int32)),
+        _straw_keys=straw_keys[t_order], _straw_rows=t_order,
+        _straw_by_key=_by_key(t_order, plane=(s.plane, np.int16), layer=(s.layer, np.int8), tube=(s.tube, np.int16)),
+        _cell_address=cell_address,
         _tube_address=tube_address, _tube_offset=tube_offset[:-1],
     )
 

@@ -99,7 +99,7 @@ def _initial_columns(ev: Columns) -> dict[str, np.ndarray]:
 def _restrict(raw: Any, keep: np.ndarray) -> Any:
     """The raw batch with only the events in ``keep`` (bool mask); digit/error rows renumbered."""
     new_row = np.cumsum(keep) - 1
-    out = {"events": raw.events.take(keep)}
+    out = {"events": raw.events if keep.all() else raw.events.take(keep)}
     for table in ("sadc", "tdc", "errors"):
         t = getattr(raw, table)
         ev = t["event"]
@@ -108,7 +108,9 @@ def _restrict(raw: Any, keep: np.ndarray) -> Any:
             sel = padded[np.where(ev >= 0, ev, keep.size)]
         else:
             sel = keep[ev]
-        sub = t.take(sel)
+        # Events without rows of this table (end-of-burst events carry no digits) cost no copy
+        # of it, only the renumbering.
+        sub = t if sel.all() else t.take(sel)
         out[table] = sub.with_columns(event=new_row[sub["event"]].astype(np.int64)) if sub.nrows else sub
     return _Raw(**out)
 
