@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import struct
+import tempfile
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from na64reco._core.raw import walk_events
+from na64reco._core.raw import walk_events, walk_events_fd
 from na64reco.pipeline.chunks import DATE_HEADER_BYTES, DATE_MAGIC, scan_file
 
 
@@ -54,9 +55,13 @@ def test_empty_file(tmp_path):
     assert s.nevents == 0 and s.problem == "empty file"
 
 
-def test_walk_rejects_a_two_dimensional_buffer():
+def test_walk_rejects_a_two_dimensional_buffer_and_a_file_shorter_than_said(tmp_path):
     with pytest.raises(ValueError, match="1-d bytes"):
         walk_events(np.zeros((2, 68), np.uint8))
+    path = tmp_path / "run.dat"
+    path.write_bytes(event(3))
+    with open(path, "rb") as fh, pytest.raises(ValueError, match="cannot read the event header at byte 80"):
+        walk_events_fd(fh.fileno(), 80 + 68)
 
 
 @settings(max_examples=200, deadline=None)
@@ -64,8 +69,15 @@ def test_walk_rejects_a_two_dimensional_buffer():
        st.binary(max_size=80))
 def test_any_bytes_give_consistent_whole_events(parts, tail):
     data = b"".join(event(n, size, DATE_MAGIC if good else 0) for n, size, good in parts) + tail
-    offsets, sizes, stop, code, _ = walk_events(np.frombuffer(data, np.uint8))
+    offsets, sizes, stop, code, value = walk_events(np.frombuffer(data, np.uint8))
     ends = offsets.astype(np.int64) + sizes
     assert np.array_equal(offsets[1:], ends[:-1]) and (offsets[:1].tolist() in ([], [0]))
     assert stop == (int(ends[-1]) if len(ends) else 0) and stop <= len(data)
     assert (code == 0) == (stop == len(data))
+    # the planner's file walk (pread of each header) agrees with the walk over the bytes
+    with tempfile.TemporaryFile() as fh:
+        fh.write(data)
+        fh.flush()
+        by_file = walk_events_fd(fh.fileno(), len(data))
+    assert np.array_equal(by_file[0], offsets) and np.array_equal(by_file[1], sizes)
+    assert by_file[2:] == (stop, code, value)

@@ -169,6 +169,14 @@ pybind11::tuple sample_range(const pybind11::array_t<std::uint16_t, pybind11::ar
   return pybind11::make_tuple(lo, hi);
 }
 
+pybind11::tuple walk_result(const raw::EventWalk& w) {
+  pybind11::array_t<std::uint64_t> offsets(static_cast<pybind11::ssize_t>(w.offsets.size()));
+  pybind11::array_t<std::uint32_t> sizes(static_cast<pybind11::ssize_t>(w.sizes.size()));
+  std::copy(w.offsets.begin(), w.offsets.end(), offsets.mutable_data());
+  std::copy(w.sizes.begin(), w.sizes.end(), sizes.mutable_data());
+  return pybind11::make_tuple(offsets, sizes, w.stop_offset, static_cast<int>(w.stop), w.value);
+}
+
 pybind11::tuple walk_events(const pybind11::array_t<std::uint8_t, pybind11::array::c_style>& data) {
   if (data.ndim() != 1) throw InputError(concat("walk_events: data must be 1-d bytes, got ndim ", data.ndim()));
   raw::EventWalk w;
@@ -176,11 +184,17 @@ pybind11::tuple walk_events(const pybind11::array_t<std::uint8_t, pybind11::arra
     pybind11::gil_scoped_release nogil;
     w = raw::walk_events(data.data(), static_cast<std::uint64_t>(data.size()));
   }
-  pybind11::array_t<std::uint64_t> offsets(static_cast<pybind11::ssize_t>(w.offsets.size()));
-  pybind11::array_t<std::uint32_t> sizes(static_cast<pybind11::ssize_t>(w.sizes.size()));
-  std::copy(w.offsets.begin(), w.offsets.end(), offsets.mutable_data());
-  std::copy(w.sizes.begin(), w.sizes.end(), sizes.mutable_data());
-  return pybind11::make_tuple(offsets, sizes, w.stop_offset, static_cast<int>(w.stop), w.value);
+  return walk_result(w);
+}
+
+pybind11::tuple walk_events_fd(int fd, std::int64_t size) {
+  if (fd < 0 || size < 0) throw InputError(concat("walk_events_fd: need an open descriptor and a size >= 0, got ", fd, " and ", size));
+  raw::EventWalk w;
+  {
+    pybind11::gil_scoped_release nogil;
+    w = raw::walk_events_fd(fd, static_cast<std::uint64_t>(size));
+  }
+  return walk_result(w);
 }
 
 pybind11::array_t<std::int32_t> parity_span(
@@ -233,6 +247,9 @@ void bind_raw(pybind11::module_& m) {
         "(offsets, sizes, stop_offset, stop, value): the whole DATE events of a raw file's bytes, from their "
         "size and magic words; stop 0 clean, 1 truncated header, 2 bad magic (value: the word found), 3 bad "
         "size (value: the size word), 4 truncated event (value: the size word).");
+  m.def("walk_events_fd", &walk_events_fd, pybind11::arg("fd"), pybind11::arg("size"),
+        "walk_events over the first size bytes of an open file (its descriptor), reading the headers "
+        "with pread.");
   m.def("parity_span", &parity_span, pybind11::arg("samples"), pybind11::arg("nsamples"),
         "Per digit: the larger of the spans (max - min) of its even and of its odd recorded samples "
         "(the interleaved ADCs' pedestal offset left out; 0 where a parity has under two samples).");

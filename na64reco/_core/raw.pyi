@@ -44,6 +44,8 @@ def fill_msadc_records(
 def sample_range(samples: np.ndarray, nsamples: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 def walk_events(data: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int, int]:
     """(offsets, sizes, stop_offset, stop, value) of the whole DATE events in ``data`` (uint8)."""
+def walk_events_fd(fd: int, size: int) -> tuple[np.ndarray, np.ndarray, int, int, int]:
+    """walk_events over the first ``size`` bytes of the open file ``fd``."""
 def parity_span(samples: np.ndarray, nsamples: np.ndarray) -> np.ndarray: ...
 def lookup_addresses(
     sorted_keys: np.ndarray, source_id: np.ndarray, port: np.ndarray, chip: np.ndarray, channel: np.ndarray

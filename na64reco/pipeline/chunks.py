@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._core.raw import walk_events
+from .._core.raw import walk_events_fd
 from ..columns import Columns
 
 __all__ = [
@@ -107,14 +107,11 @@ class FileScan:
 def scan_file(path: str | os.PathLike[str]) -> FileScan:
     """Walk the DATE event sizes of a file (no payload decoding; a compiled pass over the headers)."""
     p = Path(path)
-    size = p.stat().st_size
-    if size == 0:
-        return FileScan(str(p), 0, np.zeros(0, np.uint64), np.zeros(0, np.uint32), 0, "empty file")
-    data = np.memmap(p, dtype=np.uint8, mode="r", shape=(size,))
-    try:
-        offsets, sizes, pos, stop, value = walk_events(data)
-    finally:
-        del data
+    with open(p, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size == 0:
+            return FileScan(str(p), 0, np.zeros(0, np.uint64), np.zeros(0, np.uint32), 0, "empty file")
+        offsets, sizes, pos, stop, value = walk_events_fd(fh.fileno(), size)
     return FileScan(str(p), size, offsets, sizes, pos, _walk_problem(stop, value, pos, size))
 
 
