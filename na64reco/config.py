@@ -139,7 +139,9 @@ SCHEMA: dict[str, dict[str, Option]] = {
     },
     "output": {
         "format": _opt("root", "choice", "output file format", choices=("root", "parquet")),
-        "rows_per_basket": _opt(50000, "int", "rows per ROOT basket / Parquet row group", low=1, high=10_000_000),
+        # as many as a chunk holds events: each chunk's rows are written as they come, without
+        # gathering several chunks into one block first (5 % of a 3 MHz job's time with 50000)
+        "rows_per_basket": _opt(10000, "int", "rows per ROOT basket / Parquet row group", low=1, high=10_000_000),
         "jagged": _opt(True, "bool", "write the jagged branches (cells, pulses, clusters, straw hits)"),
         "compression": _opt("zstd", "choice", "compression codec", choices=("none", "zlib", "lz4", "zstd")),
     },
