@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from na64reco.raw import parity_span, sample_range
+from na64reco.raw import parity_span, parity_span_and_lowest, sample_range
 
 
 def test_sample_range_is_the_extremes_of_the_recorded_samples():
@@ -36,3 +36,19 @@ def test_parity_span_is_the_larger_span_of_the_even_and_the_odd_samples():
     assert np.ptp(flat) == 20
     with pytest.raises(ValueError, match="one value per digit"):
         parity_span(samples, nsamples[:3])
+
+
+@pytest.mark.parametrize("count_dtype", [np.uint16, np.int64, np.int32])
+def test_parity_span_and_lowest_is_both_from_one_pass(count_dtype):
+    rng = np.random.default_rng(6)
+    samples = rng.integers(0, 4096, (700, 32)).astype(np.uint16)
+    nsamples = rng.integers(0, 40, 700).astype(count_dtype)
+    span, lowest = parity_span_and_lowest(samples, nsamples)
+    assert np.array_equal(span, parity_span(samples, nsamples.astype(np.int64)))
+    assert np.array_equal(lowest, sample_range(samples, nsamples)[0])
+    assert (lowest[nsamples == 0] == 0).all() and (nsamples == 0).any()
+    # a strided (non-contiguous) count column is read through a copy, with the same result
+    wide = np.repeat(nsamples, 2)[::2]
+    assert np.array_equal(parity_span_and_lowest(samples, wide)[1], lowest)
+    with pytest.raises(ValueError, match="one value per digit"):
+        parity_span_and_lowest(samples, nsamples[:3])

@@ -197,19 +197,42 @@ pybind11::tuple walk_events_fd(int fd, std::int64_t size) {
   return walk_result(w);
 }
 
-pybind11::array_t<std::int32_t> parity_span(
+// Per digit parity span and, with want_lowest, the smallest sample: one pass. Recorded counts
+// of the decoder's dtype (uint16) are read in place, others converted to int64.
+pybind11::object parity_span_impl(
     const pybind11::array_t<std::uint16_t, pybind11::array::c_style | pybind11::array::forcecast>& samples,
-    const pybind11::array_t<std::int64_t, pybind11::array::c_style | pybind11::array::forcecast>& nsamples) {
-  if (samples.ndim() != 2) throw InputError(concat("parity_span: samples must be (n, W), got ndim ", samples.ndim()));
+    const pybind11::array& nsamples, bool want_lowest, const char* what) {
+  if (samples.ndim() != 2) throw InputError(concat(what, ": samples must be (n, W), got ndim ", samples.ndim()));
   const auto n = samples.shape(0);
   if (nsamples.ndim() != 1 || nsamples.shape(0) != n)
-    throw InputError(concat("parity_span: nsamples must hold one value per digit (", n, ")"));
+    throw InputError(concat(what, ": nsamples must hold one value per digit (", n, ")"));
   pybind11::array_t<std::int32_t> span(n);
-  {
+  pybind11::array_t<std::int32_t> lowest(want_lowest ? n : 0);
+  std::int32_t* low = want_lowest ? lowest.mutable_data() : nullptr;
+  if (nsamples.dtype().is(pybind11::dtype::of<std::uint16_t>()) && (nsamples.flags() & pybind11::array::c_style)) {
+    const auto* counts = static_cast<const std::uint16_t*>(nsamples.data());
     pybind11::gil_scoped_release nogil;
-    raw::parity_span(samples.data(), n, samples.shape(1), nsamples.data(), span.mutable_data());
+    raw::parity_span(samples.data(), n, samples.shape(1), counts, span.mutable_data(), low);
+  } else {
+    const auto counts = pybind11::array_t<std::int64_t, pybind11::array::c_style | pybind11::array::forcecast>::ensure(nsamples);
+    if (!counts) throw InputError(concat(what, ": nsamples must be integers"));
+    pybind11::gil_scoped_release nogil;
+    raw::parity_span(samples.data(), n, samples.shape(1), counts.data(), span.mutable_data(), low);
   }
-  return span;
+  if (!want_lowest) return span;
+  return pybind11::make_tuple(span, lowest);
+}
+
+pybind11::object parity_span(
+    const pybind11::array_t<std::uint16_t, pybind11::array::c_style | pybind11::array::forcecast>& samples,
+    const pybind11::array& nsamples) {
+  return parity_span_impl(samples, nsamples, false, "parity_span");
+}
+
+pybind11::object parity_span_and_lowest(
+    const pybind11::array_t<std::uint16_t, pybind11::array::c_style | pybind11::array::forcecast>& samples,
+    const pybind11::array& nsamples) {
+  return parity_span_impl(samples, nsamples, true, "parity_span_and_lowest");
 }
 
 pybind11::array_t<std::int64_t> lookup_addresses(
@@ -253,6 +276,8 @@ void bind_raw(pybind11::module_& m) {
   m.def("parity_span", &parity_span, pybind11::arg("samples"), pybind11::arg("nsamples"),
         "Per digit: the larger of the spans (max - min) of its even and of its odd recorded samples "
         "(the interleaved ADCs' pedestal offset left out; 0 where a parity has under two samples).");
+  m.def("parity_span_and_lowest", &parity_span_and_lowest, pybind11::arg("samples"), pybind11::arg("nsamples"),
+        "(span, lowest): parity_span and sample_range's smallest recorded sample, from one pass.");
   m.def("fill_msadc_records", &fill_msadc_records, pybind11::arg("words"), pybind11::arg("taken"),
         pybind11::arg("samples"), pybind11::arg("nsamples"), pybind11::arg("sum"), pybind11::arg("channel"),
         "Raw writer: pack MSADC channel records (header word, then 12-bit sample pairs) in order into "

@@ -47,6 +47,8 @@ def walk_events(data: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int, int
 def walk_events_fd(fd: int, size: int) -> tuple[np.ndarray, np.ndarray, int, int, int]:
     """walk_events over the first ``size`` bytes of the open file ``fd``."""
 def parity_span(samples: np.ndarray, nsamples: np.ndarray) -> np.ndarray: ...
+def parity_span_and_lowest(samples: np.ndarray, nsamples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(parity_span, smallest recorded sample) of each digit, from one pass."""
 def lookup_addresses(
     sorted_keys: np.ndarray, source_id: np.ndarray, port: np.ndarray, chip: np.ndarray, channel: np.ndarray
 ) -> np.ndarray: ...

@@ -63,16 +63,17 @@ class FitStage:
         kind_of_digit = kind_of_plane[np.where(plane >= 0, plane, len(SADC_PLANE_NAMES))] if plane.size else np.zeros(0, np.int64)
         from ..calo.fit_bounds import saturation_only_of_fit, suspects_of_fit, template_peak_floor
 
-        from ..raw import parity_span, sample_range
+        from ..raw import parity_span_and_lowest, sample_range
 
-        # smallest recorded sample per digit: the input of the channel pedestals
-        lowest, _ = sample_range(digits["samples"], digits["nsamples"])
         # quiet channels hold no pulse: their even and their odd samples each span less than
         # zero_suppress_adc (per ADC phase, so that the pedestal offset of the interleaved
-        # ADCs does not count as signal)
+        # ADCs does not count as signal); the smallest recorded sample per digit (the input of
+        # the channel pedestals) comes from the same pass
         if self.zero_suppress > 0 and plane.size:
-            quiet = parity_span(digits["samples"], digits["nsamples"]) < self.zero_suppress
-            kind_of_digit = np.where(quiet, -1, kind_of_digit)
+            span, lowest = parity_span_and_lowest(digits["samples"], digits["nsamples"])
+            kind_of_digit = np.where(span < self.zero_suppress, -1, kind_of_digit)
+        else:
+            lowest, _ = sample_range(digits["samples"], digits["nsamples"])
         parts: list[dict[str, np.ndarray]] = []
         suspect = np.zeros(plane.size, bool)
         saturated_only = np.zeros(plane.size, bool)

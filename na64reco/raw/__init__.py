@@ -6,7 +6,7 @@ See ``docs/raw-decoding.md`` for the decoder's conventions and error codes.
 
 from __future__ import annotations
 
-from .._core.raw import FORMAT_F1, FORMAT_MSADC, MUX_SOURCE_ID_MIN, parity_span, sample_range
+from .._core.raw import FORMAT_F1, FORMAT_MSADC, MUX_SOURCE_ID_MIN, parity_span, parity_span_and_lowest, sample_range
 from .layout import EVENT_TYPE_NAMES
 from .reader import ERROR_CODES, ERROR_NAMES, F1_BIN_NS, RawBatch, RawFile, decode_bytes, open_raw
 from .summary import EventRecord, RawSummary, read_event, summarize
@@ -31,5 +31,6 @@ __all__ = [
     "RawSummary",
     "EventRecord",
     "parity_span",
+    "parity_span_and_lowest",
     "sample_range",
 ]
