@@ -17,11 +17,18 @@ void WaveformFitter::fit_range(const Sample* samples, int64_t begin, int64_t end
                                std::vector<PulseRow>& pulses) const {
   FitWorkspace ws;
   const int n = cfg_.nsamples;
-  // Most windows give one pulse: room for one per window up front spares the doublings of a
-  // growing vector (each a copy of everything so far into freshly faulted pages).
-  pulses.reserve(pulses.size() + static_cast<size_t>(end - begin));
+  // Room for one pulse per window up front, and once the first windows show the batch's
+  // pulses per window (pile-up runs give two or three), for the rest at that rate: spares the
+  // doublings of a growing vector (each a copy of everything so far into freshly faulted pages).
+  const size_t first = pulses.size();
+  pulses.reserve(first + static_cast<size_t>(end - begin));
+  const int64_t probe = begin + std::min<int64_t>(end - begin, 2048);
   double row[kMaxSamples];
   for (int64_t i = begin; i < end; ++i) {
+    if (i == probe && probe < end) {
+      const double per_window = static_cast<double>(pulses.size() - first) / static_cast<double>(probe - begin);
+      pulses.reserve(first + static_cast<size_t>(1.1 * per_window * static_cast<double>(end - begin)) + 16);
+    }
     const Sample* s = samples + i * n;
     for (int k = 0; k < n; ++k) row[k] = static_cast<double>(s[k]);
     const int nrec = recorded ? std::clamp(recorded[i], 0, n) : n;
