@@ -246,18 +246,16 @@ bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_
     m.tau_err[0] = std::sqrt(i22) / std::max(std::fabs(a1), m.amp_err[0]);
     m.chi2 = std::max(0.0, ctx.ypy - (a1 * b1 + a2 * b2));
     for (int p = 0; p < ctx.space->nindicator; ++p) m.model_indicator[p] = a1 * b.ef[p] + a2 * b.ed[p];
-    if (!(a1 * polarity > 0.0)) {
-      for (int q = 0; q < n; ++q) m.residual[q] = ctx.ywp[q] - a1 * b.f[q] - a2 * b.d[q];
-      break;  // no pulse of the expected sign: the shift a2/a1 means nothing
-    }
+    // The residual of every solve, not only of the last: the next iteration can stop at a
+    // singular basis (a pulse pushed to the edge of its time range), and the answer is then
+    // this solve, residual included.
+    for (int q = 0; q < n; ++q) m.residual[q] = ctx.ywp[q] - a1 * b.f[q] - a2 * b.d[q];
+    if (!(a1 * polarity > 0.0)) break;  // no pulse of the expected sign: the shift a2/a1 means nothing
     const double next = clampd(tau + clampd(a2 / a1, -dt, dt), c.tau_lo, c.tau_hi);
     const double moved = next - tau;
     tau = next;
     m.tau[0] = tau;
-    if (std::fabs(moved) < (exact_refinement ? kConvergedNs : kSingleStopNs) || it + 1 == max_exact) {
-      for (int q = 0; q < n; ++q) m.residual[q] = ctx.ywp[q] - a1 * b.f[q] - a2 * b.d[q];
-      break;
-    }
+    if (std::fabs(moved) < (exact_refinement ? kConvergedNs : kSingleStopNs) || it + 1 == max_exact) break;
   }
   return solved;
 }
