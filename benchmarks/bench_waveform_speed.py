@@ -206,6 +206,14 @@ def main() -> None:
               f"fitted with >1 pulse {100 * np.mean(res_run.npulses > 1):.1f} %, "
               f"no_pulse {100 * np.mean(res_run.flags & flags['no_pulse'] != 0):.1f} %, "
               f"chi2/ndf > 2 {100 * np.mean(res_run.chi2 / np.maximum(res_run.ndf, 1) > 2):.1f} %")
+        # the same windows by what the fit found: one pulse, several, clipped samples
+        clipped = (res_run.flags & flags["saturated"]) != 0
+        parts = [("one pulse", ~clipped & (res_run.npulses <= 1)), ("more than one pulse", ~clipped & (res_run.npulses > 1)),
+                 ("clipped samples", clipped)]
+        print("  by outcome (cpu us/wf): " + ", ".join(
+            f"{name} {100 * np.mean(sel):.1f} % of the windows, "
+            f"{1e6 * timed(lambda: fitter.fit(np.ascontiguousarray(run[sel])), args.repeat)[1] / max(int(sel.sum()), 1):.2f}"
+            for name, sel in parts if sel.any()))
     rate_iso = args.n / c_iso
     us_mix = 1e6 * c_mix / args.n
     ratios = {"isolated": args.n / c_iso / sc_iso_c, "mix vs 1-pulse scipy": args.n / c_mix / sc_mix_c,
