@@ -303,6 +303,24 @@ def test_srd_waveforms_crowded_near_the_in_time_pulse_are_suspects():
     assert not crowded_near_in_time("hcal", waves, pulses).any() and half > 15.0
 
 
+def test_events_crowded_by_the_counters_are_two_particles_near_the_in_time_time():
+    from na64reco.calo.fit_bounds import COUNTER_MIN_ADC, COUNTER_MERGE_NS, crowded_by_counters
+
+    c = 127.5
+    # event 0: one particle in four counters (times within 1 ns); 1: a second particle 12 ns
+    # later; 2: the second particle 40 ns away (outside 30 ns); 3: the second one too small;
+    # 4: no counter pulse; 5: two particles 4 ns apart (one, within the merge distance)
+    event = np.array([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 3, 3, 5, 5])
+    time = np.array([c, c + 0.5, c - 0.4, c + 0.8, c, c + 0.3, c + 12.0, c + 12.2, c, c + 40.0, c, c + 12.0,
+                     c, c + 4.0])  # fmt: skip
+    amp = np.full(event.size, 800.0)
+    amp[11] = COUNTER_MIN_ADC - 1
+    crowded = crowded_by_counters(event, time, amp, 6, c, 30.0)
+    assert crowded.tolist() == [False, True, False, False, False, False] and COUNTER_MERGE_NS == 5.0
+    # events beyond n_events and negative ones are ignored
+    assert crowded_by_counters(np.array([7, -1]), np.array([c, c + 20]), np.array([800.0, 800.0]), 6, c, 30.0).sum() == 0
+
+
 def _reference_bound(s, ns, lo, hi, floor, pedestal, noise=2.0, sat=4095.0, step=0.5, dt=12.5):
     """The bound written out row by row in numpy, as the docstring states it."""
     out = np.zeros(len(s))

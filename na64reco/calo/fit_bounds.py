@@ -26,7 +26,8 @@ from ..columns import Columns
 from .channel_medians import channel_pedestal
 
 __all__ = ["suspect_waveforms", "suspect_table", "amplitude_upper_bound", "template_peak_floor", "fixed_time_amplitude",
-           "suspects_of_fit", "saturation_only_of_fit", "crowded_near_in_time", "clipped_near", "REFIT_PLANES", "BOUND_PLANES", "SEEDED_PLANES",
+           "suspects_of_fit", "saturation_only_of_fit", "crowded_near_in_time", "crowded_by_counters",
+           "CROWDED_BY_COUNTERS", "clipped_near", "REFIT_PLANES", "BOUND_PLANES", "SEEDED_PLANES",
            "channel_pedestal", "SATURATION_ONLY_CHI2_NDF"]
 
 
@@ -219,6 +220,13 @@ SUSPECT_FLAGS = {"srd": ("out_of_window",)}
 # fitter option trigger_time_ns): they share samples, and a small in-time pulse merges into
 # the pile-up one or is pushed out of its window (seeded_refit measures it at fixed times)
 NEAR_PILEUP_NS = {"srd": 30.0}
+# ... and when the beam counters saw two particles that close to the in-time one: the free fit
+# of the SRD can merge their pulses into one, which is then neither crowded nor in time (the
+# counters' pulses are large and sharp, their times precise; one particle's pulses in S1..S4
+# lie within a nanosecond or two, so times further apart than COUNTER_MERGE_NS are two)
+CROWDED_BY_COUNTERS = {"srd": ("S1", "S2", "S3", "S4")}
+COUNTER_MIN_ADC = 100.0
+COUNTER_MERGE_NS = 5.0
 REFIT_PLANES = {"ECAL0": "ecal", "ECAL1": "ecal", "SRD": "srd"}
 # plane -> (template, planes whose pulses seed its doubtful fits, times held fixed)
 SEEDED_PLANES = {
@@ -268,6 +276,23 @@ def crowded_near_in_time(kind: str, waves: Mapping[str, np.ndarray], pulses: Map
     wave = np.asarray(pulses["wave"], dtype=np.int64)
     close = np.abs(np.asarray(pulses["time_ns"], dtype=np.float64) - centre) <= half
     return np.bincount(wave[close], minlength=n)[:n] >= 2
+
+
+def crowded_by_counters(event: np.ndarray, time_ns: np.ndarray, amplitude: np.ndarray, n_events: int,
+                        centre_ns: float, half_ns: float, min_adc: float = COUNTER_MIN_ADC,
+                        merge_ns: float = COUNTER_MERGE_NS) -> np.ndarray:
+    """Per event: its beam-counter pulses (``event``, ``time_ns``, ``amplitude`` of the
+    counter planes' fitted pulses) of at least min_adc within half_ns of centre_ns peak at
+    times more than merge_ns apart, i.e. two particles crossed the counters near the in-time
+    time."""
+    ev = np.asarray(event, dtype=np.int64)
+    t = np.asarray(time_ns, dtype=np.float64)
+    use = (np.asarray(amplitude) >= min_adc) & (np.abs(t - centre_ns) <= half_ns) & (ev >= 0) & (ev < n_events)
+    lo = np.full(n_events, np.inf)
+    hi = np.full(n_events, -np.inf)
+    np.minimum.at(lo, ev[use], t[use])
+    np.maximum.at(hi, ev[use], t[use])
+    return hi - lo > merge_ns
 
 
 def saturation_only_of_fit(kind: str, waves: Mapping[str, np.ndarray], pulses: Mapping[str, np.ndarray]) -> np.ndarray:
