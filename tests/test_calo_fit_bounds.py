@@ -410,6 +410,14 @@ def test_channel_pedestal_of_annotated_digits_equals_the_coordinate_grouping():
         assert np.array_equal(got, expected)
     assert np.array_equal(calo.channel_pedestal({**digits, "cell": cell}, rows=rows, min_waveforms=10**6),
                           np.full(rows.size, np.inf))
+    # values beyond 12 bits (not from the 12-bit ADC) take the kernel's general path
+    wide = lowest + np.where(rng.random(n) < 0.3, 7000, 0).astype(np.int32)
+    expected_wide = calo.channel_pedestal(digits, rows=rows, lowest=wide.astype(np.float64))
+    assert np.array_equal(calo.channel_pedestal({**digits, "cell": cell}, rows=rows, lowest=wide), expected_wide)
+    # counts of any integer type: the decoder's uint16 are read in place, others converted
+    for counts in (digits["nsamples"].astype(np.uint16), digits["nsamples"].astype(np.int16)):
+        got = lowest_median_by_key(cell, lowest, counts, cell[rows], 5)
+        assert np.array_equal(got, expected)
     with pytest.raises(ValueError, match="keys must be >= -1"):
         lowest_median_by_key(cell - 5, lowest, digits["nsamples"].astype(np.int64), cell[rows], 5)
 

@@ -114,19 +114,27 @@ pb::array_t<double> amplitude_upper_bound(const carray<double>& samples, const c
   return out;
 }
 
-pb::array_t<double> lowest_median_by_key(const carray<int32_t>& key, const carray<int32_t>& lowest,
-                                         const carray<int64_t>& recorded, const carray<int32_t>& query,
-                                         int64_t min_waveforms) {
+pb::array_t<double> lowest_median_by_key(const carray<int32_t>& key, const carray<int32_t>& lowest, const pb::array& recorded,
+                                         const carray<int32_t>& query, int64_t min_waveforms) {
   const auto n = key.size();
   if (key.ndim() != 1 || query.ndim() != 1)
     throw InputError(concat("lowest_median_by_key: key and query must be 1-d, got ndim ", key.ndim(), " and ", query.ndim()));
   require_length(lowest, n, "lowest_median_by_key: lowest");
-  require_length(recorded, n, "lowest_median_by_key: recorded");
+  if (recorded.ndim() != 1 || recorded.shape(0) != n)
+    throw InputError(concat("lowest_median_by_key: recorded must hold one count per key (", n, ")"));
   pb::array_t<double> out(query.size());
-  {
+  // the decoder's uint16 counts are read in place, others converted to int64
+  if (recorded.dtype().is(pb::dtype::of<uint16_t>()) && (recorded.flags() & pb::array::c_style)) {
+    const auto* counts = static_cast<const uint16_t*>(recorded.data());
     pb::gil_scoped_release release;
-    calo::lowest_median_by_key(key.data(), lowest.data(), recorded.data(), n, query.data(), query.size(),
-                               min_waveforms, out.mutable_data());
+    calo::lowest_median_by_key(key.data(), lowest.data(), counts, n, query.data(), query.size(), min_waveforms,
+                               out.mutable_data());
+  } else {
+    const auto counts = carray<int64_t>::ensure(recorded);
+    if (!counts) throw InputError("lowest_median_by_key: recorded must be integers");
+    pb::gil_scoped_release release;
+    calo::lowest_median_by_key(key.data(), lowest.data(), counts.data(), n, query.data(), query.size(), min_waveforms,
+                               out.mutable_data());
   }
   return out;
 }

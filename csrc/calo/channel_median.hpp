@@ -11,7 +11,9 @@ namespace na64::calo {
 // below -1: InputError); lowest[i]: its smallest recorded sample; recorded[i]: how many samples it
 // has (digits with none do not count). For each of the n_query keys: the lower median of the
 // lowest values of its digits, +inf where it has fewer than min_waveforms.
-void lowest_median_by_key(const std::int32_t* key, const std::int32_t* lowest, const std::int64_t* recorded,
+// Recorded counts as int64 or as the decoder's uint16.
+template <typename Count>
+void lowest_median_by_key(const std::int32_t* key, const std::int32_t* lowest, const Count* recorded,
                           std::int64_t n, const std::int32_t* query, std::int64_t n_query,
                           std::int64_t min_waveforms, double* out);
 

@@ -1,5 +1,6 @@
 // C++ tests of the calorimeter core, also run under ASan+UBSan: known-answer checks and
 // hostile inputs (random cells, NaN/inf energies, bad offsets) that must throw, not crash.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -8,6 +9,7 @@
 
 #include "calo/amplitude_bound.hpp"
 #include "calo/cells.hpp"
+#include "calo/channel_median.hpp"
 #include "calo/cluster.hpp"
 #include "calo/event_vars.hpp"
 #include "calo/fixed_time_fit.hpp"
@@ -215,7 +217,47 @@ void test_fixed_time_fit_hostile_inputs() {
 
 }  // namespace
 
+// The channel pedestal kernel against a sort per channel, 12-bit and wider values, and hostile
+// keys: the median of each queried key, inf below min_waveforms, InputError below -1.
+void test_lowest_median_by_key() {
+  std::mt19937 rng(17);
+  for (int wide = 0; wide < 2; ++wide) {
+    const std::int64_t n = 5000;
+    std::vector<std::int32_t> key(n), lowest(n);
+    std::vector<std::uint16_t> recorded(n);
+    for (std::int64_t i = 0; i < n; ++i) {
+      key[i] = static_cast<std::int32_t>(rng() % 40) - 1;
+      lowest[i] = static_cast<std::int32_t>(rng() % 400) + (wide && rng() % 7 == 0 ? 9000 : 0);
+      recorded[i] = static_cast<std::uint16_t>(rng() % 10 == 0 ? 0 : 32);
+    }
+    std::vector<std::int32_t> query = {-1, 0, 5, 38, 5, 50};
+    std::vector<double> out(query.size());
+    na64::calo::lowest_median_by_key(key.data(), lowest.data(), recorded.data(), n, query.data(),
+                                     static_cast<std::int64_t>(query.size()), 5, out.data());
+    for (std::size_t q = 0; q < query.size(); ++q) {
+      std::vector<std::int32_t> v;
+      for (std::int64_t i = 0; i < n; ++i)
+        if (key[i] == query[q] && recorded[i] > 0) v.push_back(lowest[i]);
+      if (v.size() < 5) {
+        NA64_CHECK(std::isinf(out[q]));
+        continue;
+      }
+      std::sort(v.begin(), v.end());
+      NA64_CHECK(out[q] == v[(v.size() - 1) / 2]);
+    }
+  }
+  std::vector<std::int32_t> bad_key = {0, -3}, low = {1, 2}, query = {0};
+  std::vector<std::int64_t> rec = {32, 32};
+  double out = 0.0;
+  NA64_CHECK(throws_input_error(
+      [&] { na64::calo::lowest_median_by_key(bad_key.data(), low.data(), rec.data(), 2, query.data(), 1, 1, &out); }));
+  std::vector<std::int32_t> bad_query = {-2};
+  NA64_CHECK(throws_input_error(
+      [&] { na64::calo::lowest_median_by_key(low.data(), low.data(), rec.data(), 2, bad_query.data(), 1, 1, &out); }));
+}
+
 int main() {
+  test_lowest_median_by_key();
   test_fixed_time_fit_hostile_inputs();
   test_amplitude_bound_hostile_inputs();
   test_fast_atan();

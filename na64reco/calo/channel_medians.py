@@ -38,19 +38,21 @@ def channel_pedestal(
             raise IndexError(f"rows must index the {n} digits, got values from {rows.min()} to {rows.max()}")
     if n == 0 or (rows is not None and rows.size == 0):
         return np.zeros(0)
-    ns = np.asarray(digits["nsamples"], dtype=np.int64) if "nsamples" in digits else np.full(n, width)
     cell = np.asarray(digits["cell"]) if "cell" in digits else None
     if rows is not None and cell is not None and cell.dtype == np.int32 and (
         samples.dtype == np.uint16 or (lowest is not None and np.asarray(lowest).dtype.kind in "iu")
     ):
-        # the annotated digits of a raw batch: one compiled pass over the rows' channels
+        # the annotated digits of a raw batch: one compiled pass over the rows' channels (the
+        # decoder's uint16 counts read as they are)
         from .._core.calo import lowest_median_by_key
 
+        counts = np.asarray(digits["nsamples"]) if "nsamples" in digits else np.full(n, width)
         if lowest is None:
             from ..raw import sample_range
 
-            lowest = sample_range(samples, ns)[0]
-        return lowest_median_by_key(cell, np.asarray(lowest, dtype=np.int32), ns, cell[rows], min_waveforms)
+            lowest = sample_range(samples, counts)[0]
+        return lowest_median_by_key(cell, np.asarray(lowest, dtype=np.int32), counts, cell[rows], min_waveforms)
+    ns = np.asarray(digits["nsamples"], dtype=np.int64) if "nsamples" in digits else np.full(n, width)
     plane, x, y = (np.asarray(digits[c]) for c in ("plane", "x", "y"))
     # the digits that take part (all, or those of the wanted rows' channels) and their dense
     # channel ids
