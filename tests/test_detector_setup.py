@@ -173,3 +173,20 @@ def test_decoded_address_columns_take_the_compiled_lookup_with_the_same_rows():
         assert np.array_equal(np.asarray(fast[c]), np.asarray(slow[c])), c
     assert np.asarray(fast["plane"])[-2:].tolist() == [-1, -1]
     assert (np.asarray(fast["plane"])[:-2] >= 0).all()
+
+
+def test_annotate_by_key_picks_each_tables_entry_in_one_pass():
+    from na64reco._core.raw import annotate_by_key
+
+    keys = np.array([(620 * 256 + 0) * 65536 + 5, (620 * 256 + 1) * 65536 + 0], dtype=np.int64)  # sorted
+    cols = dict(source_id=np.array([620, 620, 999, 620], np.uint16), port=np.array([1, 0, 0, 0], np.uint8),
+                chip=np.zeros(4, np.uint8), channel=np.array([0, 5, 0, 6], np.uint8))  # fmt: skip
+    tables = [np.array([10, 20, -1], np.int8), np.array([1.5, 2.5, np.nan]), np.array([7, 8, -1], np.int32)]
+    a, b, c = annotate_by_key(keys, *cols.values(), tables)
+    assert a.dtype == np.int8 and a.tolist() == [20, 10, -1, -1]
+    assert b.dtype == np.float64 and b[:2].tolist() == [2.5, 1.5] and np.isnan(b[2:]).all()
+    assert c.tolist() == [8, 7, -1, -1]
+    with pytest.raises(ValueError, match="n_keys \\+ 1 = 3"):
+        annotate_by_key(keys, *cols.values(), [np.zeros(2, np.int16)])
+    with pytest.raises(ValueError, match="items of 16 bytes"):
+        annotate_by_key(keys, *cols.values(), [np.zeros(3, np.complex128)])

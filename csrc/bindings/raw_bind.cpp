@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <vector>
 #include <new>
 
 #include "bindings/bindings.hpp"
@@ -256,6 +257,40 @@ pybind11::array_t<std::int64_t> lookup_addresses(
   return out;
 }
 
+pybind11::list annotate_by_key(
+    const pybind11::array_t<std::int64_t, pybind11::array::c_style | pybind11::array::forcecast>& sorted_keys,
+    const pybind11::array_t<std::uint16_t, pybind11::array::c_style>& source_id,
+    const pybind11::array_t<std::uint8_t, pybind11::array::c_style>& port,
+    const pybind11::array_t<std::uint8_t, pybind11::array::c_style>& chip,
+    const pybind11::array_t<std::uint8_t, pybind11::array::c_style>& channel, const pybind11::list& tables) {
+  const auto n = source_id.size();
+  if (source_id.ndim() != 1 || port.ndim() != 1 || chip.ndim() != 1 || channel.ndim() != 1 || port.size() != n ||
+      chip.size() != n || channel.size() != n)
+    throw InputError(concat("annotate_by_key: source_id, port, chip and channel must be 1-d of one length, got ",
+                            source_id.size(), ", ", port.size(), ", ", chip.size(), ", ", channel.size()));
+  if (sorted_keys.ndim() != 1) throw InputError("annotate_by_key: sorted_keys must be 1-d");
+  const auto n_keys = sorted_keys.size();
+  std::vector<pybind11::array> keep;
+  std::vector<raw::KeyedColumn> columns;
+  pybind11::list outputs;
+  for (std::size_t c = 0; c < tables.size(); ++c) {
+    auto table = pybind11::array::ensure(tables[c], pybind11::array::c_style);
+    if (!table || table.ndim() != 1 || table.shape(0) != n_keys + 1)
+      throw InputError(concat("annotate_by_key: table ", c, " must be a 1-d array of n_keys + 1 = ", n_keys + 1,
+                              " values"));
+    pybind11::array out(table.dtype(), std::vector<pybind11::ssize_t>{static_cast<pybind11::ssize_t>(n)});
+    columns.push_back(raw::KeyedColumn{table.data(), out.mutable_data(), static_cast<int>(table.itemsize())});
+    keep.push_back(table);
+    outputs.append(out);
+  }
+  {
+    pybind11::gil_scoped_release nogil;
+    raw::annotate_by_key(sorted_keys.data(), n_keys, source_id.data(), port.data(), chip.data(), channel.data(), n,
+                         columns.data(), static_cast<int>(columns.size()));
+  }
+  return outputs;
+}
+
 }  // namespace
 
 void bind_raw(pybind11::module_& m) {
@@ -273,6 +308,10 @@ void bind_raw(pybind11::module_& m) {
   m.def("walk_events_fd", &walk_events_fd, pybind11::arg("fd"), pybind11::arg("size"),
         "walk_events over the first size bytes of an open file (its descriptor), reading the headers "
         "with pread.");
+  m.def("annotate_by_key", &annotate_by_key, pybind11::arg("sorted_keys"), pybind11::arg("source_id"),
+        pybind11::arg("port"), pybind11::arg("chip"), pybind11::arg("channel"), pybind11::arg("tables"),
+        "Per digit, for each table (n_keys + 1 values: one per sorted key, then the value for an address "
+        "the map lacks): the entry of its address; lookup_addresses and the gathers in one pass.");
   m.def("parity_span", &parity_span, pybind11::arg("samples"), pybind11::arg("nsamples"),
         "Per digit: the larger of the spans (max - min) of its even and of its odd recorded samples "
         "(the interleaved ADCs' pedestal offset left out; 0 where a parity has under two samples).");

@@ -104,6 +104,23 @@ void test_address_lookup() {
     const std::int64_t want = p != keys.end() && *p == key ? p - keys.begin() : -1;
     NA64_CHECK(out[static_cast<size_t>(i)] == want);
   }
+  // the one-pass annotation picks, per digit, the entry of the key lookup_addresses finds
+  // (the appended last entry where it finds none)
+  std::vector<std::int16_t> by_key(keys.size() + 1);
+  for (std::size_t k = 0; k < by_key.size(); ++k) by_key[k] = static_cast<std::int16_t>(3 * k + 1);
+  std::vector<std::int16_t> picked(static_cast<std::size_t>(n));
+  const na64::raw::KeyedColumn col{by_key.data(), picked.data(), 2};
+  na64::raw::annotate_by_key(keys.data(), static_cast<std::int64_t>(keys.size()), source.data(), port.data(),
+                             chip.data(), channel.data(), n, &col, 1);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int64_t at = out[static_cast<size_t>(i)] >= 0 ? out[static_cast<size_t>(i)] : static_cast<std::int64_t>(keys.size());
+    NA64_CHECK(picked[static_cast<size_t>(i)] == by_key[static_cast<size_t>(at)]);
+  }
+  const na64::raw::KeyedColumn odd{by_key.data(), picked.data(), 3};
+  NA64_CHECK(throws_input_error([&] {
+    na64::raw::annotate_by_key(keys.data(), static_cast<std::int64_t>(keys.size()), source.data(), port.data(),
+                               chip.data(), channel.data(), n, &odd, 1);
+  }));
   na64::raw::lookup_addresses(keys.data(), 0, source.data(), port.data(), chip.data(), channel.data(), n, out.data());
   for (std::int64_t v : out) NA64_CHECK(v == -1);
 }

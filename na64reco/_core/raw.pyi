@@ -49,6 +49,12 @@ def walk_events_fd(fd: int, size: int) -> tuple[np.ndarray, np.ndarray, int, int
 def parity_span(samples: np.ndarray, nsamples: np.ndarray) -> np.ndarray: ...
 def parity_span_and_lowest(samples: np.ndarray, nsamples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(parity_span, smallest recorded sample) of each digit, from one pass."""
+def annotate_by_key(
+    sorted_keys: np.ndarray, source_id: np.ndarray, port: np.ndarray, chip: np.ndarray, channel: np.ndarray,
+    tables: list[np.ndarray],
+) -> list[np.ndarray]:
+    """Per digit, each table's entry of its address (tables: n_keys + 1 values, the last one
+    for an address the map lacks)."""
 def lookup_addresses(
     sorted_keys: np.ndarray, source_id: np.ndarray, port: np.ndarray, chip: np.ndarray, channel: np.ndarray
 ) -> np.ndarray: ...

@@ -101,13 +101,11 @@ class Setup:
     def annotate_sadc(self, sadc: Mapping[str, Any]) -> Columns:
         """``sadc`` with ``plane`` (int16, -1 = unmapped), ``x``, ``y`` (int16) and ``cell`` (int32,
         the :meth:`cell_index` of the digit's cell, -1 = unmapped) added."""
-        at = _key_index(self._sadc_keys, sadc)
-        return _with(sadc, **{name: column[at] for name, column in self._sadc_by_key.items()})
+        return _with(sadc, **_annotate(self._sadc_keys, self._sadc_by_key, sadc))
 
     def annotate_tdc(self, tdc: Mapping[str, Any]) -> Columns:
         """``tdc`` with ``plane`` (int16 straw plane, -1 = unmapped), ``layer`` (int8), ``tube`` (int16)."""
-        at = _key_index(self._straw_keys, tdc)
-        return _with(tdc, **{name: column[at] for name, column in self._straw_by_key.items()})
+        return _with(tdc, **_annotate(self._straw_keys, self._straw_by_key, tdc))
 
     def unmapped(self, table: Mapping[str, Any], kind: str = "sadc") -> Columns:
         """Readout addresses of ``table`` (sadc or tdc digits) that no map line names, with counts."""
@@ -167,13 +165,33 @@ def _lookup(sorted_keys: np.ndarray, rows: np.ndarray, table: Mapping[str, Any])
     return np.where(at >= 0, rows[np.maximum(at, 0)], -1) if rows.size else at
 
 
-def _key_index(sorted_keys: np.ndarray, table: Mapping[str, Any]) -> np.ndarray:
-    """Index into sorted_keys of each table row's address, -1 when the address is not in the map."""
+def _annotate(sorted_keys: np.ndarray, by_key: dict[str, np.ndarray], table: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Each ``by_key`` column (``_by_key``) picked for every row of table by its address."""
+    raw = _address_columns(table)
+    if _decoded(raw):
+        # the decoder's own columns: the lookup and every pick in one compiled pass
+        from .._core.raw import annotate_by_key
+
+        return dict(zip(by_key, annotate_by_key(sorted_keys, *raw, list(by_key.values()))))
+    at = _key_index(sorted_keys, table)
+    return {name: column[at] for name, column in by_key.items()}
+
+
+def _address_columns(table: Mapping[str, Any]) -> list[np.ndarray]:
     for c in ("source_id", "port", "chip", "channel"):
         if c not in table:
             raise ValueError(f"table has no column {c!r}; columns are {list(table)}")
-    raw = [np.asarray(table[c]) for c in ("source_id", "port", "chip", "channel")]
-    if all(a.ndim == 1 and a.dtype == d and a.flags.c_contiguous for a, d in zip(raw, _DECODED_DTYPES)):
+    return [np.asarray(table[c]) for c in ("source_id", "port", "chip", "channel")]
+
+
+def _decoded(raw: list[np.ndarray]) -> bool:
+    return all(a.ndim == 1 and a.dtype == d and a.flags.c_contiguous for a, d in zip(raw, _DECODED_DTYPES))
+
+
+def _key_index(sorted_keys: np.ndarray, table: Mapping[str, Any]) -> np.ndarray:
+    """Index into sorted_keys of each table row's address, -1 when the address is not in the map."""
+    raw = _address_columns(table)
+    if _decoded(raw):
         # the decoder's own columns: one compiled pass, no int64 copies of a batch's digits
         from .._core.raw import lookup_addresses
 
