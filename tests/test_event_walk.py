@@ -81,3 +81,21 @@ def test_any_bytes_give_consistent_whole_events(parts, tail):
         by_file = walk_events_fd(fh.fileno(), len(data))
     assert np.array_equal(by_file[0], offsets) and np.array_equal(by_file[1], sizes)
     assert by_file[2:] == (stop, code, value)
+
+
+def test_a_file_that_shrinks_under_the_walk_is_an_unreadable_file(tmp_path, monkeypatch):
+    import os
+
+    from na64reco.pipeline import chunks
+
+    path = tmp_path / "run.dat"
+    path.write_bytes(event(3) + event(2))
+    real_fstat = os.fstat
+
+    class Bigger:  # the size the walk is told: a header past the real end
+        def __init__(self, st):
+            self.st_size = st.st_size + DATE_HEADER_BYTES
+
+    monkeypatch.setattr(chunks.os, "fstat", lambda fd: Bigger(real_fstat(fd)))
+    with pytest.raises(OSError, match="cannot read the event header at byte 156"):
+        scan_file(path)

@@ -111,7 +111,10 @@ def scan_file(path: str | os.PathLike[str]) -> FileScan:
         size = os.fstat(fh.fileno()).st_size
         if size == 0:
             return FileScan(str(p), 0, np.zeros(0, np.uint64), np.zeros(0, np.uint32), 0, "empty file")
-        offsets, sizes, pos, stop, value = walk_events_fd(fh.fileno(), size)
+        try:
+            offsets, sizes, pos, stop, value = walk_events_fd(fh.fileno(), size)
+        except ValueError as exc:  # a failed read: the file is unreadable, as for open()
+            raise OSError(f"{p}: {exc}") from exc
     return FileScan(str(p), size, offsets, sizes, pos, _walk_problem(stop, value, pos, size))
 
 
