@@ -99,12 +99,13 @@ class FitStage:
         else:
             lowest, _ = sample_range(digits["samples"], digits["nsamples"])
         parts: list[dict[str, np.ndarray]] = []
+        # per digit (a batch holds millions: only what later stages read per digit is made per
+        # digit, the rest per fitted waveform or per suspect)
         suspect = np.zeros(plane.size, bool)
         saturated_only = np.zeros(plane.size, bool)
-        peak_floor = np.ones(plane.size)
         wave_flags = np.zeros(plane.size, np.uint32)
-        wave_chi2 = np.full(plane.size, np.nan)
         wave_chi2_ndf = np.zeros(plane.size)
+        floor_of_kind = np.ones(len(self.fitters) + 1)  # template peak floor by kind code (-1: last)
         pulse_digit: list[np.ndarray] = []  # every fitted pulse: digit row and time, for failed_fits
         pulse_time: list[np.ndarray] = []
         for code, (kind, fitter) in enumerate(self.fitters.items()):
@@ -113,7 +114,6 @@ class FitStage:
                 continue
             res = fitter.fit(digits["samples"][rows], nsamples=digits["nsamples"][rows])
             wave_flags[rows] = res.waves["flags"]
-            wave_chi2[rows] = res.waves["chi2"]
             wave_chi2_ndf[rows] = res.waves["chi2"] / np.maximum(res.waves["ndf"], 1)
             p = res.pulses
             pulse_digit.append(rows[p["wave"]])
@@ -121,11 +121,11 @@ class FitStage:
             # doubtful fits: the calo stage bounds / re-measures those cells from the samples
             suspect[rows] = suspects_of_fit(kind, res.waves, p)
             saturated_only[rows] = saturation_only_of_fit(kind, res.waves, p)
-            peak_floor[rows] = template_peak_floor(fitter.template)
+            floor_of_kind[code] = template_peak_floor(fitter.template)
             keep = p["amplitude"] >= self.min_amplitude
             digit = rows[p["wave"][keep]]
             parts.append({"digit": digit, "amplitude": p["amplitude"][keep], "time_ns": p["time_ns"][keep],
-                          "time_err": p["time_err"][keep]})
+                          "time_err": p["time_err"][keep], "chi2": np.asarray(res.waves["chi2"])[p["wave"][keep]]})
         if parts:
             digit = np.concatenate([q["digit"] for q in parts])
             order = np.argsort(digit, kind="stable")
@@ -133,11 +133,13 @@ class FitStage:
             amplitude = np.concatenate([q["amplitude"] for q in parts])[order]
             time_ns = np.concatenate([q["time_ns"] for q in parts])[order]
             time_err = np.concatenate([q["time_err"] for q in parts])[order]
+            pulse_chi2 = np.concatenate([q["chi2"] for q in parts])[order]  # the fit of the pulse's waveform
         else:
             digit = np.zeros(0, np.int64)
             amplitude = np.zeros(0)
             time_ns = np.zeros(0)
             time_err = np.zeros(0)
+            pulse_chi2 = np.zeros(0)
         # the SRD waveforms of events whose beam counters saw a second particle near the
         # in-time one are doubtful too, however many pulses their own fit found
         self._mark_crowded_by_counters(digits, digit, amplitude, time_ns, suspect, kind_of_digit >= 0, state.n)
@@ -166,24 +168,26 @@ class FitStage:
         # VETO: fit_bounds.BOUND_PLANES and the VETO PMTs) only: a median over each channel
         bounded = np.zeros(len(SADC_PLANE_NAMES) + 1, bool)
         bounded[[i for i, p in enumerate(SADC_PLANE_NAMES) if p in BOUND_PLANES or p == "VETO"]] = True
-        suspect_rows = np.flatnonzero(suspect & bounded[np.where(plane >= 0, plane, len(SADC_PLANE_NAMES))])
-        pedestal = np.full(plane.size, np.inf)
-        pedestal[suspect_rows] = channel_pedestal(digits, lowest=lowest, rows=suspect_rows)
+        suspect_rows = np.flatnonzero(suspect)
+        plane_of_suspect = plane[suspect_rows]
+        bounds = bounded[np.where(plane_of_suspect >= 0, plane_of_suspect, len(SADC_PLANE_NAMES))]
+        pedestal = np.full(suspect_rows.size, np.inf)
+        pedestal[bounds] = channel_pedestal(digits, lowest=lowest, rows=suspect_rows[bounds])
         state.extras["suspects"] = suspect_table(
-            digits, np.arange(plane.size), suspect, peak_floor, pedestal, saturated_only
-        )
+            digits, suspect_rows, np.ones(suspect_rows.size, bool), floor_of_kind[kind_of_digit[suspect_rows]], pedestal,
+            saturated_only[suspect_rows],
+        )  # fmt: skip
         n = state.n
         # planes with a fit whose energy is unknown (failed, clipped under overlapping pulses,
         # absurd chi2): the calo stage marks them in calo_status (the selection bounds them
         # instead, through the doubtful fits above)
         fitted = np.flatnonzero(kind_of_digit >= 0)
-        wave_of_digit = np.full(plane.size, -1, np.int64)
-        wave_of_digit[fitted] = np.arange(fitted.size)
         pd = np.concatenate(pulse_digit) if pulse_digit else np.zeros(0, np.int64)
         state.extras["failed_planes"] = failed_fits(
             digits, fitted, wave_flags[fitted], n, len(SADC_PLANE_NAMES), chi2_ndf=wave_chi2_ndf[fitted],
-            pulse_wave=wave_of_digit[pd], pulse_time_ns=np.concatenate(pulse_time) if pulse_time else np.zeros(0),
-        )
+            pulse_wave=np.searchsorted(fitted, pd),  # every pulse's digit is a fitted one
+            pulse_time_ns=np.concatenate(pulse_time) if pulse_time else np.zeros(0),
+        )  # fmt: skip
         ev_of_digit = digits["event"]
         sat = np.bincount(ev_of_digit[(wave_flags & FLAGS["saturated"]) != 0], minlength=n) > 0 if n else np.zeros(0, bool)
         bad = np.bincount(ev_of_digit[(wave_flags & FLAGS["fit_failed"]) != 0], minlength=n) > 0 if n else np.zeros(0, bool)
@@ -196,6 +200,6 @@ class FitStage:
             y=pulses["y"].astype(np.int16),
             amplitude=amplitude,
             time=time_ns,
-            chi2=wave_chi2[digit],
+            chi2=pulse_chi2,
         )
 
