@@ -94,16 +94,28 @@ bool add_atom_near_bump(const FitContext& ctx, const Dictionary& dict, const dou
 // Whether some atom away from atom `skip` (and its neighbours) would gain at least a quarter
 // of dchi2 on the residual by itself: the test with which the search below stops adding
 // pulses. corr: scratch of dict.natoms doubles.
-bool any_atom_elsewhere(const FitContext& ctx, const Dictionary& dict, const double* residual, int skip, double dchi2,
-                        double* corr) {
+bool any_atom_elsewhere(const FitContext& ctx, const Dictionary& dict, const PulseModel& single, int skip,
+                        double dchi2, double* corr) {
   auto atom = [&dict](int j) { return dict.atom(j); };
-  dots_against(atom, dict.natoms, residual, ctx.nsamples, corr);
+  dots_against(atom, dict.natoms, single.residual, ctx.nsamples, corr);
+  int best = -1;
+  double best_score = 0.0;
   for (int j = 0; j < dict.natoms; ++j) {
     if (skip >= 0 && std::abs(j - skip) <= 1) continue;
     const double score = corr[j] * dict.inv_norm(j);
-    if (score > 0.0 && score * score >= 0.25 * dchi2) return true;
+    if (score > best_score) {
+      best_score = score;
+      best = j;
+    }
   }
-  return false;
+  if (best < 0 || best_score * best_score < 0.25 * dchi2) return false;
+  // The best of them, refitted with the lone pulse: on noise it gains too little, and the
+  // full search would end where it started.
+  PulseModel trial = single;
+  trial.amp[1] = corr[best] * dict.inv_norm(best) * dict.inv_norm(best);
+  trial.tau[1] = dict.tau_of(best);
+  trial.npulses = 2;
+  return refine_pulses(ctx, trial, kTrialNs, 0) && trial.npulses == 2 && single.chi2 - trial.chi2 >= dchi2;
 }
 
 }  // namespace
@@ -211,7 +223,7 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
     // were resolved ~1 % less often.)
     const int ndf = ctx.space->nused - ctx.space->npedestal - 2;
     if (current.npulses == 1 && single.chi2 < ndf + cfg.pileup_dchi2 &&
-        !any_atom_elsewhere(ctx, dict, single.residual, first_atom, cfg.pileup_dchi2, scratch))
+        !any_atom_elsewhere(ctx, dict, single, first_atom, cfg.pileup_dchi2, scratch))
       return;
   }
   double* b = scratch;
