@@ -104,8 +104,8 @@ def _cell_key(digits: Mapping[str, np.ndarray]) -> tuple[np.ndarray, int] | None
     if "cell" not in digits:
         return None
     cell = np.asarray(digits["cell"])
-    if cell.size == 0 or cell.dtype.kind not in "iu":
-        return None
+    if cell.size == 0 or cell.dtype.kind not in "iu" or int(cell.min()) < -1 or int(cell.max()) >= 1 << 24:
+        return None  # not the annotation's cell numbers: group by coordinates
     return cell, int(cell.max()) + 2
 
 
