@@ -236,18 +236,25 @@ pybind11::object parity_span_and_lowest(
   return parity_span_impl(samples, nsamples, true, "parity_span_and_lowest");
 }
 
+// The decoded address columns of a batch's digits and the sorted map keys: one length, 1-d.
+void check_address_columns(const char* what, const pybind11::array& sorted_keys, const pybind11::array& source_id,
+                           const pybind11::array& port, const pybind11::array& chip, const pybind11::array& channel) {
+  const auto n = source_id.size();
+  if (source_id.ndim() != 1 || port.ndim() != 1 || chip.ndim() != 1 || channel.ndim() != 1 || port.size() != n ||
+      chip.size() != n || channel.size() != n)
+    throw InputError(concat(what, ": source_id, port, chip and channel must be 1-d of one length, got ",
+                            source_id.size(), ", ", port.size(), ", ", chip.size(), ", ", channel.size()));
+  if (sorted_keys.ndim() != 1) throw InputError(concat(what, ": sorted_keys must be 1-d"));
+}
+
 pybind11::array_t<std::int64_t> lookup_addresses(
     const pybind11::array_t<std::int64_t, pybind11::array::c_style | pybind11::array::forcecast>& sorted_keys,
     const pybind11::array_t<std::uint16_t, pybind11::array::c_style>& source_id,
     const pybind11::array_t<std::uint8_t, pybind11::array::c_style>& port,
     const pybind11::array_t<std::uint8_t, pybind11::array::c_style>& chip,
     const pybind11::array_t<std::uint8_t, pybind11::array::c_style>& channel) {
+  check_address_columns("lookup_addresses", sorted_keys, source_id, port, chip, channel);
   const auto n = source_id.size();
-  if (source_id.ndim() != 1 || port.ndim() != 1 || chip.ndim() != 1 || channel.ndim() != 1 || port.size() != n ||
-      chip.size() != n || channel.size() != n)
-    throw InputError(concat("lookup_addresses: source_id, port, chip and channel must be 1-d of one length, got ",
-                            source_id.size(), ", ", port.size(), ", ", chip.size(), ", ", channel.size()));
-  if (sorted_keys.ndim() != 1) throw InputError("lookup_addresses: sorted_keys must be 1-d");
   pybind11::array_t<std::int64_t> out(n);
   {
     pybind11::gil_scoped_release nogil;
@@ -263,12 +270,8 @@ pybind11::list annotate_by_key(
     const pybind11::array_t<std::uint8_t, pybind11::array::c_style>& port,
     const pybind11::array_t<std::uint8_t, pybind11::array::c_style>& chip,
     const pybind11::array_t<std::uint8_t, pybind11::array::c_style>& channel, const pybind11::list& tables) {
+  check_address_columns("annotate_by_key", sorted_keys, source_id, port, chip, channel);
   const auto n = source_id.size();
-  if (source_id.ndim() != 1 || port.ndim() != 1 || chip.ndim() != 1 || channel.ndim() != 1 || port.size() != n ||
-      chip.size() != n || channel.size() != n)
-    throw InputError(concat("annotate_by_key: source_id, port, chip and channel must be 1-d of one length, got ",
-                            source_id.size(), ", ", port.size(), ", ", chip.size(), ", ", channel.size()));
-  if (sorted_keys.ndim() != 1) throw InputError("annotate_by_key: sorted_keys must be 1-d");
   const auto n_keys = sorted_keys.size();
   std::vector<pybind11::array> keep;
   std::vector<raw::KeyedColumn> columns;

@@ -56,7 +56,7 @@ def channel_pedestal(
     plane, x, y = (np.asarray(digits[c]) for c in ("plane", "x", "y"))
     # the digits that take part (all, or those of the wanted rows' channels) and their dense
     # channel ids
-    keyed = _cell_key(digits) or _channel_key(plane, x, y)
+    keyed = _channel_key(plane, x, y)
     table = None if rows is None or keyed is None else _channel_table(*keyed, rows)
     if table is None:
         members = None
@@ -95,18 +95,6 @@ def _channel_key(plane: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.nd
         return None
     key = ((plane.astype(np.int32) - lo[0]) * span[1] + (x.astype(np.int32) - lo[1])) * span[2] + (y.astype(np.int32) - lo[2])
     return key, span[0] * span[1] * span[2]
-
-
-def _cell_key(digits: Mapping[str, np.ndarray]) -> tuple[np.ndarray, int] | None:
-    """The digits' ``cell`` column (``Setup.annotate_sadc``: one number per (plane, x, y))
-    as the channel key, with the table size; -1 (unmapped) indexes the table's last slot.
-    None when the digits have no such column."""
-    if "cell" not in digits:
-        return None
-    cell = np.asarray(digits["cell"])
-    if cell.size == 0 or cell.dtype.kind not in "iu" or int(cell.min()) < -1 or int(cell.max()) >= 1 << 24:
-        return None  # not the annotation's cell numbers: group by coordinates
-    return cell, int(cell.max()) + 2
 
 
 def _channel_table(key: np.ndarray, size: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:

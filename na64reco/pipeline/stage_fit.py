@@ -50,10 +50,10 @@ class FitStage:
     def available(self) -> bool:
         return True
 
-    @staticmethod
-    def _mark_crowded_by_counters(digits: Columns, digit: np.ndarray, amplitude: np.ndarray, time_ns: np.ndarray,
-                                  suspect: np.ndarray, fitted: np.ndarray, n_events: int) -> None:
-        """Sets ``suspect`` (per digit, in place) for the fitted waveforms of the kinds in
+    def _mark_crowded_by_counters(self, digits: Columns, digit: np.ndarray, amplitude: np.ndarray, time_ns: np.ndarray,
+                                  suspect: np.ndarray, kind_of_digit: np.ndarray, n_events: int) -> None:
+        """Sets ``suspect`` (per digit, in place) for the fitted waveforms (``kind_of_digit``:
+        the fitter code of each digit, -1 unfitted) of the kinds in
         ``fit_bounds.CROWDED_BY_COUNTERS`` in events whose counter planes' pulses (``digit``,
         ``amplitude``, ``time_ns``: every fitted pulse) show two particles within the kind's
         NEAR_PILEUP_NS of its expected in-time time (the counters peak 2 ns after the SRD:
@@ -70,8 +70,7 @@ class FitStage:
             counters = np.isin(plane[digit], [SADC_PLANE_NAMES.index(p) for p in counter_planes])
             crowded = crowded_by_counters(event[digit[counters]], time_ns[counters], amplitude[counters], n_events,
                                           float(centre), NEAR_PILEUP_NS[kind])  # fmt: skip
-            kind_planes = [i for i, _ in enumerate(SADC_PLANE_NAMES) if template_kind(i) == kind]
-            rows = np.flatnonzero(fitted & np.isin(plane, kind_planes))
+            rows = np.flatnonzero(kind_of_digit == list(self.fitters).index(kind))
             suspect[rows] |= crowded[event[rows]]
 
     def __call__(self, state: EventState) -> None:
@@ -142,7 +141,7 @@ class FitStage:
             pulse_chi2 = np.zeros(0)
         # the SRD waveforms of events whose beam counters saw a second particle near the
         # in-time one are doubtful too, however many pulses their own fit found
-        self._mark_crowded_by_counters(digits, digit, amplitude, time_ns, suspect, kind_of_digit >= 0, state.n)
+        self._mark_crowded_by_counters(digits, digit, amplitude, time_ns, suspect, kind_of_digit, state.n)
         from ..calo import failed_fits
         from ..calo.fit_bounds import BOUND_PLANES, channel_pedestal, suspect_table
         from ..waveform import FLAGS
