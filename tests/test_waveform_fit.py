@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -101,6 +103,37 @@ def test_threads_give_identical_results():
         np.testing.assert_array_equal(a.waves[name], b.waves[name])
     for name in a.pulses:
         np.testing.assert_array_equal(a.pulses[name], b.pulses[name])
+
+
+def test_result_columns_outlive_the_result_and_are_independent():
+    # 30000 windows: the per-window columns share one block of more than 2 MiB (the large,
+    # huge-page path); each column must stay valid alone and not overlap another.
+    rng = np.random.default_rng(5)
+    w = simulate_windows(ECAL, rng.uniform(50, 2000, 30000), rng.uniform(50, 300, 30000), rng=rng)
+    expected = FITTER.fit(w)
+    kept = {name: np.array(v, copy=True) for name, v in expected.waves.items()}
+    kept_pulses = {name: np.array(v, copy=True) for name, v in expected.pulses.items()}
+    del expected
+    r = FITTER.fit(w)
+    amplitude, pulse_time = r.waves["amplitude"], r.pulses["time_ns"]
+    del r
+    gc.collect()
+    FITTER.fit(w[::-1].copy())  # reuses freed memory, if any was freed too early
+    np.testing.assert_array_equal(amplitude, kept["amplitude"])
+    np.testing.assert_array_equal(pulse_time, kept_pulses["time_ns"])
+    r = FITTER.fit(w)
+    for name, v in r.waves.items():
+        v[...] = 0  # writing one column leaves every other one as it was
+        for other, expect in kept.items():
+            if other != name:
+                np.testing.assert_array_equal(r.waves[other], expect)
+        r.waves[name][...] = kept[name]
+
+
+def test_empty_batch_gives_empty_columns():
+    r = FITTER.fit(np.zeros((0, 32), np.uint16))
+    assert all(len(v) == 0 for v in r.waves.values())
+    assert all(len(v) == 0 for v in r.pulses.values())
 
 
 @pytest.mark.parametrize("width", [16, 24, 48, 64])

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "bindings/bindings.hpp"
+#include "bindings/block_arrays.hpp"
 #include "common/error.hpp"
 #include "waveform/pulse_template.hpp"
 #include "waveform/waveform_fitter.hpp"
@@ -16,6 +17,9 @@ namespace pb = pybind11;
 using na64::concat;
 using na64::InputError;
 using namespace na64::waveform;
+using na64::py::BlockColumns;
+using na64::py::own_block;
+using na64::py::view;
 
 namespace {
 
@@ -84,63 +88,48 @@ pb::dict run_fit(const WaveformFitter& f, const pb::array& samples_any, const pb
       if (!std::isfinite(p[i]))
         throw InputError(concat("pedestal value of waveform ", i / 2, " is not finite: ", p[i]));
   }
-  auto amplitude = empty1<double>(n), amplitude_err = empty1<double>(n), time_ns = empty1<double>(n),
-       time_err = empty1<double>(n), ped = empty1<double>(n), ped_even = empty1<double>(n),
-       ped_odd = empty1<double>(n), chi2 = empty1<double>(n), pileup_amp = empty1<double>(n);
-  auto ndf = empty1<int32_t>(n), npulses = empty1<int32_t>(n);
-  auto flags = empty1<uint32_t>(n);
-  WaveOutputs out{amplitude.mutable_data(), amplitude_err.mutable_data(), time_ns.mutable_data(),
-                  time_err.mutable_data(),  ped.mutable_data(),           ped_even.mutable_data(),
-                  ped_odd.mutable_data(),   chi2.mutable_data(),          ndf.mutable_data(),
-                  npulses.mutable_data(),   flags.mutable_data(),         pileup_amp.mutable_data()};
-  std::vector<PulseRow> rows;
+  // The per-window columns share one block (written window by window, in huge pages when
+  // large), and the pulse columns are the fit's own block: no copies of either.
+  BlockColumns wave_block(n, {sizeof(double), sizeof(double), sizeof(double), sizeof(double), sizeof(double),
+                              sizeof(double), sizeof(double), sizeof(double), sizeof(int32_t), sizeof(int32_t),
+                              sizeof(uint32_t), sizeof(double)});
+  WaveOutputs out{wave_block.column<double>(0), wave_block.column<double>(1), wave_block.column<double>(2),
+                  wave_block.column<double>(3), wave_block.column<double>(4), wave_block.column<double>(5),
+                  wave_block.column<double>(6), wave_block.column<double>(7), wave_block.column<int32_t>(8),
+                  wave_block.column<int32_t>(9), wave_block.column<uint32_t>(10), wave_block.column<double>(11)};
+  PulseColumns found;
   {
     pb::gil_scoped_release release;
     f.fit(samples.data(), n, recorded_obj.is_none() ? nullptr : recorded.data(),
-          pedestal_obj.is_none() ? nullptr : pedestal.data(), out, rows);
+          pedestal_obj.is_none() ? nullptr : pedestal.data(), out, found);
   }
-  const auto m = static_cast<int64_t>(rows.size());
-  auto p_wave = empty1<int64_t>(m);
-  auto p_amp = empty1<double>(m), p_time = empty1<double>(m), p_amp_err = empty1<double>(m),
-       p_time_err = empty1<double>(m);
-  auto p_in_time = empty1<bool>(m);
-  {
-    // mutable_data() checks the array's flags on every call: fetch the pointers once.
-    int64_t* wave = p_wave.mutable_data();
-    double *amp = p_amp.mutable_data(), *time = p_time.mutable_data();
-    double *amp_err = p_amp_err.mutable_data(), *time_err = p_time_err.mutable_data();
-    bool* in_time = p_in_time.mutable_data();
-    pb::gil_scoped_release release;
-    for (int64_t i = 0; i < m; ++i) {
-      const PulseRow& r = rows[static_cast<size_t>(i)];
-      wave[i] = r.wave;
-      amp[i] = r.amplitude;
-      time[i] = r.time_ns;
-      amp_err[i] = r.amplitude_err;
-      time_err[i] = r.time_err;
-      in_time[i] = r.in_time;
-    }
-  }
+  const auto m = static_cast<int64_t>(found.size());
+  const int64_t* p_wave = found.wave();
+  const double *p_amp = found.amplitude(), *p_time = found.time_ns(), *p_amp_err = found.amplitude_err(),
+               *p_time_err = found.time_err();
+  const bool* p_in_time = found.in_time();
+  const pb::capsule pulse_owner = own_block(found.release_storage());
+  const pb::capsule wave_owner = own_block(wave_block.release());
   pb::dict waves;
-  waves["amplitude"] = amplitude;
-  waves["time_ns"] = time_ns;
-  waves["pedestal"] = ped;
-  waves["chi2"] = chi2;
-  waves["npulses"] = npulses;
-  waves["flags"] = flags;
-  waves["amplitude_err"] = amplitude_err;
-  waves["time_err"] = time_err;
-  waves["ndf"] = ndf;
-  waves["pedestal_even"] = ped_even;
-  waves["pedestal_odd"] = ped_odd;
-  waves["pileup_amplitude"] = pileup_amp;
+  waves["amplitude"] = view(out.amplitude, n, wave_owner);
+  waves["time_ns"] = view(out.time_ns, n, wave_owner);
+  waves["pedestal"] = view(out.pedestal, n, wave_owner);
+  waves["chi2"] = view(out.chi2, n, wave_owner);
+  waves["npulses"] = view(out.npulses, n, wave_owner);
+  waves["flags"] = view(out.flags, n, wave_owner);
+  waves["amplitude_err"] = view(out.amplitude_err, n, wave_owner);
+  waves["time_err"] = view(out.time_err, n, wave_owner);
+  waves["ndf"] = view(out.ndf, n, wave_owner);
+  waves["pedestal_even"] = view(out.pedestal_even, n, wave_owner);
+  waves["pedestal_odd"] = view(out.pedestal_odd, n, wave_owner);
+  waves["pileup_amplitude"] = view(out.pileup_amplitude, n, wave_owner);
   pb::dict pulses;
-  pulses["wave"] = p_wave;
-  pulses["amplitude"] = p_amp;
-  pulses["time_ns"] = p_time;
-  pulses["amplitude_err"] = p_amp_err;
-  pulses["time_err"] = p_time_err;
-  pulses["in_time"] = p_in_time;
+  pulses["wave"] = view(p_wave, m, pulse_owner);
+  pulses["amplitude"] = view(p_amp, m, pulse_owner);
+  pulses["time_ns"] = view(p_time, m, pulse_owner);
+  pulses["amplitude_err"] = view(p_amp_err, m, pulse_owner);
+  pulses["time_err"] = view(p_time_err, m, pulse_owner);
+  pulses["in_time"] = view(p_in_time, m, pulse_owner);
   pb::dict result;
   result["waves"] = waves;
   result["pulses"] = pulses;

@@ -48,7 +48,7 @@ struct Columns {
 void check_batch(const WaveformFitter& fitter, const std::vector<uint16_t>& samples, int64_t n,
                  const int32_t* recorded, const double* pedestal) {
   Columns c(static_cast<size_t>(n));
-  std::vector<PulseRow> pulses;
+  PulseColumns pulses;
   fitter.fit(samples.data(), n, recorded, pedestal, c.outputs(), pulses);
   const uint32_t known = 0xFFu;
   std::vector<int> per_wave(static_cast<size_t>(n), 0);
@@ -62,12 +62,13 @@ void check_batch(const WaveformFitter& fitter, const std::vector<uint16_t>& samp
     NA64_CHECK(c.chi2[k] >= 0.0 && c.amp_err[k] >= 0.0 && c.time_err[k] >= 0.0);
   }
   int64_t last = -1;
-  for (const PulseRow& p : pulses) {
-    NA64_CHECK(p.wave >= 0 && p.wave < n && p.wave >= last);
-    last = p.wave;
-    ++per_wave[static_cast<size_t>(p.wave)];
-    NA64_CHECK(std::isfinite(p.amplitude) && std::isfinite(p.time_ns) && std::isfinite(p.amplitude_err) &&
-               std::isfinite(p.time_err));
+  for (size_t j = 0; j < pulses.size(); ++j) {
+    const int64_t wave = pulses.wave()[j];
+    NA64_CHECK(wave >= 0 && wave < n && wave >= last);
+    last = wave;
+    ++per_wave[static_cast<size_t>(wave)];
+    NA64_CHECK(std::isfinite(pulses.amplitude()[j]) && std::isfinite(pulses.time_ns()[j]) &&
+               std::isfinite(pulses.amplitude_err()[j]) && std::isfinite(pulses.time_err()[j]));
   }
   for (int64_t i = 0; i < n; ++i) NA64_CHECK(per_wave[static_cast<size_t>(i)] == c.npulses[static_cast<size_t>(i)]);
 }

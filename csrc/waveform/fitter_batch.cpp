@@ -14,12 +14,12 @@ namespace na64::waveform {
 template <typename Sample>
 void WaveformFitter::fit_range(const Sample* samples, int64_t begin, int64_t end, const int32_t* recorded,
                                const double* fixed_pedestal, const WaveOutputs& out,
-                               std::vector<PulseRow>& pulses) const {
+                               PulseColumns& pulses) const {
   FitWorkspace ws;
   const int n = cfg_.nsamples;
   // Room for one pulse per window up front, and once the first windows show the batch's
   // pulses per window (pile-up runs give two or three), for the rest at that rate: spares the
-  // doublings of a growing vector (each a copy of everything so far into freshly faulted pages).
+  // doublings of growing columns (each a copy of everything so far into freshly faulted pages).
   const size_t first = pulses.size();
   pulses.reserve(first + static_cast<size_t>(end - begin));
   const int64_t probe = begin + std::min<int64_t>(end - begin, 2048);
@@ -38,7 +38,7 @@ void WaveformFitter::fit_range(const Sample* samples, int64_t begin, int64_t end
 
 template <typename Sample>
 void WaveformFitter::fit(const Sample* samples, int64_t n, const int32_t* recorded, const double* fixed_pedestal,
-                         const WaveOutputs& out, std::vector<PulseRow>& pulses) const {
+                         const WaveOutputs& out, PulseColumns& pulses) const {
   if (cfg_.pedestal == PedestalMode::kFixed && fixed_pedestal == nullptr)
     throw InputError("pedestal mode 'fixed' needs the pedestal values of every waveform");
   int nthreads = cfg_.threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : cfg_.threads;
@@ -49,7 +49,7 @@ void WaveformFitter::fit(const Sample* samples, int64_t n, const int32_t* record
     fit_range(samples, 0, n, recorded, fixed_pedestal, out, pulses);
     return;
   }
-  std::vector<std::vector<PulseRow>> parts(static_cast<size_t>(nthreads));
+  std::vector<PulseColumns> parts(static_cast<size_t>(nthreads));
   std::vector<std::exception_ptr> errors(static_cast<size_t>(nthreads));
   std::vector<std::thread> workers;
   for (int t = 0; t < nthreads; ++t) {
@@ -68,14 +68,14 @@ void WaveformFitter::fit(const Sample* samples, int64_t n, const int32_t* record
   size_t total = 0;
   for (auto& p : parts) total += p.size();
   pulses.reserve(total);
-  for (auto& p : parts) pulses.insert(pulses.end(), p.begin(), p.end());
+  for (auto& p : parts) pulses.append(p);
 }
 
 template void WaveformFitter::fit<uint16_t>(const uint16_t*, int64_t, const int32_t*, const double*,
-                                            const WaveOutputs&, std::vector<PulseRow>&) const;
+                                            const WaveOutputs&, PulseColumns&) const;
 template void WaveformFitter::fit<float>(const float*, int64_t, const int32_t*, const double*, const WaveOutputs&,
-                                         std::vector<PulseRow>&) const;
+                                         PulseColumns&) const;
 template void WaveformFitter::fit<double>(const double*, int64_t, const int32_t*, const double*, const WaveOutputs&,
-                                          std::vector<PulseRow>&) const;
+                                          PulseColumns&) const;
 
 }  // namespace na64::waveform

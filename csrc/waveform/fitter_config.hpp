@@ -100,10 +100,4 @@ struct SeededOutputs {
   double* nearest_other_ns;
 };
 
-struct PulseRow {
-  int64_t wave;
-  double amplitude, time_ns, amplitude_err, time_err;
-  bool in_time;
-};
-
 }  // namespace na64::waveform

@@ -90,7 +90,7 @@ void WaveformFitter::init_context(FitContext& ctx) const {
 }
 
 void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, const double* fixed_pedestal,
-                             FitWorkspace& ws, const WaveOutputs& out, std::vector<PulseRow>& pulses) const {
+                             FitWorkspace& ws, const WaveOutputs& out, PulseColumns& pulses) const {
   const int n = cfg_.nsamples;
   const double dt = cfg_.sampling_ns;
   uint32_t flags = 0;
@@ -381,8 +381,8 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   out.pileup_amplitude[wave] = finite_or_zero(others);
   for (int s = 0; s < significant; ++s) {
     const int i = keep[s];
-    pulses.push_back(PulseRow{wave, finite_or_zero(model.amp[i]), finite_or_zero(model.tau[i]),
-                              finite_or_zero(model.amp_err[i]), finite_or_zero(model.tau_err[i]), in_time[i]});
+    pulses.push_back(wave, finite_or_zero(model.amp[i]), finite_or_zero(model.tau[i]), finite_or_zero(model.amp_err[i]),
+                     finite_or_zero(model.tau_err[i]), in_time[i]);
   }
 }
 

@@ -8,6 +8,7 @@
 
 #include "waveform/fitter_config.hpp"
 #include "waveform/phase_tables.hpp"
+#include "waveform/pulse_columns.hpp"
 #include "waveform/pulse_template.hpp"
 #include "waveform/sample_space.hpp"
 
@@ -31,7 +32,7 @@ class WaveformFitter {
   // PedestalMode::kFixed. Fills out[0..n) and appends pulses (ordered by wave, then time).
   template <typename Sample>
   void fit(const Sample* samples, int64_t n, const int32_t* recorded, const double* fixed_pedestal,
-           const WaveOutputs& out, std::vector<PulseRow>& pulses) const;
+           const WaveOutputs& out, PulseColumns& pulses) const;
 
   // Fits with the pulse times known roughly in advance (seeds from other channels that saw
   // the same particles): no search, every seed refined in amplitude and time on the samples
@@ -50,9 +51,9 @@ class WaveformFitter {
   };
   template <typename Sample>
   void fit_range(const Sample* samples, int64_t begin, int64_t end, const int32_t* recorded,
-                 const double* fixed_pedestal, const WaveOutputs& out, std::vector<PulseRow>& pulses) const;
+                 const double* fixed_pedestal, const WaveOutputs& out, PulseColumns& pulses) const;
   void fit_one(const double* raw, int64_t wave, int nrecorded, const double* fixed_pedestal, FitWorkspace& ws,
-               const WaveOutputs& out, std::vector<PulseRow>& pulses) const;
+               const WaveOutputs& out, PulseColumns& pulses) const;
   // The context fields every fit of this fitter shares (config, shape, window, time range,
   // amplitude limit); space, table and data are the caller's.
   void init_context(FitContext& ctx) const;
