@@ -13,6 +13,11 @@ constexpr double kSingleStopNs = 0.05;
 // Gauss-Newton time steps of the multi-pulse fits are limited to this many samples: beyond
 // ~0.4 sample they leave the linear regime and can jump pulses across each other.
 constexpr double kMaxStepSamples = 0.4;
+// Peak height (above the rough pedestal, in noise sigmas) from which a lone pulse of a
+// template without a second chi2 valley is fitted without the phase scan: on simulated ECAL
+// and HCAL pulses the scan changed no fitted time by more than 1 ns above 20 sigma of
+// amplitude (and 0.03 % by more than 0.1 ns above 40).
+constexpr double kScanFreePeakSigma = 25.0;
 constexpr double kNnlsTolerance = 2.5;  // atoms enter the NNLS above this correlation (sigmas)
 
 inline double clampd(double v, double lo, double hi) { return v < lo ? lo : (v > hi ? hi : v); }

@@ -49,9 +49,13 @@ void read_back_pedestals(const FitContext& ctx, const PulseModel& m, double ped[
 
 // One pulse, optimal filter on the phase table (if any) then Gauss-Newton on the exact
 // template (or, with exact_refinement false and a table, a curvature-corrected step from the
-// table). polarity +1 looks for a positive pulse, -1 for a negative excursion. Returns false
-// when the normal equations are singular.
-bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_refinement, PulseModel& m);
+// table). polarity +1 looks for a positive pulse, -1 for a negative excursion. scan: on the
+// table, first pick the best of the amplitude-only fits at five phases over +-1 sample
+// around tau0, so that Gauss-Newton starts in the right chi2 valley (see
+// WaveformFitter::converges_without_scan for when it may be skipped). Returns false when the
+// normal equations are singular.
+bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_refinement, PulseModel& m,
+                bool scan = true);
 
 // Joint refinement of all pulses in m (amplitudes and times); pulses whose amplitude turns
 // non-positive are dropped and pulses that converge onto each other are merged.

@@ -151,7 +151,8 @@ void prepare_context(FitContext& ctx, const double* y) {
   ctx.ypy = dot(ctx.ywp, ctx.ywp, n);
 }
 
-bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_refinement, PulseModel& m) {
+bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_refinement, PulseModel& m,
+                bool scan) {
   const int n = ctx.nsamples;
   const double dt = ctx.shape->sampling_ns();
   // A lone pulse peaks near or inside the window; tails of pulses long before it are the
@@ -167,7 +168,7 @@ bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_
     // Scan the amplitude-only fit over +-1 sample around the start (one dot product per
     // phase): short pulses sampled every 12.5 ns have a second, shallower chi2 minimum a
     // fraction of a sample away, and Gauss-Newton must start in the right valley.
-    {
+    if (scan) {
       const int p0 = t.nearest(tau);
       const int span = static_cast<int>(dt * t.inv_step + 0.5);
       const int stride = std::max(1, span / 2);

@@ -48,12 +48,19 @@ class WaveformFitter {
     SampleSpace space;
     PhaseTable table;
     Dictionary dict;
+    bool scan_free = false;  // see converges_without_scan
   };
+  // Whether the single-pulse fit on v's table finds every noiseless pulse inside the window
+  // from starts up to a sample off without the phase scan (true for smooth templates such as
+  // the calorimeters'; short ones have a second chi2 valley a fraction of a sample away).
+  bool converges_without_scan(const Variant& v) const;
   template <typename Sample>
   void fit_range(const Sample* samples, int64_t begin, int64_t end, const int32_t* recorded,
                  const double* fixed_pedestal, const WaveOutputs& out, PulseColumns& pulses) const;
-  void fit_one(const double* raw, int64_t wave, int nrecorded, const double* fixed_pedestal, FitWorkspace& ws,
-               const WaveOutputs& out, PulseColumns& pulses) const;
+  // known_clean: 1 when every sample is recorded and below saturation, 0 when not, -1 when
+  // fit_one must find out.
+  void fit_one(const double* raw, int64_t wave, int nrecorded, int known_clean, const double* fixed_pedestal,
+               FitWorkspace& ws, const WaveOutputs& out, PulseColumns& pulses) const;
   // The context fields every fit of this fitter shares (config, shape, window, time range,
   // amplitude limit); space, table and data are the caller's.
   void init_context(FitContext& ctx) const;
