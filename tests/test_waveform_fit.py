@@ -27,7 +27,7 @@ def pulse(amp, tau, ped_even=100.0, ped_odd=100.0, tpl=ECAL, width=32):
     tau=st.floats(10.0, 370.0),
     ped_even=st.floats(20.0, 500.0),
     ped_odd=st.floats(20.0, 500.0),
-    kind=st.sampled_from(["ecal", "hcal", "counter"]),
+    kind=st.sampled_from(["ecal", "hcal", "veto", "srd", "counter"]),
     exact=st.booleans(),
 )
 def test_noiseless_pulse_is_recovered_exactly(amp, tau, ped_even, ped_odd, kind, exact):
