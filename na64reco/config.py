@@ -112,6 +112,9 @@ SCHEMA: dict[str, dict[str, Option]] = {
     "job": {
         "events_per_chunk": _opt(10000, "int", "DATE events per work unit (chunk)", low=1, high=10_000_000),
         "strict": _opt(False, "bool", "fail on the first unreadable file or decode error"),
+        "keep_freed_memory": _opt(
+            True, "bool", "the job's own processes keep freed memory for the next chunk (glibc; never Dask workers)"
+        ),
     },
     "detector": {
         "data_dir": _opt("", "path", "directory laid out like na64reco/data whose maps/geometry/gains replace the package's"),

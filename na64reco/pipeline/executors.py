@@ -15,6 +15,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 from ..config import JobConfig
+from .allocator import keep_freed_memory
 from .chunks import Chunk
 from .process import ChunkResult, process_chunk
 
@@ -43,6 +44,8 @@ class SerialExecutor(Executor):
     description = "1 process"
 
     def map_ordered(self, chunks: Sequence[Chunk], config: JobConfig) -> Iterator[ChunkResult]:
+        if config["job"]["keep_freed_memory"]:
+            keep_freed_memory()
         for chunk in chunks:
             yield process_chunk(chunk, config)
 
@@ -64,6 +67,12 @@ def _windowed(
         yield done
 
 
+def _process_chunk_keeping_memory(chunk: Chunk, config: JobConfig) -> ChunkResult:
+    """process_chunk in a local pool worker that keeps freed memory (tuned on its first chunk)."""
+    keep_freed_memory()
+    return process_chunk(chunk, config)
+
+
 class ProcessExecutor(Executor):
     """A local pool of ``jobs`` processes (one chunk at a time each, a few queued ahead)."""
 
@@ -77,8 +86,10 @@ class ProcessExecutor(Executor):
         self._pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
 
     def map_ordered(self, chunks: Sequence[Chunk], config: JobConfig) -> Iterator[ChunkResult]:
+        task = _process_chunk_keeping_memory if config["job"]["keep_freed_memory"] else process_chunk
+
         def submit(chunk: Chunk) -> Future[ChunkResult]:
-            return self._pool.submit(process_chunk, chunk, config)
+            return self._pool.submit(task, chunk, config)
 
         return _windowed(chunks, submit, lambda f: f.result(), 2 * self.jobs)
 
