@@ -13,6 +13,11 @@ constexpr double kSingleStopNs = 0.05;
 // Gauss-Newton time steps of the multi-pulse fits are limited to this many samples: beyond
 // ~0.4 sample they leave the linear regime and can jump pulses across each other.
 constexpr double kMaxStepSamples = 0.4;
+// A pulse of a multi-pulse fit on the phase table has arrived when its remaining
+// Gauss-Newton shift is below this many of its standard errors (the chi2 it could still
+// gain: below this squared), however many phases the shift spans.
+constexpr double kArrivedSigma = 0.25;
+constexpr int kArrivalHops = 4;  // ... and below this many phases (see refine_pulses)
 // Peak height (above the rough pedestal, in noise sigmas) from which a lone pulse of a
 // template without a second chi2 valley is fitted without the phase scan: on simulated ECAL
 // and HCAL pulses the scan changed no fitted time by more than 1 ns above 20 sigma of

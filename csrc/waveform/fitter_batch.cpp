@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <exception>
 #include <thread>
-#include <type_traits>
 #include <vector>
 
 #include "common/error.hpp"
@@ -31,21 +30,9 @@ void WaveformFitter::fit_range(const Sample* samples, int64_t begin, int64_t end
       pulses.reserve(first + static_cast<size_t>(1.1 * per_window * static_cast<double>(end - begin)) + 16);
     }
     const Sample* s = samples + i * n;
+    for (int k = 0; k < n; ++k) row[k] = static_cast<double>(s[k]);
     const int nrec = recorded ? std::clamp(recorded[i], 0, n) : n;
-    int clean = -1;  // unknown: fit_one checks
-    if constexpr (std::is_integral_v<Sample>) {
-      // Integer samples are finite: the largest one, found while converting, tells whether
-      // any is saturated (and spares fit_one its own pass).
-      Sample largest = s[0];
-      for (int k = 0; k < n; ++k) {
-        largest = std::max(largest, s[k]);
-        row[k] = static_cast<double>(s[k]);
-      }
-      clean = nrec >= n && static_cast<double>(largest) < cfg_.saturation_adc;
-    } else {
-      for (int k = 0; k < n; ++k) row[k] = static_cast<double>(s[k]);
-    }
-    fit_one(row, i, nrec, clean, fixed_pedestal ? fixed_pedestal + 2 * i : nullptr, ws, out, pulses);
+    fit_one(row, i, nrec, fixed_pedestal ? fixed_pedestal + 2 * i : nullptr, ws, out, pulses);
   }
 }
 

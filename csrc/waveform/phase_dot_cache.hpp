@@ -65,10 +65,16 @@ class PhaseDotCache {
       const int n = table_->nsamples;
       const double *flo = table_->f_row(lo), *dlo = table_->d_row(lo);
       const double *fhi = table_->f_row(hi), *dhi = table_->d_row(hi);
-      e.v[0] = dot(flo, fhi, n);
-      e.v[1] = dot(flo, dhi, n);
-      e.v[2] = dot(dlo, fhi, n);
-      e.v[3] = dot(dlo, dhi, n);
+      if (n == 32 && ((reinterpret_cast<std::uintptr_t>(flo) | reinterpret_cast<std::uintptr_t>(dlo) |
+                       reinterpret_cast<std::uintptr_t>(fhi) | reinterpret_cast<std::uintptr_t>(dhi)) &
+                      15u) == 0) {
+        cross4_aligned32(flo, dlo, fhi, dhi, e.v);
+      } else {
+        e.v[0] = dot(flo, fhi, n);
+        e.v[1] = dot(flo, dhi, n);
+        e.v[2] = dot(dlo, fhi, n);
+        e.v[3] = dot(dlo, dhi, n);
+      }
       e.stamp = stamp_;
       e.lo = lo;
       e.hi = hi;

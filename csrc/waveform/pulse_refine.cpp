@@ -26,6 +26,32 @@ void detail::drop_weakest(PulseModel& m) {
 
 namespace {
 
+// r = y - sum_a theta[a] col[a]: per sample the same subtractions in the same order as column
+// by column, two samples at a time with every column applied before the pair is stored
+// (column by column, each step reloaded and stored the whole residual: 5 % of the fit).
+void subtract_columns(const double* y, const double* const* col, const double* theta, int np, int n, double* r) {
+  int q = 0;
+#if defined(__GNUC__) || defined(__clang__)
+  typedef double pair __attribute__((vector_size(16)));
+  for (; q + 8 <= n; q += 8) {  // eight samples (four pairs) per pass over the columns
+    pair v[4];
+    std::memcpy(v, y + q, sizeof(v));
+    for (int a = 0; a < np; ++a) {
+      pair c[4];
+      std::memcpy(c, col[a] + q, sizeof(c));
+      const pair t = {theta[a], theta[a]};
+      for (int j = 0; j < 4; ++j) v[j] -= t * c[j];
+    }
+    std::memcpy(r + q, v, sizeof(v));
+  }
+#endif
+  for (; q < n; ++q) {
+    double v = y[q];
+    for (int a = 0; a < np; ++a) v -= theta[a] * col[a][q];
+    r[q] = v;
+  }
+}
+
 // Linear least squares of the whitened data on the columns (template, -derivative) of every
 // pulse at its current time (exact template, or nearest table phase). The factorised normal
 // matrix is kept so that the statistics can be added later, only for the solve that turns out
@@ -55,9 +81,7 @@ void write_stats(const FitContext& ctx, PulseModel& m, const Solution& s, bool w
   double damped = 0.0;
   for (int i = 0; i < s.k; ++i) damped += s.damping[i] * s.theta[2 * i + 1] * s.theta[2 * i + 1];
   m.chi2 = std::max(0.0, ctx.ypy - dot(s.theta, s.rhs, np) - damped);
-  std::memcpy(m.residual, ctx.ywp, sizeof(double) * static_cast<size_t>(n));
-  for (int a = 0; a < np; ++a)
-    for (int q = 0; q < n; ++q) m.residual[q] -= s.theta[a] * s.col[a][q];
+  subtract_columns(ctx.ywp, s.col, s.theta, np, n, m.residual);
   m.model_indicator[0] = m.model_indicator[1] = 0.0;
   for (int i = 0; i < s.k; ++i) {
     const double amp = s.theta[2 * i];
@@ -251,9 +275,33 @@ bool refine_pulses(const FitContext& ctx, PulseModel& m, double tolerance_ns, in
       if (m.npulses == 0) return false;
       bool same_phase = !changed && m.npulses == k_before;
       bool exactly = true;
+      double var[kMaxParams];
+      bool have_var = false;
       for (int i = 0; same_phase && i < m.npulses; ++i) {
         const int hop = std::abs(ctx.table->nearest(m.tau[i]) - phase_before[i]);
-        same_phase = hop <= phase_slack;
+        if (hop > phase_slack) {
+          // A trial's first step is its pulses' way there (not an arrival), and beyond a
+          // couple of phases a step is not one of the swings below either.
+          if ((it == 0 && !same_phase_only) || hop > kArrivalHops) {
+            same_phase = false;
+            exactly = false;
+            continue;
+          }
+          // A pulse whose step is small against its own time error has arrived however many
+          // phases it still moves: a small pulse's flat chi2 makes its steps swing across a
+          // phase boundary and back until the iterations run out, and all it could still gain
+          // in chi2 is (kArrivedSigma)^2.
+          if (!have_var) {
+            block_ldl_inverse_diagonal(s.factor, s.k, var);
+            have_var = true;
+          }
+          const double shift = s.theta[2 * i + 1];
+          if (!(shift * shift <= kArrivedSigma * kArrivedSigma * var[2 * i + 1])) {
+            same_phase = false;
+            exactly = false;
+          }
+          continue;
+        }
         exactly = exactly && hop == 0;
       }
       if (same_phase && with_stats) {

@@ -230,6 +230,39 @@ inline void dot2_aligned32(const double* a0, const double* a1, const double* v, 
 #endif
 }
 
+// The four products of two pairs of aligned 32-element rows, {a0.b0, a0.b1, a1.b0, a1.b1},
+// in one pass (each the same operations in the same order as dot_aligned32 alone): every
+// row is loaded once instead of twice.
+inline void cross4_aligned32(const double* a0, const double* a1, const double* b0, const double* b1, double out[4]) {
+#if defined(__GNUC__) || defined(__clang__)
+  typedef double pair __attribute__((vector_size(16)));
+  const pair* pa0 = static_cast<const pair*>(__builtin_assume_aligned(a0, 16));
+  const pair* pa1 = static_cast<const pair*>(__builtin_assume_aligned(a1, 16));
+  const pair* pb0 = static_cast<const pair*>(__builtin_assume_aligned(b0, 16));
+  const pair* pb1 = static_cast<const pair*>(__builtin_assume_aligned(b1, 16));
+  pair s[4][2] = {};
+#pragma GCC unroll 8
+  for (int k = 0; k < 8; ++k) {
+    const pair x0 = pa0[2 * k], x1 = pa0[2 * k + 1], y0 = pa1[2 * k], y1 = pa1[2 * k + 1];
+    const pair u0 = pb0[2 * k], u1 = pb0[2 * k + 1], w0 = pb1[2 * k], w1 = pb1[2 * k + 1];
+    s[0][0] += x0 * u0;
+    s[0][1] += x1 * u1;
+    s[1][0] += x0 * w0;
+    s[1][1] += x1 * w1;
+    s[2][0] += y0 * u0;
+    s[2][1] += y1 * u1;
+    s[3][0] += y0 * w0;
+    s[3][1] += y1 * w1;
+  }
+  for (int j = 0; j < 4; ++j) out[j] = (s[j][0][0] + s[j][0][1]) + (s[j][1][0] + s[j][1][1]);
+#else
+  out[0] = dot(a0, b0, 32);
+  out[1] = dot(a0, b1, 32);
+  out[2] = dot(a1, b0, 32);
+  out[3] = dot(a1, b1, 32);
+#endif
+}
+
 // dot(), taking the aligned kernel when it applies (same result either way).
 inline double dot_maybe_aligned(const double* a, const double* b, int n) {
   if (n == 32 && ((reinterpret_cast<std::uintptr_t>(a) | reinterpret_cast<std::uintptr_t>(b)) & 15u) == 0)

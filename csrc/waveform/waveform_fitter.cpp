@@ -120,9 +120,8 @@ void WaveformFitter::init_context(FitContext& ctx) const {
   ctx.max_amplitude = std::isfinite(cfg_.saturation_adc) && cfg_.saturation_adc > 0.0 ? 16.0 * cfg_.saturation_adc : 1e9;
 }
 
-void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, int known_clean,
-                             const double* fixed_pedestal, FitWorkspace& ws, const WaveOutputs& out,
-                             PulseColumns& pulses) const {
+void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, const double* fixed_pedestal,
+                             FitWorkspace& ws, const WaveOutputs& out, PulseColumns& pulses) const {
   const int n = cfg_.nsamples;
   const double dt = cfg_.sampling_ns;
   uint32_t flags = 0;
@@ -132,8 +131,7 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, int
   bool any_masked = false;
   // Common case first: every sample recorded, finite and below saturation, checked in one
   // branch-free pass; otherwise sample by sample.
-  const bool clean =
-      known_clean >= 0 ? known_clean == 1 : nrecorded >= n && scan::all_below(raw, n, cfg_.saturation_adc);
+  const bool clean = nrecorded >= n && scan::all_below(raw, n, cfg_.saturation_adc);
   if (clean) {
     // With the pedestals always fitted nothing is changed in the samples: no copy.
     if (cfg_.pedestal == PedestalMode::kFit)

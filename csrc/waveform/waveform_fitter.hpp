@@ -57,10 +57,8 @@ class WaveformFitter {
   template <typename Sample>
   void fit_range(const Sample* samples, int64_t begin, int64_t end, const int32_t* recorded,
                  const double* fixed_pedestal, const WaveOutputs& out, PulseColumns& pulses) const;
-  // known_clean: 1 when every sample is recorded and below saturation, 0 when not, -1 when
-  // fit_one must find out.
-  void fit_one(const double* raw, int64_t wave, int nrecorded, int known_clean, const double* fixed_pedestal,
-               FitWorkspace& ws, const WaveOutputs& out, PulseColumns& pulses) const;
+  void fit_one(const double* raw, int64_t wave, int nrecorded, const double* fixed_pedestal, FitWorkspace& ws,
+               const WaveOutputs& out, PulseColumns& pulses) const;
   // The context fields every fit of this fitter shares (config, shape, window, time range,
   // amplitude limit); space, table and data are the caller's.
   void init_context(FitContext& ctx) const;
