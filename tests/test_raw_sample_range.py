@@ -52,3 +52,20 @@ def test_parity_span_and_lowest_is_both_from_one_pass(count_dtype):
     assert np.array_equal(parity_span_and_lowest(samples, wide)[1], lowest)
     with pytest.raises(ValueError, match="one value per digit"):
         parity_span_and_lowest(samples, nsamples[:3])
+
+
+def test_parity_span_of_full_rows_over_the_whole_uint16_range():
+    # full 32-sample rows take a vectorised path whose signed comparisons need the samples
+    # biased: values on both sides of 0x8000 and at the ends of the range must come out right
+    rng = np.random.default_rng(7)
+    samples = rng.integers(0, 65536, (400, 32)).astype(np.uint16)
+    samples[::7] = rng.choice(np.array([0, 1, 0x7FFF, 0x8000, 0x8001, 0xFFFE, 0xFFFF], np.uint16), (len(samples[::7]), 32))
+    samples[3] = 0xFFFF
+    nsamples = np.full(400, 32)
+    nsamples[::5] = 40  # beyond the row: all 32 recorded
+    span, lowest = parity_span_and_lowest(samples, nsamples)
+    s = samples.astype(np.int64)
+    want_span = np.maximum(np.ptp(s[:, 0::2], axis=1), np.ptp(s[:, 1::2], axis=1))
+    assert np.array_equal(span, want_span)
+    assert np.array_equal(lowest, s.min(axis=1))
+    assert span[3] == 0 and lowest[3] == 0xFFFF

@@ -2,7 +2,40 @@
 
 #include <algorithm>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace na64::raw {
+
+namespace {
+
+#if defined(__SSE2__)
+// A full row of 32 samples with SSE2: the samples biased by 0x8000 so that the signed 16-bit
+// minimum and maximum (SSE2 has no unsigned ones) order them as unsigned; even samples are
+// the even lanes of every vector (a vector holds 8 samples, an even count).
+inline void parity_span32(const std::uint16_t* row, std::int32_t& span, std::int32_t& lowest) {
+  const __m128i bias = _mm_set1_epi16(static_cast<short>(0x8000));
+  const __m128i* v = reinterpret_cast<const __m128i*>(row);
+  __m128i x0 = _mm_xor_si128(_mm_loadu_si128(v), bias), x1 = _mm_xor_si128(_mm_loadu_si128(v + 1), bias);
+  __m128i x2 = _mm_xor_si128(_mm_loadu_si128(v + 2), bias), x3 = _mm_xor_si128(_mm_loadu_si128(v + 3), bias);
+  __m128i lo = _mm_min_epi16(_mm_min_epi16(x0, x1), _mm_min_epi16(x2, x3));
+  __m128i hi = _mm_max_epi16(_mm_max_epi16(x0, x1), _mm_max_epi16(x2, x3));
+  // lanes 0..7 alternate even, odd: fold 32-bit pairs (even, odd) together by halves
+  lo = _mm_min_epi16(lo, _mm_shuffle_epi32(lo, _MM_SHUFFLE(1, 0, 3, 2)));
+  lo = _mm_min_epi16(lo, _mm_shuffle_epi32(lo, _MM_SHUFFLE(2, 3, 0, 1)));
+  hi = _mm_max_epi16(hi, _mm_shuffle_epi32(hi, _MM_SHUFFLE(1, 0, 3, 2)));
+  hi = _mm_max_epi16(hi, _mm_shuffle_epi32(hi, _MM_SHUFFLE(2, 3, 0, 1)));
+  const std::int32_t lo_even = static_cast<std::uint16_t>(_mm_extract_epi16(lo, 0) ^ 0x8000);
+  const std::int32_t lo_odd = static_cast<std::uint16_t>(_mm_extract_epi16(lo, 1) ^ 0x8000);
+  const std::int32_t hi_even = static_cast<std::uint16_t>(_mm_extract_epi16(hi, 0) ^ 0x8000);
+  const std::int32_t hi_odd = static_cast<std::uint16_t>(_mm_extract_epi16(hi, 1) ^ 0x8000);
+  span = std::max(hi_even - lo_even, hi_odd - lo_odd);
+  lowest = std::min(lo_even, lo_odd);
+}
+#endif
+
+}  // namespace
 
 void sample_range(const std::uint16_t* samples, std::int64_t n, std::int64_t width, const std::int64_t* nsamples,
                   std::int32_t* lo, std::int32_t* hi) {
@@ -34,6 +67,14 @@ void parity_span(const std::uint16_t* samples, std::int64_t n, std::int64_t widt
   for (std::int64_t i = 0; i < n; ++i) {
     const std::uint16_t* row = samples + i * width;
     const std::int64_t m = std::clamp<std::int64_t>(static_cast<std::int64_t>(nsamples[i]), 0, width);
+#if defined(__SSE2__)
+    if (m == 32) {  // the common case, every sample of a 32-sample row recorded
+      std::int32_t least;
+      parity_span32(row, span[i], least);
+      if (lowest != nullptr) lowest[i] = least;
+      continue;
+    }
+#endif
     std::uint16_t lo[kLanes], hi[kLanes];
     for (int j = 0; j < kLanes; ++j) {
       lo[j] = 0xFFFF;
