@@ -235,10 +235,17 @@ class Reconstruction:
         if sel:
             cut_outcomes["selected"] = sel
 
-        # Exactly the declared columns, so every batch has the same schema.
+        # Exactly the declared columns and types, so every batch has the same schema.
         events = Columns({name: state.columns[name] for name in EVENT_COLUMNS})
-        reco = RecoBatch(events, state.jagged)
+        reco = RecoBatch(events, {name: _declared_types(name, table) for name, table in state.jagged.items()})
         return BatchOutcome(reco, type_counts, error_outcomes, errors_by_name, cut_outcomes, cut_order, state.extras)
+
+
+def _declared_types(name: str, table: Columns) -> Columns:
+    """A stage's jagged table with its columns in the types of ``JAGGED_COLUMNS`` (a copy
+    only of the columns computed in another type)."""
+    declared = JAGGED_COLUMNS[name]
+    return Columns({k: (v if k not in declared else v.astype(declared[k], copy=False)) for k, v in table.items()})
 
 
 def reconstruct(raw: RawBatchLike, config: JobConfig | None = None) -> RecoBatch:
