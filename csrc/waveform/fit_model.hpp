@@ -17,7 +17,10 @@ struct FitContext {
   const FitterConfig* cfg;
   const SampledShape* shape;
   const SampleSpace* space;
-  const PhaseTable* table;  // null when samples are masked
+  const PhaseTable* table;  // the fitter's, one derived for masked samples, or null (exact template only)
+  // Models kept are polished on the exact template (exact_refinement, and windows with masked
+  // samples: their large clipped pulses would show the table's second-order error in chi2).
+  bool exact_polish;
   PhaseDotCache* dots;      // memo of table-row dot products for this waveform (with table)
   double tau_lo, tau_hi;
   double max_amplitude;     // larger fitted amplitudes are unphysical (far beyond the ADC range)

@@ -8,10 +8,12 @@
 
 namespace na64::waveform {
 
-// Scratch owned by one thread for a whole batch: the per-waveform space and dictionary used
-// when samples are masked. Sized once, so the per-waveform path never allocates.
+// Scratch owned by one thread for a whole batch: the per-waveform space, phase table and
+// dictionary used when samples are masked. Sized once, so the per-waveform path never
+// allocates.
 struct FitWorkspace {
   SampleSpace space;
+  PhaseTable table;
   Dictionary dict;
   std::vector<double> scratch;
   PhaseDotCache dots;

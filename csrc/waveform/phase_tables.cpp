@@ -74,9 +74,27 @@ void PhaseTable::build(const SampledShape& shape, const SampleSpace& space, doub
   ind_d.assign(static_cast<size_t>(nphase) * 2, 0.0);
   ind_s.assign(static_cast<size_t>(nphase) * 2, 0.0);
   curv_perp2.assign(static_cast<size_t>(nphase), 0.0);
+  lazy_ = false;
+  parent_ = nullptr;
+  space_ = nullptr;
+  // raw rows for windows with masked samples: white noise, whose whitening is a scale
+  const bool raw = space.white;
+  const size_t rows = raw ? static_cast<size_t>(nphase) * nsamples : 0;
+  raw_f.assign(rows, 0.0);
+  raw_d.assign(rows, 0.0);
+  raw_s.assign(rows, 0.0);
   const double h = 0.01 * shape.sampling_ns();  // finite-difference step for f
   ExactBasis b;
   for (int p = 0; p < nphase; ++p) {
+    if (raw) {
+      double* rf = &raw_f[static_cast<size_t>(p) * nsamples];
+      double* rd = &raw_d[static_cast<size_t>(p) * nsamples];
+      shape.eval_window(tau_of(p), nsamples, rf, rd);
+      for (int k = 0; k < nsamples; ++k) {
+        rf[k] *= space.inv_sigma;
+        rd[k] *= -space.inv_sigma;
+      }
+    }
     exact_basis(shape, space, tau_of(p), b);
     std::copy(b.f, b.f + nsamples, &f[static_cast<size_t>(p) * nsamples]);
     std::copy(b.d, b.d + nsamples, &d[static_cast<size_t>(p) * nsamples]);
@@ -99,6 +117,7 @@ void PhaseTable::build(const SampledShape& shape, const SampleSpace& space, doub
     shape.eval_window(tau_of(p) + h, nsamples, fp, gp);
     for (int k = 0; k < nsamples; ++k) s2[k] = (gm[k] - gp[k]) / (2.0 * h);
     space.whiten(s2, sw);
+    if (raw) std::copy(sw, sw + nsamples, &raw_s[static_cast<size_t>(p) * nsamples]);
     for (int q = 0; q < space.nindicator; ++q) {
       ind_f[2 * p + q] = b.ef[q];
       ind_d[2 * p + q] = b.ed[q];
@@ -120,6 +139,17 @@ void Dictionary::build(const SampledShape& shape, const SampleSpace& space, doub
   natoms = static_cast<int>(std::floor((hi - lo) / st + 1e-9)) + 1;
   shape_ = &shape;
   space_ = &space;
+  parent_ = nullptr;
+  raw_atoms_.clear();
+  if (!lazy && space.white) {  // what windows with masked samples derive their atoms from
+    raw_atoms_.resize(static_cast<size_t>(natoms) * nsamples);
+    double slope[kMaxSamples];
+    for (int j = 0; j < natoms; ++j) {
+      double* a = &raw_atoms_[static_cast<size_t>(j) * nsamples];
+      shape.eval_window(tau_of(j), nsamples, a, slope);
+      for (int k = 0; k < nsamples; ++k) a[k] *= space.inv_sigma;
+    }
+  }
   atoms_.resize(static_cast<size_t>(natoms) * nsamples);
   inv_norm_.resize(static_cast<size_t>(natoms));
   gram_.resize(static_cast<size_t>(natoms) * natoms);
@@ -135,7 +165,11 @@ void Dictionary::build(const SampledShape& shape, const SampleSpace& space, doub
 
 void Dictionary::fill_atom(int j) const {
   double* a = &atoms_[static_cast<size_t>(j) * nsamples];
-  exact_template(*shape_, *space_, tau_of(j), a);
+  if (parent_ != nullptr) {
+    fill_masked_atom(j, a);
+  } else {
+    exact_template(*shape_, *space_, tau_of(j), a);
+  }
   const double g = dot(a, a, nsamples);
   inv_norm_[static_cast<size_t>(j)] = g > 1e-20 ? 1.0 / std::sqrt(g) : 0.0;
   atom_ready_[static_cast<size_t>(j)] = 1;

@@ -204,7 +204,7 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
         break;
       if (trial.npulses > 2 && !all_significant(trial, cfg.pileup_dchi2)) break;
       if (!chi2_suspicious(trial)) {
-        if (cfg.exact_refinement || ctx.table == nullptr) {
+        if (ctx.exact_polish || ctx.table == nullptr) {
           PulseModel polished = trial;
           if (refine_pulses(ctx, polished, kConvergedNs, 6) && polished.npulses == trial.npulses) trial = polished;
         } else {
@@ -358,7 +358,7 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
     cand = single;
   // The table fit leaves errors of order (phase step)^2: far below the resolution of piled-up
   // pulses. exact_refinement polishes them on the exact template in continuous time.
-  if (cand.npulses >= 2 && (cfg.exact_refinement || ctx.table == nullptr)) {
+  if (cand.npulses >= 2 && (ctx.exact_polish || ctx.table == nullptr)) {
     PulseModel polished = cand;
     if (refine_pulses(ctx, polished, kConvergedNs, 6) && polished.npulses == cand.npulses) cand = polished;
   } else if (cand.npulses >= 2) {

@@ -89,8 +89,8 @@ void write_stats(const FitContext& ctx, PulseModel& m, const Solution& s, bool w
     m.amp_err[i] = std::sqrt(std::max(var[2 * i], 0.0));
     m.tau_err[i] = std::sqrt(std::max(var[2 * i + 1], 0.0)) / std::max(std::fabs(amp), m.amp_err[i] + 1e-300);
     for (int p = 0; p < ctx.space->nindicator; ++p) {
-      const double ef = s.phase[i] < 0 ? s.eb[i].ef[p] : ctx.table->ind_f[2 * static_cast<std::size_t>(s.phase[i]) + p];
-      const double ed = s.phase[i] < 0 ? s.eb[i].ed[p] : ctx.table->ind_d[2 * static_cast<std::size_t>(s.phase[i]) + p];
+      const double ef = s.phase[i] < 0 ? s.eb[i].ef[p] : ctx.table->ind_f_at(s.phase[i])[p];
+      const double ed = s.phase[i] < 0 ? s.eb[i].ed[p] : ctx.table->ind_d_at(s.phase[i])[p];
       m.model_indicator[p] += s.theta[2 * i] * ef + s.theta[2 * i + 1] * ed;
     }
   }
@@ -126,7 +126,7 @@ bool solve_at(const FitContext& ctx, PulseModel& m, bool exact, bool with_stats,
       const int a = 2 * i;
       rhs[a] = ctx.dots->f_dot_y(phase[i]);
       rhs[a + 1] = ctx.dots->d_dot_y(phase[i]);
-      const double* g = &t.normal[3 * static_cast<std::size_t>(phase[i])];
+      const double* g = t.normal_at(phase[i]);
       nm[a * np + a] = g[0];
       nm[(a + 1) * np + a] = nm[a * np + a + 1] = g[1];
       nm[(a + 1) * np + a + 1] = g[2];

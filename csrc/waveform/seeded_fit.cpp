@@ -246,13 +246,21 @@ void WaveformFitter::fit_seeded(const SeededInputs& in, const SeededOutputs& out
     }
     FitContext ctx;
     init_context(ctx);
-    ctx.table = nullptr;  // seeds sit anywhere: the exact template throughout
+    // The refinements start on the phase table (the fitter's, or one derived for the masked
+    // samples) and end on the exact template: seeds sit anywhere in continuous time.
+    ctx.table = nullptr;
     ctx.dots = nullptr;
+    ctx.exact_polish = true;
     if (any_masked) {
       if (!build_space(ws.space, n, noise_, mask, true)) continue;
       ctx.space = &ws.space;
+      if (ws.space.white && with_pedestal_->table.can_derive_masked()) {
+        ws.table.derive_masked(with_pedestal_->table, ws.space);
+        ctx.table = &ws.table;
+      }
     } else {
       ctx.space = &with_pedestal_->space;
+      ctx.table = &with_pedestal_->table;
     }
     const double in_time = in.in_time_ns[w];
     const int64_t s0 = in.seed_offsets[w], s1 = in.seed_offsets[w + 1];
@@ -263,6 +271,10 @@ void WaveformFitter::fit_seeded(const SeededInputs& in, const SeededOutputs& out
     const int npar_min = ctx.space->npedestal + 2 * model.npulses;
     if (model.npulses == 0 || ctx.space->nused <= npar_min) continue;
     prepare_context(ctx, y);
+    if (ctx.table != nullptr) {
+      ws.dots.begin(*ctx.table, ctx.yw);
+      ctx.dots = &ws.dots;
+    }
     if (in.fixed_times) {
       int keep = -1;
       for (int i = 0; i < model.npulses; ++i)
@@ -290,7 +302,10 @@ void WaveformFitter::fit_seeded(const SeededInputs& in, const SeededOutputs& out
     if (cfg_.pileup && model.npulses < cfg_.max_pulses && model_suspicious(ctx, model)) {
       const Dictionary* dict = &with_pedestal_->dict;
       if (any_masked) {
-        ws.dict.build(shape_, ws.space, tau_lo_, tau_hi_, cfg_.dictionary_step_ns, /*lazy=*/true);
+        if (ws.space.white && with_pedestal_->dict.can_derive_masked())
+          ws.dict.derive_masked(with_pedestal_->dict, ws.space);
+        else
+          ws.dict.build(shape_, ws.space, tau_lo_, tau_hi_, cfg_.dictionary_step_ns, /*lazy=*/true);
         dict = &ws.dict;
       }
       if (ws.scratch.size() < static_cast<size_t>(dict->natoms)) ws.scratch.resize(static_cast<size_t>(dict->natoms));

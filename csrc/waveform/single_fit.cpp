@@ -176,7 +176,7 @@ bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_
       int best_p = p0;
       for (int p = std::max(0, p0 - span); p <= std::min(t.nphase - 1, p0 + span); p += stride) {
         const double b1 = ctx.dots->f_dot_y(p);
-        const double gain = b1 * polarity > 0.0 ? b1 * b1 * t.inv_ff[p] : 0.0;  // chi2 reduction
+        const double gain = b1 * polarity > 0.0 ? b1 * b1 * t.inv_ff_at(p) : 0.0;  // chi2 reduction
         if (gain > best_gain) {
           best_gain = gain;
           best_p = p;
@@ -189,7 +189,7 @@ bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_
       const double* f = t.f_row(p);
       const double* d = t.d_row(p);
       const double b1 = ctx.dots->f_dot_y(p), b2 = ctx.dots->d_dot_y(p);
-      const double* mi = &t.minv[3 * static_cast<size_t>(p)];
+      const double* mi = t.minv_at(p);
       double a1 = mi[0] * b1 + mi[1] * b2, a2 = mi[1] * b1 + mi[2] * b2;
       const bool last = it == 4;
       if (!(a1 * polarity > 0.0) || !(mi[0] > 0.0)) break;
@@ -205,7 +205,7 @@ bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_
         // the linear solution absorbs as (A dtau^2/2) u; removing it leaves O(dtau^3).
         const double shift = a2 / a1;
         const double c2 = 0.5 * a1 * shift * shift;
-        const double* u = &t.curv_u[2 * static_cast<size_t>(p)];
+        const double* u = t.curv_u_at(p);
         a1 -= c2 * u[0];
         a2 -= c2 * u[1];
         m.npulses = 1;
@@ -216,9 +216,9 @@ bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_
         // The linear residual holds c2 times the part of T'' that F and D cannot explain;
         // the curvature term removes it from the chi2 as well.
         m.chi2 = std::max(0.0, ctx.ypy - (a1 * b1 + a2 * b2) - c2 * (u[0] * b1 + u[1] * b2) -
-                                   c2 * c2 * t.curv_perp2[static_cast<size_t>(p)]);
+                                   c2 * c2 * t.curv_perp2_at(p));
         for (int q = 0; q < ctx.space->nindicator; ++q)
-          m.model_indicator[q] = a1 * t.ind_f[2 * p + q] + a2 * t.ind_d[2 * p + q] + c2 * t.ind_s[2 * p + q];
+          m.model_indicator[q] = a1 * t.ind_f_at(p)[q] + a2 * t.ind_d_at(p)[q] + c2 * t.ind_s_at(p)[q];
         linear_residual(ctx.ywp, a1, f, a2, d, n, m.residual);
         return true;
       }

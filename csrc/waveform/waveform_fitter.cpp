@@ -116,6 +116,7 @@ void WaveformFitter::init_context(FitContext& ctx) const {
   ctx.nsamples = cfg_.nsamples;
   ctx.tau_lo = tau_lo_;
   ctx.tau_hi = tau_hi_;
+  ctx.exact_polish = cfg_.exact_refinement;
   // larger fitted amplitudes are unphysical: far beyond the ADC range
   ctx.max_amplitude = std::isfinite(cfg_.saturation_adc) && cfg_.saturation_adc > 0.0 ? 16.0 * cfg_.saturation_adc : 1e9;
 }
@@ -186,6 +187,11 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
     space_ok = build_space(ws.space, n, noise_, mask, fit_pedestal);
     ctx.space = &ws.space;
     ctx.table = nullptr;
+    if (space_ok && ws.space.white && variant.table.can_derive_masked()) {
+      ws.table.derive_masked(variant.table, ws.space);
+      ctx.table = &ws.table;
+      ctx.exact_polish = true;
+    }
   } else {
     ctx.space = &variant.space;
     ctx.table = &variant.table;
@@ -320,10 +326,10 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
 
   // The phase scan matters for small pulses, whose start the noise moves, and for templates
   // with a second valley; a window that turns out suspicious gets it below in any case.
-  const bool scan_first =
-      ctx.table == nullptr || !variant.scan_free || polarity < 0.0 || !(ymax >= detail::kScanFreePeakSigma * noise_sigma(cfg_));
+  const bool scan_first = any_masked || !variant.scan_free || polarity < 0.0 ||
+                          !(ymax >= detail::kScanFreePeakSigma * noise_sigma(cfg_));
   PulseModel model;
-  if (!fit_single(ctx, tau0, polarity, cfg_.exact_refinement, model, scan_first)) {
+  if (!fit_single(ctx, tau0, polarity, ctx.exact_polish, model, scan_first)) {
     write_failed();
     return;
   }
@@ -341,7 +347,7 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
     // (the scan's start gave the smaller amplitude errors of pulse pairs 25 ns apart).
     if (suspicious && !scan_first) {
       PulseModel scanned;
-      if (fit_single(ctx, tau0, polarity, cfg_.exact_refinement, scanned, /*scan=*/true)) {
+      if (fit_single(ctx, tau0, polarity, ctx.exact_polish, scanned, /*scan=*/true)) {
         model = scanned;
         suspicious = model.chi2 > ndf_single + cfg_.pileup_chi2_sigma * std::sqrt(2.0 * ndf_single) ||
                      scan::residual_bump(model.residual, n, bump_limit);
@@ -350,7 +356,10 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
     if (suspicious) {
       const Dictionary* dict = &variant.dict;
       if (any_masked) {
-        ws.dict.build(shape_, ws.space, tau_lo_, tau_hi_, cfg_.dictionary_step_ns, /*lazy=*/true);
+        if (ws.space.white && variant.dict.can_derive_masked())
+          ws.dict.derive_masked(variant.dict, ws.space);
+        else
+          ws.dict.build(shape_, ws.space, tau_lo_, tau_hi_, cfg_.dictionary_step_ns, /*lazy=*/true);
         dict = &ws.dict;
       }
       if (ws.scratch.size() < 2 * static_cast<size_t>(dict->natoms)) ws.scratch.resize(2 * static_cast<size_t>(dict->natoms));
