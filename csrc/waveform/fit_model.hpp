@@ -59,6 +59,9 @@ void read_back_pedestals(const FitContext& ctx, const PulseModel& m, double ped[
 // normal equations are singular.
 bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_refinement, PulseModel& m,
                 bool scan = true);
+// Whether m, fit_single's result without the scan, lies within half a scan step of the phase
+// the scan picks: Gauss-Newton from there would start in m's valley, next to m.
+bool scan_confirms(const FitContext& ctx, double tau0, double polarity, const PulseModel& m);
 
 // Joint refinement of all pulses in m (amplitudes and times); pulses whose amplitude turns
 // non-positive are dropped and pulses that converge onto each other are merged.

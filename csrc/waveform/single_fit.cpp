@@ -151,16 +151,55 @@ void prepare_context(FitContext& ctx, const double* y) {
   ctx.ypy = dot(ctx.ywp, ctx.ywp, n);
 }
 
+namespace {
+
+// A lone pulse peaks near or inside the window; tails of pulses long before it are the
+// pile-up search's business (with a free pedestal they are nearly degenerate with it).
+double single_start(const FitContext& ctx, double tau0) {
+  return clampd(tau0, std::max(ctx.tau_lo, -2.0 * ctx.shape->sampling_ns()), ctx.tau_hi);
+}
+
+// Phases the scan looks at: every `stride` phases over +-1 sample around tau's phase.
+int scan_stride(const FitContext& ctx) {
+  return std::max(1, static_cast<int>(ctx.shape->sampling_ns() * ctx.table->inv_step + 0.5) / 2);
+}
+
+// The phase scan: the amplitude-only fit (one dot product) at the phases over +-1 sample
+// around tau's; the phase with the largest chi2 reduction.
+int scan_phase(const FitContext& ctx, double tau, double polarity) {
+  const PhaseTable& t = *ctx.table;
+  const int p0 = t.nearest(tau);
+  const int stride = scan_stride(ctx);
+  const int span = 2 * stride;
+  double best_gain = -1.0;
+  int best_p = p0;
+  for (int p = std::max(0, p0 - span); p <= std::min(t.nphase - 1, p0 + span); p += stride) {
+    const double b1 = ctx.dots->f_dot_y(p);
+    const double gain = b1 * polarity > 0.0 ? b1 * b1 * t.inv_ff_at(p) : 0.0;  // chi2 reduction
+    if (gain > best_gain) {
+      best_gain = gain;
+      best_p = p;
+    }
+  }
+  return best_p;
+}
+
+}  // namespace
+
+bool scan_confirms(const FitContext& ctx, double tau0, double polarity, const PulseModel& m) {
+  if (ctx.table == nullptr || m.npulses != 1) return false;
+  const int best = scan_phase(ctx, single_start(ctx, tau0), polarity);
+  return std::abs(ctx.table->nearest(m.tau[0]) - best) <= scan_stride(ctx) / 2;
+}
+
 bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_refinement, PulseModel& m,
                 bool scan) {
   const int n = ctx.nsamples;
   const double dt = ctx.shape->sampling_ns();
-  // A lone pulse peaks near or inside the window; tails of pulses long before it are the
-  // pile-up search's business (with a free pedestal they are nearly degenerate with it).
   struct {
     double tau_lo, tau_hi;
   } const c{std::max(ctx.tau_lo, -2.0 * dt), ctx.tau_hi};
-  double tau = clampd(tau0, c.tau_lo, c.tau_hi);
+  double tau = single_start(ctx, tau0);
   if (ctx.table != nullptr) {
     // Optimal filter: amplitude and amplitude x time shift from the nearest phase's
     // precomputed coefficients; a couple of hops bring the phase next to the answer.
@@ -168,22 +207,7 @@ bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_
     // Scan the amplitude-only fit over +-1 sample around the start (one dot product per
     // phase): short pulses sampled every 12.5 ns have a second, shallower chi2 minimum a
     // fraction of a sample away, and Gauss-Newton must start in the right valley.
-    if (scan) {
-      const int p0 = t.nearest(tau);
-      const int span = static_cast<int>(dt * t.inv_step + 0.5);
-      const int stride = std::max(1, span / 2);
-      double best_gain = -1.0;
-      int best_p = p0;
-      for (int p = std::max(0, p0 - span); p <= std::min(t.nphase - 1, p0 + span); p += stride) {
-        const double b1 = ctx.dots->f_dot_y(p);
-        const double gain = b1 * polarity > 0.0 ? b1 * b1 * t.inv_ff_at(p) : 0.0;  // chi2 reduction
-        if (gain > best_gain) {
-          best_gain = gain;
-          best_p = p;
-        }
-      }
-      tau = t.tau_of(best_p);
-    }
+    if (scan) tau = t.tau_of(scan_phase(ctx, tau, polarity));
     for (int it = 0; it < 5; ++it) {
       const int p = t.nearest(tau);
       const double* f = t.f_row(p);

@@ -344,8 +344,9 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
     suspicious = suspicious || scan::residual_bump(model.residual, n, bump_limit);
     // The pile-up search starts from the single pulse of the phase scan, which a template
     // with one chi2 valley skips above: its start decides where a second pulse is looked for
-    // (the scan's start gave the smaller amplitude errors of pulse pairs 25 ns apart).
-    if (suspicious && !scan_first) {
+    // (the scan's start gave the smaller amplitude errors of pulse pairs 25 ns apart). Where
+    // the scan picks the valley the fit ended in, the fit stands.
+    if (suspicious && !scan_first && !scan_confirms(ctx, tau0, polarity, model)) {
       PulseModel scanned;
       if (fit_single(ctx, tau0, polarity, ctx.exact_polish, scanned, /*scan=*/true)) {
         model = scanned;
