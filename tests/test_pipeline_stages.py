@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as stg
 
-from na64reco.firmware import trigger_bits_digits, trigger_bits_windows
+from na64reco.firmware import trigger_bits_digit_rows, trigger_bits_digits, trigger_bits_windows
 from na64reco.firmware.compare import digit_window_rows, trigger_channel, windows_from_sadc
 from na64reco.pipeline.stage_common import SADC_PLANE_NAMES
 from na64reco.firmware import load_trigger_config
@@ -43,6 +43,38 @@ def test_digit_entry_equals_the_dense_windows(n_events, n_digits, width, seed):
     first = np.searchsorted(event, np.arange(n_events + 1))
     sparse = trigger_bits_digits(first, channel, digit_window_rows(samples, nsamples, width), EVERY_BEAM)
     np.testing.assert_array_equal(sparse, dense)
+
+
+@given(stg.integers(1, 30), stg.integers(0, 300), stg.sampled_from([32, 40]), stg.integers(0, 2**32 - 1))
+def test_digit_rows_entry_reads_the_rows_in_place(n_events, n_digits, width, seed):
+    # the digits' rows picked by index from a shuffled table of wider rows: the same bits as
+    # the digit entry on copied rows
+    rng = np.random.default_rng(seed)
+    event, channel, samples, _ = _pulsed_digits(rng, n_events, n_digits, width)
+    first = np.searchsorted(event, np.arange(n_events + 1))
+    order = rng.permutation(samples.shape[0])
+    table = np.ascontiguousarray(samples[order])
+    index = np.argsort(order)  # digit r is table row index[r]
+    bits = trigger_bits_digit_rows(first, channel, table, index, 32, EVERY_BEAM)
+    expected = trigger_bits_digits(first, channel, np.ascontiguousarray(samples[:, :32]), EVERY_BEAM)
+    np.testing.assert_array_equal(bits, expected)
+
+
+def test_digit_rows_entry_rejects_bad_rows():
+    rng = np.random.default_rng(4)
+    event, channel, samples, _ = _pulsed_digits(rng, 50, 500, 32)
+    first = np.searchsorted(event, np.arange(51))
+    index = np.arange(samples.shape[0])
+    with pytest.raises(ValueError, match="row_index: a row beyond"):
+        trigger_bits_digit_rows(first, channel, samples, np.where(index == 3, samples.shape[0], index), 32)
+    bad = samples.copy()
+    bad[9, 4] = 4096
+    with pytest.raises(ValueError, match=r"sample 4096 at \(digit 9, sample 4\)"):
+        trigger_bits_digit_rows(first, channel, bad, index, 32)
+    with pytest.raises(ValueError, match="n_samples"):
+        trigger_bits_digit_rows(first, channel, samples, index, 33)
+    with pytest.raises(ValueError, match="C-contiguous uint16"):
+        trigger_bits_digit_rows(first, channel, samples.astype(np.int32), index, 32)
 
 
 def test_digit_entry_fires_and_rejects_bad_digits():

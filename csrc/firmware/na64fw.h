@@ -158,6 +158,16 @@ int32_t na64fw_trigger_bits_digits(const na64fw_config *cfg, const uint32_t *fir
                                    const uint16_t *channel, const uint16_t *samples, uint32_t n_samples,
                                    uint8_t *trigger_bits);
 
+/* na64fw_trigger_bits_digits with the digit rows picked from a larger table instead of laid
+ * out one after another: digit r's samples are the first n_samples of table row
+ * row_index[r] (rows of row_stride >= n_samples values, n_rows of them). Spares the caller a
+ * copy of every row. Indices and samples are validated as in na64fw_trigger_bits_digits
+ * (NA64FW_ERR_SIZE for an index beyond the table). */
+int32_t na64fw_trigger_bits_digit_rows(const na64fw_config *cfg, const uint32_t *first_digit, uint32_t n_events,
+                                       const uint16_t *channel, const uint16_t *table, uint64_t n_rows,
+                                       uint32_t row_stride, const uint64_t *row_index, uint32_t n_samples,
+                                       uint8_t *trigger_bits);
+
 /* Single stages over flat arrays, for exhaustive tests. */
 void na64fw_baseline_batch(const uint16_t *sample, const uint32_t *ped_raw, uint32_t n, int16_t *out);
 void na64fw_gain_batch(const int16_t *filter, const uint16_t *gain, uint32_t n, uint16_t *out);

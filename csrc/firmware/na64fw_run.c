@@ -275,9 +275,10 @@ int32_t na64fw_trigger_bits_windows(const na64fw_config *cfg, const uint16_t *sa
     return NA64FW_OK;
 }
 
-/* Digit rows [lo, hi) valid: channels in range, samples 12-bit; NA64FW_OK or the error. */
-static int32_t digits_check(const uint16_t *channel, const uint16_t *samples, uint32_t lo, uint32_t hi,
-                            uint32_t n_samples)
+/* Digit rows [lo, hi) valid: channels in range, indices inside the table, samples 12-bit;
+ * NA64FW_OK or the error. Row r is table + index(r) * stride, index(r) = r without an index. */
+static int32_t digits_check(const uint16_t *channel, const uint16_t *table, uint64_t n_rows, uint32_t stride,
+                            const uint64_t *row_index, uint32_t lo, uint32_t hi, uint32_t n_samples)
 {
     uint32_t bad = 0u;
     for (uint32_t r = lo; r < hi; ++r) {
@@ -286,15 +287,30 @@ static int32_t digits_check(const uint16_t *channel, const uint16_t *samples, ui
     if (bad) {
         return NA64FW_ERR_CHANNEL;
     }
-    if (!samples_valid(samples + (uint64_t)lo * n_samples, n_samples, n_samples, hi - lo)) {
-        return NA64FW_ERR_SAMPLE;
+    if (!row_index) {
+        return samples_valid(table + (uint64_t)lo * stride, n_samples, stride, hi - lo) ? NA64FW_OK
+                                                                                      : NA64FW_ERR_SAMPLE;
+    }
+    uint32_t outside = 0u;
+    for (uint32_t r = lo; r < hi; ++r) {
+        outside |= row_index[r] >= n_rows;
+    }
+    if (outside) {
+        return NA64FW_ERR_SIZE;
+    }
+    for (uint32_t r = lo; r < hi; ++r) {
+        if (!samples_valid(table + row_index[r] * stride, n_samples, stride, 1u)) {
+            return NA64FW_ERR_SAMPLE;
+        }
     }
     return NA64FW_OK;
 }
 
-int32_t na64fw_trigger_bits_digits(const na64fw_config *cfg, const uint32_t *first_digit, uint32_t n_events,
-                                   const uint16_t *channel, const uint16_t *samples, uint32_t n_samples,
-                                   uint8_t *trigger_bits)
+/* Both digit entries: rows laid out in order (row_index NULL) or picked by index. */
+static int32_t trigger_bits_of_digits(const na64fw_config *cfg, const uint32_t *first_digit, uint32_t n_events,
+                                      const uint16_t *channel, const uint16_t *table, uint64_t n_rows,
+                                      uint32_t stride, const uint64_t *row_index, uint32_t n_samples,
+                                      uint8_t *trigger_bits)
 {
     if (!cfg || !first_digit || !trigger_bits) {
         return NA64FW_ERR_NULL;
@@ -305,7 +321,7 @@ int32_t na64fw_trigger_bits_digits(const na64fw_config *cfg, const uint32_t *fir
     if (n_events == 0) {
         return NA64FW_OK;
     }
-    if (n_samples == 0 || n_samples > (uint32_t)NA64FW_MAX_DIGIT_SAMPLES) {
+    if (n_samples == 0 || n_samples > (uint32_t)NA64FW_MAX_DIGIT_SAMPLES || stride < n_samples) {
         return NA64FW_ERR_SIZE;
     }
     for (uint32_t e = 0; e < n_events; ++e) {
@@ -314,10 +330,10 @@ int32_t na64fw_trigger_bits_digits(const na64fw_config *cfg, const uint32_t *fir
         }
     }
     const uint32_t lo = first_digit[0], hi = first_digit[n_events];
-    if (hi > lo && (!channel || !samples)) {
+    if (hi > lo && (!channel || !table)) {
         return NA64FW_ERR_NULL;
     }
-    const int32_t rc = digits_check(channel, samples, lo, hi, n_samples);
+    const int32_t rc = digits_check(channel, table, n_rows, stride, row_index, lo, hi, n_samples);
     if (rc != NA64FW_OK) {
         return rc;
     }
@@ -327,7 +343,8 @@ int32_t na64fw_trigger_bits_digits(const na64fw_config *cfg, const uint32_t *fir
     const size_t row_bytes = (size_t)n_samples * sizeof window[0];
     for (uint32_t e = 0; e < n_events; ++e) {
         for (uint32_t r = first_digit[e]; r < first_digit[e + 1]; ++r) {
-            memcpy(window + (size_t)channel[r] * n_samples, samples + (uint64_t)r * n_samples, row_bytes);
+            const uint64_t row = row_index ? row_index[r] : r;
+            memcpy(window + (size_t)channel[r] * n_samples, table + row * stride, row_bytes);
         }
         trigger_bits[e] = run_window(cfg, window, 0u, n_samples, 1).bits;
         for (uint32_t r = first_digit[e]; r < first_digit[e + 1]; ++r) {
@@ -335,4 +352,25 @@ int32_t na64fw_trigger_bits_digits(const na64fw_config *cfg, const uint32_t *fir
         }
     }
     return NA64FW_OK;
+}
+
+int32_t na64fw_trigger_bits_digits(const na64fw_config *cfg, const uint32_t *first_digit, uint32_t n_events,
+                                   const uint16_t *channel, const uint16_t *samples, uint32_t n_samples,
+                                   uint8_t *trigger_bits)
+{
+    const uint64_t n_rows = first_digit && n_events ? first_digit[n_events] : 0u;
+    return trigger_bits_of_digits(cfg, first_digit, n_events, channel, samples, n_rows, n_samples, 0, n_samples,
+                                  trigger_bits);
+}
+
+int32_t na64fw_trigger_bits_digit_rows(const na64fw_config *cfg, const uint32_t *first_digit, uint32_t n_events,
+                                       const uint16_t *channel, const uint16_t *table, uint64_t n_rows,
+                                       uint32_t row_stride, const uint64_t *row_index, uint32_t n_samples,
+                                       uint8_t *trigger_bits)
+{
+    if (n_events && first_digit && first_digit[n_events] > first_digit[0] && !row_index) {
+        return NA64FW_ERR_NULL;
+    }
+    return trigger_bits_of_digits(cfg, first_digit, n_events, channel, table, n_rows, row_stride, row_index,
+                                  n_samples, trigger_bits);
 }

@@ -1,3 +1,3 @@
 #include "na64fw.h"
 
-uint32_t na64fw_abi_version(void) { return 4u; }
+uint32_t na64fw_abi_version(void) { return 5u; }

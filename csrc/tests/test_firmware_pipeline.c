@@ -150,6 +150,32 @@ static void test_digits_equal_windows(const na64fw_config *defaults)
     for (int e = 0; e < NE; ++e) fired += from_digits[e] != 0;
     CHECK(fired > 0, "the digit test should fire some triggers");
 
+    /* the same digits picked by index from a table of wider rows, in reverse order */
+    enum { STRIDE = W + 3 };
+    static uint16_t table[MAXD][STRIDE];
+    static uint64_t row_index[MAXD];
+    memset(table, 0x7F, sizeof table); /* the padding is out of range: it must never be read */
+    for (uint32_t d = 0; d < r; ++d) {
+        row_index[d] = r - 1 - d;
+        memcpy(table[r - 1 - d], rows[d], sizeof rows[d]);
+    }
+    uint8_t from_table[NE];
+    memset(from_table, 0xFF, sizeof from_table);
+    CHECK(na64fw_trigger_bits_digit_rows(cfg, first, NE, channel, &table[0][0], r, STRIDE, row_index, W, from_table)
+              == NA64FW_OK, "digit rows");
+    CHECK(memcmp(from_windows, from_table, sizeof from_table) == 0, "digit rows entry differs from the windows entry");
+    row_index[2] = r;
+    CHECK(na64fw_trigger_bits_digit_rows(cfg, first, NE, channel, &table[0][0], r, STRIDE, row_index, W, from_table)
+              == NA64FW_ERR_SIZE, "row index beyond the table");
+    row_index[2] = r - 3;
+    CHECK(na64fw_trigger_bits_digit_rows(cfg, first, NE, channel, &table[0][0], r, STRIDE, 0, W, from_table)
+              == NA64FW_ERR_NULL, "no row index");
+    CHECK(na64fw_trigger_bits_digit_rows(cfg, first, NE, channel, &table[0][0], r, W - 1, row_index, W, from_table)
+              == NA64FW_ERR_SIZE, "rows narrower than the window");
+    table[r - 1 - 5][W - 1] = 4096;
+    CHECK(na64fw_trigger_bits_digit_rows(cfg, first, NE, channel, &table[0][0], r, STRIDE, row_index, W, from_table)
+              == NA64FW_ERR_SAMPLE, "sample 4096 in digit 5");
+
     uint8_t one;
     CHECK(na64fw_trigger_bits_digits(cfg, first, 0, 0, 0, 0, &one) == NA64FW_OK, "no events");
     CHECK(na64fw_trigger_bits_digits(cfg, first, NE, channel, &rows[0][0], 0, from_digits) == NA64FW_ERR_SIZE, "0 samples");
@@ -288,7 +314,7 @@ int main(void)
     na64fw_config cfg;
     default_config(&cfg);
     CHECK(na64fw_config_check(&cfg) == 0, "default config");
-    CHECK(na64fw_abi_version() == 4u, "abi");
+    CHECK(na64fw_abi_version() == 5u, "abi");
     make_stream();
     test_chunking_is_invisible(&cfg);
     test_windows_equal_stream_runs(&cfg);

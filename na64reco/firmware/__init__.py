@@ -14,7 +14,8 @@ from fpga_model.registers import ENERGY_LSB_MEV, TriggerConfig
 from .compare import compare_trigger_bits, trigger_channel, trigger_table
 from .config import default_config_path, load_trigger_config, parse_trigger_config
 from .runner import (
-    TRIGGER_BIT_NAMES, FirmwareStream, emulate, emulate_windows, trigger_bits_digits, trigger_bits_windows,
+    TRIGGER_BIT_NAMES, FirmwareStream, emulate, emulate_windows, trigger_bits_digit_rows, trigger_bits_digits,
+    trigger_bits_windows,
 )
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "parse_trigger_config",
     "trigger_channel",
     "trigger_bits_digits",
+    "trigger_bits_digit_rows",
     "trigger_bits_windows",
     "trigger_table",
 ]

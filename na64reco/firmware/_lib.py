@@ -9,7 +9,7 @@ import cffi
 
 __all__ = ["ABI_VERSION", "header_text", "library"]
 
-ABI_VERSION = 4
+ABI_VERSION = 5
 _PKG = Path(__file__).resolve().parent
 
 

@@ -17,7 +17,8 @@ from ..columns import Columns
 from ._lib import library
 from .config import load_trigger_config
 
-__all__ = ["emulate", "emulate_windows", "trigger_bits_windows", "trigger_bits_digits", "FirmwareStream", "to_c_config",
+__all__ = ["emulate", "emulate_windows", "trigger_bits_windows", "trigger_bits_digits", "trigger_bits_digit_rows",
+           "FirmwareStream", "to_c_config",
            "TRIGGER_BIT_NAMES", "check_window_samples"]
 
 TRIGGER_BIT_NAMES = {1: "physics", 2: "beam", 4: "random"}
@@ -242,6 +243,53 @@ def trigger_bits_digits(first_digit: np.ndarray, channel: np.ndarray, rows: np.n
         raise ValueError(f"rows: sample {int(x[r, t])} at (row {r}, sample {t}) is outside the 12-bit range 0..4095")
     if rc != 0:
         raise RuntimeError(f"na64fw_trigger_bits_digits failed with status {rc}")
+    return bits
+
+
+def trigger_bits_digit_rows(first_digit: np.ndarray, channel: np.ndarray, table: np.ndarray, row_index: np.ndarray,
+                            n_samples: int, config: TriggerConfig | str | None = None) -> np.ndarray:
+    """:func:`trigger_bits_digits` with digit ``r``'s samples the first ``n_samples`` of
+    ``table[row_index[r]]`` (a uint16 table of digit rows, e.g. a batch's MSADC samples): the
+    rows are read where they are instead of copied out first. Every picked row must hold
+    ``n_samples`` recorded 12-bit samples (shorter or wider digits: make them rows with
+    :func:`~na64reco.firmware.compare.digit_window_rows` and call :func:`trigger_bits_digits`)."""
+    first = np.ascontiguousarray(first_digit, dtype=np.uint32)
+    ch = np.asarray(channel)
+    t = np.asarray(table)
+    idx = np.ascontiguousarray(row_index, dtype=np.uint64)
+    if first.ndim != 1 or first.size < 1:
+        raise ValueError(f"first_digit: expected n_events + 1 offsets, got shape {first.shape}")
+    if t.dtype != np.uint16 or t.ndim != 2 or not t.flags.c_contiguous:
+        raise ValueError(f"table: expected a C-contiguous uint16 (n_rows, width) array, got {t.dtype} {t.shape}")
+    if idx.ndim != 1 or ch.shape != idx.shape:
+        raise ValueError(f"row_index: expected one table row per channel ({ch.shape}), got shape {idx.shape}")
+    ffi, lib = library()
+    if not 1 <= n_samples <= min(t.shape[1], int(lib.NA64FW_MAX_DIGIT_SAMPLES)):
+        raise ValueError(f"n_samples: {n_samples}, expected 1..{min(t.shape[1], int(lib.NA64FW_MAX_DIGIT_SAMPLES))}")
+    n = first.size - 1
+    bits = np.zeros(n, np.uint8)
+    if n == 0:
+        return bits
+    if int(first[-1]) > idx.size or np.any(first[1:] < first[:-1]):
+        raise ValueError(f"first_digit: offsets must not decrease and end at most at the {idx.size} digits")
+    if ch.size and (int(ch.min()) < 0 or int(ch.max()) >= N_CHANNELS):
+        bad = int(ch.min()) if int(ch.min()) < 0 else int(ch.max())
+        raise ValueError(f"channel: {bad} at digit {int(np.flatnonzero(ch == bad)[0])} is outside 0..{N_CHANNELS - 1}")
+    ch16 = np.ascontiguousarray(ch, dtype=np.uint16)
+    rc = int(lib.na64fw_trigger_bits_digit_rows(
+        _cached_c_config(_config(config)), ffi.from_buffer("uint32_t[]", first), n,
+        ffi.from_buffer("uint16_t[]", ch16), ffi.from_buffer("uint16_t[]", t), t.shape[0], t.shape[1],
+        ffi.from_buffer("uint64_t[]", idx), n_samples, ffi.from_buffer("uint8_t[]", bits),
+    ))
+    if rc == int(lib.NA64FW_ERR_SIZE):
+        raise ValueError(f"row_index: a row beyond the table's {t.shape[0]} rows")
+    if rc == int(lib.NA64FW_ERR_SAMPLE):
+        picked = t[idx[int(first[0]):int(first[-1])], :n_samples]
+        r, k = np.argwhere(picked > 4095)[0]
+        raise ValueError(f"table: sample {int(picked[r, k])} at (digit {int(first[0]) + r}, sample {k}) is outside "
+                         "the 12-bit range 0..4095")
+    if rc != 0:
+        raise RuntimeError(f"na64fw_trigger_bits_digit_rows failed with status {rc}")
     return bits
 
 

@@ -35,8 +35,8 @@ class TriggerStage:
     def __call__(self, state: EventState) -> None:
         from fpga_model.decision import BIT_BEAM, BIT_PHYSICS
 
-        from ..firmware import trigger_bits_digits
-        from ..firmware.compare import digit_window_rows, trigger_channel
+        from ..firmware import trigger_bits_digit_rows, trigger_bits_digits
+        from ..firmware.compare import WINDOW_SAMPLES, digit_window_rows, trigger_channel
 
         n = state.n
         digits = state.extras.get("digits")
@@ -53,12 +53,26 @@ class TriggerStage:
         # A block of events at a time: the window rows of a whole batch (~7 KB an event) would
         # be a fresh allocation of tens of MB per batch, and faulting its pages in cost more
         # than making the rows; a block's rows stay in the cache and their memory is reused.
+        samples = np.asarray(digits["samples"])
+        nsamples = np.asarray(digits["nsamples"])
+        in_place = (samples.dtype == np.uint16 and samples.ndim == 2 and samples.shape[1] >= WINDOW_SAMPLES
+                    and samples.flags.c_contiguous)
         for e0 in range(0, n, self.EVENTS_PER_BLOCK):
             e1 = min(n, e0 + self.EVENTS_PER_BLOCK)
             lo, hi = int(first_digit[e0]), int(first_digit[e1])
-            rows = digit_window_rows(digits["samples"], digits["nsamples"], rows=seen[lo:hi])
             first = first_digit[e0 : e1 + 1] - lo
-            bits[e0:e1] = trigger_bits_digits(first, channel[seen[lo:hi]], rows, self.registers)
+            picked = seen[lo:hi]
+            # Full windows of 12-bit samples are read where they are (the common case); short
+            # digits are extended and out-of-range samples clipped in copies first.
+            if in_place and picked.size and int(nsamples[picked].min()) >= WINDOW_SAMPLES:
+                try:
+                    bits[e0:e1] = trigger_bits_digit_rows(first, channel[picked], samples, picked, WINDOW_SAMPLES,
+                                                          self.registers)
+                    continue
+                except ValueError:
+                    pass  # a sample beyond 12 bits: the copies clip it
+            rows = digit_window_rows(samples, nsamples, rows=picked)
+            bits[e0:e1] = trigger_bits_digits(first, channel[picked], rows, self.registers)
         state.columns["trigger_emulated"][:] = bits
         # The random trigger fires from a generator running over the whole spill: a window
         # emulated from reset cannot reproduce it, so only physics and beam bits are compared.
