@@ -45,7 +45,7 @@ class KeptBlocks {
 
  private:
   static constexpr int kMaxBlocks = 4;
-  static constexpr std::size_t kMaxBytes = std::size_t{256} << 20;
+  static constexpr std::size_t kMaxBytes = std::size_t{128} << 20;
   struct Entry {
     void* data;
     std::size_t size;

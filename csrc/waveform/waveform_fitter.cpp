@@ -101,7 +101,7 @@ bool WaveformFitter::converges_without_scan(const Variant& v) const {
     ctx.dots = &ws.dots;
     for (const double start : {-dt, -0.5 * dt, 0.0, 0.5 * dt, dt}) {
       PulseModel m;
-      // starts as fit_one makes them: a sample's time moved by at most half a sample
+      // starts inside the window, as fit_one's are
       const double tau0 = std::clamp(tau + start, 0.0, (n - 1) * dt);
       if (!fit_single(ctx, tau0, 1.0, false, m, /*scan=*/false) || !(std::fabs(m.tau[0] - tau) < 0.05))
         return false;
@@ -325,7 +325,7 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   }
 
   // The phase scan matters for small pulses, whose start the noise moves, and for templates
-  // with a second valley; a window that turns out suspicious gets it below in any case.
+  // with a second valley; a window that turns out suspicious is checked against it below.
   const bool scan_first = any_masked || !variant.scan_free || polarity < 0.0 ||
                           !(ymax >= detail::kScanFreePeakSigma * noise_sigma(cfg_));
   PulseModel model;
