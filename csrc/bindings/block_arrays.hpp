@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/error.hpp"
 #include "common/large_block.hpp"
 
 namespace na64::py {
@@ -21,19 +22,23 @@ class BlockColumns {
     std::size_t end = 0;
     for (const std::size_t size : element_sizes) {
       offsets_.push_back(LargeBlock::align_up(end));
+      sizes_.push_back(size);
       end = offsets_.back() + static_cast<std::size_t>(n) * size;
     }
     block_ = LargeBlock(end > 0 ? end : 64);  // never null: no offsets from a null pointer
   }
+  // Column c as T: T must be of the element size the column was laid out with.
   template <typename T>
   T* column(std::size_t c) const {
-    return reinterpret_cast<T*>(block_.data() + offsets_.at(c));
+    if (sizes_.at(c) != sizeof(T))
+      throw Error(concat("column ", c, " holds ", sizes_[c], "-byte elements, not ", sizeof(T)));
+    return reinterpret_cast<T*>(block_.data() + offsets_[c]);
   }
   LargeBlock release() { return std::move(block_); }
 
  private:
   LargeBlock block_;
-  std::vector<std::size_t> offsets_;
+  std::vector<std::size_t> offsets_, sizes_;
 };
 
 inline pybind11::capsule own_block(LargeBlock block) {

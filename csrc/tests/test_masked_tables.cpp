@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tests/check.hpp"
+#include "tests/test_template.hpp"
 #include "waveform/phase_tables.hpp"
 #include "waveform/pulse_template.hpp"
 #include "waveform/sample_space.hpp"
@@ -14,15 +15,6 @@
 using namespace na64::waveform;
 
 namespace {
-
-PulseTemplate make_template() {
-  std::vector<double> t, v;
-  for (double x = 0.0; x <= 420.0; x += 0.5) {
-    t.push_back(x);
-    v.push_back(std::pow(1.0 - std::exp(-x / 9.0), 3) * std::exp(-x / 42.0));
-  }
-  return PulseTemplate(t, v);
-}
 
 bool close(double a, double b, double scale) { return std::fabs(a - b) <= 1e-9 * (scale + std::fabs(a) + std::fabs(b)); }
 
@@ -79,7 +71,7 @@ void check_mask(const SampledShape& shape, const unsigned char* mask, bool fit_p
 }  // namespace
 
 int main() {
-  const PulseTemplate tpl = make_template();
+  const PulseTemplate tpl = make_test_template();
   const SampledShape shape(tpl, 12.5);
   unsigned char clipped[32] = {}, tail[32] = {}, one_parity[32] = {};
   for (int k = 9; k <= 12; ++k) clipped[k] = 1;  // a clipped peak

@@ -7,6 +7,7 @@
 
 #include "common/error.hpp"
 #include "tests/check.hpp"
+#include "tests/test_template.hpp"
 #include "waveform/pulse_template.hpp"
 #include "waveform/waveform_fitter.hpp"
 
@@ -22,15 +23,6 @@ struct Lcg {  // deterministic, no <random> distribution differences between pla
   }
   double uniform() { return next() / 2147483648.0; }
 };
-
-PulseTemplate make_template() {
-  std::vector<double> t, v;
-  for (double x = 0.0; x <= 420.0; x += 0.5) {
-    t.push_back(x);
-    v.push_back(std::pow(1.0 - std::exp(-x / 9.0), 3) * std::exp(-x / 42.0));
-  }
-  return PulseTemplate(t, v);
-}
 
 struct Columns {
   explicit Columns(size_t n)
@@ -115,7 +107,7 @@ void check_seeded(const WaveformFitter& fitter, const std::vector<uint16_t>& sam
 }  // namespace
 
 int main() {
-  const PulseTemplate tpl = make_template();
+  const PulseTemplate tpl = make_test_template();
   const int w = 32;
   std::vector<FitterConfig> configs(5);
   configs[1].pedestal = PedestalMode::kLeading;

@@ -101,21 +101,7 @@ void PhaseTable::fill_masked(int p) const {
   indicator_products_and_project(sp, fp, &ind_f[2 * static_cast<size_t>(p)]);
   indicator_products_and_project(sp, dp, &ind_d[2 * static_cast<size_t>(p)]);
   indicator_products_and_project(sp, sw, &ind_s[2 * static_cast<size_t>(p)]);
-  // the same quantities as PhaseTable::build, from these rows
-  const double m11 = dot(fp, fp, nsamples), m12 = dot(fp, dp, nsamples), m22 = dot(dp, dp, nsamples);
-  const double det = m11 * m22 - m12 * m12;
-  normal[3 * p + 0] = m11;
-  normal[3 * p + 1] = m12;
-  normal[3 * p + 2] = m22;
-  inv_ff[p] = m11 > 1e-12 ? 1.0 / m11 : 0.0;
-  const bool solvable = det > 1e-12 * (m11 * m22 + 1e-300) && m11 > 1e-12;
-  minv[3 * p + 0] = solvable ? m22 / det : 0.0;
-  minv[3 * p + 1] = solvable ? -m12 / det : 0.0;
-  minv[3 * p + 2] = solvable ? m11 / det : 0.0;
-  const double fs = dot(fp, sw, nsamples), ds = dot(dp, sw, nsamples);
-  curv_u[2 * p + 0] = minv[3 * p + 0] * fs + minv[3 * p + 1] * ds;
-  curv_u[2 * p + 1] = minv[3 * p + 1] * fs + minv[3 * p + 2] * ds;
-  curv_perp2[p] = std::max(0.0, dot(sw, sw, nsamples) - fs * curv_u[2 * p] - ds * curv_u[2 * p + 1]);
+  set_phase_values(p, fp, dp, sw);
   ready_[static_cast<size_t>(p)] = 1;
 }
 

@@ -98,19 +98,6 @@ void PhaseTable::build(const SampledShape& shape, const SampleSpace& space, doub
     exact_basis(shape, space, tau_of(p), b);
     std::copy(b.f, b.f + nsamples, &f[static_cast<size_t>(p) * nsamples]);
     std::copy(b.d, b.d + nsamples, &d[static_cast<size_t>(p) * nsamples]);
-    const double m11 = dot(b.f, b.f, nsamples), m12 = dot(b.f, b.d, nsamples), m22 = dot(b.d, b.d, nsamples);
-    const double det = m11 * m22 - m12 * m12;
-    normal[3 * p + 0] = m11;
-    normal[3 * p + 1] = m12;
-    normal[3 * p + 2] = m22;
-    if (m11 > 1e-12) inv_ff[p] = 1.0 / m11;
-    // A phase whose pulse lies (almost) outside the window cannot be fitted: zero
-    // coefficients make the optimal filter return "no pulse" there instead of garbage.
-    if (det > 1e-12 * (m11 * m22 + 1e-300) && m11 > 1e-12) {
-      minv[3 * p + 0] = m22 / det;
-      minv[3 * p + 1] = -m12 / det;
-      minv[3 * p + 2] = m11 / det;
-    }
     // f''(t - tau) = d/dt f'(t - tau), from f' one small step either side.
     double fm[kMaxSamples], gm[kMaxSamples], fp[kMaxSamples], gp[kMaxSamples], s2[kMaxSamples], sw[kMaxSamples];
     shape.eval_window(tau_of(p) - h, nsamples, fm, gm);
@@ -124,11 +111,27 @@ void PhaseTable::build(const SampledShape& shape, const SampleSpace& space, doub
       ind_s[2 * p + q] = dot(space.indicator[q], sw, nsamples);
     }
     space.project(sw);
-    const double fs = dot(b.f, sw, nsamples), ds = dot(b.d, sw, nsamples);
-    curv_u[2 * p + 0] = minv[3 * p + 0] * fs + minv[3 * p + 1] * ds;
-    curv_u[2 * p + 1] = minv[3 * p + 1] * fs + minv[3 * p + 2] * ds;
-    curv_perp2[p] = std::max(0.0, dot(sw, sw, nsamples) - fs * curv_u[2 * p] - ds * curv_u[2 * p + 1]);
+    set_phase_values(p, b.f, b.d, sw);
   }
+}
+
+void PhaseTable::set_phase_values(int p, const double* fp, const double* dp, const double* sp) const {
+  const double m11 = dot(fp, fp, nsamples), m12 = dot(fp, dp, nsamples), m22 = dot(dp, dp, nsamples);
+  const double det = m11 * m22 - m12 * m12;
+  normal[3 * p + 0] = m11;
+  normal[3 * p + 1] = m12;
+  normal[3 * p + 2] = m22;
+  inv_ff[p] = m11 > 1e-12 ? 1.0 / m11 : 0.0;
+  // A phase whose pulse lies (almost) outside the window cannot be fitted: zero
+  // coefficients make the optimal filter return "no pulse" there instead of garbage.
+  const bool solvable = det > 1e-12 * (m11 * m22 + 1e-300) && m11 > 1e-12;
+  minv[3 * p + 0] = solvable ? m22 / det : 0.0;
+  minv[3 * p + 1] = solvable ? -m12 / det : 0.0;
+  minv[3 * p + 2] = solvable ? m11 / det : 0.0;
+  const double fs = dot(fp, sp, nsamples), ds = dot(dp, sp, nsamples);
+  curv_u[2 * p + 0] = minv[3 * p + 0] * fs + minv[3 * p + 1] * ds;
+  curv_u[2 * p + 1] = minv[3 * p + 1] * fs + minv[3 * p + 2] * ds;
+  curv_perp2[p] = std::max(0.0, dot(sp, sp, nsamples) - fs * curv_u[2 * p] - ds * curv_u[2 * p + 1]);
 }
 
 void Dictionary::build(const SampledShape& shape, const SampleSpace& space, double lo, double hi, double st,

@@ -55,53 +55,28 @@ struct PhaseTable {
     return static_cast<int>(u);
   }
   double tau_of(int p) const { return tau_lo + step * p; }
-  const double* f_row(int p) const {
-    ensure(p);
-    return &f[static_cast<std::size_t>(p) * nsamples];
-  }
-  const double* d_row(int p) const {
-    ensure(p);
-    return &d[static_cast<std::size_t>(p) * nsamples];
-  }
-  const double* minv_at(int p) const {
-    ensure(p);
-    return &minv[3 * static_cast<std::size_t>(p)];
-  }
-  const double* normal_at(int p) const {
-    ensure(p);
-    return &normal[3 * static_cast<std::size_t>(p)];
-  }
-  double inv_ff_at(int p) const {
-    ensure(p);
-    return inv_ff[static_cast<std::size_t>(p)];
-  }
-  const double* curv_u_at(int p) const {
-    ensure(p);
-    return &curv_u[2 * static_cast<std::size_t>(p)];
-  }
-  double curv_perp2_at(int p) const {
-    ensure(p);
-    return curv_perp2[static_cast<std::size_t>(p)];
-  }
+  const double* f_row(int p) const { return at(f, p, nsamples); }
+  const double* d_row(int p) const { return at(d, p, nsamples); }
+  const double* minv_at(int p) const { return at(minv, p, 3); }
+  const double* normal_at(int p) const { return at(normal, p, 3); }
+  double inv_ff_at(int p) const { return *at(inv_ff, p, 1); }
+  const double* curv_u_at(int p) const { return at(curv_u, p, 2); }
+  double curv_perp2_at(int p) const { return *at(curv_perp2, p, 1); }
   // the indicator products of phase p: two values each (one per pedestal indicator)
-  const double* ind_f_at(int p) const {
-    ensure(p);
-    return &ind_f[2 * static_cast<std::size_t>(p)];
-  }
-  const double* ind_d_at(int p) const {
-    ensure(p);
-    return &ind_d[2 * static_cast<std::size_t>(p)];
-  }
-  const double* ind_s_at(int p) const {
-    ensure(p);
-    return &ind_s[2 * static_cast<std::size_t>(p)];
-  }
+  const double* ind_f_at(int p) const { return at(ind_f, p, 2); }
+  const double* ind_d_at(int p) const { return at(ind_d, p, 2); }
+  const double* ind_s_at(int p) const { return at(ind_s, p, 2); }
 
  private:
-  void ensure(int p) const {
+  // phase p's `width` values of one per-phase array, computed first if need be
+  const double* at(const std::vector<double>& values, int p, int width) const {
     if (lazy_ && !ready_[static_cast<std::size_t>(p)]) fill_masked(p);
+    return &values[static_cast<std::size_t>(p) * static_cast<std::size_t>(width)];
   }
   void fill_masked(int p) const;
+  // normal matrix, its inverse and the curvature terms of phase p from its projected
+  // template, derivative and second-derivative rows (build and fill_masked alike)
+  void set_phase_values(int p, const double* f, const double* d, const double* s) const;
   bool lazy_ = false;
   const PhaseTable* parent_ = nullptr;
   const SampleSpace* space_ = nullptr;

@@ -9,6 +9,7 @@
 #include "waveform/fit_internal.hpp"
 #include "waveform/small_linalg.hpp"
 #include "waveform/nnls.hpp"
+#include "waveform/window_scan.hpp"
 
 namespace na64::waveform {
 
@@ -125,10 +126,7 @@ bool model_suspicious(const FitContext& ctx, const PulseModel& pm) {
   const int n = ctx.nsamples;
   const int ndf = ctx.space->nused - ctx.space->npedestal - 2 * pm.npulses;
   if (ndf > 0 && pm.chi2 > ndf + cfg.pileup_chi2_sigma * std::sqrt(2.0 * ndf)) return true;
-  const double bump = cfg.pileup_residual_sigma * std::sqrt(2.0);
-  for (int q = 0; q + 1 < n; ++q)
-    if (pm.residual[q] + pm.residual[q + 1] > bump) return true;
-  return false;
+  return scan::residual_bump(pm.residual, n, cfg.pileup_residual_sigma * std::sqrt(2.0));
 }
 
 void add_pulses_from_residual(const FitContext& ctx, const Dictionary& dict, double* corr, PulseModel& cand,

@@ -339,9 +339,7 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   // A significant negative excursion is reported as such, not explained by positive pulses.
   const bool negative = !(flags & kSaturated) && model.amp[0] < -cfg_.min_significance * model.amp_err[0];
   if (cfg_.pileup && ndf_single > 2 && !negative) {
-    bool suspicious = model.chi2 > ndf_single + cfg_.pileup_chi2_sigma * std::sqrt(2.0 * ndf_single);
-    const double bump_limit = cfg_.pileup_residual_sigma * std::sqrt(2.0);
-    suspicious = suspicious || scan::residual_bump(model.residual, n, bump_limit);
+    bool suspicious = model_suspicious(ctx, model);
     // The pile-up search starts from the single pulse of the phase scan, which a template
     // with one chi2 valley skips above: its start decides where a second pulse is looked for
     // (the scan's start gave the smaller amplitude errors of pulse pairs 25 ns apart). Where
@@ -350,8 +348,7 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
       PulseModel scanned;
       if (fit_single(ctx, tau0, polarity, ctx.exact_polish, scanned, /*scan=*/true)) {
         model = scanned;
-        suspicious = model.chi2 > ndf_single + cfg_.pileup_chi2_sigma * std::sqrt(2.0 * ndf_single) ||
-                     scan::residual_bump(model.residual, n, bump_limit);
+        suspicious = model_suspicious(ctx, model);
       }
     }
     if (suspicious) {

@@ -201,6 +201,25 @@ def trigger_bits_windows(samples: np.ndarray, config: TriggerConfig | str | None
     return bits
 
 
+def _event_offsets(first_digit: np.ndarray) -> np.ndarray:
+    first = np.ascontiguousarray(first_digit, dtype=np.uint32)
+    if first.ndim != 1 or first.size < 1:
+        raise ValueError(f"first_digit: expected n_events + 1 offsets, got shape {first.shape}")
+    return first
+
+
+def _digit_channels(first: np.ndarray, ch: np.ndarray, n_digits: int, unit: str) -> np.ndarray:
+    """The channels as the C entries take them, after checking that the event offsets do not
+    decrease and stay within the n_digits digits (``unit``: what the messages call one) and
+    that every channel is a trigger channel."""
+    if int(first[-1]) > n_digits or np.any(first[1:] < first[:-1]):
+        raise ValueError(f"first_digit: offsets must not decrease and end at most at the {n_digits} {unit}s")
+    if ch.size and (int(ch.min()) < 0 or int(ch.max()) >= N_CHANNELS):
+        bad = int(ch.min()) if int(ch.min()) < 0 else int(ch.max())
+        raise ValueError(f"channel: {bad} at {unit} {int(np.flatnonzero(ch == bad)[0])} is outside 0..{N_CHANNELS - 1}")
+    return np.ascontiguousarray(ch, dtype=np.uint16)
+
+
 def trigger_bits_digits(first_digit: np.ndarray, channel: np.ndarray, rows: np.ndarray,
                         config: TriggerConfig | str | None = None) -> np.ndarray:
     """The ``trigger_bits`` of :func:`trigger_bits_windows` for events given as their digits.
@@ -211,11 +230,9 @@ def trigger_bits_digits(first_digit: np.ndarray, channel: np.ndarray, rows: np.n
     them). The same bits as on the dense windows these digits fill (absent channels flat at 0,
     the later of two digits of a channel winning), without building those windows.
     """
-    first = np.ascontiguousarray(first_digit, dtype=np.uint32)
+    first = _event_offsets(first_digit)
     ch = np.asarray(channel)
     x = np.asarray(rows)
-    if first.ndim != 1 or first.size < 1:
-        raise ValueError(f"first_digit: expected n_events + 1 offsets, got shape {first.shape}")
     if x.dtype != np.uint16 or x.ndim != 2 or ch.shape != (x.shape[0],):
         raise ValueError(f"rows: expected uint16 (n_digits, n_samples) with one channel per row, got {x.dtype} "
                          f"{x.shape} and {ch.shape[0] if ch.ndim else 0} channels")
@@ -223,16 +240,11 @@ def trigger_bits_digits(first_digit: np.ndarray, channel: np.ndarray, rows: np.n
     bits = np.zeros(n, np.uint8)
     if n == 0:
         return bits
-    if int(first[-1]) > x.shape[0] or np.any(first[1:] < first[:-1]):
-        raise ValueError(f"first_digit: offsets must not decrease and end at most at the {x.shape[0]} rows")
-    if ch.size and (int(ch.min()) < 0 or int(ch.max()) >= N_CHANNELS):
-        bad = int(ch.min()) if int(ch.min()) < 0 else int(ch.max())
-        raise ValueError(f"channel: {bad} at row {int(np.flatnonzero(ch == bad)[0])} is outside 0..{N_CHANNELS - 1}")
+    ch16 = _digit_channels(first, ch, x.shape[0], "row")
     ffi, lib = library()
     if not 1 <= x.shape[1] <= int(lib.NA64FW_MAX_DIGIT_SAMPLES):
         raise ValueError(f"rows: {x.shape[1]} samples per digit, expected 1..{int(lib.NA64FW_MAX_DIGIT_SAMPLES)}")
     x = np.ascontiguousarray(x)
-    ch16 = np.ascontiguousarray(ch, dtype=np.uint16)
     rc = int(lib.na64fw_trigger_bits_digits(
         _cached_c_config(_config(config)), ffi.from_buffer("uint32_t[]", first), n,
         ffi.from_buffer("uint16_t[]", ch16), ffi.from_buffer("uint16_t[]", x), x.shape[1],
@@ -253,12 +265,10 @@ def trigger_bits_digit_rows(first_digit: np.ndarray, channel: np.ndarray, table:
     rows are read where they are instead of copied out first. Every picked row must hold
     ``n_samples`` recorded 12-bit samples (shorter or wider digits: make them rows with
     :func:`~na64reco.firmware.compare.digit_window_rows` and call :func:`trigger_bits_digits`)."""
-    first = np.ascontiguousarray(first_digit, dtype=np.uint32)
+    first = _event_offsets(first_digit)
     ch = np.asarray(channel)
     t = np.asarray(table)
     idx = np.ascontiguousarray(row_index, dtype=np.uint64)
-    if first.ndim != 1 or first.size < 1:
-        raise ValueError(f"first_digit: expected n_events + 1 offsets, got shape {first.shape}")
     if t.dtype != np.uint16 or t.ndim != 2 or not t.flags.c_contiguous:
         raise ValueError(f"table: expected a C-contiguous uint16 (n_rows, width) array, got {t.dtype} {t.shape}")
     if idx.ndim != 1 or ch.shape != idx.shape:
@@ -270,12 +280,7 @@ def trigger_bits_digit_rows(first_digit: np.ndarray, channel: np.ndarray, table:
     bits = np.zeros(n, np.uint8)
     if n == 0:
         return bits
-    if int(first[-1]) > idx.size or np.any(first[1:] < first[:-1]):
-        raise ValueError(f"first_digit: offsets must not decrease and end at most at the {idx.size} digits")
-    if ch.size and (int(ch.min()) < 0 or int(ch.max()) >= N_CHANNELS):
-        bad = int(ch.min()) if int(ch.min()) < 0 else int(ch.max())
-        raise ValueError(f"channel: {bad} at digit {int(np.flatnonzero(ch == bad)[0])} is outside 0..{N_CHANNELS - 1}")
-    ch16 = np.ascontiguousarray(ch, dtype=np.uint16)
+    ch16 = _digit_channels(first, ch, idx.size, "digit")
     rc = int(lib.na64fw_trigger_bits_digit_rows(
         _cached_c_config(_config(config)), ffi.from_buffer("uint32_t[]", first), n,
         ffi.from_buffer("uint16_t[]", ch16), ffi.from_buffer("uint16_t[]", t), t.shape[0], t.shape[1],
