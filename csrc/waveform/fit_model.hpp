@@ -1,12 +1,15 @@
 // The per-waveform fitting steps (single pulse, multi-pulse refinement, NNLS pile-up search),
 // shared by the fast path (precomputed tables) and the masked-sample path (computed on the fly).
 #pragma once
+#include <cmath>
+
 #include "waveform/fitter_config.hpp"
 #include "waveform/nnls.hpp"
 #include "waveform/phase_dot_cache.hpp"
 #include "waveform/phase_tables.hpp"
 #include "waveform/pulse_template.hpp"
 #include "waveform/sample_space.hpp"
+#include "waveform/window_scan.hpp"
 
 namespace na64::waveform {
 
@@ -71,8 +74,13 @@ bool refine_pulses(const FitContext& ctx, PulseModel& m, double tolerance_ns, in
                    bool same_phase_only = false);
 
 // The prefilter's test on a model: chi2 beyond pileup_chi2_sigma of its ndf, or a positive
-// two-sample bump left in the residual.
-bool model_suspicious(const FitContext& ctx, const PulseModel& m);
+// two-sample bump left in the residual. Inline: every single-pulse fit asks it.
+inline bool model_suspicious(const FitContext& ctx, const PulseModel& m) {
+  const FitterConfig& cfg = *ctx.cfg;
+  const int ndf = ctx.space->nused - ctx.space->npedestal - 2 * m.npulses;
+  if (ndf > 0 && m.chi2 > ndf + cfg.pileup_chi2_sigma * std::sqrt(2.0 * ndf)) return true;
+  return scan::residual_bump(m.residual, ctx.nsamples, cfg.pileup_residual_sigma * std::sqrt(2.0));
+}
 
 // Adds pulses at the dictionary atoms best correlated with m's residual while the model is
 // suspicious (chi2 or a residual bump) and each addition gains pileup_dchi2 with every pulse

@@ -9,7 +9,6 @@
 #include "waveform/fit_internal.hpp"
 #include "waveform/small_linalg.hpp"
 #include "waveform/nnls.hpp"
-#include "waveform/window_scan.hpp"
 
 namespace na64::waveform {
 
@@ -120,14 +119,6 @@ bool any_atom_elsewhere(const FitContext& ctx, const Dictionary& dict, const Pul
 }
 
 }  // namespace
-
-bool model_suspicious(const FitContext& ctx, const PulseModel& pm) {
-  const FitterConfig& cfg = *ctx.cfg;
-  const int n = ctx.nsamples;
-  const int ndf = ctx.space->nused - ctx.space->npedestal - 2 * pm.npulses;
-  if (ndf > 0 && pm.chi2 > ndf + cfg.pileup_chi2_sigma * std::sqrt(2.0 * ndf)) return true;
-  return scan::residual_bump(pm.residual, n, cfg.pileup_residual_sigma * std::sqrt(2.0));
-}
 
 void add_pulses_from_residual(const FitContext& ctx, const Dictionary& dict, double* corr, PulseModel& cand,
                               double exempt_tau) {
