@@ -152,8 +152,9 @@ int32_t na64fw_trigger_bits_windows(const na64fw_config *cfg, const uint16_t *sa
  * channel[r]. The bits are those of na64fw_trigger_bits_windows on the dense windows these
  * digits fill: a channel without a digit flat at 0, the later of two digits of one channel
  * winning. What the sparse form saves is building and reading the empty channels of every
- * window. All digits are validated before anything runs; 1 <= n_samples <=
- * NA64FW_MAX_DIGIT_SAMPLES when n_events > 0. */
+ * window. Channels (and indices) are validated before anything runs, samples event by event:
+ * on NA64FW_ERR_SAMPLE the events before the offending one have their bits, the rest are
+ * unwritten. 1 <= n_samples <= NA64FW_MAX_DIGIT_SAMPLES when n_events > 0. */
 int32_t na64fw_trigger_bits_digits(const na64fw_config *cfg, const uint32_t *first_digit, uint32_t n_events,
                                    const uint16_t *channel, const uint16_t *samples, uint32_t n_samples,
                                    uint8_t *trigger_bits);

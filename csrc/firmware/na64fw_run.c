@@ -122,15 +122,16 @@ static inline int calo_window_quiet(const na64fw_config *cfg, int k, const uint1
     return gain_apply(filter_max, cfg->gain[k]) < peak_min;
 }
 
-/* Runs n clocks; samples already validated. win (may be NULL) collects window results.
+/* Runs n clocks of the channels' rows (channel c's clock t at rows[c][t]); samples already
+ * validated. win (may be NULL) collects window results.
  * bits_only: only the trigger bits (physics, beam, random) of the decision words must be
  * right, and st is the reset state (a recorded window). The bits depend on the counters and
  * the PRS and ECAL sums alone, so the HCAL channels and the instantaneous ECAL sum (which
  * only feed the HCAL sum and the pile-up flag) are not run, nor the ECAL channels that
  * calo_window_quiet shows to hold nothing: the state after the run is not the full
  * pipeline's. */
-static inline void run_core(na64fw_state *st, const na64fw_config *cfg, const uint16_t *samples, uint32_t n,
-                     uint32_t stride, const na64fw_outputs *out, na64fw_window_acc *win, const int bits_only)
+static inline void run_core(na64fw_state *st, const na64fw_config *cfg, const uint16_t *const *rows, uint32_t n,
+                     const na64fw_outputs *out, na64fw_window_acc *win, const int bits_only)
 {
     const int n_calo = bits_only ? N_ECAL : NA64FW_N_CALO;
     uint32_t acc_prs[CHUNK], acc_ecal[CHUNK], acc_hcal[CHUNK], acc_inst[CHUNK];
@@ -143,12 +144,12 @@ static inline void run_core(na64fw_state *st, const na64fw_config *cfg, const ui
         memset(acc_hcal, 0, m * sizeof acc_hcal[0]);
         memset(acc_inst, 0, m * sizeof acc_inst[0]);
         for (int c = 0; c < NA64FW_N_COUNTERS; ++c) {
-            counter_chunk(st, cfg, c, samples + (uint64_t)c * stride + t0, m, level[c],
+            counter_chunk(st, cfg, c, rows[c] + t0, m, level[c],
                           out->baseline ? out->baseline + (uint64_t)c * n + t0 : 0,
                           out->counters ? out->counters + (uint64_t)c * n + t0 : 0);
         }
         for (int k = 0; k < n_calo; ++k) {
-            const uint16_t *x = samples + (uint64_t)(NA64FW_N_COUNTERS + k) * stride + t0;
+            const uint16_t *x = rows[NA64FW_N_COUNTERS + k] + t0;
             if (bits_only && n <= CHUNK && calo_window_quiet(cfg, k, x, m)) {
                 continue; /* one chunk from reset, provably nothing held: adds nothing */
             }
@@ -180,6 +181,14 @@ static inline void run_core(na64fw_state *st, const na64fw_config *cfg, const ui
     }
 }
 
+/* rows[c] = channel c's row of a dense (channel, clock) array. */
+static inline void dense_rows(const uint16_t *samples, uint64_t stride, const uint16_t **rows)
+{
+    for (int c = 0; c < NA64FW_N_CHANNELS; ++c) {
+        rows[c] = samples + (uint64_t)c * stride;
+    }
+}
+
 int32_t na64fw_run(na64fw_state *st, const na64fw_config *cfg, const uint16_t *samples,
                    uint32_t n_clocks, uint32_t channel_stride, const na64fw_outputs *out)
 {
@@ -198,7 +207,9 @@ int32_t na64fw_run(na64fw_state *st, const na64fw_config *cfg, const uint16_t *s
     if (!samples_valid(samples, n_clocks, channel_stride, NA64FW_N_CHANNELS)) {
         return NA64FW_ERR_SAMPLE;
     }
-    run_core(st, cfg, samples, n_clocks, channel_stride, out, 0, 0);
+    const uint16_t *rows[NA64FW_N_CHANNELS];
+    dense_rows(samples, channel_stride, rows);
+    run_core(st, cfg, rows, n_clocks, out, 0, 0);
     return NA64FW_OK;
 }
 
@@ -218,21 +229,30 @@ static int32_t windows_check(const na64fw_config *cfg, const uint16_t *samples, 
     return NA64FW_OK;
 }
 
-/* Window w from reset; 32-sample windows take a copy of the pipeline specialised for 32 clocks. */
-static inline na64fw_window_acc run_window(const na64fw_config *cfg, const uint16_t *samples, uint32_t w,
+/* One recorded window from reset, channel c's samples at rows[c]; 32-sample windows take a
+ * copy of the pipeline specialised for 32 clocks. */
+static inline na64fw_window_acc run_window(const na64fw_config *cfg, const uint16_t *const *rows,
                                            uint32_t n_samples, const int bits_only)
 {
     const na64fw_outputs none = {0};
     na64fw_window_acc acc = {0u, 0, 0u, -1, 0u, 0u, 0u};
     na64fw_state st;
     na64fw_reset(&st, cfg);
-    const uint16_t *window = samples + (uint64_t)w * NA64FW_N_CHANNELS * n_samples;
     if (n_samples == 32u) {
-        run_core(&st, cfg, window, 32u, 32u, &none, &acc, bits_only);
+        run_core(&st, cfg, rows, 32u, &none, &acc, bits_only);
     } else {
-        run_core(&st, cfg, window, n_samples, n_samples, &none, &acc, bits_only);
+        run_core(&st, cfg, rows, n_samples, &none, &acc, bits_only);
     }
     return acc;
+}
+
+/* Window w of a dense (window, channel, sample) array. */
+static inline na64fw_window_acc run_dense_window(const na64fw_config *cfg, const uint16_t *samples, uint32_t w,
+                                                 uint32_t n_samples, const int bits_only)
+{
+    const uint16_t *rows[NA64FW_N_CHANNELS];
+    dense_rows(samples + (uint64_t)w * NA64FW_N_CHANNELS * n_samples, n_samples, rows);
+    return run_window(cfg, rows, n_samples, bits_only);
 }
 
 int32_t na64fw_run_windows(const na64fw_config *cfg, const uint16_t *samples, uint32_t n_windows,
@@ -247,7 +267,7 @@ int32_t na64fw_run_windows(const na64fw_config *cfg, const uint16_t *samples, ui
         return rc;
     }
     for (uint32_t w = 0; w < n_windows; ++w) {
-        const na64fw_window_acc acc = run_window(cfg, samples, w, n_samples, 0);
+        const na64fw_window_acc acc = run_dense_window(cfg, samples, w, n_samples, 0);
         res->trigger_bits[w] = acc.bits;
         res->n_triggers[w] = acc.n_triggers;
         res->decision_word[w] = acc.first_word;
@@ -270,15 +290,16 @@ int32_t na64fw_trigger_bits_windows(const na64fw_config *cfg, const uint16_t *sa
         return rc;
     }
     for (uint32_t w = 0; w < n_windows; ++w) {
-        trigger_bits[w] = run_window(cfg, samples, w, n_samples, 1).bits;
+        trigger_bits[w] = run_dense_window(cfg, samples, w, n_samples, 1).bits;
     }
     return NA64FW_OK;
 }
 
-/* Digit rows [lo, hi) valid: channels in range, indices inside the table, samples 12-bit;
- * NA64FW_OK or the error. Row r is table + index(r) * stride, index(r) = r without an index. */
-static int32_t digits_check(const uint16_t *channel, const uint16_t *table, uint64_t n_rows, uint32_t stride,
-                            const uint64_t *row_index, uint32_t lo, uint32_t hi, uint32_t n_samples)
+/* Digit rows [lo, hi) addressable: channels in range and indices inside the table; NA64FW_OK
+ * or the error. Their samples are checked event by event, just before they run, while the
+ * rows are in the cache. */
+static int32_t digits_check(const uint16_t *channel, uint64_t n_rows, const uint64_t *row_index, uint32_t lo,
+                            uint32_t hi)
 {
     uint32_t bad = 0u;
     for (uint32_t r = lo; r < hi; ++r) {
@@ -287,23 +308,11 @@ static int32_t digits_check(const uint16_t *channel, const uint16_t *table, uint
     if (bad) {
         return NA64FW_ERR_CHANNEL;
     }
-    if (!row_index) {
-        return samples_valid(table + (uint64_t)lo * stride, n_samples, stride, hi - lo) ? NA64FW_OK
-                                                                                      : NA64FW_ERR_SAMPLE;
-    }
     uint32_t outside = 0u;
-    for (uint32_t r = lo; r < hi; ++r) {
+    for (uint32_t r = lo; r < hi && row_index; ++r) {
         outside |= row_index[r] >= n_rows;
     }
-    if (outside) {
-        return NA64FW_ERR_SIZE;
-    }
-    for (uint32_t r = lo; r < hi; ++r) {
-        if (!samples_valid(table + row_index[r] * stride, n_samples, stride, 1u)) {
-            return NA64FW_ERR_SAMPLE;
-        }
-    }
-    return NA64FW_OK;
+    return outside ? NA64FW_ERR_SIZE : NA64FW_OK;
 }
 
 /* Both digit entries: rows laid out in order (row_index NULL) or picked by index. */
@@ -333,22 +342,30 @@ static int32_t trigger_bits_of_digits(const na64fw_config *cfg, const uint32_t *
     if (hi > lo && (!channel || !table)) {
         return NA64FW_ERR_NULL;
     }
-    const int32_t rc = digits_check(channel, table, n_rows, stride, row_index, lo, hi, n_samples);
+    const int32_t rc = digits_check(channel, n_rows, row_index, lo, hi);
     if (rc != NA64FW_OK) {
         return rc;
     }
-    /* Zeroed once; after each event only the rows its digits wrote are cleared again. */
-    uint16_t window[(size_t)NA64FW_N_CHANNELS * NA64FW_MAX_DIGIT_SAMPLES];
-    memset(window, 0, sizeof window);
-    const size_t row_bytes = (size_t)n_samples * sizeof window[0];
+    /* Each event's window is a table of row pointers: a channel without a digit reads a flat
+     * row of zeros, and a digit's row is read where it lies, nothing copied. */
+    static const uint16_t absent[NA64FW_MAX_DIGIT_SAMPLES];
+    const uint16_t *rows[NA64FW_N_CHANNELS];
+    for (int c = 0; c < NA64FW_N_CHANNELS; ++c) {
+        rows[c] = absent;
+    }
     for (uint32_t e = 0; e < n_events; ++e) {
+        uint32_t valid = 1u;
         for (uint32_t r = first_digit[e]; r < first_digit[e + 1]; ++r) {
-            const uint64_t row = row_index ? row_index[r] : r;
-            memcpy(window + (size_t)channel[r] * n_samples, table + row * stride, row_bytes);
+            const uint16_t *row = table + (row_index ? row_index[r] : r) * stride;
+            valid &= (uint32_t)samples_valid(row, n_samples, n_samples, 1u);
+            rows[channel[r]] = row;
         }
-        trigger_bits[e] = run_window(cfg, window, 0u, n_samples, 1).bits;
+        if (!valid) {
+            return NA64FW_ERR_SAMPLE;
+        }
+        trigger_bits[e] = run_window(cfg, rows, n_samples, 1).bits;
         for (uint32_t r = first_digit[e]; r < first_digit[e + 1]; ++r) {
-            memset(window + (size_t)channel[r] * n_samples, 0, row_bytes);
+            rows[channel[r]] = absent;
         }
     }
     return NA64FW_OK;

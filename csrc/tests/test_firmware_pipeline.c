@@ -175,6 +175,12 @@ static void test_digits_equal_windows(const na64fw_config *defaults)
     table[r - 1 - 5][W - 1] = 4096;
     CHECK(na64fw_trigger_bits_digit_rows(cfg, first, NE, channel, &table[0][0], r, STRIDE, row_index, W, from_table)
               == NA64FW_ERR_SAMPLE, "sample 4096 in digit 5");
+    memcpy(table[r - 1 - 5], rows[5], sizeof rows[5]);
+    table[0][0] = 4096; /* the last event's last digit: every event before it is run */
+    memset(from_table, 0xFF, sizeof from_table);
+    CHECK(na64fw_trigger_bits_digit_rows(cfg, first, NE, channel, &table[0][0], r, STRIDE, row_index, W, from_table)
+              == NA64FW_ERR_SAMPLE, "sample 4096 in the last digit");
+    CHECK(memcmp(from_windows, from_table, NE - 1) == 0, "the events before the bad sample lost their bits");
 
     uint8_t one;
     CHECK(na64fw_trigger_bits_digits(cfg, first, 0, 0, 0, 0, &one) == NA64FW_OK, "no events");
