@@ -51,7 +51,7 @@ def loss_by_pileup_distance(truth_path, truth, pos, matched, big, first_failed, 
     dt = np.full(big.size, np.inf)
     dt[matched] = nearest[pos[matched]]
     print("\nloss versus the nearest other beam particle |dt| (truth); master ok = within 1 ns of the truth")
-    print(f"{'|dt| ns':>10}{'events':>8}{'selected':>10}{'master ok':>11}  first failed cut of the lost events")
+    print(f"{'|dt| ns':>10}{'events':>8}{'selected':>10}{'master ok':>11}{'sel|ok':>8}{'sel|bad':>8}  first failed cut of the lost events")
     edges = [0, 5, 10, 15, 20, 30, 50, 100, 200, np.inf]
     for lo, hi in zip(edges[:-1], edges[1:]):
         m = big & (dt >= lo) & (dt < hi)
@@ -61,8 +61,13 @@ def loss_by_pileup_distance(truth_path, truth, pos, matched, big, first_failed, 
         why = {cut_names[i]: int(np.count_nonzero(lost & (first_failed == i))) for i in range(len(cut_names))}
         why = ", ".join(f"{k} {v}" for k, v in why.items() if v)
         ok = np.abs(master - master_true) < 1.0
+        sel_ok = (m & ok & (first_failed < 0)).sum() / max((m & ok).sum(), 1)
+        sel_bad = (m & ~ok & (first_failed < 0)).sum() / max((m & ~ok).sum(), 1)
         print(f"{lo:>4g}-{hi:<5g}{int(m.sum()):>8}{(m & (first_failed < 0)).sum() / m.sum():>10.3f}"
-              f"{ok[m].mean():>11.3f}  {why}")  # fmt: skip
+              f"{ok[m].mean():>11.3f}{sel_ok:>8.3f}{sel_bad:>8.3f}  {why}")  # fmt: skip
+        if lo == 10 and (m & ~ok).any():
+            err = (master - master_true)[m & ~ok]
+            print("    master - truth (ns) when not ok, 10-15 ns:", np.round(np.percentile(err, [5, 25, 50, 75, 95]), 1))
 
 
 def main() -> None:

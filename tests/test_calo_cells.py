@@ -236,6 +236,24 @@ def test_master_time_is_refined_by_the_closest_ecal_shower():
     assert res.e_in[0, c33] == pytest.approx(3000.0) and res.e_out[0, c33] == pytest.approx(20000.0)
 
 
+def test_refinement_anchors_on_the_nominal_time_or_on_the_counters():
+    lay = calo.CaloLayout()
+    cal = _calib(lay, mev=10.0, sigma=1.0)
+    cfg = calo.CaloConfig(nominal_master_ns=150.0, master_search_ns=40.0, refine_search_ns=12.0, refine_window_ns=10.0)
+    # the counters merged the trigger particle (149 ns) and a pile-up one (158 ns) into 154 ns;
+    # the ECAL resolved both showers
+    counters = [(0, s, 0, 0, 100.0, 154.0) for s in ("S1", "S2", "S3", "S4")]
+    ecal = [(0, "ECAL1", 3, 3, 300.0, 149.0), (0, "ECAL1", 3, 3, 9000.0, 158.0)]
+    p = _pulses(counters + ecal, lay)
+    nominal = calo.reconstruct_calo(p, 1, cal, config=cfg)
+    counter = calo.reconstruct_calo(p, 1, cal, config=replace(cfg, refine_anchor="counters"))
+    assert cfg.refine_anchor == "nominal"
+    assert nominal.events.master_time_ns[0] == pytest.approx(149.0)
+    assert counter.events.master_time_ns[0] == pytest.approx(158.0)
+    with pytest.raises(ValueError, match="refine_anchor 'closest', expected 'counters' or 'nominal'"):
+        calo.reconstruct_calo(p, 1, cal, config=replace(cfg, refine_anchor="closest"))
+
+
 def test_core_rejects_refine_cells_outside_the_layout():
     n = 3
     args = dict(

@@ -101,8 +101,9 @@ bool refine_time(const PulseBatch& p, int64_t begin, int64_t end, const MasterTi
   for (int64_t i = begin; i < end; ++i) {
     if (!candidate(i)) continue;
     const double te = p.time_ns[i] - c.time_mean_ns[p.cell[i]];
-    if (std::fabs(te - t) < best) {
-      best = std::fabs(te - t);
+    const double d = std::fabs(te - (m.refine_anchor_nominal ? m.nominal_ns : t));
+    if (d < best) {
+      best = d;
       anchor = te;
     }
   }

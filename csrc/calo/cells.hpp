@@ -35,12 +35,16 @@ struct CellCalibration {
 // search_ns is taken. Pile-up within a few samples merges with the trigger particle's counter
 // pulse and drags that time by several ns, so it can be refined with the calorimeter: among
 // the pulses of `refine_cells` (the ECAL) with at least refine_min_mev whose time less the
-// cell's time_mean lies within refine_search_ns of the counter time, the closest one is
-// taken, and the master time becomes the energy-weighted mean of (time - time_mean) over
-// those candidates within refine_cluster_ns of it. The ECAL times are an order of magnitude
-// sharper than the counters'; the counters still decide which shower is the trigger's.
-// Candidates must also lie within refine_window_ns of nominal_ns: the trigger particle can
-// only be where the trigger timing (the phase jitter) allows.
+// cell's time_mean lies within refine_search_ns of the counter time, the one closest to the
+// counter time (or, with refine_anchor_nominal, to nominal_ns) is taken, and the master time
+// becomes the energy-weighted mean of (time - time_mean) over those candidates within
+// refine_cluster_ns of it. The ECAL times are an order of magnitude sharper than the
+// counters'. Candidates must also lie within refine_window_ns of nominal_ns: the trigger
+// particle can only be where the trigger timing (the phase jitter) allows. Anchoring on
+// nominal_ns suits counters that merge two particles 5-15 ns apart into one pulse between
+// them: that time is no guide to which of the two showers (which the ECAL resolves) is the
+// trigger's, while the trigger particle lies within the phase jitter of nominal_ns and the
+// other one mostly beyond it.
 struct MasterTimeConfig {
   std::vector<int32_t> counter_cells;
   std::vector<double> counter_offset_ns;
@@ -52,6 +56,7 @@ struct MasterTimeConfig {
   double refine_search_ns = 5.0;
   double refine_cluster_ns = 2.0;
   double refine_window_ns = 1e9;
+  bool refine_anchor_nominal = false;
 };
 
 struct CellOutputs {

@@ -70,6 +70,7 @@ def calibrate_cells(
     refine_search_ns: float = 5.0,
     refine_cluster_ns: float = 2.0,
     refine_window_ns: float = 1e9,
+    refine_anchor: str = "counters",
 ) -> tuple[
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],
