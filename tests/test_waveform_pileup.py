@@ -181,3 +181,17 @@ def test_noise_that_fires_the_prefilter_stays_one_pulse_and_real_pairs_are_found
     pairs = simulate_windows(ECAL, np.full((m, 2), 20.0), np.stack([t1, t1 + 25.0], axis=1), rng=rng,
                              pedestal_even=100.0, pedestal_odd=104.0)  # fmt: skip
     assert np.mean(FITTER.fit(pairs).npulses == 2) > 0.95
+
+
+def test_large_pulses_a_sample_apart_are_not_left_merged():
+    # two large pulses 10-16 ns apart, often clipped at their peaks: a fit that keeps them
+    # as one pulse (or one plus a stray) leaves a chi2 hundreds above its ndf
+    rng = np.random.default_rng(3)
+    n = 300
+    amps = rng.uniform(1200.0, 2400.0, (n, 2))
+    t1 = rng.uniform(150.0, 230.0, n)
+    times = np.stack([t1, t1 + rng.uniform(10.0, 16.0, n)], axis=1)
+    r = FITTER.fit(simulate_windows(ECAL, amps, times, rng=rng))
+    far_off = np.asarray(r.waves["chi2"]) > np.asarray(r.waves["ndf"]) + 50
+    assert far_off.sum() <= 2  # 6 of these 300 before merged pulses were split
+    assert (r.npulses == 2).mean() > 0.97

@@ -23,6 +23,7 @@ constexpr int kArrivalHops = 4;  // ... and below this many phases (see refine_p
 // and HCAL pulses the scan changed no fitted time by more than 1 ns above 20 sigma of
 // amplitude (and 0.03 % by more than 0.1 ns above 40).
 constexpr double kScanFreePeakSigma = 25.0;
+constexpr int kSplitCandidates = 2;  // largest pulses split_merged_pulses tries per round
 constexpr double kNnlsTolerance = 2.5;  // atoms enter the NNLS above this correlation (sigmas)
 
 inline double clampd(double v, double lo, double hi) { return v < lo ? lo : (v > hi ? hi : v); }
