@@ -182,9 +182,13 @@ class FitStage:
         # instead, through the doubtful fits above)
         fitted = np.flatnonzero(kind_of_digit >= 0)
         pd = np.concatenate(pulse_digit) if pulse_digit else np.zeros(0, np.int64)
+        # every pulse's digit is a fitted one: its place among them, by a lookup table (a
+        # search of the unsorted pulse digits in millions of fitted ones cost ~1 us per event)
+        wave_of_digit = np.empty(plane.size, np.int64)
+        wave_of_digit[fitted] = np.arange(fitted.size)
         state.extras["failed_planes"] = failed_fits(
             digits, fitted, wave_flags[fitted], n, len(SADC_PLANE_NAMES), chi2_ndf=wave_chi2_ndf[fitted],
-            pulse_wave=np.searchsorted(fitted, pd),  # every pulse's digit is a fitted one
+            pulse_wave=wave_of_digit[pd],
             pulse_time_ns=np.concatenate(pulse_time) if pulse_time else np.zeros(0),
         )  # fmt: skip
         ev_of_digit = digits["event"]

@@ -44,7 +44,8 @@ class TriggerStage:
             return
         channel = trigger_channel(SADC_PLANE_NAMES, digits["plane"], digits["x"], digits["y"])
         seen = np.flatnonzero(channel >= 0)
-        event = digits["event"][seen]
+        # every digit is usually a trigger channel's: no gathered copy of the event column then
+        event = np.asarray(digits["event"]) if seen.size == channel.size else digits["event"][seen]
         if event.size > 1 and np.any(event[1:] < event[:-1]):
             seen = seen[np.argsort(event, kind="stable")]  # the later digit of a channel still wins
             event = digits["event"][seen]
