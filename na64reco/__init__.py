@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from . import _cpu  # noqa: F401  (first: refuses a CPU the compiled core was not built for)
 from ._core import build_info
 from .columns import Columns
 from . import calo, detector, firmware, selection, sim, straw

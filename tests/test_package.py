@@ -31,3 +31,22 @@ def test_cli_version(capsys):
     assert exc.value.code == 0
     assert nr.__version__ in capsys.readouterr().out
     assert build_parser().prog == "na64reco"
+
+
+def test_compiled_core_reports_its_instruction_set():
+    assert ", instruction set " in nr.build_info()
+
+
+def test_a_cpu_without_the_built_for_features_is_refused(tmp_path):
+    from na64reco._cpu import check_cpu, missing_cpu_flags
+
+    old = tmp_path / "cpuinfo"
+    old.write_text("processor\t: 0\nflags\t\t: fpu sse sse2 avx\n\nprocessor\t: 1\nflags\t\t: fpu sse sse2 avx\n")
+    assert missing_cpu_flags(("avx", "avx2", "fma"), old) == ["avx2", "fma"]
+    with pytest.raises(ImportError, match=r"built for x86-64-v3.*this CPU lacks avx2, fma\. Rebuild"):
+        check_cpu(("avx", "avx2", "fma"), "x86-64-v3", old)
+    check_cpu(("avx",), "x86-64-v1", old)  # everything there: no complaint
+    unknown = tmp_path / "no-flags"
+    unknown.write_text("processor\t: 0\n")
+    assert missing_cpu_flags(("avx2",), unknown) == []  # cannot be told: not refused
+    assert missing_cpu_flags(("avx2",), tmp_path / "absent") == []

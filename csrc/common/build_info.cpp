@@ -11,6 +11,9 @@ std::string build_info() {
 #else
   info += "unknown";
 #endif
+#if defined(NA64RECO_ARCH_NAME)
+  info += ", instruction set " NA64RECO_ARCH_NAME;
+#endif
 #if defined(NDEBUG)
   info += ", optimised";
 #else

@@ -2,6 +2,6 @@
 #include <string>
 
 namespace na64 {
-// Compiler, build type and sanitizer state of this build, for bug reports.
+// Compiler, instruction set, build type and sanitizer state of this build, for bug reports.
 std::string build_info();
 }  // namespace na64

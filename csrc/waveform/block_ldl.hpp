@@ -19,6 +19,8 @@ namespace na64::waveform {
 
 namespace ldl_detail {
 
+constexpr double kPivotRelTol = 1e-12;
+
 struct Block {
   double m00, m01, m10, m11;
 };
@@ -52,8 +54,12 @@ inline bool factor_impl(double* a, int k) {
       d11 -= w.m10 * l.m10 + w.m11 * l.m11;
     }
     const double det = d00 * d11 - d01 * d01;
-    // Cholesky's second diagonal entry of this block would be sqrt(det / d00).
-    if (!(d00 > 1e-300) || !(det > 1e-300 * d00) || !std::isfinite(det)) return false;
+    // Cholesky's second diagonal entry of this block would be sqrt(det / d00). The block
+    // must also be positive definite beyond rounding: relative to d00 * d11, a singular
+    // block's det is the rounding of its terms (of either sign, and with fused
+    // multiply-adds rarely exactly 0).
+    if (!(d00 > 1e-300) || !(det > kPivotRelTol * d00 * d11) || !(det > 1e-300 * d00) || !std::isfinite(det))
+      return false;
     const double inv_det = 1.0 / det;
     const double i00 = d11 * inv_det, i01 = -d01 * inv_det, i11 = d00 * inv_det;
     at(a, n, j, j, 0, 0) = i00;

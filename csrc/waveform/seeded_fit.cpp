@@ -169,6 +169,7 @@ bool fixed_times_fit(const FitContext& ctx, PulseModel& m, int keep) {
     if (worst < 0) {
       cholesky_inverse_diagonal(g, k, k, var);
       m.chi2 = std::max(0.0, ctx.ypy - dot(a, r, k));
+      if (!std::isfinite(m.chi2)) return false;  // samples far beyond any ADC range overflowed it
       m.model_indicator[0] = m.model_indicator[1] = 0.0;
       for (int i = 0; i < k; ++i) {
         m.amp[i] = a[i];
@@ -316,6 +317,11 @@ void WaveformFitter::fit_seeded(const SeededInputs& in, const SeededOutputs& out
         if (refine_pulses(ctx, polished, detail::kConvergedNs, kPolishIterations)) model = polished;
       }
     }
+    // Samples far beyond any ADC range (a finite -1e300) overflow the sums of squares: whether
+    // a solve still succeeds then is up to rounding, and its result is no measurement.
+    bool finite = std::isfinite(model.chi2);
+    for (int i = 0; i < model.npulses; ++i) finite = finite && std::isfinite(model.amp[i]) && std::isfinite(model.tau[i]);
+    if (!finite) continue;
     out.ok[w] = 1;
     out.chi2[w] = model.chi2;
     out.ndf[w] = ctx.space->nused - ctx.space->npedestal - 2 * model.npulses;
