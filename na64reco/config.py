@@ -115,6 +115,10 @@ SCHEMA: dict[str, dict[str, Option]] = {
         "keep_freed_memory": _opt(
             True, "bool", "the job's own processes keep freed memory for the next chunk (glibc; never Dask workers)"
         ),
+        "quiet_collector": _opt(
+            True, "bool", "the job's own processes freeze start-up objects and collect garbage every 50,000 "
+            "allocations (never Dask workers)"
+        ),
     },
     "detector": {
         "data_dir": _opt("", "path", "directory laid out like na64reco/data whose maps/geometry/gains replace the package's"),

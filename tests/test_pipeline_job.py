@@ -221,3 +221,27 @@ def test_chunks_read_into_a_reused_buffer_give_the_same_bytes(tmp_path):
     assert bytes(big.read(into=buffer)) == payload and bytes(held) == payload[:100]
     with pytest.raises(OSError, match="expected 10 bytes at offset 4995, read 5"):
         Chunk(5, 0, str(path), 4995, 5005, 0, 1).read(into=buffer)
+
+
+def test_job_quiets_the_collector_and_restores_it(run_files, tmp_path, monkeypatch):
+    import gc
+
+    from na64reco.pipeline import collector
+
+    inputs, _ = run_files
+    seen = []
+    real = executors_module.process_chunk
+
+    def spy(chunk, config):
+        seen.append((gc.get_threshold()[0], gc.get_freeze_count() > 0))
+        return real(chunk, config)
+
+    monkeypatch.setattr(executors_module, "process_chunk", spy)
+    before = gc.get_threshold(), gc.get_freeze_count()
+    quiet = run_job(inputs, tmp_path / "q.parquet", _cfg(**{"output.format": "parquet"}))
+    assert seen and all(s == (collector.GEN0_THRESHOLD, True) for s in seen)
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before  # the caller's collector as it was
+    seen.clear()
+    loud = run_job(inputs, tmp_path / "l.parquet", _cfg(**{"output.format": "parquet", "job.quiet_collector": False}))
+    assert seen and all(s == (before[0][0], before[1] > 0) for s in seen)
+    assert _sha(quiet.output) == _sha(loud.output)

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..config import JobConfig
 from .allocator import keep_freed_memory
+from .collector import quiet_collector_for_good
 from .chunks import Chunk
 from .process import ChunkResult, process_chunk
 
@@ -67,9 +68,13 @@ def _windowed(
         yield done
 
 
-def _process_chunk_keeping_memory(chunk: Chunk, config: JobConfig) -> ChunkResult:
-    """process_chunk in a local pool worker that keeps freed memory (tuned on its first chunk)."""
-    keep_freed_memory()
+def _process_chunk_in_pool(chunk: Chunk, config: JobConfig) -> ChunkResult:
+    """process_chunk in a local pool worker, which keeps freed memory and quiets the garbage
+    collector as the job's configuration asks (on its first chunk)."""
+    if config["job"]["keep_freed_memory"]:
+        keep_freed_memory()
+    if config["job"]["quiet_collector"]:
+        quiet_collector_for_good()
     return process_chunk(chunk, config)
 
 
@@ -86,10 +91,8 @@ class ProcessExecutor(Executor):
         self._pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
 
     def map_ordered(self, chunks: Sequence[Chunk], config: JobConfig) -> Iterator[ChunkResult]:
-        task = _process_chunk_keeping_memory if config["job"]["keep_freed_memory"] else process_chunk
-
         def submit(chunk: Chunk) -> Future[ChunkResult]:
-            return self._pool.submit(task, chunk, config)
+            return self._pool.submit(_process_chunk_in_pool, chunk, config)
 
         return _windowed(chunks, submit, lambda f: f.result(), 2 * self.jobs)
 

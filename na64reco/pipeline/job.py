@@ -12,6 +12,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from ..output.histograms import StandardHistograms
 from .accounting import Accounting
 from .chain import REPORT_ONLY_ERRORS
 from .chunks import Chunk, FileScan, plan_chunks, scan_file
+from .collector import quiet_collector
 from .executors import SerialExecutor, make_executor
 from .parts import PartStore
 from .process import ChunkResult, decoder_available, release_read_buffer
@@ -190,6 +192,10 @@ def run_job(
         target, out_cfg["format"], int(out_cfg["rows_per_basket"]), bool(out_cfg["jagged"]), out_cfg["compression"], force=True
     )
     executor = make_executor(jobs=jobs, scheduler=scheduler, client=client)
+    # this process runs the serial chunks, merges and writes: the collector stays quiet
+    # until the job ends (pool workers quiet theirs for good; executors.py)
+    cleanup = ExitStack()
+    cleanup.enter_context(quiet_collector(bool(config["job"]["quiet_collector"])))
     try:
         from .chain import Reconstruction
 
@@ -243,6 +249,7 @@ def run_job(
         bar.close()
         executor.close()
         release_read_buffer()
+        cleanup.close()
     if store:
         store.remove()
     # Serial chunks ran in this thread: their CPU is already in the parent's.
