@@ -240,18 +240,28 @@ def test_refinement_anchors_on_the_nominal_time_or_on_the_counters():
     lay = calo.CaloLayout()
     cal = _calib(lay, mev=10.0, sigma=1.0)
     cfg = calo.CaloConfig(nominal_master_ns=150.0, master_search_ns=40.0, refine_search_ns=12.0, refine_window_ns=10.0)
-    # the counters merged the trigger particle (149 ns) and a pile-up one (158 ns) into 154 ns;
-    # the ECAL resolved both showers
-    counters = [(0, s, 0, 0, 100.0, 154.0) for s in ("S1", "S2", "S3", "S4")]
-    ecal = [(0, "ECAL1", 3, 3, 300.0, 149.0), (0, "ECAL1", 3, 3, 9000.0, 158.0)]
-    p = _pulses(counters + ecal, lay)
-    nominal = calo.reconstruct_calo(p, 1, cal, config=cfg)
-    counter = calo.reconstruct_calo(p, 1, cal, config=replace(cfg, refine_anchor="counters"))
-    assert cfg.refine_anchor == "nominal"
-    assert nominal.events.master_time_ns[0] == pytest.approx(149.0)
-    assert counter.events.master_time_ns[0] == pytest.approx(158.0)
-    with pytest.raises(ValueError, match="refine_anchor 'closest', expected 'counters' or 'nominal'"):
-        calo.reconstruct_calo(p, 1, cal, config=replace(cfg, refine_anchor="closest"))
+    assert cfg.refine_anchor == "auto"
+    modes = ("counters", "nominal", "auto")
+
+    def masters(rows):
+        p = _pulses(rows, lay)
+        return [calo.reconstruct_calo(p, 1, cal, config=replace(cfg, refine_anchor=a)).events.master_time_ns[0]
+                for a in modes]  # fmt: skip
+
+    # the trigger particle at 149 ns, a pile-up one at 158 ns: the counters merged them into
+    # 152-156 ns (spread 4 ns), the ECAL resolved both showers
+    merged = [(0, s, 0, 0, 100.0, t) for s, t in zip(("S1", "S2", "S3", "S4"), (152.0, 154.0, 156.0, 154.0))]
+    merged += [(0, "ECAL1", 3, 3, 300.0, 149.0), (0, "ECAL1", 3, 3, 9000.0, 158.0)]
+    assert masters(merged) == pytest.approx([158.0, 149.0, 149.0])
+    # one particle at 153 ns, the counters agree; a 1.1 GeV satellite fitted at 150.5 ns beside
+    # its shower is nearer the nominal time but must not take the master time over
+    agree = [(0, s, 0, 0, 100.0, 153.0) for s in ("S1", "S2", "S3", "S4")]
+    agree += [(0, "ECAL1", 3, 3, 6000.0, 153.0), (0, "ECAL1", 3, 4, 110.0, 150.5)]
+    assert masters(agree) == pytest.approx([153.0, 150.5, 153.0])
+    with pytest.raises(ValueError, match="refine_anchor 'closest', expected 'counters', 'nominal' or 'auto'"):
+        calo.reconstruct_calo(_pulses(agree, lay), 1, cal, config=replace(cfg, refine_anchor="closest"))
+    with pytest.raises(ValueError, match="refine_spread_ns -1, expected >= 0"):
+        calo.reconstruct_calo(_pulses(agree, lay), 1, cal, config=replace(cfg, refine_spread_ns=-1.0))
 
 
 def test_core_rejects_refine_cells_outside_the_layout():

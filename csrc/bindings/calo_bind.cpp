@@ -46,7 +46,8 @@ pb::tuple calibrate_cells(const carray<int64_t>& offsets, const carray<int32_t>&
                           const std::vector<double>& counter_offset_ns, double nominal_ns, double search_ns,
                           double n_sigma, double near_sigma, double max_time_err_ns, bool median,
                           const std::vector<int32_t>& refine_cells, double refine_min_mev, double refine_search_ns,
-                          double refine_cluster_ns, double refine_window_ns, const std::string& refine_anchor) {
+                          double refine_cluster_ns, double refine_window_ns, const std::string& refine_anchor,
+                          double refine_spread_ns) {
   if (offsets.ndim() != 1 || offsets.shape(0) < 1)
     throw InputError("calibrate_cells: offsets must be a 1-d array of n_events + 1 values");
   const auto n_events = offsets.shape(0) - 1;
@@ -65,8 +66,16 @@ pb::tuple calibrate_cells(const carray<int64_t>& offsets, const carray<int32_t>&
     throw InputError(concat("calibrate_cells: led_spill must be (n_spills, ", n_cells, "), got ndim ",
                             led_spill.ndim()));
   if (!(search_ns > 0.0)) throw InputError(concat("calibrate_cells: search_ns ", search_ns, ", expected > 0"));
-  if (refine_anchor != "counters" && refine_anchor != "nominal")
-    throw InputError(concat("calibrate_cells: refine_anchor '", refine_anchor, "', expected 'counters' or 'nominal'"));
+  calo::RefineAnchor anchor = calo::RefineAnchor::kCounters;
+  if (refine_anchor == "nominal")
+    anchor = calo::RefineAnchor::kNominal;
+  else if (refine_anchor == "auto")
+    anchor = calo::RefineAnchor::kAuto;
+  else if (refine_anchor != "counters")
+    throw InputError(concat("calibrate_cells: refine_anchor '", refine_anchor,
+                            "', expected 'counters', 'nominal' or 'auto'"));
+  if (!(refine_spread_ns >= 0.0))
+    throw InputError(concat("calibrate_cells: refine_spread_ns ", refine_spread_ns, ", expected >= 0"));
 
   calo::PulseBatch p{static_cast<std::size_t>(n_events), offsets.data(), static_cast<std::size_t>(n_pulses),
                      cell.data(), amplitude.data(), time_ns.data(), time_err ? time_err->data() : nullptr};
@@ -75,7 +84,7 @@ pb::tuple calibrate_cells(const carray<int64_t>& offsets, const carray<int32_t>&
                           static_cast<std::size_t>(led_spill.shape(0))};
   calo::MasterTimeConfig m{counter_cells, counter_offset_ns, nominal_ns, search_ns, median,
                            refine_cells, refine_min_mev, refine_search_ns, refine_cluster_ns, refine_window_ns,
-                           refine_anchor == "nominal"};
+                           anchor, refine_spread_ns};
   pb::array_t<double> e_in({n_events, n_cells}), e_near({n_events, n_cells}), e_out({n_events, n_cells}),
       t_cell({n_events, n_cells});
   pb::array_t<double> master(n_events);
@@ -321,7 +330,7 @@ void bind_calo(pybind11::module_& m) {
         pb::arg("near_sigma"), pb::arg("max_time_err_ns") = 3.0, pb::arg("median") = false,
         pb::arg("refine_cells") = std::vector<int32_t>{}, pb::arg("refine_min_mev") = 1000.0,
         pb::arg("refine_search_ns") = 5.0, pb::arg("refine_cluster_ns") = 2.0, pb::arg("refine_window_ns") = 1e9,
-        pb::arg("refine_anchor") = "counters",
+        pb::arg("refine_anchor") = "counters", pb::arg("refine_spread_ns") = 0.5,
         "Pulses grouped by event (CSR offsets) -> (e_in, e_near, e_out, t_cell, master_ns, n_counters, "
         "master_refined); MeV, ns.");
   m.def("amplitude_upper_bound", &amplitude_upper_bound, pb::arg("samples"), pb::arg("nsamples"), pb::arg("t_lo_ns"),

@@ -54,7 +54,8 @@ void validate(const PulseBatch& p, const int32_t* spill_row, const CellCalibrati
 
 // (pulse time - offset) of the fired counters, each the pulse closest to its expectation,
 // combined by mean or median.
-double counter_time(const PulseBatch& p, int64_t begin, int64_t end, const MasterTimeConfig& m, int32_t& used) {
+double counter_time(const PulseBatch& p, int64_t begin, int64_t end, const MasterTimeConfig& m, int32_t& used,
+                    double& spread) {
   double times[kMaxCounters];
   used = 0;
   for (std::size_t k = 0; k < m.counter_cells.size(); ++k) {
@@ -71,7 +72,16 @@ double counter_time(const PulseBatch& p, int64_t begin, int64_t end, const Maste
     }
     if (std::isfinite(best)) times[used++] = best_time - m.counter_offset_ns[k];
   }
+  spread = 0.0;
   if (used == 0) return m.nominal_ns;
+  {
+    double lo = times[0], hi = times[0];
+    for (int32_t k = 1; k < used; ++k) {
+      lo = std::min(lo, times[k]);
+      hi = std::max(hi, times[k]);
+    }
+    spread = hi - lo;
+  }
   if (m.median) {
     std::sort(times, times + used);
     return used % 2 ? times[used / 2] : 0.5 * (times[used / 2 - 1] + times[used / 2]);
@@ -83,7 +93,10 @@ double counter_time(const PulseBatch& p, int64_t begin, int64_t end, const Maste
 
 // The calorimeter refinement of MasterTimeConfig; returns false (t unchanged) without candidates.
 bool refine_time(const PulseBatch& p, int64_t begin, int64_t end, const MasterTimeConfig& m,
-                 const std::vector<char>& is_refine, const CellCalibration& c, const double* led_row, double& t) {
+                 const std::vector<char>& is_refine, const CellCalibration& c, const double* led_row, double spread,
+                 double& t) {
+  const bool nominal = m.refine_anchor == RefineAnchor::kNominal ||
+                       (m.refine_anchor == RefineAnchor::kAuto && spread > m.refine_spread_ns);
   auto energy_of = [&](int64_t i) {
     const int32_t cell = p.cell[i];
     double led = led_row ? led_row[cell] : std::numeric_limits<double>::quiet_NaN();
@@ -101,7 +114,7 @@ bool refine_time(const PulseBatch& p, int64_t begin, int64_t end, const MasterTi
   for (int64_t i = begin; i < end; ++i) {
     if (!candidate(i)) continue;
     const double te = p.time_ns[i] - c.time_mean_ns[p.cell[i]];
-    const double d = std::fabs(te - (m.refine_anchor_nominal ? m.nominal_ns : t));
+    const double d = std::fabs(te - (nominal ? m.nominal_ns : t));
     if (d < best) {
       best = d;
       anchor = te;
@@ -156,11 +169,12 @@ void calibrate_cells(const PulseBatch& p, const int32_t* spill_row, const CellCa
     }
     const int64_t begin = p.offsets[e], end = p.offsets[e + 1];
     int32_t used = 0;
-    double t_master = counter_time(p, begin, end, m, used);
+    double spread = 0.0;
+    double t_master = counter_time(p, begin, end, m, used, spread);
     const double* led_row = spill_row[e] >= 0 ? c.led_spill + static_cast<std::size_t>(spill_row[e]) * nc
                                               : nullptr;
     const bool refined = used > 0 && !m.refine_cells.empty() &&
-                         refine_time(p, begin, end, m, is_refine, c, led_row, t_master);
+                         refine_time(p, begin, end, m, is_refine, c, led_row, spread, t_master);
     out.master_ns[e] = t_master;
     out.n_counters[e] = used;
     if (out.refined) out.refined[e] = refined ? 1 : 0;

@@ -36,15 +36,22 @@ struct CellCalibration {
 // pulse and drags that time by several ns, so it can be refined with the calorimeter: among
 // the pulses of `refine_cells` (the ECAL) with at least refine_min_mev whose time less the
 // cell's time_mean lies within refine_search_ns of the counter time, the one closest to the
-// counter time (or, with refine_anchor_nominal, to nominal_ns) is taken, and the master time
-// becomes the energy-weighted mean of (time - time_mean) over those candidates within
-// refine_cluster_ns of it. The ECAL times are an order of magnitude sharper than the
-// counters'. Candidates must also lie within refine_window_ns of nominal_ns: the trigger
-// particle can only be where the trigger timing (the phase jitter) allows. Anchoring on
-// nominal_ns suits counters that merge two particles 5-15 ns apart into one pulse between
-// them: that time is no guide to which of the two showers (which the ECAL resolves) is the
-// trigger's, while the trigger particle lies within the phase jitter of nominal_ns and the
-// other one mostly beyond it.
+// anchor is taken (RefineAnchor), and the master time becomes the energy-weighted mean of
+// (time - time_mean) over those candidates within refine_cluster_ns of it. The ECAL times
+// are an order of magnitude sharper than the counters'. Candidates must also lie within
+// refine_window_ns of nominal_ns: the trigger particle can only be where the trigger timing
+// (the phase jitter) allows.
+enum class RefineAnchor {
+  kCounters,  // the counter time
+  // nominal_ns: counters that merged two particles 5-15 ns apart into one pulse sit between
+  // the two showers the ECAL resolves and pick either, while the trigger particle lies
+  // within the phase jitter of nominal_ns and the other one mostly beyond it
+  kNominal,
+  // nominal_ns when the counters' times spread over more than refine_spread_ns (one of them
+  // merged a second particle), else the counter time: counters that agree timed one
+  // particle, and a small pulse beside its shower (nearer nominal_ns) must not take over
+  kAuto,
+};
 struct MasterTimeConfig {
   std::vector<int32_t> counter_cells;
   std::vector<double> counter_offset_ns;
@@ -56,7 +63,8 @@ struct MasterTimeConfig {
   double refine_search_ns = 5.0;
   double refine_cluster_ns = 2.0;
   double refine_window_ns = 1e9;
-  bool refine_anchor_nominal = false;
+  RefineAnchor refine_anchor = RefineAnchor::kCounters;
+  double refine_spread_ns = 0.5;
 };
 
 struct CellOutputs {

@@ -118,6 +118,32 @@ bool any_atom_elsewhere(const FitContext& ctx, const Dictionary& dict, const Pul
   return refine_pulses(ctx, trial, kTrialNs, 0) && trial.npulses == 2 && single.chi2 - trial.chi2 >= dchi2;
 }
 
+// Backward elimination: drops the pulse whose removal costs the least chi2 (all others
+// refitted) while that cost is below pileup_dchi2 and more than `keep` pulses remain; a local
+// (Wald) test would keep pulses that only split one true pulse between them.
+void drop_unneeded_pulses(const FitContext& ctx, PulseModel& m, int keep) {
+  while (m.npulses > keep) {
+    PulseModel best_trial;
+    double best_cost = 1e300;
+    for (int r = 0; r < m.npulses; ++r) {
+      PulseModel trial = m;
+      for (int i = r; i + 1 < trial.npulses; ++i) {
+        trial.amp[i] = trial.amp[i + 1];
+        trial.tau[i] = trial.tau[i + 1];
+      }
+      --trial.npulses;
+      if (!refine_pulses(ctx, trial, kTrialNs, 0)) continue;
+      const double cost = trial.chi2 - m.chi2;
+      if (cost < best_cost) {
+        best_cost = cost;
+        best_trial = trial;
+      }
+    }
+    if (best_cost >= ctx.cfg->pileup_dchi2) return;
+    m = best_trial;
+  }
+}
+
 // A model the search leaves still suspicious may hold two pulses merged into one: closer
 // than about a sample, neither the residual's correlation with one more atom nor the
 // dictionary's grid separates them, and each trial refinement pulls a pulse added next to
@@ -162,6 +188,10 @@ void split_merged_pulses(const FitContext& ctx, PulseModel& m) {
       }
     }
     if (!found) return;
+    // the split's refit moves every pulse: one the merged pulse had needed beside it may
+    // now be superfluous (a 2 % satellite of a large pulse was seen kept)
+    drop_unneeded_pulses(ctx, best, 1);
+    if (!(best.chi2 < m.chi2)) return;
     m = best;
   }
 }
@@ -362,30 +392,8 @@ void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scrat
   }
   cand = best;
 
-  // Backward: drop the pulse whose removal costs the least chi2 (all others refitted) while
-  // that cost is below the threshold; a local (Wald) test would keep pulses that only split
-  // one true pulse between them.
-  // With two pulses the greedy step has just verified the second one.
-  while (cand.npulses > 2) {
-    PulseModel best_trial;
-    double best_cost = 1e300;
-    for (int r = 0; r < cand.npulses; ++r) {
-      PulseModel trial = cand;
-      for (int i = r; i + 1 < trial.npulses; ++i) {
-        trial.amp[i] = trial.amp[i + 1];
-        trial.tau[i] = trial.tau[i + 1];
-      }
-      --trial.npulses;
-      if (!refine_pulses(ctx, trial, kTrialNs, 0)) continue;
-      const double cost = trial.chi2 - cand.chi2;
-      if (cost < best_cost) {
-        best_cost = cost;
-        best_trial = trial;
-      }
-    }
-    if (best_cost >= cfg.pileup_dchi2) break;
-    cand = best_trial;
-  }
+  // Backward (with two pulses the greedy step has just verified the second one).
+  drop_unneeded_pulses(ctx, cand, 2);
 
   // Forward: pulses the NNLS merged or missed, from the residual. The NNLS scratch is free
   // again and holds the atoms' correlations with the residual.

@@ -71,6 +71,7 @@ def calibrate_cells(
     refine_cluster_ns: float = 2.0,
     refine_window_ns: float = 1e9,
     refine_anchor: str = "counters",
+    refine_spread_ns: float = 0.5,
 ) -> tuple[
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],

@@ -82,12 +82,18 @@ class CaloConfig:
     # ... and only within this of nominal_master_ns, where the trigger timing allows the trigger
     # particle to be (simulated setup: +-6.25 ns phase jitter, plus the ECAL time spread)
     refine_window_ns: float = 8.0
-    # which candidate the refinement takes: "nominal", the one closest to nominal_master_ns
-    # (the trigger particle lies within the phase jitter of it; counters that merged two
-    # particles 5-15 ns apart sit between their showers and pick either), or "counters", the
-    # one closest to the counter time. Simulated 3 MHz signal: 0.8714 -> 0.8764 selected
-    # (diag_signal_loss.py --events 5000; the 10-15 ns bin 0.40 -> 0.55)
-    refine_anchor: str = "nominal"
+    # which candidate the refinement takes: "counters", the one closest to the counter time;
+    # "nominal", the one closest to nominal_master_ns (the trigger particle lies within the
+    # phase jitter of it; counters that merged two particles 5-15 ns apart sit between their
+    # showers and pick either); "auto", nominal when the counters' times spread over more
+    # than refine_spread_ns (a counter merged a second particle), else counters (counters
+    # that agree timed one particle: a small pulse beside its shower, nearer the nominal
+    # time, must not take over). Simulated 3 MHz signal (diag_signal_loss.py --events 5000):
+    # counters 0.8714, nominal and auto 0.8774; with "nominal" a background electron whose
+    # central cell had a 1.3 GeV satellite fitted 6.5 ns before its 68 GeV pulse was
+    # selected, with "auto" not
+    refine_anchor: str = "auto"
+    refine_spread_ns: float = 0.5
     veto_ratio: float = 0.3
     # the SRD only tags the particle (synchrotron photons or not): its small pulses, whose
     # fitted times a pile-up pulse nearby drags most, count out to near_sigma
@@ -353,7 +359,7 @@ def reconstruct_calo(
         counters, [0.0] * len(counters), config.nominal_master_ns, config.master_search_ns,
         config.n_sigma, config.near_sigma, config.max_time_err_ns, config.master_median,
         refine_cells, config.refine_min_mev, config.refine_search_ns, config.refine_cluster_ns,
-        config.refine_window_ns, config.refine_anchor,
+        config.refine_window_ns, config.refine_anchor, config.refine_spread_ns,
     )  # fmt: skip
     if suspects is not None and "saturated_only" in suspects:
         suspects = trusted_suspects_dropped(suspects, master, calibration, config)
