@@ -158,11 +158,17 @@ def pulses_to_csr(event: np.ndarray, n_events: int) -> tuple[np.ndarray | None, 
 
 def plane_presence(event: np.ndarray, plane: np.ndarray, n_events: int, n_planes: int) -> np.ndarray:
     """(n_events, n_planes) bool: the plane had at least one digit in the event."""
-    event = np.asarray(event, dtype=np.int64)
-    plane = np.asarray(plane, dtype=np.int64)
-    ok = (plane >= 0) & (plane < n_planes) & (event >= 0) & (event < n_events)
+    event = np.asarray(event)
+    plane = np.asarray(plane)
     present = np.zeros(n_events * n_planes, dtype=bool)
-    present[event[ok] * n_planes + plane[ok]] = True
+    if not plane.size:
+        return present.reshape(n_events, n_planes)
+    key = event.astype(np.int64) * n_planes
+    key += plane
+    # every digit mapped and in range (the usual case): no masks and no gathered copies
+    if not (plane.min() >= 0 and plane.max() < n_planes and event.min() >= 0 and event.max() < n_events):
+        key = key[(plane >= 0) & (plane < n_planes) & (event >= 0) & (event < n_events)]
+    present[key] = True
     return present.reshape(n_events, n_planes)
 
 
