@@ -25,15 +25,20 @@ GEN0_THRESHOLD = 50_000
 _for_good = False
 
 
-def quiet_collector_for_good() -> None:
-    """In a process the job owns (a pool worker): freeze what exists, raise the threshold; once."""
-    global _for_good
-    if _for_good:
-        return
+def _quiet() -> tuple[int, int, int]:
+    """Freeze what exists and raise the young generation's threshold; the thresholds before."""
+    before = gc.get_threshold()
     gc.freeze()
-    _, g1, g2 = gc.get_threshold()
-    gc.set_threshold(GEN0_THRESHOLD, g1, g2)
-    _for_good = True
+    gc.set_threshold(GEN0_THRESHOLD, before[1], before[2])
+    return before
+
+
+def quiet_collector_for_good() -> None:
+    """In a process the job owns (a pool worker): quiet the collector, once."""
+    global _for_good
+    if not _for_good:
+        _quiet()
+        _for_good = True
 
 
 @contextmanager
@@ -43,9 +48,7 @@ def quiet_collector(enabled: bool = True) -> Iterator[None]:
     if not enabled or _for_good:
         yield
         return
-    before = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(GEN0_THRESHOLD, before[1], before[2])
+    before = _quiet()
     try:
         yield
     finally:
