@@ -47,3 +47,28 @@ def test_histogram_counts_add_up_with_flow_and_nan():
     assert h.counts["e_ecal"].sum() == 12
     hh = h.to_hist()["e_ecal"]
     assert hh.values(flow=True).sum() == 12
+
+
+def test_root_tree_reserves_room_for_the_expected_blocks_and_still_grows(tmp_path):
+    import uproot
+
+    from na64reco.output.writers import basket_capacity, open_writer
+    from na64reco.pipeline.accounting import Accounting
+
+    assert basket_capacity(0, 1000) == 10  # unknown size: uproot's default
+    assert basket_capacity(100_000, 10_000) == 12  # ten full blocks and partial ones at chunk ends
+    assert basket_capacity(1_000_001, 10_000) == 103
+    for expected, nblocks in ((5 * 7, 5), (7, 25)):  # room for all blocks / far fewer than written
+        path = tmp_path / f"out{expected}.root"
+        writer = open_writer(path, "root", 7, True, "zstd", force=False, expected_rows=expected)
+        for k in range(nblocks):
+            writer.write(_batch([1, 0, 2, 1, 0, 3, 1], 100 * k))
+        writer.finish(StandardHistograms(), Accounting(), {})
+        with uproot.open(path) as f:
+            tree = f["events"]
+            assert tree.num_entries == 7 * nblocks
+            assert tree["event"].num_baskets == nblocks
+            events = tree["event"].array(library="np")
+            energy = tree["cells_energy"].array(library="np")
+        assert list(events) == [100 * k + i for k in range(nblocks) for i in range(7)]
+        assert [len(e) for e in energy] == [1, 0, 2, 1, 0, 3, 1] * nblocks

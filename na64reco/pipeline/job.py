@@ -189,7 +189,8 @@ def run_job(
     bar = _Progress(sum(c.nevents for c in chunks), total_bytes, progress)
 
     writer = open_writer(
-        target, out_cfg["format"], int(out_cfg["rows_per_basket"]), bool(out_cfg["jagged"]), out_cfg["compression"], force=True
+        target, out_cfg["format"], int(out_cfg["rows_per_basket"]), bool(out_cfg["jagged"]), out_cfg["compression"], force=True,
+        expected_rows=sum(c.nevents for c in chunks),
     )
     executor = make_executor(jobs=jobs, scheduler=scheduler, client=client)
     # this process runs the serial chunks, merges and writes: the collector stays quiet
