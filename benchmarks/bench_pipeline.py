@@ -3,16 +3,20 @@
     python benchmarks/bench_pipeline.py                       # simulate 100k events with pile-up
     python benchmarks/bench_pipeline.py --events 20000 --jobs 1 2
     python benchmarks/bench_pipeline.py --raw run.dat         # an existing raw file
+    python benchmarks/bench_pipeline.py --rate-hz 3e6 --jobs 1 --repeat 3   # the median of three
 
 Prints, for each --jobs value, the wall time and events/s of the whole job (decode, fits,
 calorimeter, straws, trigger emulation, selection and the ROOT output), events/s per core,
-the scaling relative to one process, and the time per stage summed over processes.
+the scaling relative to one process, and the time per stage summed over processes. With
+--repeat, each job runs that many times (a shared or virtual machine drifts by several per
+cent from run to run) and a summary gives the median and the range.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -32,6 +36,28 @@ def simulate_run(path: Path, n_events: int, seed: int, rate_hz: float) -> float:
     return time.perf_counter() - t0
 
 
+def run_once(raw: Path, work: Path, config, jobs: int, fmt: str, size_mb: float, base: float | None) -> tuple[float, float]:
+    """One job over ``raw``; prints its figures and returns (events/s, events per CPU-second)."""
+    out = work / f"out-j{jobs}.{fmt}"
+    res = run_job([raw], out, config, jobs=jobs, force=True)
+    rate = res.accounting.events_read / res.elapsed_s
+    base = base or rate
+    print(
+        f"\n--jobs {jobs}: {res.accounting.events_read:,} events in {res.elapsed_s:.2f} s = {rate:,.0f} events/s"
+        f" ({rate / jobs:,.0f} per process, {size_mb / res.elapsed_s:.1f} MB/s), speed-up {rate / base:.2f}x"
+    )
+    print(
+        f"CPU {res.cpu_s:.1f} s = {res.events_per_cpu_second:,.0f} events per CPU-second (one core's rate,"
+        f" independent of other load); wall/CPU efficiency {res.cpu_s / (jobs * res.elapsed_s):.0%}"
+    )
+    print(f"output {out.stat().st_size / res.accounting.events_read:,.0f} bytes/event ({fmt})")
+    print("time per stage (s, summed over processes):")
+    print(res.stage_breakdown())
+    per_event = {k: 1e6 * v / max(res.accounting.events_read, 1) for k, v in res.timings.items()}
+    print("  per event (us): " + ", ".join(f"{k} {v:.1f}" for k, v in per_event.items()))
+    return rate, res.events_per_cpu_second
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--events", type=int, default=100_000, help="events to simulate (default 100000)")
@@ -41,6 +67,7 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="process counts to time (default 1 2)")
     ap.add_argument("--format", choices=("root", "parquet"), default="root")
     ap.add_argument("--events-per-chunk", type=int, default=None, help="default: the configuration's job.events_per_chunk")
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each --jobs value (default 1); >1 adds a median summary")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="na64reco-bench-") as tmp:
@@ -58,24 +85,18 @@ def main() -> int:
             overrides["job.events_per_chunk"] = args.events_per_chunk
         config = load_config(overrides=overrides)
         base = None
+        runs: dict[int, list[tuple[float, float]]] = {}
         for jobs in args.jobs:
-            out = work / f"out-j{jobs}.{args.format}"
-            res = run_job([raw], out, config, jobs=jobs, force=True)
-            rate = res.accounting.events_read / res.elapsed_s
-            base = base or rate
-            print(
-                f"\n--jobs {jobs}: {res.accounting.events_read:,} events in {res.elapsed_s:.2f} s = {rate:,.0f} events/s"
-                f" ({rate / jobs:,.0f} per process, {size_mb / res.elapsed_s:.1f} MB/s), speed-up {rate / base:.2f}x"
-            )
-            print(
-                f"CPU {res.cpu_s:.1f} s = {res.events_per_cpu_second:,.0f} events per CPU-second (one core's rate,"
-                f" independent of other load); wall/CPU efficiency {res.cpu_s / (jobs * res.elapsed_s):.0%}"
-            )
-            print(f"output {out.stat().st_size / res.accounting.events_read:,.0f} bytes/event ({args.format})")
-            print("time per stage (s, summed over processes):")
-            print(res.stage_breakdown())
-            per_event = {k: 1e6 * v / max(res.accounting.events_read, 1) for k, v in res.timings.items()}
-            print("  per event (us): " + ", ".join(f"{k} {v:.1f}" for k, v in per_event.items()))
+            for _ in range(max(args.repeat, 1)):
+                rate, per_cpu = run_once(raw, work, config, jobs, args.format, size_mb, base)
+                base = base or rate
+                runs.setdefault(jobs, []).append((rate, per_cpu))
+        if args.repeat > 1:
+            print(f"\nover {args.repeat} runs each (median, min-max):")
+            for jobs, rs in runs.items():
+                rates, cpus = [r for r, _ in rs], [c for _, c in rs]
+                print(f"  --jobs {jobs}: {statistics.median(rates):,.0f} events/s ({min(rates):,.0f}-{max(rates):,.0f}),"
+                      f" {statistics.median(cpus):,.0f} per CPU-second ({min(cpus):,.0f}-{max(cpus):,.0f})")
     return 0
 
 
