@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from na64reco.config import load_config  # noqa: E402
+from na64reco.config import JobConfig, load_config  # noqa: E402
 from na64reco.pipeline import run_job  # noqa: E402
 
 
@@ -36,7 +36,7 @@ def simulate_run(path: Path, n_events: int, seed: int, rate_hz: float) -> float:
     return time.perf_counter() - t0
 
 
-def run_once(raw: Path, work: Path, config, jobs: int, fmt: str, size_mb: float, base: float | None) -> tuple[float, float]:
+def run_once(raw: Path, work: Path, config: JobConfig, jobs: int, fmt: str, size_mb: float, base: float | None) -> tuple[float, float]:
     """One job over ``raw``; prints its figures and returns (events/s, events per CPU-second)."""
     out = work / f"out-j{jobs}.{fmt}"
     res = run_job([raw], out, config, jobs=jobs, force=True)

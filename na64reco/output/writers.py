@@ -197,7 +197,7 @@ def basket_capacity(expected_rows: int, rows_per_block: int) -> int:
     branch, and outgrowing the room makes uproot rewrite the tree's whole description (every
     branch, every basket so far: 0.8 us an event of a 100k-event job at the default 10).
     Room for the blocks the expected rows fill and the partial ones at chunk ends; an unknown
-    size keeps uproot's default. Each slot costs ~20 bytes a branch."""
+    size keeps uproot's default. Each slot costs a branch 20 bytes before compression."""
     if expected_rows <= 0:
         return 10
     return max(10, -(-expected_rows // max(rows_per_block, 1)) + 2)
