@@ -11,6 +11,8 @@ compared event by event with the simulator's truth.
 from __future__ import annotations
 
 import argparse
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -99,6 +101,8 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=None)
     args = ap.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="na64reco-bench-"))
+    if args.workdir is None:  # the simulated files (GBs for large samples) go when the run ends
+        atexit.register(shutil.rmtree, work, True)
     work.mkdir(parents=True, exist_ok=True)
     n = args.events
     cfg = SimConfig()

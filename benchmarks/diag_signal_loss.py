@@ -13,6 +13,8 @@ amplitude against the simulated trigger-particle amplitude of the same channel).
 from __future__ import annotations
 
 import argparse
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -78,6 +80,8 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=None)
     args = ap.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="na64reco-diag-"))
+    if args.workdir is None:  # the simulated files (GBs for large samples) go when the run ends
+        atexit.register(shutil.rmtree, work, True)
     work.mkdir(parents=True, exist_ok=True)
     tag = f"{args.events}_{args.rate:g}_{args.signal:g}"
     raw, truth_path = work / f"diag_{tag}.dat", work / f"diag_{tag}.parquet"

@@ -240,12 +240,12 @@ def test_refinement_anchors_on_the_nominal_time_or_on_the_counters():
     lay = calo.CaloLayout()
     cal = _calib(lay, mev=10.0, sigma=1.0)
     cfg = calo.CaloConfig(nominal_master_ns=150.0, master_search_ns=40.0, refine_search_ns=12.0, refine_window_ns=10.0)
-    assert cfg.refine_anchor == "auto"
+    assert cfg.refine_anchor == "nominal"
     modes = ("counters", "nominal", "auto")
 
-    def masters(rows):
+    def masters(rows, **over):
         p = _pulses(rows, lay)
-        return [calo.reconstruct_calo(p, 1, cal, config=replace(cfg, refine_anchor=a)).events.master_time_ns[0]
+        return [calo.reconstruct_calo(p, 1, cal, config=replace(cfg, refine_anchor=a, **over)).events.master_time_ns[0]
                 for a in modes]  # fmt: skip
 
     # the trigger particle at 149 ns, a pile-up one at 158 ns: the counters merged them into
@@ -254,14 +254,63 @@ def test_refinement_anchors_on_the_nominal_time_or_on_the_counters():
     merged += [(0, "ECAL1", 3, 3, 300.0, 149.0), (0, "ECAL1", 3, 3, 9000.0, 158.0)]
     assert masters(merged) == pytest.approx([158.0, 149.0, 149.0])
     # one particle at 153 ns, the counters agree; a 1.1 GeV satellite fitted at 150.5 ns beside
-    # its shower is nearer the nominal time but must not take the master time over
+    # its 60 GeV shower is nearer the nominal time but is no shower of its own: it takes the
+    # master time over only where neither the shower-energy nor the local-maximum test is made
     agree = [(0, s, 0, 0, 100.0, 153.0) for s in ("S1", "S2", "S3", "S4")]
     agree += [(0, "ECAL1", 3, 3, 6000.0, 153.0), (0, "ECAL1", 3, 4, 110.0, 150.5)]
-    assert masters(agree) == pytest.approx([153.0, 150.5, 153.0])
+    assert masters(agree) == pytest.approx([153.0, 153.0, 153.0])
+    assert masters(agree, refine_min_fraction=0.0, refine_local_ns=0.0) == pytest.approx([153.0, 150.5, 153.0])
     with pytest.raises(ValueError, match="refine_anchor 'closest', expected 'counters', 'nominal' or 'auto'"):
         calo.reconstruct_calo(_pulses(agree, lay), 1, cal, config=replace(cfg, refine_anchor="closest"))
     with pytest.raises(ValueError, match="refine_spread_ns -1, expected >= 0"):
         calo.reconstruct_calo(_pulses(agree, lay), 1, cal, config=replace(cfg, refine_spread_ns=-1.0))
+    with pytest.raises(ValueError, match="refine_min_fraction 1.5, expected 0 to 1"):
+        calo.reconstruct_calo(_pulses(agree, lay), 1, cal, config=replace(cfg, refine_min_fraction=1.5))
+    with pytest.raises(ValueError, match="refine_local_ns -2, expected >= 0"):
+        calo.reconstruct_calo(_pulses(agree, lay), 1, cal, config=replace(cfg, refine_local_ns=-2.0))
+
+
+def test_refinement_anchor_is_a_shower_not_a_fragment():
+    lay = calo.CaloLayout()
+    cal = _calib(lay, mev=10.0, sigma=1.0)
+    cfg = calo.CaloConfig(nominal_master_ns=150.0, master_search_ns=40.0, refine_search_ns=12.0, refine_window_ns=10.0)
+    counters = [(0, s, 0, 0, 100.0, 150.0) for s in ("S1", "S2", "S3", "S4")]
+
+    def master(ecal, **over):
+        p = _pulses(counters + [(0, *r) for r in ecal], lay)
+        return calo.reconstruct_calo(p, 1, cal, config=replace(cfg, **over)).events.master_time_ns[0]
+
+    # a 2 GeV fragment 4 ns from the nominal time, 5 ns before an 80 GeV shower it belongs to:
+    # below 3 % of that shower, it is no anchor, and the shower (6 ns out) is
+    satellite = [("ECAL1", 3, 3, 8000.0, 156.0), ("ECAL1", 3, 3, 200.0, 151.0)]
+    assert master(satellite, refine_local_ns=0.0) == pytest.approx(156.0)
+    assert master(satellite, refine_local_ns=0.0, refine_min_fraction=0.0) == pytest.approx(151.0)
+    # a neighbour cell's 3.5 GeV pulse timed between an 80 GeV pile-up shower (8 ns early) and a
+    # 20 GeV trigger shower 5 ns later: the larger shower within refine_local_ns takes it
+    between = [("ECAL1", 3, 3, 8000.0, 142.5), ("ECAL1", 3, 2, 350.0, 149.5), ("ECAL1", 3, 3, 2000.0, 154.5)]
+    assert master(between) == pytest.approx(154.5)
+    assert master(between, refine_local_ns=0.0) == pytest.approx(149.5)
+
+
+def test_clipped_pulses_refine_the_master_time_only_alone():
+    lay = calo.CaloLayout()
+    cal = _calib(lay, mev=10.0, sigma=1.0)
+    cfg = calo.CaloConfig(nominal_master_ns=150.0, master_search_ns=40.0, refine_search_ns=12.0, refine_window_ns=10.0)
+    counters = [(0, s, 0, 0, 100.0, 153.0) for s in ("S1", "S2", "S3", "S4")]
+    # the central cell's clipped fit put a pulse at 150.5 ns; the unclipped neighbours time the
+    # shower at 154 ns
+    rows = counters + [(0, "ECAL1", 3, 3, 3000.0, 150.5), (0, "ECAL1", 3, 4, 300.0, 154.0),
+                       (0, "ECAL1", 2, 3, 250.0, 154.2)]  # fmt: skip
+    p = _pulses(rows, lay)
+    p["clipped"] = np.array([False] * 4 + [True, False, False])
+    res = calo.reconstruct_calo(p, 1, cal, config=cfg)
+    assert res.events.master_time_ns[0] == pytest.approx((3000 * 154.0 + 2500 * 154.2) / 5500)
+    assert calo.reconstruct_calo(p, 1, cal, config=replace(cfg, refine_skip_clipped=False)).events.master_time_ns[0] \
+        == pytest.approx(150.5)
+    # with nothing else in the window the clipped pulse still refines it
+    alone = _pulses(counters + [(0, "ECAL1", 3, 3, 3000.0, 150.5)], lay)
+    alone["clipped"] = np.array([False] * 4 + [True])
+    assert calo.reconstruct_calo(alone, 1, cal, config=cfg).events.master_time_ns[0] == pytest.approx(150.5)
 
 
 def test_core_rejects_refine_cells_outside_the_layout():

@@ -47,7 +47,8 @@ pb::tuple calibrate_cells(const carray<int64_t>& offsets, const carray<int32_t>&
                           double n_sigma, double near_sigma, double max_time_err_ns, bool median,
                           const std::vector<int32_t>& refine_cells, double refine_min_mev, double refine_search_ns,
                           double refine_cluster_ns, double refine_window_ns, const std::string& refine_anchor,
-                          double refine_spread_ns) {
+                          double refine_spread_ns, double refine_min_fraction, double refine_local_ns,
+                          const std::optional<carray<uint8_t>>& refine_ok) {
   if (offsets.ndim() != 1 || offsets.shape(0) < 1)
     throw InputError("calibrate_cells: offsets must be a 1-d array of n_events + 1 values");
   const auto n_events = offsets.shape(0) - 1;
@@ -56,6 +57,7 @@ pb::tuple calibrate_cells(const carray<int64_t>& offsets, const carray<int32_t>&
   require_length(amplitude, n_pulses, "calibrate_cells: amplitude");
   require_length(time_ns, n_pulses, "calibrate_cells: time_ns");
   if (time_err) require_length(*time_err, n_pulses, "calibrate_cells: time_err");
+  if (refine_ok) require_length(*refine_ok, n_pulses, "calibrate_cells: refine_ok");
   require_length(spill_row, n_events, "calibrate_cells: spill_row");
   const auto n_cells = mev_per_adc.ndim() == 1 ? mev_per_adc.shape(0) : -1;
   require_length(mev_per_adc, n_cells, "calibrate_cells: mev_per_adc");
@@ -78,13 +80,14 @@ pb::tuple calibrate_cells(const carray<int64_t>& offsets, const carray<int32_t>&
     throw InputError(concat("calibrate_cells: refine_spread_ns ", refine_spread_ns, ", expected >= 0"));
 
   calo::PulseBatch p{static_cast<std::size_t>(n_events), offsets.data(), static_cast<std::size_t>(n_pulses),
-                     cell.data(), amplitude.data(), time_ns.data(), time_err ? time_err->data() : nullptr};
+                     cell.data(), amplitude.data(), time_ns.data(), time_err ? time_err->data() : nullptr,
+                     refine_ok ? refine_ok->data() : nullptr};
   calo::CellCalibration c{static_cast<std::size_t>(n_cells), mev_per_adc.data(), time_mean_ns.data(),
                           time_sigma_ns.data(), led_run.data(), led_spill.data(),
                           static_cast<std::size_t>(led_spill.shape(0))};
   calo::MasterTimeConfig m{counter_cells, counter_offset_ns, nominal_ns, search_ns, median,
                            refine_cells, refine_min_mev, refine_search_ns, refine_cluster_ns, refine_window_ns,
-                           anchor, refine_spread_ns};
+                           anchor, refine_spread_ns, refine_min_fraction, refine_local_ns};
   pb::array_t<double> e_in({n_events, n_cells}), e_near({n_events, n_cells}), e_out({n_events, n_cells}),
       t_cell({n_events, n_cells});
   pb::array_t<double> master(n_events);
@@ -331,6 +334,7 @@ void bind_calo(pybind11::module_& m) {
         pb::arg("refine_cells") = std::vector<int32_t>{}, pb::arg("refine_min_mev") = 1000.0,
         pb::arg("refine_search_ns") = 5.0, pb::arg("refine_cluster_ns") = 2.0, pb::arg("refine_window_ns") = 1e9,
         pb::arg("refine_anchor") = "counters", pb::arg("refine_spread_ns") = 0.5,
+        pb::arg("refine_min_fraction") = 0.0, pb::arg("refine_local_ns") = 0.0, pb::arg("refine_ok") = pb::none(),
         "Pulses grouped by event (CSR offsets) -> (e_in, e_near, e_out, t_cell, master_ns, n_counters, "
         "master_refined); MeV, ns.");
   m.def("amplitude_upper_bound", &amplitude_upper_bound, pb::arg("samples"), pb::arg("nsamples"), pb::arg("t_lo_ns"),

@@ -45,6 +45,10 @@ void validate(const PulseBatch& p, const int32_t* spill_row, const CellCalibrati
   for (int32_t cell : m.refine_cells)
     if (cell < 0 || static_cast<std::size_t>(cell) >= c.n_cells)
       throw InputError(concat("calibrate_cells: refine cell ", cell, " outside 0..", c.n_cells - 1));
+  if (!(m.refine_min_fraction >= 0.0 && m.refine_min_fraction <= 1.0))
+    throw InputError(concat("calibrate_cells: refine_min_fraction ", m.refine_min_fraction, ", expected 0 to 1"));
+  if (!(m.refine_local_ns >= 0.0))
+    throw InputError(concat("calibrate_cells: refine_local_ns ", m.refine_local_ns, ", expected >= 0"));
   if (!m.refine_cells.empty() && !(m.refine_search_ns > 0.0 && m.refine_cluster_ns >= 0.0 && m.refine_min_mev >= 0.0 &&
                                    m.refine_window_ns > 0.0))
     throw InputError(concat("calibrate_cells: refine_search_ns ", m.refine_search_ns, ", refine_cluster_ns ",
@@ -91,47 +95,81 @@ double counter_time(const PulseBatch& p, int64_t begin, int64_t end, const Maste
   return sum / used;
 }
 
+// A pulse that may refine the master time: its time less the cell's time_mean, and its energy.
+struct RefineCandidate {
+  double time_ns;
+  double energy;
+};
+
 // The calorimeter refinement of MasterTimeConfig; returns false (t unchanged) without candidates.
+// cands: scratch, reused from event to event.
 bool refine_time(const PulseBatch& p, int64_t begin, int64_t end, const MasterTimeConfig& m,
                  const std::vector<char>& is_refine, const CellCalibration& c, const double* led_row, double spread,
-                 double& t) {
+                 std::vector<RefineCandidate>& cands, double& t) {
   const bool nominal = m.refine_anchor == RefineAnchor::kNominal ||
                        (m.refine_anchor == RefineAnchor::kAuto && spread > m.refine_spread_ns);
-  auto energy_of = [&](int64_t i) {
-    const int32_t cell = p.cell[i];
-    double led = led_row ? led_row[cell] : std::numeric_limits<double>::quiet_NaN();
-    if (!std::isfinite(led)) led = c.led_run[cell];
-    return p.amplitude[i] * c.mev_per_adc[cell] * led;
-  };
-  auto candidate = [&](int64_t i) {
-    return is_refine[static_cast<std::size_t>(p.cell[i])] && std::isfinite(p.time_ns[i]) &&
-           std::isfinite(p.amplitude[i]) && energy_of(i) >= m.refine_min_mev &&
-           std::fabs(p.time_ns[i] - c.time_mean_ns[p.cell[i]] - t) <= m.refine_search_ns &&
-           std::fabs(p.time_ns[i] - c.time_mean_ns[p.cell[i]] - m.nominal_ns) <= m.refine_window_ns;
-  };
-  double best = std::numeric_limits<double>::infinity();
-  double anchor = t;
-  for (int64_t i = begin; i < end; ++i) {
-    if (!candidate(i)) continue;
-    const double te = p.time_ns[i] - c.time_mean_ns[p.cell[i]];
-    const double d = std::fabs(te - (nominal ? m.nominal_ns : t));
-    if (d < best) {
-      best = d;
-      anchor = te;
+  // Pulses of waveforms with clipped samples (refine_ok 0) take part only where no other can.
+  for (int pass = 0; pass < 2; ++pass) {
+    const bool with_clipped = pass == 1;
+    if (with_clipped && p.refine_ok == nullptr) return false;
+    cands.clear();
+    for (int64_t i = begin; i < end; ++i) {
+      const int32_t cell = p.cell[i];
+      if (!is_refine[static_cast<std::size_t>(cell)] || (!with_clipped && p.refine_ok && p.refine_ok[i] == 0) ||
+          !std::isfinite(p.time_ns[i]) || !std::isfinite(p.amplitude[i]))
+        continue;
+      double led = led_row ? led_row[cell] : std::numeric_limits<double>::quiet_NaN();
+      if (!std::isfinite(led)) led = c.led_run[cell];
+      const double energy = p.amplitude[i] * c.mev_per_adc[cell] * led;
+      const double te = p.time_ns[i] - c.time_mean_ns[cell];
+      if (energy >= m.refine_min_mev && std::fabs(te - t) <= m.refine_search_ns &&
+          std::fabs(te - m.nominal_ns) <= m.refine_window_ns)
+        cands.push_back({te, energy});
     }
+    const std::size_t k = cands.size();
+    if (k == 0) continue;
+    // a candidate's shower: the candidates within refine_cluster_ns of it, energy summed
+    auto shower_energy = [&](std::size_t i) {
+      double e = 0.0;
+      for (std::size_t j = 0; j < k; ++j)
+        if (std::fabs(cands[j].time_ns - cands[i].time_ns) <= m.refine_cluster_ns) e += cands[j].energy;
+      return e;
+    };
+    // no larger candidate within refine_local_ns: a shower's own largest pulse, not a
+    // neighbour cell's or a split-off fragment timed a few ns beside it
+    auto local_max = [&](std::size_t i) {
+      for (std::size_t j = 0; j < k; ++j)
+        if (std::fabs(cands[j].time_ns - cands[i].time_ns) <= m.refine_local_ns && cands[j].energy > cands[i].energy)
+          return false;
+      return true;
+    };
+    double min_shower = 0.0;
+    if (m.refine_min_fraction > 0.0) {
+      for (std::size_t i = 0; i < k; ++i) min_shower = std::max(min_shower, shower_energy(i));
+      min_shower *= m.refine_min_fraction;
+    }
+    double best = std::numeric_limits<double>::infinity();
+    double anchor = t;
+    for (std::size_t i = 0; i < k; ++i) {
+      if ((min_shower > 0.0 && shower_energy(i) < min_shower) || (m.refine_local_ns > 0.0 && !local_max(i)))
+        continue;
+      const double d = std::fabs(cands[i].time_ns - (nominal ? m.nominal_ns : t));
+      if (d < best) {
+        best = d;
+        anchor = cands[i].time_ns;
+      }
+    }
+    if (!std::isfinite(best)) continue;
+    double sum_w = 0.0, sum_wt = 0.0;
+    for (std::size_t j = 0; j < k; ++j)
+      if (std::fabs(cands[j].time_ns - anchor) <= m.refine_cluster_ns) {
+        sum_w += cands[j].energy;
+        sum_wt += cands[j].energy * cands[j].time_ns;
+      }
+    t = sum_w > 0.0 ? sum_wt / sum_w : anchor;
+    return true;
   }
-  if (!std::isfinite(best)) return false;
-  double sum_w = 0.0, sum_wt = 0.0;
-  for (int64_t i = begin; i < end; ++i) {
-    if (!candidate(i)) continue;
-    const double te = p.time_ns[i] - c.time_mean_ns[p.cell[i]];
-    if (std::fabs(te - anchor) > m.refine_cluster_ns) continue;
-    const double w = energy_of(i);
-    sum_w += w;
-    sum_wt += w * te;
-  }
-  t = sum_w > 0.0 ? sum_wt / sum_w : anchor;
-  return true;
+  return false;
 }
 
 }  // namespace
@@ -155,6 +193,7 @@ void calibrate_cells(const PulseBatch& p, const int32_t* spill_row, const CellCa
   std::vector<char> is_refine(nc, 0);
   for (int32_t cell : m.refine_cells) is_refine[static_cast<std::size_t>(cell)] = 1;
   std::vector<double> best_amp(nc);
+  std::vector<RefineCandidate> refine_scratch;
   for (std::size_t e = 0; e < p.n_events; ++e) {
     double* e_in = out.e_in + e * nc;
     double* e_out = out.e_out + e * nc;
@@ -174,7 +213,7 @@ void calibrate_cells(const PulseBatch& p, const int32_t* spill_row, const CellCa
     const double* led_row = spill_row[e] >= 0 ? c.led_spill + static_cast<std::size_t>(spill_row[e]) * nc
                                               : nullptr;
     const bool refined = used > 0 && !m.refine_cells.empty() &&
-                         refine_time(p, begin, end, m, is_refine, c, led_row, spread, t_master);
+                         refine_time(p, begin, end, m, is_refine, c, led_row, spread, refine_scratch, t_master);
     out.master_ns[e] = t_master;
     out.n_counters[e] = used;
     if (out.refined) out.refined[e] = refined ? 1 : 0;

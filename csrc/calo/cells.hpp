@@ -18,6 +18,10 @@ struct PulseBatch {
   const double* amplitude = nullptr;  // ADC counts above pedestal
   const double* time_ns = nullptr;    // template peak time from the window start
   const double* time_err = nullptr;   // per-pulse time error from the fit (ns); may be null
+  // per pulse, 0 where its time must not refine the master time (a pulse of a waveform with
+  // clipped samples: its peak is hidden and its time follows the fit's decomposition of the
+  // overlapping pulses, not the particle); may be null (every pulse may)
+  const uint8_t* refine_ok = nullptr;
 };
 
 struct CellCalibration {
@@ -37,7 +41,8 @@ struct CellCalibration {
 // the pulses of `refine_cells` (the ECAL) with at least refine_min_mev whose time less the
 // cell's time_mean lies within refine_search_ns of the counter time, the one closest to the
 // anchor is taken (RefineAnchor), and the master time becomes the energy-weighted mean of
-// (time - time_mean) over those candidates within refine_cluster_ns of it. The ECAL times
+// (time - time_mean) over those candidates within refine_cluster_ns of it (pulses of clipped
+// waveforms, PulseBatch::refine_ok, only where no other candidate is). The ECAL times
 // are an order of magnitude sharper than the counters'. Candidates must also lie within
 // refine_window_ns of nominal_ns: the trigger particle can only be where the trigger timing
 // (the phase jitter) allows.
@@ -65,6 +70,13 @@ struct MasterTimeConfig {
   double refine_window_ns = 1e9;
   RefineAnchor refine_anchor = RefineAnchor::kCounters;
   double refine_spread_ns = 0.5;
+  // The anchor is a candidate whose shower (the candidates within refine_cluster_ns of it,
+  // energy summed) holds at least refine_min_fraction of the largest candidate shower's
+  // energy, and that is the largest candidate within refine_local_ns of its time (0: no such
+  // test): a small pulse that a fit hangs a few ns beside a large one, or a neighbour cell's
+  // fit that splits two overlapping pulses at a time between them, is no particle of its own.
+  double refine_min_fraction = 0.0;
+  double refine_local_ns = 0.0;
 };
 
 struct CellOutputs {

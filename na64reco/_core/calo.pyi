@@ -72,6 +72,9 @@ def calibrate_cells(
     refine_window_ns: float = 1e9,
     refine_anchor: str = "counters",
     refine_spread_ns: float = 0.5,
+    refine_min_fraction: float = 0.0,
+    refine_local_ns: float = 0.0,
+    refine_ok: npt.ArrayLike | None = None,
 ) -> tuple[
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],

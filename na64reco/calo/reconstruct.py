@@ -86,14 +86,25 @@ class CaloConfig:
     # "nominal", the one closest to nominal_master_ns (the trigger particle lies within the
     # phase jitter of it; counters that merged two particles 5-15 ns apart sit between their
     # showers and pick either); "auto", nominal when the counters' times spread over more
-    # than refine_spread_ns (a counter merged a second particle), else counters (counters
-    # that agree timed one particle: a small pulse beside its shower, nearer the nominal
-    # time, must not take over). Simulated 3 MHz signal (diag_signal_loss.py --events 5000):
-    # counters 0.8714, nominal and auto 0.8774; with "nominal" a background electron whose
-    # central cell had a 1.3 GeV satellite fitted 6.5 ns before its 68 GeV pulse was
-    # selected, with "auto" not
-    refine_anchor: str = "auto"
+    # than refine_spread_ns (a counter merged a second particle), else counters
+    refine_anchor: str = "nominal"
     refine_spread_ns: float = 0.5
+    # The anchor is a shower, not a fragment: its candidates within refine_cluster_ns hold at
+    # least refine_min_fraction of the largest candidate shower's energy, and no larger
+    # candidate lies within refine_local_ns of it. A 2 GeV pulse that the fit of a 100 GeV
+    # shower's central cell hung 5 ns beside it, nearer the nominal time, had taken the master
+    # time and put both showers of a background electron out of time; a neighbour cell's fit
+    # of two overlapping pulses 13 ns apart, timed between them, had taken it from a signal
+    # shower 5 ns away. Simulated 3 MHz runs (bench_reco_sim.py --events 20000
+    # --background-events 200000): signal 0.8885 -> 0.8916, background 2 -> 0 of 200,000
+    # electrons in the box, the lowest e_ecal_max of those passing every other cut 11 -> 64 GeV.
+    # ("auto" had been the default for the satellite case, which the tests now catch.)
+    refine_min_fraction: float = 0.03
+    refine_local_ns: float = 6.0
+    # pulses of waveforms with clipped samples (the pulses' "clipped" column) refine the master
+    # time only where no other candidate does: under overlapping clipped pulses the fitted
+    # times follow the fit's split of the samples, several ns off the particles
+    refine_skip_clipped: bool = True
     veto_ratio: float = 0.3
     # the SRD only tags the particle (synchrotron photons or not): its small pulses, whose
     # fitted times a pile-up pulse nearby drags most, count out to near_sigma
@@ -348,6 +359,9 @@ def reconstruct_calo(
     amplitude = column(raw_amplitude)
     time_ns = column(np.asarray(pulses["time_ns"], dtype=np.float64))
     time_err = column(np.asarray(pulses["time_err"], dtype=np.float64)) if "time_err" in pulses else None
+    refine_ok = None
+    if config.refine_skip_clipped and "clipped" in pulses:
+        refine_ok = column(~np.asarray(pulses["clipped"], dtype=bool)).view(np.uint8)
     if spills is None:
         spill_row = np.full(n_events, -1, dtype=np.int32)
     else:
@@ -365,7 +379,8 @@ def reconstruct_calo(
         counters, [0.0] * len(counters), config.nominal_master_ns, config.master_search_ns,
         config.n_sigma, config.near_sigma, config.max_time_err_ns, config.master_median,
         refine_cells, config.refine_min_mev, config.refine_search_ns, config.refine_cluster_ns,
-        config.refine_window_ns, config.refine_anchor, config.refine_spread_ns,
+        config.refine_window_ns, config.refine_anchor, config.refine_spread_ns, config.refine_min_fraction,
+        config.refine_local_ns, refine_ok,
     )  # fmt: skip
     if suspects is not None and "saturated_only" in suspects:
         suspects = trusted_suspects_dropped(suspects, master, calibration, config)

@@ -156,6 +156,8 @@ class FitStage:
             time_ns=time_ns,
             time_err=time_err,  # widens the in-time window of poorly timed small pulses
             digit=digit.astype(np.int64),
+            # of a waveform with clipped samples: its time does not refine the master time
+            clipped=(wave_flags[digit] & FLAGS["saturated"]) != 0,
         )
         state.extras["digits"] = digits
         state.extras["pulses"] = pulses
