@@ -8,6 +8,7 @@ import pytest
 import na64reco as nr
 import na64reco.calo as calo
 from na64reco.calo.fit_bounds import suspect_table, template_peak_floor
+from na64reco.calo.ring_bound import RingBoundConfig
 from na64reco.calo.seeded_refit import SeededPlane, seed_times
 from na64reco.waveform import load_template
 
@@ -23,16 +24,18 @@ def _samples(pulses, rng):
     return np.minimum(np.round(s), 4095.0)
 
 
-def _event(t_pile: float, a_in: float, seeded: bool):
+def _event(t_pile: float, a_in: float, seeded: bool, ring: bool = False):
     """One event: counters at 150 ns, a central ECAL1 cell with an in-time pulse of a_in ADC
     and a clipped pile-up pulse at t_pile (its free fit doubtful), and the four neighbours
-    with clean pulses of both particles."""
+    with clean pulses of both particles (ring: the ring bound on; off, the seeded refit and
+    the model-free bound are what bound the cell)."""
     rng = np.random.default_rng(7)
     lay = calo.CaloLayout()
     cal = calo.CaloCalibration.uniform(lay, mev_per_adc=25.0, time_sigma_ns=1.0)
     plane = SeededPlane(FITTER, ("ECAL0", "ECAL1"))
     fitters = {"ECAL0": plane, "ECAL1": plane} if seeded else {}
-    cfg = calo.CaloConfig(nominal_master_ns=150.0, master_search_ns=20.0, seeded_fitters=fitters)
+    cfg = calo.CaloConfig(nominal_master_ns=150.0, master_search_ns=20.0, seeded_fitters=fitters,
+                          ring=RingBoundConfig() if ring else RingBoundConfig(factor=0.0))  # fmt: skip
     ecal1 = lay.index("ECAL1")
     counters = [lay.index(s) for s in ("S1", "S2", "S3", "S4")]
     neighbours = [(2, 3), (4, 3), (3, 2), (3, 4)]
@@ -71,6 +74,18 @@ def test_a_clipped_central_cell_gets_its_in_time_energy_back(t_pile):
     assert abs(blind.events.e_ecal[0] - a_in * 25.0 / 1000.0) > abs(ev.e_ecal[0] - a_in * 25.0 / 1000.0)
     if t_pile < 150.0:
         assert blind.events.e_ecal_max[0] > 50.0
+    # the ring of neighbours, in time and clear of other pulses within 20 ns, bounds the cell
+    # even without the refit (8x the ring: this toy shower's four neighbours hold 12 %)
+    ringed, _ = _event(t_pile, a_in, seeded=False, ring=True)
+    assert ringed.events.e_ecal[0] <= ringed.events.e_ecal_max[0] < 50.0
+
+
+def test_a_ring_crowded_by_a_nearby_pile_up_pulse_bounds_nothing():
+    # the neighbours' pile-up pulses 10 ns from the in-time ones: their fits could have merged
+    # the two, so the ring's in-time energy says nothing about the central cell
+    ringed, _ = _event(160.0, 800.0, seeded=False, ring=True)
+    blind, _ = _event(160.0, 800.0, seeded=False, ring=False)
+    assert ringed.events.e_ecal_max[0] == blind.events.e_ecal_max[0] > 50.0
 
 
 def test_a_pile_up_pulse_within_a_sample_and_a_half_leaves_the_seeded_refit_out():

@@ -17,6 +17,7 @@ import numpy as np
 from ..columns import Columns
 from .calibration import CaloCalibration
 from .fit_bounds import amplitude_upper_bound, clipped_near, fixed_time_amplitude
+from .ring_bound import ring_bound
 from .status import MEV_PER_GEV, STATUS_FIT_FAILED
 
 if TYPE_CHECKING:
@@ -99,6 +100,7 @@ def energy_maxima(
     n_events: int,
     absurd_key: np.ndarray,
     fitted_bound: np.ndarray | None = None,
+    crowded: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Largest in-time ECAL and HCAL energies and VETO module energy (GeV) the doubtful
     fits leave possible.
@@ -107,7 +109,9 @@ def energy_maxima(
     event with one whose waveform is not among the suspects gets infinite maxima. A VETO
     module's energy never exceeds its larger PMT, so a doubtful PMT's bound bounds it.
     fitted_bound: per suspect row, an upper bound (MeV) from a trusted refit
-    (``seeded_refit``; inf where none), used where it is below the model-free one."""
+    (``seeded_refit``; inf where none), used where it is below the model-free one.
+    crowded: (n_events, n_cells) bool from ``ring_bound.crowded_cells``; with it the cells of
+    ``config.ring.planes`` are also bounded by their ring of eight (``ring_bound``)."""
     e_ecal = ev["e_ecal"] / MEV_PER_GEV
     e_hcal = ev["e_hcal"] / MEV_PER_GEV
     veto = ev["veto_module"].max(axis=1, initial=0.0) / MEV_PER_GEV
@@ -145,6 +149,8 @@ def energy_maxima(
     bound = cell_energy(amp, event, cell, spill_row, calibration)
     if fitted_bound is not None:
         bound = np.fmin(bound, np.asarray(fitted_bound, dtype=np.float64)[use])
+    if crowded is not None:
+        bound = np.fmin(bound, ring_bound(event, cell, e_in, crowded, layout, config.ring))
     # the bound replaces what the doubtful fit put in the cell (never lowers it)
     extra = np.maximum(bound - e_in[event, cell], 0.0) / MEV_PER_GEV
     extra = np.where(np.isnan(extra), np.inf, extra)

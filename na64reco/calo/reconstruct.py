@@ -16,6 +16,7 @@ from ..columns import Columns
 from .calibration import CaloCalibration
 from .doubtful import energy_maxima, refit_suspects, trusted_suspects_dropped
 from .quiet_cells import measure_quiet_neighbours
+from .ring_bound import RingBoundConfig, crowded_cells
 from .seeded_refit import SeededRefitConfig, seeded_refit
 from .layout import CaloLayout
 from .status import (
@@ -140,6 +141,8 @@ class CaloConfig:
     # plane name -> pulse template: tightens the in-time energy bound of doubtful cells
     # (fit_bounds.amplitude_upper_bound with every sample); others use the peak sample only
     bound_templates: dict = field(default_factory=dict)
+    # doubtful cells also bounded by their ring of eight cells' in-time energy (ring_bound)
+    ring: RingBoundConfig = field(default_factory=RingBoundConfig)
 
 
 @dataclass(frozen=True)
@@ -441,8 +444,16 @@ def reconstruct_calo(
         np.asarray(pulses["plane"])[absurd & (cell_all >= 0)], np.asarray(pulses["x"])[absurd & (cell_all >= 0)],
         np.asarray(pulses["y"])[absurd & (cell_all >= 0)],
     )  # fmt: skip
+    crowded = None
+    if config.ring.factor > 0.0:
+        ev_of_pulse = np.repeat(np.arange(n_events), np.diff(offsets))
+        crowded = crowded_cells(
+            ev_of_pulse, cell, amplitude * calibration.mev_per_adc[cell],
+            time_ns - master[ev_of_pulse] - calibration.time_mean_ns[cell],
+            config.n_sigma * calibration.time_sigma_ns[cell], n_events, layout.n_cells, config.ring,
+        )  # fmt: skip
     e_ecal_max, e_hcal_max, veto_max_bound = energy_maxima(
-        ev, e_in, master, spill_row, calibration, config, status, suspects, n_events, absurd_key, fitted_bound
+        ev, e_in, master, spill_row, calibration, config, status, suspects, n_events, absurd_key, fitted_bound, crowded
     )
     if config.bad_energy_in_maxima:
         e_ecal_max = e_ecal_max + ev["e_bad_ecal"] / MEV_PER_GEV
