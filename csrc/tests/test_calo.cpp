@@ -105,6 +105,51 @@ void test_master_time_median_and_refinement() {
   NA64_CHECK(throws_input_error([&] { calibrate_cells(p, spill.data(), c, m, 3.0, 5.0, 3.0, o); }));
 }
 
+// The anchor is a shower, not a fragment, and a clipped waveform's pulse refines the master
+// time only where no other candidate can: one event, counters at 100 ns (nominal 100), ECAL
+// cells 4..6 (time_mean 10): a 60 GeV shower at +5 ns, a 1.2 GeV fragment at +1 ns beside it,
+// and a clipped cell's 40 GeV pulse at -2 ns.
+void test_master_time_anchor_rules() {
+  const std::size_t n_cells = 7;
+  std::vector<int64_t> offsets{0, 7};
+  std::vector<int32_t> cell{0, 1, 2, 3, 4, 5, 6};
+  std::vector<double> amp{1, 1, 1, 1, 3000, 60, 2000};
+  std::vector<double> time{100, 100, 100, 100, 115, 111, 108};
+  std::vector<uint8_t> ok{1, 1, 1, 1, 1, 1, 0};
+  std::vector<int32_t> spill(1, -1);
+  std::vector<double> mev(n_cells, 20.0), tmean{0, 0, 0, 0, 10, 10, 10}, tsig(n_cells, 1.0), led_run(n_cells, 1.0);
+  PulseBatch p{1, offsets.data(), cell.size(), cell.data(), amp.data(), time.data(), nullptr, ok.data()};
+  CellCalibration c{n_cells, mev.data(), tmean.data(), tsig.data(), led_run.data(), nullptr, 0};
+  MasterTimeConfig m{{0, 1, 2, 3}, {0, 0, 0, 0}, 100.0, 20.0, true, {4, 5, 6}, 1000.0, 12.0, 2.0, 8.0,
+                     RefineAnchor::kNominal, 0.5, 0.0, 0.0};
+  std::vector<double> e_in(n_cells), e_near(n_cells), e_out(n_cells), t(n_cells), master(1);
+  std::vector<int32_t> used(1);
+  std::vector<uint8_t> refined(1);
+  CellOutputs o{e_in.data(), e_near.data(), e_out.data(), t.data(), master.data(), used.data(), refined.data()};
+  calibrate_cells(p, spill.data(), c, m, 3.0, 5.0, 3.0, o);
+  NA64_CHECK(std::fabs(master[0] - 101.0) < 1e-12);  // no test: the fragment nearest nominal
+  m.refine_min_fraction = 0.03;  // 1.2 GeV < 3 % of 60 GeV
+  calibrate_cells(p, spill.data(), c, m, 3.0, 5.0, 3.0, o);
+  NA64_CHECK(std::fabs(master[0] - 105.0) < 1e-12);
+  m.refine_min_fraction = 0.0;
+  m.refine_local_ns = 6.0;  // the 60 GeV shower lies 4 ns from the fragment
+  calibrate_cells(p, spill.data(), c, m, 3.0, 5.0, 3.0, o);
+  NA64_CHECK(std::fabs(master[0] - 105.0) < 1e-12);
+  p.refine_ok = nullptr;  // the clipped cell's pulse takes part: larger, and nearer nominal
+  calibrate_cells(p, spill.data(), c, m, 3.0, 5.0, 3.0, o);
+  NA64_CHECK(std::fabs(master[0] - 98.0) < 1e-12);
+  // every ECAL pulse from a clipped waveform: they refine the master time after all
+  std::vector<uint8_t> none_ok{1, 1, 1, 1, 0, 0, 0};
+  p.refine_ok = none_ok.data();
+  calibrate_cells(p, spill.data(), c, m, 3.0, 5.0, 3.0, o);
+  NA64_CHECK(std::fabs(master[0] - 98.0) < 1e-12 && refined[0] == 1);
+  m.refine_local_ns = -1.0;
+  NA64_CHECK(throws_input_error([&] { calibrate_cells(p, spill.data(), c, m, 3.0, 5.0, 3.0, o); }));
+  m.refine_local_ns = 0.0;
+  m.refine_min_fraction = 2.0;
+  NA64_CHECK(throws_input_error([&] { calibrate_cells(p, spill.data(), c, m, 3.0, 5.0, 3.0, o); }));
+}
+
 void test_cluster_random_inputs_do_not_crash() {
   std::mt19937_64 rng(7);
   std::uniform_real_distribution<double> u(0.0, 1.0);
@@ -264,6 +309,7 @@ int main() {
   test_profile_normalisation();
   test_calibration_split();
   test_master_time_median_and_refinement();
+  test_master_time_anchor_rules();
   test_cluster_random_inputs_do_not_crash();
   test_two_seeds_share_energy();
   test_event_variables_layout_errors();
