@@ -75,8 +75,7 @@ def measure_quiet_neighbours(
         py = np.asarray(digits["y"])[rows_p].astype(np.int64)
         pe = d_event[rows_p]
         ok = (px >= 0) & (px < nx) & (py >= 0) & (py < ny) & (pe >= 0) & (pe < n_events)
-        # flat (event * cells + cell) indices: a 2-d fancy assignment of every digit of the
-        # plane cost ~2 us an event
+        # by flat (event * cells + cell) index
         row_of = np.full(n_events * nx * ny, -1, dtype=np.int64)
         row_of[(pe * (nx * ny) + px * ny + py)[ok]] = rows_p[ok]
         x = mx[events][:, None] + offsets[None, :, 0]
