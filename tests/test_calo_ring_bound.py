@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import na64reco.calo as calo
-from na64reco.calo.ring_bound import RingBoundConfig, crowded_cells, ring_bound
+from na64reco.calo.ring_bound import RingBoundConfig, crowded_cells, measured_ring, ring_bound
 
 LAY = calo.CaloLayout()
 ECAL1 = LAY.cells_of("ECAL1")
@@ -45,3 +46,28 @@ def test_crowded_cells_are_those_with_a_pulse_near_but_not_in_time():
     crowded = crowded_cells(event, cell, energy, dt, np.full(5, 3.0), 2, 10, cfg)
     assert np.flatnonzero(crowded[0]).tolist() == [6]
     assert np.flatnonzero(crowded[1]).tolist() == [5]
+
+
+def test_a_ring_cell_the_fits_missed_is_measured_from_its_samples():
+    from na64reco.waveform import load_template
+
+    tpl = load_template("ecal")
+    cal = calo.CaloCalibration.uniform(LAY, mev_per_adc=25.0, time_sigma_ns=1.0)  # time_mean 0
+    master = np.array([150.0])
+    t = np.arange(32) * 12.5
+    # the ring cell (3, 4) holds a 120 ADC pulse at the event's time that no fit reported
+    samples = np.where(np.arange(32) % 2 == 0, 150.0, 153.0) + 120.0 * np.asarray(tpl.value(t - 150.0))
+    digits = {"event": np.array([0]), "plane": np.array([LAY.index("ECAL1")]), "x": np.array([3]),
+              "y": np.array([4]), "samples": np.round(samples)[None].astype(np.uint16), "nsamples": np.array([32])}  # fmt: skip
+    doubtful_event, doubtful_cell = np.array([0]), np.array([_cell(3, 3)])
+    measured = measured_ring(doubtful_event, doubtful_cell, master, np.array([-1]), cal, digits, {"ECAL1": tpl},
+                             RingBoundConfig())  # fmt: skip
+    assert measured[0, _cell(3, 4)] == pytest.approx(120.0 * 25.0, rel=0.02)
+    assert np.isnan(measured[0, _cell(2, 3)])  # no digit: nothing measured
+    e_in = np.zeros((1, LAY.n_cells))
+    e_in[0, _cell(2, 3)] = 1000.0
+    crowded = np.zeros_like(e_in, dtype=bool)
+    fitted_only = ring_bound(doubtful_event, doubtful_cell, e_in, crowded, LAY, RingBoundConfig())
+    both = ring_bound(doubtful_event, doubtful_cell, e_in, crowded, LAY, RingBoundConfig(), measured)
+    assert fitted_only[0] == 8000.0
+    assert both[0] == pytest.approx(8.0 * (1000.0 + measured[0, _cell(3, 4)]))

@@ -17,7 +17,7 @@ import numpy as np
 from ..columns import Columns
 from .calibration import CaloCalibration
 from .fit_bounds import amplitude_upper_bound, clipped_near, fixed_time_amplitude
-from .ring_bound import ring_bound
+from .ring_bound import measured_ring, ring_bound
 from .status import MEV_PER_GEV, STATUS_FIT_FAILED
 
 if TYPE_CHECKING:
@@ -101,6 +101,7 @@ def energy_maxima(
     absurd_key: np.ndarray,
     fitted_bound: np.ndarray | None = None,
     crowded: np.ndarray | None = None,
+    digits: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Largest in-time ECAL and HCAL energies and VETO module energy (GeV) the doubtful
     fits leave possible.
@@ -111,7 +112,8 @@ def energy_maxima(
     fitted_bound: per suspect row, an upper bound (MeV) from a trusted refit
     (``seeded_refit``; inf where none), used where it is below the model-free one.
     crowded: (n_events, n_cells) bool from ``ring_bound.crowded_cells``; with it the cells of
-    ``config.ring.planes`` are also bounded by their ring of eight (``ring_bound``)."""
+    ``config.ring.planes`` are also bounded by their ring of eight (``ring_bound``), whose
+    cells are also measured at the event's time from ``digits`` when given."""
     e_ecal = ev["e_ecal"] / MEV_PER_GEV
     e_hcal = ev["e_hcal"] / MEV_PER_GEV
     veto = ev["veto_module"].max(axis=1, initial=0.0) / MEV_PER_GEV
@@ -150,7 +152,11 @@ def energy_maxima(
     if fitted_bound is not None:
         bound = np.fmin(bound, np.asarray(fitted_bound, dtype=np.float64)[use])
     if crowded is not None:
-        bound = np.fmin(bound, ring_bound(event, cell, e_in, crowded, layout, config.ring))
+        measured = None
+        if digits is not None:
+            measured = measured_ring(event, cell, master, spill_row, calibration, digits, config.bound_templates,
+                                     config.ring)  # fmt: skip
+        bound = np.fmin(bound, ring_bound(event, cell, e_in, crowded, layout, config.ring, measured))
     # the bound replaces what the doubtful fit put in the cell (never lowers it)
     extra = np.maximum(bound - e_in[event, cell], 0.0) / MEV_PER_GEV
     extra = np.where(np.isnan(extra), np.inf, extra)

@@ -453,7 +453,8 @@ def reconstruct_calo(
             config.n_sigma * calibration.time_sigma_ns[cell], n_events, layout.n_cells, config.ring,
         )  # fmt: skip
     e_ecal_max, e_hcal_max, veto_max_bound = energy_maxima(
-        ev, e_in, master, spill_row, calibration, config, status, suspects, n_events, absurd_key, fitted_bound, crowded
+        ev, e_in, master, spill_row, calibration, config, status, suspects, n_events, absurd_key, fitted_bound, crowded,
+        digits,
     )
     if config.bad_energy_in_maxima:
         e_ecal_max = e_ecal_max + ev["e_bad_ecal"] / MEV_PER_GEV
