@@ -120,6 +120,8 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=4000)
     ap.add_argument("--background-events", type=int, default=0, help="electron events for the leakage (default: --events)")
     ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--background-rate-hz", type=float, default=None,
+                    help="beam rate of the electron and hadron samples (default: the simulator's, 3e6)")
     args = ap.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="na64reco-bench-"))
     if args.workdir is None:  # the simulated files (GBs for large samples) go when the run ends
@@ -130,12 +132,13 @@ def main() -> None:
     run = cfg.run
     print(f"SIMULATED runs (na64reco.sim, run {run}): {n} events each, beam {cfg.beam_energy_gev} GeV, "
           f"pile-up rate {cfg.rate_hz:.1e}/s, ECAL {cfg.ecal_stochastic:.2f}/sqrt(E) (+) {cfg.ecal_constant}")  # fmt: skip
+    background_rate = {} if args.background_rate_hz is None else {"rate_hz": args.background_rate_hz}
     samples = {
-        "electrons": dict(signal_fraction=0.0),
+        "electrons": dict(signal_fraction=0.0, **background_rate),
         "electrons, no pile-up": dict(signal_fraction=0.0, rate_hz=0.0),
         "signal E_miss 60-95 GeV": dict(signal_fraction=1.0, signal_spectrum="uniform", signal_x_min=0.6,
                                          signal_x_max=0.95, hadron_fraction=0.0, muon_fraction=0.0),
-        "hadrons": dict(hadron_fraction=1.0, muon_fraction=0.0),
+        "hadrons": dict(hadron_fraction=1.0, muon_fraction=0.0, **background_rate),
         "signal E_miss 60-95 GeV, 1 MHz": dict(signal_fraction=1.0, signal_spectrum="uniform", signal_x_min=0.6,
                                                signal_x_max=0.95, hadron_fraction=0.0, muon_fraction=0.0,
                                                rate_hz=1.0e6),
@@ -145,8 +148,10 @@ def main() -> None:
     }  # fmt: skip
     results = {}
     for i, (name, over) in enumerate(samples.items()):
-        raw, truth = work / f"s{i}.dat", work / f"s{i}.parquet"
         count = (args.background_events or n) if name == "electrons" else n
+        # a --workdir keeps the simulated files for later runs of the same samples
+        tag = f"s{i}_{count}_{over.get('rate_hz', 'default')}"
+        raw, truth = work / f"{tag}.dat", work / f"{tag}.parquet"
         if not raw.exists():
             simulate(count, 100 + i, raw, truth=truth, truth_pulses=False, **over)
         results[name] = joined(raw, truth, run)

@@ -240,7 +240,7 @@ def test_refinement_anchors_on_the_nominal_time_or_on_the_counters():
     lay = calo.CaloLayout()
     cal = _calib(lay, mev=10.0, sigma=1.0)
     cfg = calo.CaloConfig(nominal_master_ns=150.0, master_search_ns=40.0, refine_search_ns=12.0, refine_window_ns=10.0)
-    assert cfg.refine_anchor == "nominal"
+    assert cfg.refine_anchor == "auto"
     modes = ("counters", "nominal", "auto")
 
     def masters(rows, **over):
