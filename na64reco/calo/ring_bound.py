@@ -38,8 +38,9 @@ class RingBoundConfig:
     factor: float = 8.0
     # a ring cell with a pulse of at least clear_mev beyond the in-time window but within
     # clear_ns of the event's expected time for it leaves the ring unusable. Of 200,000
-    # simulated background electrons at 3 MHz, 10 ns let four into the box, 12 ns one, 15 and
-    # 20 ns none (nor of 200,000 more)
+    # simulated background electrons at 3 MHz, 10 ns let four into the box and 12 ns one
+    # (with the fitted ring energies alone and the "nominal" anchor), 15 and 20 ns none (nor
+    # of 200,000 more)
     clear_ns: float = 20.0
     clear_mev: float = 500.0
 
