@@ -152,11 +152,14 @@ def energy_maxima(
     if fitted_bound is not None:
         bound = np.fmin(bound, np.asarray(fitted_bound, dtype=np.float64)[use])
     if crowded is not None:
-        measured = None
-        if digits is not None:
-            measured = measured_ring(event, cell, master, spill_row, calibration, digits, config.bound_templates,
-                                     config.ring)  # fmt: skip
-        bound = np.fmin(bound, ring_bound(event, cell, e_in, crowded, layout, config.ring, measured))
+        ring = ring_bound(event, cell, e_in, crowded, layout, config.ring)
+        # the samples' measurement only raises a ring: needed only where the fitted ring would tighten
+        tighter = np.flatnonzero(ring < bound)
+        if digits is not None and tighter.size:
+            measured = measured_ring(event[tighter], cell[tighter], master, spill_row, calibration, digits,
+                                     config.bound_templates, config.ring)  # fmt: skip
+            ring[tighter] = ring_bound(event[tighter], cell[tighter], e_in, crowded, layout, config.ring, measured)
+        bound = np.fmin(bound, ring)
     # the bound replaces what the doubtful fit put in the cell (never lowers it)
     extra = np.maximum(bound - e_in[event, cell], 0.0) / MEV_PER_GEV
     extra = np.where(np.isnan(extra), np.inf, extra)

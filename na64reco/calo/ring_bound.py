@@ -81,6 +81,9 @@ def measured_ring(event: np.ndarray, cell: np.ndarray, master: np.ndarray, spill
     n_events = master.size
     out = np.full((n_events, layout.n_cells), np.nan)
     d_plane = np.asarray(digits["plane"])
+    d_event = np.asarray(digits["event"], dtype=np.int64)
+    in_range = (d_event >= 0) & (d_event < n_events)
+    d_event_safe = np.where(in_range, d_event, 0)
     for name in config.planes:
         template = templates.get(name)
         _, ev, ring = _ring_cells(event, cell, layout, name)
@@ -88,11 +91,14 @@ def measured_ring(event: np.ndarray, cell: np.ndarray, master: np.ndarray, spill
             continue
         sl = layout.cells_of(name)
         nx, ny = layout.shape(name)
-        # digit row of each (event, cell of the plane), by flat index
-        rows_p = np.flatnonzero(d_plane == layout.index(name))
+        # digit row of each (event, cell of the plane) of the events concerned, by flat index
+        # (the table over every digit of the plane cost ~1 us an event)
+        need = np.zeros(n_events, dtype=bool)
+        need[ev] = True
+        rows_p = np.flatnonzero((d_plane == layout.index(name)) & in_range & need[d_event_safe])
         px = np.asarray(digits["x"])[rows_p].astype(np.int64)
         py = np.asarray(digits["y"])[rows_p].astype(np.int64)
-        pe = np.asarray(digits["event"], dtype=np.int64)[rows_p]
+        pe = d_event[rows_p]
         ok = (px >= 0) & (px < nx) & (py >= 0) & (py < ny) & (pe >= 0) & (pe < n_events)
         row_of = np.full(n_events * nx * ny, -1, dtype=np.int64)
         row_of[(pe * (nx * ny) + px * ny + py)[ok]] = rows_p[ok]
