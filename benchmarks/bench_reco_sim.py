@@ -120,6 +120,7 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=4000)
     ap.add_argument("--background-events", type=int, default=0, help="electron events for the leakage (default: --events)")
     ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--seed", type=int, default=100, help="the samples' seeds are seed, seed + 1, ... (default 100)")
     ap.add_argument("--background-rate-hz", type=float, default=None,
                     help="beam rate of the electron and hadron samples (default: the simulator's, 3e6)")
     args = ap.parse_args()
@@ -150,10 +151,10 @@ def main() -> None:
     for i, (name, over) in enumerate(samples.items()):
         count = (args.background_events or n) if name == "electrons" else n
         # a --workdir keeps the simulated files for later runs of the same samples
-        tag = f"s{i}_{count}_{over.get('rate_hz', 'default')}"
+        tag = f"s{i}_{count}_{over.get('rate_hz', 'default')}_{args.seed + i}"
         raw, truth = work / f"{tag}.dat", work / f"{tag}.parquet"
         if not raw.exists():
-            simulate(count, 100 + i, raw, truth=truth, truth_pulses=False, **over)
+            simulate(count, args.seed + i, raw, truth=truth, truth_pulses=False, **over)
         results[name] = joined(raw, truth, run)
         results[name][1]["nearest_other_ns"] = nearest_other_particle(truth, results[name][1])
 
