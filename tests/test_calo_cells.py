@@ -290,6 +290,10 @@ def test_refinement_anchor_is_a_shower_not_a_fragment():
     between = [("ECAL1", 3, 3, 8000.0, 142.5), ("ECAL1", 3, 2, 350.0, 149.5), ("ECAL1", 3, 3, 2000.0, 154.5)]
     assert master(between) == pytest.approx(154.5)
     assert master(between, refine_local_ns=0.0) == pytest.approx(149.5)
+    # a pre-shower pulse alone (its shower reaches no main-section cell): no anchor
+    preshower = [("ECAL1", 3, 3, 8000.0, 143.0), ("ECAL0", 3, 3, 400.0, 149.0), ("ECAL1", 3, 2, 900.0, 155.0)]
+    assert master(preshower, refine_local_ns=0.0) == pytest.approx(155.0)
+    assert master(preshower, refine_local_ns=0.0, refine_main_planes=()) == pytest.approx(149.0)
 
 
 def test_clipped_pulses_refine_the_master_time_only_alone():

@@ -48,7 +48,7 @@ pb::tuple calibrate_cells(const carray<int64_t>& offsets, const carray<int32_t>&
                           const std::vector<int32_t>& refine_cells, double refine_min_mev, double refine_search_ns,
                           double refine_cluster_ns, double refine_window_ns, const std::string& refine_anchor,
                           double refine_spread_ns, double refine_min_fraction, double refine_local_ns,
-                          const std::optional<carray<uint8_t>>& refine_ok) {
+                          const std::vector<int32_t>& refine_main_cells, const std::optional<carray<uint8_t>>& refine_ok) {
   if (offsets.ndim() != 1 || offsets.shape(0) < 1)
     throw InputError("calibrate_cells: offsets must be a 1-d array of n_events + 1 values");
   const auto n_events = offsets.shape(0) - 1;
@@ -87,7 +87,7 @@ pb::tuple calibrate_cells(const carray<int64_t>& offsets, const carray<int32_t>&
                           static_cast<std::size_t>(led_spill.shape(0))};
   calo::MasterTimeConfig m{counter_cells, counter_offset_ns, nominal_ns, search_ns, median,
                            refine_cells, refine_min_mev, refine_search_ns, refine_cluster_ns, refine_window_ns,
-                           anchor, refine_spread_ns, refine_min_fraction, refine_local_ns};
+                           anchor, refine_spread_ns, refine_min_fraction, refine_local_ns, refine_main_cells};
   pb::array_t<double> e_in({n_events, n_cells}), e_near({n_events, n_cells}), e_out({n_events, n_cells}),
       t_cell({n_events, n_cells});
   pb::array_t<double> master(n_events);
@@ -334,7 +334,8 @@ void bind_calo(pybind11::module_& m) {
         pb::arg("refine_cells") = std::vector<int32_t>{}, pb::arg("refine_min_mev") = 1000.0,
         pb::arg("refine_search_ns") = 5.0, pb::arg("refine_cluster_ns") = 2.0, pb::arg("refine_window_ns") = 1e9,
         pb::arg("refine_anchor") = "counters", pb::arg("refine_spread_ns") = 0.5,
-        pb::arg("refine_min_fraction") = 0.0, pb::arg("refine_local_ns") = 0.0, pb::arg("refine_ok") = pb::none(),
+        pb::arg("refine_min_fraction") = 0.0, pb::arg("refine_local_ns") = 0.0,
+        pb::arg("refine_main_cells") = std::vector<int32_t>{}, pb::arg("refine_ok") = pb::none(),
         "Pulses grouped by event (CSR offsets) -> (e_in, e_near, e_out, t_cell, master_ns, n_counters, "
         "master_refined); MeV, ns.");
   m.def("amplitude_upper_bound", &amplitude_upper_bound, pb::arg("samples"), pb::arg("nsamples"), pb::arg("t_lo_ns"),

@@ -47,6 +47,9 @@ void validate(const PulseBatch& p, const int32_t* spill_row, const CellCalibrati
       throw InputError(concat("calibrate_cells: refine cell ", cell, " outside 0..", c.n_cells - 1));
   if (!(m.refine_min_fraction >= 0.0 && m.refine_min_fraction <= 1.0))
     throw InputError(concat("calibrate_cells: refine_min_fraction ", m.refine_min_fraction, ", expected 0 to 1"));
+  for (int32_t cell : m.refine_main_cells)
+    if (cell < 0 || static_cast<std::size_t>(cell) >= c.n_cells)
+      throw InputError(concat("calibrate_cells: refine main cell ", cell, " outside 0..", c.n_cells - 1));
   if (!(m.refine_local_ns >= 0.0))
     throw InputError(concat("calibrate_cells: refine_local_ns ", m.refine_local_ns, ", expected >= 0"));
   if (!m.refine_cells.empty() && !(m.refine_search_ns > 0.0 && m.refine_cluster_ns >= 0.0 && m.refine_min_mev >= 0.0 &&
@@ -99,13 +102,14 @@ double counter_time(const PulseBatch& p, int64_t begin, int64_t end, const Maste
 struct RefineCandidate {
   double time_ns;
   double energy;
+  bool main;  // a cell of MasterTimeConfig::refine_main_cells
 };
 
 // The calorimeter refinement of MasterTimeConfig; returns false (t unchanged) without candidates.
 // cands: scratch, reused from event to event.
 bool refine_time(const PulseBatch& p, int64_t begin, int64_t end, const MasterTimeConfig& m,
-                 const std::vector<char>& is_refine, const CellCalibration& c, const double* led_row, double spread,
-                 std::vector<RefineCandidate>& cands, double& t) {
+                 const std::vector<char>& is_refine, const std::vector<char>& is_main, const CellCalibration& c,
+                 const double* led_row, double spread, std::vector<RefineCandidate>& cands, double& t) {
   const bool nominal = m.refine_anchor == RefineAnchor::kNominal ||
                        (m.refine_anchor == RefineAnchor::kAuto && spread > m.refine_spread_ns);
   // Pulses of waveforms with clipped samples (refine_ok 0) take part only where no other can.
@@ -124,7 +128,7 @@ bool refine_time(const PulseBatch& p, int64_t begin, int64_t end, const MasterTi
       const double te = p.time_ns[i] - c.time_mean_ns[cell];
       if (energy >= m.refine_min_mev && std::fabs(te - t) <= m.refine_search_ns &&
           std::fabs(te - m.nominal_ns) <= m.refine_window_ns)
-        cands.push_back({te, energy});
+        cands.push_back({te, energy, is_main[static_cast<std::size_t>(cell)] != 0});
     }
     const std::size_t k = cands.size();
     if (k == 0) continue;
@@ -143,6 +147,12 @@ bool refine_time(const PulseBatch& p, int64_t begin, int64_t end, const MasterTi
           return false;
       return true;
     };
+    // the shower of candidate i reaches the main section
+    auto reaches_main = [&](std::size_t i) {
+      for (std::size_t j = 0; j < k; ++j)
+        if (cands[j].main && std::fabs(cands[j].time_ns - cands[i].time_ns) <= m.refine_cluster_ns) return true;
+      return false;
+    };
     double min_shower = 0.0;
     if (m.refine_min_fraction > 0.0) {
       for (std::size_t i = 0; i < k; ++i) min_shower = std::max(min_shower, shower_energy(i));
@@ -151,7 +161,8 @@ bool refine_time(const PulseBatch& p, int64_t begin, int64_t end, const MasterTi
     double best = std::numeric_limits<double>::infinity();
     double anchor = t;
     for (std::size_t i = 0; i < k; ++i) {
-      if ((min_shower > 0.0 && shower_energy(i) < min_shower) || (m.refine_local_ns > 0.0 && !local_max(i)))
+      if ((min_shower > 0.0 && shower_energy(i) < min_shower) || (m.refine_local_ns > 0.0 && !local_max(i)) ||
+          (!m.refine_main_cells.empty() && !reaches_main(i)))
         continue;
       const double d = std::fabs(cands[i].time_ns - (nominal ? m.nominal_ns : t));
       if (d < best) {
@@ -192,6 +203,8 @@ void calibrate_cells(const PulseBatch& p, const int32_t* spill_row, const CellCa
   const std::size_t nc = c.n_cells;
   std::vector<char> is_refine(nc, 0);
   for (int32_t cell : m.refine_cells) is_refine[static_cast<std::size_t>(cell)] = 1;
+  std::vector<char> is_main(nc, 0);
+  for (int32_t cell : m.refine_main_cells) is_main[static_cast<std::size_t>(cell)] = 1;
   std::vector<double> best_amp(nc);
   std::vector<RefineCandidate> refine_scratch;
   for (std::size_t e = 0; e < p.n_events; ++e) {
@@ -213,7 +226,7 @@ void calibrate_cells(const PulseBatch& p, const int32_t* spill_row, const CellCa
     const double* led_row = spill_row[e] >= 0 ? c.led_spill + static_cast<std::size_t>(spill_row[e]) * nc
                                               : nullptr;
     const bool refined = used > 0 && !m.refine_cells.empty() &&
-                         refine_time(p, begin, end, m, is_refine, c, led_row, spread, refine_scratch, t_master);
+                         refine_time(p, begin, end, m, is_refine, is_main, c, led_row, spread, refine_scratch, t_master);
     out.master_ns[e] = t_master;
     out.n_counters[e] = used;
     if (out.refined) out.refined[e] = refined ? 1 : 0;

@@ -77,6 +77,9 @@ struct MasterTimeConfig {
   // fit that splits two overlapping pulses at a time between them, is no particle of its own.
   double refine_min_fraction = 0.0;
   double refine_local_ns = 0.0;
+  // ... and whose shower holds a pulse of one of these cells (the main section: a particle's
+  // shower reaches it, a pre-shower fit's fragment alone does not); empty: no such test
+  std::vector<int32_t> refine_main_cells{};
 };
 
 struct CellOutputs {

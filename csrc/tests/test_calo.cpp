@@ -132,6 +132,10 @@ void test_master_time_anchor_rules() {
   calibrate_cells(p, spill.data(), c, m, 3.0, 5.0, 3.0, o);
   NA64_CHECK(std::fabs(master[0] - 105.0) < 1e-12);
   m.refine_min_fraction = 0.0;
+  m.refine_main_cells = {4};  // the fragment's cell 5 is no main-section cell, nor near one in time
+  calibrate_cells(p, spill.data(), c, m, 3.0, 5.0, 3.0, o);
+  NA64_CHECK(std::fabs(master[0] - 105.0) < 1e-12);
+  m.refine_main_cells.clear();
   m.refine_local_ns = 6.0;  // the 60 GeV shower lies 4 ns from the fragment
   calibrate_cells(p, spill.data(), c, m, 3.0, 5.0, 3.0, o);
   NA64_CHECK(std::fabs(master[0] - 105.0) < 1e-12);
@@ -147,6 +151,9 @@ void test_master_time_anchor_rules() {
   NA64_CHECK(throws_input_error([&] { calibrate_cells(p, spill.data(), c, m, 3.0, 5.0, 3.0, o); }));
   m.refine_local_ns = 0.0;
   m.refine_min_fraction = 2.0;
+  NA64_CHECK(throws_input_error([&] { calibrate_cells(p, spill.data(), c, m, 3.0, 5.0, 3.0, o); }));
+  m.refine_min_fraction = 0.0;
+  m.refine_main_cells = {7};  // outside the layout
   NA64_CHECK(throws_input_error([&] { calibrate_cells(p, spill.data(), c, m, 3.0, 5.0, 3.0, o); }));
 }
 

@@ -74,6 +74,7 @@ def calibrate_cells(
     refine_spread_ns: float = 0.5,
     refine_min_fraction: float = 0.0,
     refine_local_ns: float = 0.0,
+    refine_main_cells: list[int] = ...,
     refine_ok: npt.ArrayLike | None = None,
 ) -> tuple[
     npt.NDArray[np.float64],
