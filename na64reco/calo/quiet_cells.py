@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .calibration import CaloCalibration
+from .digit_rows import digit_rows
 from .doubtful import cell_energy
 from .fit_bounds import fixed_time_amplitude
 
@@ -63,28 +64,17 @@ def measure_quiet_neighbours(
     if not events.size:
         return
     offsets = np.array([(i, j) for i in (-1, 0, 1) for j in (-1, 0, 1)])
-    d_plane = np.asarray(digits["plane"])
-    d_event = np.asarray(digits["event"], dtype=np.int64)
     for name, template in config.quiet_templates.items():
         # an ECAL section: its cell (x, y) lies in the tower (x, y)
         nx, ny = layout.shape(name)
         base = layout.cells_of(name).start
-        # digit row of each (event, cell of the plane): a dense table
-        rows_p = np.flatnonzero(d_plane == layout.index(name))
-        px = np.asarray(digits["x"])[rows_p].astype(np.int64)
-        py = np.asarray(digits["y"])[rows_p].astype(np.int64)
-        pe = d_event[rows_p]
-        ok = (px >= 0) & (px < nx) & (py >= 0) & (py < ny) & (pe >= 0) & (pe < n_events)
-        # by flat (event * cells + cell) index
-        row_of = np.full(n_events * nx * ny, -1, dtype=np.int64)
-        row_of[(pe * (nx * ny) + px * ny + py)[ok]] = rows_p[ok]
         x = mx[events][:, None] + offsets[None, :, 0]
         y = my[events][:, None] + offsets[None, :, 1]
         inside = (x >= 0) & (x < nx) & (y >= 0) & (y < ny)
         ev = np.broadcast_to(events[:, None], x.shape)[inside]
         local = x[inside] * ny + y[inside]
         cell = base + local
-        rows = row_of[ev * (nx * ny) + local]
+        rows = digit_rows(digits, layout, name, ev, local, n_events)
         pick = (e_in[ev, cell] <= 0.0) & (rows >= 0)
         if not pick.any():
             continue

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .calibration import CaloCalibration
+from .digit_rows import digit_rows
 from .fit_bounds import fixed_time_amplitude
 from .layout import CaloLayout
 
@@ -80,29 +81,12 @@ def measured_ring(event: np.ndarray, cell: np.ndarray, master: np.ndarray, spill
     layout = calibration.layout
     n_events = master.size
     out = np.full((n_events, layout.n_cells), np.nan)
-    d_plane = np.asarray(digits["plane"])
-    d_event = np.asarray(digits["event"], dtype=np.int64)
-    in_range = (d_event >= 0) & (d_event < n_events)
-    d_event_safe = np.where(in_range, d_event, 0)
     for name in config.planes:
         template = templates.get(name)
         _, ev, ring = _ring_cells(event, cell, layout, name)
         if template is None or not ev.size:
             continue
-        sl = layout.cells_of(name)
-        nx, ny = layout.shape(name)
-        # digit row of each (event, cell of the plane) of the events concerned, by flat index
-        # (the table over every digit of the plane cost ~1 us an event)
-        need = np.zeros(n_events, dtype=bool)
-        need[ev] = True
-        rows_p = np.flatnonzero((d_plane == layout.index(name)) & in_range & need[d_event_safe])
-        px = np.asarray(digits["x"])[rows_p].astype(np.int64)
-        py = np.asarray(digits["y"])[rows_p].astype(np.int64)
-        pe = d_event[rows_p]
-        ok = (px >= 0) & (px < nx) & (py >= 0) & (py < ny) & (pe >= 0) & (pe < n_events)
-        row_of = np.full(n_events * nx * ny, -1, dtype=np.int64)
-        row_of[(pe * (nx * ny) + px * ny + py)[ok]] = rows_p[ok]
-        rows = row_of[ev * (nx * ny) + (ring - sl.start)]
+        rows = digit_rows(digits, layout, name, ev, ring - layout.cells_of(name).start, n_events)
         have = (rows >= 0) & np.isfinite(master[ev])
         ev, ring, rows = ev[have], ring[have], rows[have]
         if not rows.size:
@@ -126,24 +110,16 @@ def ring_bound(event: np.ndarray, cell: np.ndarray, e_in: np.ndarray, crowded: n
     if config.factor <= 0.0 or not event.size:
         return bound
     for name in config.planes:
-        sl = layout.cells_of(name)
-        nx, ny = layout.shape(name)
-        rows = np.flatnonzero((cell >= sl.start) & (cell < sl.stop))
-        if not rows.size:
-            continue
-        ev = event[rows]
-        cx, cy = (cell[rows] - sl.start) // ny, (cell[rows] - sl.start) % ny
-        ring = np.zeros(rows.size)
-        busy = np.zeros(rows.size, dtype=bool)
-        for dx, dy in ((dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy):
-            x, y = cx + dx, cy + dy
-            ok = (x >= 0) & (x < nx) & (y >= 0) & (y < ny)
-            neighbour = sl.start + x[ok] * ny + y[ok]
-            e = e_in[ev[ok], neighbour]
-            if measured is not None:
-                e = np.fmax(e, measured[ev[ok], neighbour])
-            ring[ok] += e
-            busy[ok] |= crowded[ev[ok], neighbour]
-        usable = (ring > 0.0) & ~busy
-        bound[rows[usable]] = config.factor * ring[usable]
+        row, ev, neighbour = _ring_cells(event, cell, layout, name)
+        e = e_in[ev, neighbour]
+        if measured is not None:
+            e = np.fmax(e, measured[ev, neighbour])
+        ring = np.zeros(event.size)
+        busy = np.zeros(event.size, dtype=bool)
+        np.add.at(ring, row, e)
+        np.logical_or.at(busy, row, crowded[ev, neighbour])
+        in_plane = np.zeros(event.size, dtype=bool)
+        in_plane[row] = True
+        usable = in_plane & (ring > 0.0) & ~busy
+        bound[usable] = config.factor * ring[usable]
     return bound
