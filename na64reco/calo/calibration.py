@@ -34,6 +34,7 @@ __all__ = [
     "load_calibration",
     "DEFAULT_CALIBRATION",
     "DEFAULT_LED",
+    "cell_energy",
 ]
 
 _DATA = Path(__file__).resolve().parent.parent / "data" / "calo"
@@ -258,3 +259,15 @@ def calibration_from_setup(run: int, setup=None, time_path: str | Path | None = 
     spills = np.asarray(cal.led_spills, dtype=np.int64)
     table = np.where(known[None, :], np.asarray(cal.led_factors)[:, safe], np.nan) if spills.size else np.zeros((0, cells.size))
     return CaloCalibration(layout, mev, base.time_mean_ns, base.time_sigma_ns, led_run, spills, table)
+
+
+def cell_energy(amp: np.ndarray, event: np.ndarray, cell: np.ndarray, spill_row: np.ndarray,
+                 calibration: CaloCalibration) -> np.ndarray:
+    """MeV of amplitudes (ADC) in (event, cell), with the LED factor of the event's spill."""
+    led = np.full(event.size, np.nan)
+    spilled = spill_row[event] >= 0
+    if spilled.any():
+        led[spilled] = calibration.led_table[spill_row[event[spilled]], cell[spilled]]
+    led = np.where(np.isfinite(led), led, calibration.led_run[cell])
+    with np.errstate(invalid="ignore"):
+        return amp * calibration.mev_per_adc[cell] * led

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..columns import Columns
-from .calibration import CaloCalibration
+from .calibration import CaloCalibration, cell_energy
 from .fit_bounds import amplitude_upper_bound, clipped_near, fixed_time_amplitude
 from .ring_bound import measured_ring, ring_bound
 from .status import MEV_PER_GEV, STATUS_FIT_FAILED
@@ -23,19 +23,7 @@ from .status import MEV_PER_GEV, STATUS_FIT_FAILED
 if TYPE_CHECKING:
     from .reconstruct import CaloConfig
 
-__all__ = ["cell_energy", "trusted_suspects_dropped", "refit_suspects", "energy_maxima"]
-
-
-def cell_energy(amp: np.ndarray, event: np.ndarray, cell: np.ndarray, spill_row: np.ndarray,
-                 calibration: CaloCalibration) -> np.ndarray:
-    """MeV of amplitudes (ADC) in (event, cell), with the LED factor of the event's spill."""
-    led = np.full(event.size, np.nan)
-    spilled = spill_row[event] >= 0
-    if spilled.any():
-        led[spilled] = calibration.led_table[spill_row[event[spilled]], cell[spilled]]
-    led = np.where(np.isfinite(led), led, calibration.led_run[cell])
-    with np.errstate(invalid="ignore"):
-        return amp * calibration.mev_per_adc[cell] * led
+__all__ = ["trusted_suspects_dropped", "refit_suspects", "energy_maxima"]
 
 
 def trusted_suspects_dropped(suspects: Mapping[str, np.ndarray], master: np.ndarray, calibration: CaloCalibration,

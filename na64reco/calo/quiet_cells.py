@@ -22,9 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .calibration import CaloCalibration
+from .calibration import CaloCalibration, cell_energy
 from .digit_rows import digit_rows
-from .doubtful import cell_energy
 from .fit_bounds import fixed_time_amplitude
 
 if TYPE_CHECKING:

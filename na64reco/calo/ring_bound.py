@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .calibration import CaloCalibration
+from .calibration import CaloCalibration, cell_energy
 from .digit_rows import digit_rows
 from .fit_bounds import fixed_time_amplitude
 from .layout import CaloLayout
@@ -93,8 +93,6 @@ def measured_ring(event: np.ndarray, cell: np.ndarray, master: np.ndarray, spill
             continue
         amp = fixed_time_amplitude(np.asarray(digits["samples"])[rows], np.asarray(digits["nsamples"])[rows],
                                    master[ev] + calibration.time_mean_ns[ring], template)  # fmt: skip
-        from .doubtful import cell_energy  # (doubtful imports this module)
-
         out[ev, ring] = cell_energy(np.maximum(amp, 0.0), ev, ring, spill_row, calibration)
     return out
 

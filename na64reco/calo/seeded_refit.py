@@ -29,8 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .calibration import CaloCalibration
-from .doubtful import cell_energy
+from .calibration import CaloCalibration, cell_energy
 
 if TYPE_CHECKING:
     from .reconstruct import CaloConfig
