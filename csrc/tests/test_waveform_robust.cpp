@@ -126,8 +126,8 @@ int main() {
   std::vector<double> pedestal(static_cast<size_t>(n) * 2);
   for (int64_t i = 0; i < n; ++i) {
     uint16_t* row = &samples[static_cast<size_t>(i) * w];
-    const int kind = static_cast<int>(i % 9);
-    // one pulse per window (kinds 6-8), drawn once so that the samples form its shape
+    const int kind = static_cast<int>(i % 10);
+    // one pulse per window (kinds 6-9), drawn once so that the samples form its shape
     const double a = 50.0 + 20000.0 * rng.uniform();
     const double tau = -100.0 + 500.0 * rng.uniform();
     for (int k = 0; k < w; ++k) {
@@ -143,6 +143,7 @@ int main() {
           double v = 100.0 + 2.0 * (rng.uniform() - 0.5) * 3.0;
           v += a * tpl.value(t - tau);
           if (kind == 7) v += 0.3 * a * tpl.value(t - tau - 30.0);
+          if (kind == 9) v += 0.8 * a * tpl.value(t - tau - 22.0);  // a pair a couple of samples apart
           if (kind == 8)  // a train of pulses: the pile-up search adds them one by one
             for (int j = 1; j <= 5; ++j) v += (0.05 + 0.2 * j) * a * tpl.value(t - tau + 60.0 * j - 150.0);
           row[k] = static_cast<uint16_t>(v > 4095.0 ? 4095.0 : (v < 0.0 ? 0.0 : v));

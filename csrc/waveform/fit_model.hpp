@@ -25,6 +25,8 @@ struct FitContext {
   // samples: their large clipped pulses would show the table's second-order error in chi2).
   bool exact_polish;
   PhaseDotCache* dots;      // memo of table-row dot products for this waveform (with table)
+  // templates on the pair search's grid with their Gram matrix (null: computed per window)
+  const Dictionary* pair_dict;
   double tau_lo, tau_hi;
   double max_amplitude;     // larger fitted amplitudes are unphysical (far beyond the ADC range)
   int nsamples;

@@ -144,6 +144,92 @@ void drop_unneeded_pulses(const FitContext& ctx, PulseModel& m, int keep) {
   }
 }
 
+// The best pair of pulses at least a sample apart, each within kPairReachSamples of pulse i,
+// to replace pulse i and every other pulse within that reach (a pair the fit covered with one
+// pulse and a stray beside it); the pulses farther away are held as fitted. Pulse times on a
+// grid of kPairStepSamples (the dictionary's half-sample grid is too coarse for a fast
+// template's edge: its best pair can straddle the truth), amplitudes by linear least squares,
+// both positive. False when no pair qualifies.
+bool best_pulse_pair(const FitContext& ctx, const PulseModel& m, int i, PulseModel& trial) {
+  const int n = ctx.nsamples;
+  const double dt = ctx.shape->sampling_ns();
+  const double reach = kPairReachSamples * dt;
+  double target[kMaxSamples];  // the residual with the pulses near pulse i put back
+  alignas(16) double col[kPairTimes][kMaxSamples];
+  std::memcpy(target, m.residual, sizeof(double) * static_cast<std::size_t>(n));
+  trial = m;
+  trial.npulses = 0;
+  for (int g = 0; g < m.npulses; ++g) {
+    if (std::fabs(m.tau[g] - m.tau[i]) > reach) {
+      trial.amp[trial.npulses] = m.amp[g];
+      trial.tau[trial.npulses] = m.tau[g];
+      ++trial.npulses;
+      continue;
+    }
+    exact_template(*ctx.shape, *ctx.space, m.tau[g], col[0]);
+    for (int q = 0; q < n; ++q) target[q] += m.amp[g] * col[0][q];
+  }
+  if (trial.npulses + 2 > kMaxPulses) return false;
+  // Grid times within the reach, their template columns, and the columns' dot products:
+  // precomputed (pair_dict) for windows without masked samples, else computed here.
+  const Dictionary* pd = ctx.pair_dict;
+  const double step = pd != nullptr ? pd->step : kPairStepSamples * dt;
+  const double t_first = pd != nullptr ? pd->tau_lo : ctx.tau_lo;
+  const int c_lo = std::max(0, static_cast<int>(std::ceil((m.tau[i] - reach - t_first) / step - 1e-9)));
+  int c_hi = static_cast<int>(std::floor((m.tau[i] + reach - t_first) / step + 1e-9));
+  if (pd != nullptr) c_hi = std::min(c_hi, pd->natoms - 1);
+  c_hi = std::min({c_hi, c_lo + kPairTimes - 1, static_cast<int>(std::floor((ctx.tau_hi - t_first) / step + 1e-9))});
+  double tau[kPairTimes], corr[kPairTimes], norm2[kPairTimes];
+  int atom_of[kPairTimes];
+  int nt = 0;
+  for (int c = c_lo; c <= c_hi; ++c) {
+    const double t = t_first + c * step;
+    if (pd != nullptr) {
+      norm2[nt] = pd->row(c)[c];
+      if (!(norm2[nt] > 0.0)) continue;
+      corr[nt] = dot(pd->atom(c), target, n);
+    } else {
+      exact_template(*ctx.shape, *ctx.space, t, col[nt]);
+      norm2[nt] = dot(col[nt], col[nt], n);
+      if (!(norm2[nt] > 0.0)) continue;
+      corr[nt] = dot(col[nt], target, n);
+    }
+    atom_of[nt] = c;
+    tau[nt++] = t;
+  }
+  const int min_gap = static_cast<int>(std::ceil(dt / step - 1e-9));  // a sample apart
+  double best_gain = 0.0, best_a = 0.0, best_b = 0.0;
+  int best_j = -1, best_k = -1;
+  for (int j = 0; j < nt; ++j) {
+    const double* gram_j = pd != nullptr ? pd->row(atom_of[j]) : nullptr;
+    for (int k = j + 1; k < nt; ++k) {
+      if (atom_of[k] - atom_of[j] < min_gap) continue;
+      const double gjj = norm2[j], gkk = norm2[k];
+      const double gjk = gram_j != nullptr ? gram_j[atom_of[k]] : dot(col[j], col[k], n);
+      const double det = gjj * gkk - gjk * gjk;
+      if (!(det > 1e-9 * gjj * gkk)) continue;
+      const double cj = corr[j], ck = corr[k];
+      const double a = (gkk * cj - gjk * ck) / det, b = (gjj * ck - gjk * cj) / det;
+      if (!(a > 0.0 && b > 0.0)) continue;
+      const double gain = a * cj + b * ck;
+      if (gain > best_gain) {
+        best_gain = gain;
+        best_j = j;
+        best_k = k;
+        best_a = a;
+        best_b = b;
+      }
+    }
+  }
+  if (best_j < 0) return false;
+  trial.amp[trial.npulses] = best_a;
+  trial.tau[trial.npulses] = tau[best_j];
+  trial.amp[trial.npulses + 1] = best_b;
+  trial.tau[trial.npulses + 1] = tau[best_k];
+  trial.npulses += 2;
+  return true;
+}
+
 // A model the search leaves still suspicious may hold two pulses merged into one: closer
 // than about a sample, neither the residual's correlation with one more atom nor the
 // dictionary's grid separates them, and each trial refinement pulls a pulse added next to
@@ -181,10 +267,23 @@ void split_merged_pulses(const FitContext& ctx, PulseModel& m) {
       trial.tau[trial.npulses] = clampd(m.tau[i] + half, ctx.tau_lo, ctx.tau_hi);
       ++trial.npulses;
       // (the refit may drop a pulse the merged one had needed beside it: fewer, and better)
-      if (!refine_pulses(ctx, trial, kTrialNs, 0) || m.chi2 - trial.chi2 < cfg.pileup_dchi2) continue;
-      if (!found || trial.chi2 < best.chi2) {
+      const bool halves_ok = refine_pulses(ctx, trial, kTrialNs, 0) && m.chi2 - trial.chi2 >= cfg.pileup_dchi2;
+      if (halves_ok && (!found || trial.chi2 < best.chi2)) {
         best = trial;
         found = true;
+      }
+      // Two pulses a couple of samples apart under a fast template: the merged pulse sits
+      // between them, and halves started half a sample either side of it are pulled back
+      // together by the template's steep edge. The best pair on a fine grid starts them where
+      // they are.
+      PulseModel pair;
+      const bool halves_enough = halves_ok && trial.chi2 <= ndf0 - 2 * trial.npulses + 2.0 * cfg.pileup_dchi2;
+      if (!halves_enough && best_pulse_pair(ctx, m, i, pair)) {
+        if (refine_pulses(ctx, pair, kTrialNs, 0) && m.chi2 - pair.chi2 >= cfg.pileup_dchi2 &&
+            (!found || pair.chi2 < best.chi2)) {
+          best = pair;
+          found = true;
+        }
       }
     }
     if (!found) return;

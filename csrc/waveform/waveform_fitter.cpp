@@ -17,6 +17,20 @@ namespace na64::waveform {
 
 namespace {
 
+// The largest unmasked sample above its parity's rough pedestal among the first `end`
+// samples (-1 when none is above it).
+int largest_sample_before(const double* y, const unsigned char* mask, const double base[2], int end) {
+  int best = -1;
+  double best_v = 0.0;
+  for (int k = 0; k < end; ++k)
+    if (!mask[k] && y[k] - base[k & 1] > best_v) {
+      best_v = y[k] - base[k & 1];
+      best = k;
+    }
+  return best;
+}
+
+
 void check_config(const FitterConfig& c) {
   auto positive = [](double v, const char* name) {
     if (!(v > 0.0) || !std::isfinite(v)) throw InputError(concat(name, " must be positive and finite, got ", v));
@@ -72,6 +86,7 @@ WaveformFitter::WaveformFitter(const PulseTemplate& tpl, FitterConfig config)
       throw InputError("cannot build the fit space for the configured window and noise");
     v->table.build(shape_, v->space, tau_lo_, tau_hi_, cfg_.phase_step_ns);
     v->dict.build(shape_, v->space, tau_lo_, tau_hi_, cfg_.dictionary_step_ns);
+    v->pair_dict.build(shape_, v->space, tau_lo_, tau_hi_, detail::kPairStepSamples * cfg_.sampling_ns);
     v->scan_free = converges_without_scan(*v);
     return v;
   };
@@ -117,6 +132,7 @@ void WaveformFitter::init_context(FitContext& ctx) const {
   ctx.tau_lo = tau_lo_;
   ctx.tau_hi = tau_hi_;
   ctx.exact_polish = cfg_.exact_refinement;
+  ctx.pair_dict = nullptr;
   // larger fitted amplitudes are unphysical: far beyond the ADC range
   ctx.max_amplitude = std::isfinite(cfg_.saturation_adc) && cfg_.saturation_adc > 0.0 ? 16.0 * cfg_.saturation_adc : 1e9;
 }
@@ -195,6 +211,7 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   } else {
     ctx.space = &variant.space;
     ctx.table = &variant.table;
+    ctx.pair_dict = &variant.pair_dict;
   }
 
   auto write_failed = [&]() {
@@ -290,6 +307,18 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
     }
     kmax = kmin;
     ymax = ymin;
+  }
+  // A window whose largest sample is one of its last two holds the rising edge of a pulse
+  // peaking after it: a single pulse started there is a poor, often singular fit (its
+  // template and derivative columns are nearly one), and the pile-up search could not
+  // always add the whole pulse before it to it. A significant pulse before the edge is the
+  // start instead; the search adds the edge from the residual.
+  if (polarity > 0.0 && kmax >= n - 2 && !(flags & kSaturated)) {
+    const int k_alt = largest_sample_before(y, mask, base, n - 2);
+    if (k_alt >= 0 && y[k_alt] - base[k_alt & 1] >= detail::kEdgeStartSigma * noise_sigma(cfg_)) {
+      kmax = k_alt;
+      ymax = y[k_alt] - base[k_alt & 1];
+    }
   }
   double tau0 = kmax >= 0 ? kmax * dt : 0.0;
   if (kmax > 0 && kmax + 1 < n && !mask[kmax - 1] && !mask[kmax + 1]) {

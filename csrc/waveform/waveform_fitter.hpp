@@ -48,6 +48,7 @@ class WaveformFitter {
     SampleSpace space;
     PhaseTable table;
     Dictionary dict;
+    Dictionary pair_dict;  // the pair search's finer grid (split_merged_pulses)
     bool scan_free = false;  // see converges_without_scan
   };
   // Whether the single-pulse fit on v's table finds every noiseless pulse inside the window
