@@ -17,11 +17,11 @@ namespace na64::waveform {
 
 namespace {
 
-// The largest unmasked sample above its parity's rough pedestal among the first `end`
-// samples (-1 when none is above it).
+// The unmasked sample the furthest above its parity's rough pedestal among the first `end`
+// samples (-1 when all are masked).
 int largest_sample_before(const double* y, const unsigned char* mask, const double base[2], int end) {
   int best = -1;
-  double best_v = 0.0;
+  double best_v = -std::numeric_limits<double>::infinity();
   for (int k = 0; k < end; ++k)
     if (!mask[k] && y[k] - base[k & 1] > best_v) {
       best_v = y[k] - base[k & 1];
@@ -358,15 +358,24 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   const bool scan_first = any_masked || !variant.scan_free || polarity < 0.0 ||
                           !(ymax >= detail::kScanFreePeakSigma * noise_sigma(cfg_));
   PulseModel model;
+  bool edge_retry = false;
   if (!fit_single(ctx, tau0, polarity, ctx.exact_polish, model, scan_first)) {
-    write_failed();
-    return;
+    // Started on an edge with no significant pulse before it (the rule above did not apply):
+    // the window holds noise and the start of a pulse after it. Fitted from its largest
+    // sample before the edge instead, it comes out as no pulse, or the search adds the edge.
+    const int k_alt = polarity > 0.0 && kmax >= n - 2 ? largest_sample_before(y, mask, base, n - 2) : -1;
+    if (k_alt < 0 || !fit_single(ctx, k_alt * dt, polarity, ctx.exact_polish, model, true)) {
+      write_failed();
+      return;
+    }
+    edge_retry = true;
   }
   const int ndf_single = ctx.space->nused - ctx.space->npedestal - 2;
 
   // Pile-up prefilter: chi2 too large, or a positive bump left in the residual.
   // A significant negative excursion is reported as such, not explained by positive pulses.
-  const bool negative = !(flags & kSaturated) && model.amp[0] < -cfg_.min_significance * model.amp_err[0];
+  // (a noise fit pushed below zero by a large edge is no dip: the search describes the edge)
+  const bool negative = !(flags & kSaturated) && !edge_retry && model.amp[0] < -cfg_.min_significance * model.amp_err[0];
   if (cfg_.pileup && ndf_single > 2 && !negative) {
     bool suspicious = model_suspicious(ctx, model);
     // The pile-up search starts from the single pulse of the phase scan, which a template
