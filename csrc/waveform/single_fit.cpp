@@ -218,8 +218,14 @@ bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_
       const bool last = it == 4;
       if (!(a1 * polarity > 0.0) || !(mi[0] > 0.0)) break;
       const double next = clampd(t.tau_of(p) + clampd(a2 / a1, -dt, dt), c.tau_lo, c.tau_hi);
-      if (t.nearest(next) != p && !last) {
+      // The curvature step below assumes a remaining shift under half a phase step. Still
+      // hopping after the last hop (a small pulse or noise), or held at the end of the time
+      // range while the fit wants beyond it, Gauss-Newton on the exact template decides:
+      // with a shift of a sample or more the step had turned flat noise into pulses of
+      // thousands of ADC counts (and 90 sigma) just before the window.
+      if (t.nearest(next) != p || !(std::fabs(a2 / a1) <= t.step)) {
         tau = next;
+        if (last || t.nearest(next) == p) break;
         continue;
       }
       if (!exact_refinement) {
@@ -278,9 +284,13 @@ bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_
     if (!(a1 * polarity > 0.0)) break;  // no pulse of the expected sign: the shift a2/a1 means nothing
     const double next = clampd(tau + clampd(a2 / a1, -dt, dt), c.tau_lo, c.tau_hi);
     const double moved = next - tau;
+    // Out of iterations: the answer is this solve, at the time it was made (moving the time
+    // after the last solve paired a time with another time's amplitude: on noise, pulses of
+    // thousands of ADC counts beside a window of flat samples).
+    if (it + 1 == max_exact && !(std::fabs(moved) < (exact_refinement ? kConvergedNs : kSingleStopNs))) break;
     tau = next;
     m.tau[0] = tau;
-    if (std::fabs(moved) < (exact_refinement ? kConvergedNs : kSingleStopNs) || it + 1 == max_exact) break;
+    if (std::fabs(moved) < (exact_refinement ? kConvergedNs : kSingleStopNs)) break;
   }
   return solved;
 }

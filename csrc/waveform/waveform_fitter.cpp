@@ -363,10 +363,20 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
     // Started on an edge with no significant pulse before it (the rule above did not apply):
     // the window holds noise and the start of a pulse after it. Fitted from its largest
     // sample before the edge instead, it comes out as no pulse, or the search adds the edge.
+    // (If that fit too is drawn to the edge and fails, the window holds no pulse of its own:
+    // "no pulse" is the model the search starts from.)
     const int k_alt = polarity > 0.0 && kmax >= n - 2 ? largest_sample_before(y, mask, base, n - 2) : -1;
-    if (k_alt < 0 || !fit_single(ctx, k_alt * dt, polarity, ctx.exact_polish, model, true)) {
+    if (k_alt < 0) {
       write_failed();
       return;
+    }
+    if (!fit_single(ctx, k_alt * dt, polarity, ctx.exact_polish, model, true)) {
+      model.npulses = 1;
+      model.amp[0] = model.amp_err[0] = model.tau_err[0] = 0.0;
+      model.tau[0] = k_alt * dt;
+      model.chi2 = ctx.ypy;
+      model.model_indicator[0] = model.model_indicator[1] = 0.0;
+      std::memcpy(model.residual, ctx.ywp, sizeof(double) * static_cast<std::size_t>(n));
     }
     edge_retry = true;
   }
@@ -419,7 +429,8 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
       flags |= kFitFailed;
       continue;
     }
-    if (model.amp[i] > 0.0 && (k > 1 || model.amp[i] >= cfg_.min_significance * model.amp_err[i]))
+    // (after an edge retry the first pulse was started on noise and passed no test)
+    if (model.amp[i] > 0.0 && ((k > 1 && !edge_retry) || model.amp[i] >= cfg_.min_significance * model.amp_err[i]))
       keep[significant++] = i;
   }
   if (single_path && model.amp[0] < -cfg_.min_significance * model.amp_err[0]) flags |= kNegative;
