@@ -223,10 +223,13 @@ bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_
       // range while the fit wants beyond it, Gauss-Newton on the exact template decides:
       // with a shift of a sample or more the step had turned flat noise into pulses of
       // thousands of ADC counts (and 90 sigma) just before the window.
-      if (t.nearest(next) != p || !(std::fabs(a2 / a1) <= t.step)) {
+      if (t.nearest(next) != p && !last) {
         tau = next;
-        if (last || t.nearest(next) == p) break;
         continue;
+      }
+      if (!(std::fabs(a2 / a1) <= kCurvatureMaxShiftNs)) {
+        tau = next;
+        break;
       }
       if (!exact_refinement) {
         // Converged on the table. The remaining shift is below half a phase step, so one
