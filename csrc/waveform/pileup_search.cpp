@@ -285,6 +285,8 @@ void split_merged_pulses(const FitContext& ctx, PulseModel& m) {
           found = true;
         }
       }
+      // a split that leaves the model good: the next largest pulse is not tried
+      if (found && best.chi2 <= ndf0 - 2 * best.npulses + 2.0 * cfg.pileup_dchi2) break;
     }
     if (!found) return;
     // the split's refit moves every pulse: one the merged pulse had needed beside it may
