@@ -56,3 +56,24 @@ def test_noise_before_a_pulse_starting_after_the_window_is_no_failure(kind):
         simulate_windows(tpl, amp[:, None], rng.uniform(388.0, 405.0, n)[:, None], rng=rng))
     assert not np.any(np.asarray(r.flags) & FLAGS["fit_failed"])
     assert np.all(np.asarray(r.pulses["time_ns"]) > 370.0)
+
+
+@pytest.mark.parametrize("kind", ["counter", "veto", "srd", "ecal", "hcal"])
+def test_a_lone_pulse_anywhere_is_found_and_nothing_fails(kind):
+    # from 20 ns before the first sample to past the last (2-3 % of the counters' and veto's
+    # windows, those peaking just after the window, had failed)
+    tpl = load_template(kind)
+    rng = np.random.default_rng(11)
+    n = 4000
+    amp = np.exp(rng.uniform(np.log(15.0), np.log(3800.0), n))
+    tau = rng.uniform(-20.0, 400.0, n)
+    w = simulate_windows(tpl, amp[:, None], tau[:, None], rng=rng, pedestal_even=100.0, pedestal_odd=104.0)
+    r = nr.WaveformFitter(tpl, noise_rms=2.0).fit(w)
+    flags = np.asarray(r.flags)
+    assert not np.any(flags & FLAGS["fit_failed"])
+    p = r.pulses
+    found = np.zeros(n, bool)
+    near = (np.abs(p["time_ns"] - tau[p["wave"]]) < 3.0) & (np.abs(p["amplitude"] / amp[p["wave"]] - 1.0) < 0.1)
+    found[p["wave"][near]] = True
+    inside = (tau > 5.0) & (tau < 380.0) & (amp > 40.0) & ~(flags & FLAGS["saturated"]).astype(bool)
+    assert found[inside].mean() > 0.998
