@@ -218,11 +218,11 @@ bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_
       const bool last = it == 4;
       if (!(a1 * polarity > 0.0) || !(mi[0] > 0.0)) break;
       const double next = clampd(t.tau_of(p) + clampd(a2 / a1, -dt, dt), c.tau_lo, c.tau_hi);
-      // The curvature step below assumes a remaining shift under half a phase step. Still
-      // hopping after the last hop (a small pulse or noise), or held at the end of the time
-      // range while the fit wants beyond it, Gauss-Newton on the exact template decides:
-      // with a shift of a sample or more the step had turned flat noise into pulses of
-      // thousands of ADC counts (and 90 sigma) just before the window.
+      // The curvature step below is a second-order correction for a small remaining shift.
+      // A fit still hopping after the last hop (a small pulse, or noise) takes it for a shift
+      // up to kCurvatureMaxShiftNs; beyond that, or held at the end of the time range while it
+      // wants beyond it, Gauss-Newton on the exact template decides: with a shift of a sample
+      // the step had turned flat noise into pulses of thousands of ADC counts (and 90 sigma).
       if (t.nearest(next) != p && !last) {
         tau = next;
         continue;
@@ -232,7 +232,7 @@ bool fit_single(const FitContext& ctx, double tau0, double polarity, bool exact_
         break;
       }
       if (!exact_refinement) {
-        // Converged on the table. The remaining shift is below half a phase step, so one
+        // Converged on the table (or nearly). The remaining shift is small, so one
         // Gauss-Newton step with the curvature term from the table replaces the exact
         // template: A T(t - tau_p - dtau) ~ A (T - dtau T' + dtau^2/2 T''), whose last term
         // the linear solution absorbs as (A dtau^2/2) u; removing it leaves O(dtau^3).

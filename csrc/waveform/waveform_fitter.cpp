@@ -30,7 +30,6 @@ int largest_sample_before(const double* y, const unsigned char* mask, const doub
   return best;
 }
 
-
 void check_config(const FitterConfig& c) {
   auto positive = [](double v, const char* name) {
     if (!(v > 0.0) || !std::isfinite(v)) throw InputError(concat(name, " must be positive and finite, got ", v));
@@ -310,9 +309,9 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   }
   // A window whose largest sample is one of its last two holds the rising edge of a pulse
   // peaking after it: a single pulse started there is a poor, often singular fit (its
-  // template and derivative columns are nearly one), and the pile-up search could not
-  // always add the whole pulse before it to it. A significant pulse before the edge is the
-  // start instead; the search adds the edge from the residual.
+  // template and derivative columns are nearly one), and a failed single fit lost the
+  // whole window. A significant pulse before the edge is the start instead; the pile-up
+  // search adds the edge from the residual.
   if (polarity > 0.0 && kmax >= n - 2 && !(flags & kSaturated)) {
     const int k_alt = largest_sample_before(y, mask, base, n - 2);
     if (k_alt >= 0 && y[k_alt] - base[k_alt & 1] >= detail::kEdgeStartSigma * noise_sigma(cfg_)) {
