@@ -34,8 +34,8 @@ def test_a_pulse_peaking_just_after_the_window_loses_nothing(kind):
 def test_windows_of_noise_hold_no_pulse(kind):
     # A single fit on noise hops between phases; one still hopping after its last hop (or
     # held at the start of its time range) had taken a curvature step meant for a shift under
-    # half a phase step, and turned flat noise into pulses of up to 18,000 ADC counts
-    # (counters: 10 % of noise windows, 5 % fit_failed).
+    # half a phase step, and turned flat noise into pulses of thousands of ADC counts
+    # (counters: 10 % of noise windows, 1 % fit_failed).
     tpl = load_template(kind)
     rng = np.random.default_rng(3)
     w = np.clip(np.round(100.0 + rng.normal(0.0, 2.0, (5000, 32))), 0, 4095).astype(np.uint16)
