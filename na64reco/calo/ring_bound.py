@@ -41,8 +41,11 @@ class RingBoundConfig:
     # clear_ns of the event's expected time for it leaves the ring unusable. Of 200,000
     # simulated background electrons at 3 MHz, 10 ns let four into the box and 12 ns one
     # (with the fitted ring energies alone and the "nominal" anchor), 15 and 20 ns none (nor
-    # of 200,000 more)
-    clear_ns: float = 20.0
+    # of 200,000 more). 15 ns: the ECAL fits resolve pairs that far apart
+    # (bench_waveform_limits.py); with the seeded refits' 15 ns, the 3 MHz signal gained 0.002
+    # and none of 700,000 background electrons at 3 and 5 MHz reached the box (the lowest
+    # e_ecal_max of those passing every other cut fell from 78 to 59 GeV at 5 MHz).
+    clear_ns: float = 15.0
     clear_mev: float = 500.0
 
 

@@ -58,8 +58,8 @@ class SeededRefitConfig:
     # this close to the in-time one: two pulses 7-15 ns apart under clipped peaks were split
     # wrongly by fits that described the samples (in-time energies 30-70 % low with small
     # errors, 4 of 404 central cells of simulated 3 MHz signal events), which could move
-    # background into the box
-    min_separation_ns: float = 20.0
+    # background into the box (20 ns until the ring bound's clear window went to 15 ns too)
+    min_separation_ns: float = 15.0
     # seeds closer than this are one particle (the largest pulse's time is kept): pulses of
     # one particle in different cells differ by the cells' timing, those of small pulses by
     # more than a nanosecond
