@@ -44,7 +44,8 @@ class RingBoundConfig:
     # of 200,000 more). 15 ns: the ECAL fits resolve pairs that far apart
     # (bench_waveform_limits.py); with the seeded refits' 15 ns, the 3 MHz signal gained 0.002
     # and none of 700,000 background electrons at 3 and 5 MHz reached the box (the lowest
-    # e_ecal_max of those passing every other cut fell from 78 to 59 GeV at 5 MHz).
+    # e_ecal_max of those passing every other cut fell from 78 to 59 GeV at 5 MHz; a third
+    # 3 MHz sample of 200,000 let 2 in with 15 and with 20 ns, docs/reconstruction.md).
     clear_ns: float = 15.0
     clear_mev: float = 500.0
 
