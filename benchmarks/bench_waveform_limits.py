@@ -30,7 +30,9 @@ def found_near(res, tau, amp, n):
     """Per window: a fitted pulse within 3 ns and 10 % of (tau, amp) of that window."""
     p = res.pulses
     wave = np.asarray(p["wave"])
-    near = (np.abs(np.asarray(p["time_ns"]) - tau[wave]) < 3.0) & (np.abs(np.asarray(p["amplitude"]) / amp[wave] - 1.0) < 0.1)
+    near = (np.abs(np.asarray(p["time_ns"]) - tau[wave]) < 3.0) & (
+        np.abs(np.asarray(p["amplitude"]) / amp[wave] - 1.0) < 0.1
+    )
     found = np.zeros(n, bool)
     found[wave[near]] = True
     return found
@@ -49,26 +51,28 @@ def pairs(kind, fitter, tpl, n, rng):
             two = np.mean(np.asarray(res.npulses) == 2)
             far = np.mean(np.asarray(res.waves["chi2"]) > np.asarray(res.waves["ndf"]) + 50)
             cells.append(f"{sep:.0f} ns {amps[0]:.0f}+{amps[1]:.0f}: {100 * two:5.1f} % ({100 * far:.1f} % far off)")
-    print(f"  pairs           " + "; ".join(cells[:3]))
-    print(f"                  " + "; ".join(cells[3:]))
+    print("  pairs           " + "; ".join(cells[:3]))
+    print("                  " + "; ".join(cells[3:]))
 
 
 def lone(kind, fitter, tpl, n, rng):
     amp = np.exp(rng.uniform(np.log(15.0), np.log(3800.0), n))
     tau = rng.uniform(-20.0, 400.0, n)
-    res = fitter.fit(simulate_windows(tpl, amp[:, None], tau[:, None], rng=rng, pedestal_even=100.0, pedestal_odd=104.0))
+    windows = simulate_windows(tpl, amp[:, None], tau[:, None], rng=rng, pedestal_even=100.0, pedestal_odd=104.0)
+    res = fitter.fit(windows)
     flags = np.asarray(res.flags)
     inside = (tau > 5.0) & (tau < 380.0) & (amp > 40.0) & ((flags & FLAGS["saturated"]) == 0)
     found = found_near(res, tau, amp, n)
-    print(f"  lone pulse      fit_failed {failed(res)} of {n}; found {100 * found[inside].mean():.2f} % of those inside, > 20 sigma")
+    print(f"  lone pulse      fit_failed {failed(res)} of {n};"
+          f" found {100 * found[inside].mean():.2f} % of those inside, > 20 sigma")
 
 
 def noise(kind, fitter, tpl, n, rng):
     w = np.clip(np.round(100.0 + rng.normal(0.0, 2.0, (n, 32))), 0, 4095).astype(np.uint16)
     res = fitter.fit(w)
     amp = np.asarray(res.pulses["amplitude"])
-    print(f"  pure noise      with a pulse {100 * np.mean(np.asarray(res.npulses) > 0):.2f} %, largest {amp.max() if amp.size else 0:.0f} ADC,"
-          f" fit_failed {failed(res)} of {n}")
+    print(f"  pure noise      with a pulse {100 * np.mean(np.asarray(res.npulses) > 0):.2f} %,"
+          f" largest {amp.max() if amp.size else 0:.0f} ADC, fit_failed {failed(res)} of {n}")
 
 
 def edge_only(kind, fitter, tpl, n, rng):

@@ -384,7 +384,8 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   // Pile-up prefilter: chi2 too large, or a positive bump left in the residual.
   // A significant negative excursion is reported as such, not explained by positive pulses.
   // (a noise fit pushed below zero by a large edge is no dip: the search describes the edge)
-  const bool negative = !(flags & kSaturated) && !edge_retry && model.amp[0] < -cfg_.min_significance * model.amp_err[0];
+  const bool negative =
+      !(flags & kSaturated) && !edge_retry && model.amp[0] < -cfg_.min_significance * model.amp_err[0];
   if (cfg_.pileup && ndf_single > 2 && !negative) {
     bool suspicious = model_suspicious(ctx, model);
     // The pile-up search starts from the single pulse of the phase scan, which a template
