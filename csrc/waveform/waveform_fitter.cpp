@@ -312,12 +312,13 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
   // template and derivative columns are nearly one), and a failed single fit lost the
   // whole window. A significant pulse before the edge is the start instead; the pile-up
   // search adds the edge from the residual.
-  if (polarity > 0.0 && kmax >= n - 2 && !(flags & kSaturated)) {
-    const int k_alt = largest_sample_before(y, mask, base, n - 2);
-    if (k_alt >= 0 && y[k_alt] - base[k_alt & 1] >= detail::kEdgeStartSigma * noise_sigma(cfg_)) {
-      kmax = k_alt;
-      ymax = y[k_alt] - base[k_alt & 1];
-    }
+  // (the largest sample before the edge; -1 when the largest sample is not at the edge)
+  int before_edge = polarity > 0.0 && kmax >= n - 2 ? largest_sample_before(y, mask, base, n - 2) : -1;
+  if (before_edge >= 0 && !(flags & kSaturated) &&
+      y[before_edge] - base[before_edge & 1] >= detail::kEdgeStartSigma * noise_sigma(cfg_)) {
+    kmax = before_edge;
+    ymax = y[before_edge] - base[before_edge & 1];
+    before_edge = -1;
   }
   double tau0 = kmax >= 0 ? kmax * dt : 0.0;
   if (kmax > 0 && kmax + 1 < n && !mask[kmax - 1] && !mask[kmax + 1]) {
@@ -364,7 +365,7 @@ void WaveformFitter::fit_one(const double* raw, int64_t wave, int nrecorded, con
     // sample before the edge instead, it comes out as no pulse, or the search adds the edge.
     // (If that fit too is drawn to the edge and fails, the window holds no pulse of its own:
     // "no pulse" is the model the search starts from.)
-    const int k_alt = polarity > 0.0 && kmax >= n - 2 ? largest_sample_before(y, mask, base, n - 2) : -1;
+    const int k_alt = before_edge;
     if (k_alt < 0) {
       write_failed();
       return;

@@ -78,13 +78,14 @@ def _ring_cells(event: np.ndarray, cell: np.ndarray, layout: CaloLayout, name: s
 
 def measured_ring(event: np.ndarray, cell: np.ndarray, master: np.ndarray, spill_row: np.ndarray,
                   calibration: CaloCalibration, digits: Mapping[str, np.ndarray], templates: Mapping[str, object],
-                  config: RingBoundConfig) -> np.ndarray:
-    """(n_events, n_cells) MeV: the ring cells of the (event, cell) rows in ``config.planes``
-    measured at the event's time from their samples (``fit_bounds.fixed_time_amplitude``,
-    ``templates`` by plane name); NaN elsewhere or where the samples do not tell."""
+                  config: RingBoundConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The ring cells of the (event, cell) rows in ``config.planes`` measured at the event's
+    time from their samples (``fit_bounds.fixed_time_amplitude``, ``templates`` by plane
+    name): (sorted event * n_cells + cell keys, MeV; NaN where the samples do not tell). Only
+    those cells: a dense (event, cell) table cost an allocation of tens of MB per batch."""
     layout = calibration.layout
     n_events = master.size
-    out = np.full((n_events, layout.n_cells), np.nan)
+    keys, energy = [np.zeros(0, np.int64)], [np.zeros(0)]
     for name in config.planes:
         template = templates.get(name)
         _, ev, ring = _ring_cells(event, cell, layout, name)
@@ -97,25 +98,30 @@ def measured_ring(event: np.ndarray, cell: np.ndarray, master: np.ndarray, spill
             continue
         amp = fixed_time_amplitude(np.asarray(digits["samples"])[rows], np.asarray(digits["nsamples"])[rows],
                                    master[ev] + calibration.time_mean_ns[ring], template)  # fmt: skip
-        out[ev, ring] = cell_energy(np.maximum(amp, 0.0), ev, ring, spill_row, calibration)
-    return out
+        keys.append(ev * layout.n_cells + ring)
+        energy.append(cell_energy(np.maximum(amp, 0.0), ev, ring, spill_row, calibration))
+    key, first = np.unique(np.concatenate(keys), return_index=True)
+    return key, np.concatenate(energy)[first]
 
 
 def ring_bound(event: np.ndarray, cell: np.ndarray, e_in: np.ndarray, crowded: np.ndarray, layout: CaloLayout,
-               config: RingBoundConfig, measured: np.ndarray | None = None) -> np.ndarray:
+               config: RingBoundConfig, measured: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Per (event, cell) row: ``config.factor`` times the in-time energy (MeV) of the cell's
     ring of eight in its plane, where that ring has in-time energy and no crowded cell; inf
     elsewhere (cells of other planes, at the plane's edge the cells that exist count).
-    measured: optional (n_events, n_cells) fixed-time energies of ring cells (NaN: none);
-    each ring cell counts with the larger of it and its fitted in-time energy."""
+    measured: optional fixed-time energies of ring cells (``measured_ring``: keys event *
+    n_cells + cell, MeV); each ring cell counts with the larger of it and its fitted
+    in-time energy."""
     bound = np.full(event.size, np.inf)
     if config.factor <= 0.0 or not event.size:
         return bound
     for name in config.planes:
         row, ev, neighbour = _ring_cells(event, cell, layout, name)
         e = e_in[ev, neighbour]
-        if measured is not None:
-            e = np.fmax(e, measured[ev, neighbour])
+        if measured is not None and measured[0].size:
+            key = ev * e_in.shape[1] + neighbour
+            pos = np.minimum(np.searchsorted(measured[0], key), measured[0].size - 1)
+            e = np.where(measured[0][pos] == key, np.fmax(e, measured[1][pos]), e)
         ring = np.zeros(event.size)
         busy = np.zeros(event.size, dtype=bool)
         np.add.at(ring, row, e)
