@@ -30,7 +30,7 @@ struct FitContext {
   double tau_lo, tau_hi;
   double max_amplitude;     // larger fitted amplitudes are unphysical (far beyond the ADC range)
   int nsamples;
-  alignas(16) double yw[kMaxSamples];   // whitened data (aligned: dot_aligned32 reads it)
+  alignas(32) double yw[kMaxSamples];   // whitened data
   double ywp[kMaxSamples];  // whitened data with the pedestal directions removed
   double ypy;               // |ywp|^2: chi2 of "no pulse"
   double indicator_y[2];    // whitened pedestal indicators . yw (to read the pedestals back)

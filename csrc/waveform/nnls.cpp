@@ -56,19 +56,17 @@ int most_correlated(const double* w, const double* inv_norm, int natoms, double 
   return best;
 }
 
-// w -= row * xi, two atoms per step with GCC/Clang vector types (the same operations; the
+// w -= row * xi, four atoms per step with GCC/Clang vector types (the same operations; the
 // compiler cannot vectorise the plain loop on its own, not knowing that w and row are apart).
 void subtract_scaled(const double* row, double xi, int natoms, double* w) {
   int j = 0;
 #if defined(__GNUC__) || defined(__clang__)
-  typedef double pair __attribute__((vector_size(16)));
-  const pair x = {xi, xi};
-  for (; j + 2 <= natoms; j += 2) {
-    pair r, v;
-    std::memcpy(&r, row + j, sizeof(pair));
-    std::memcpy(&v, w + j, sizeof(pair));
-    v -= r * x;
-    std::memcpy(w + j, &v, sizeof(pair));
+  using linalg_detail::load_quad;
+  using linalg_detail::quad;
+  const quad x = {xi, xi, xi, xi};
+  for (; j + 4 <= natoms; j += 4) {
+    const quad v = load_quad(w + j) - load_quad(row + j) * x;
+    std::memcpy(w + j, &v, sizeof(quad));
   }
 #endif
   for (; j < natoms; ++j) w[j] -= row[j] * xi;

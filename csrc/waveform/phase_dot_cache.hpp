@@ -35,9 +35,8 @@ class PhaseDotCache {
     }
   }
 
-  // The dot product of a table row with the data (rows of 32 doubles in a std::vector start
-  // on 16-byte boundaries, and so does the data: the aligned kernel applies).
-  double row_dot_y(const double* row) const { return dot_maybe_aligned(row, yw_, table_->nsamples); }
+  // The dot product of a table row with the data.
+  double row_dot_y(const double* row) const { return dot_sized(row, yw_, table_->nsamples); }
 
   // f_p . yw (template row of phase p against the whitened data).
   double f_dot_y(int p) {
@@ -65,10 +64,8 @@ class PhaseDotCache {
       const int n = table_->nsamples;
       const double *flo = table_->f_row(lo), *dlo = table_->d_row(lo);
       const double *fhi = table_->f_row(hi), *dhi = table_->d_row(hi);
-      if (n == 32 && ((reinterpret_cast<std::uintptr_t>(flo) | reinterpret_cast<std::uintptr_t>(dlo) |
-                       reinterpret_cast<std::uintptr_t>(fhi) | reinterpret_cast<std::uintptr_t>(dhi)) &
-                      15u) == 0) {
-        cross4_aligned32(flo, dlo, fhi, dhi, e.v);
+      if (n == 32) {
+        cross4_32(flo, dlo, fhi, dhi, e.v);
       } else {
         e.v[0] = dot(flo, fhi, n);
         e.v[1] = dot(flo, dhi, n);

@@ -75,7 +75,7 @@ bool add_atom_near_bump(const FitContext& ctx, const Dictionary& dict, const dou
   int best = -1;
   double best_score = 0.0, best_c = 0.0;
   for (int j = j_lo; j <= j_hi; ++j) {
-    const double c = dot_maybe_aligned(dict.atom(j), residual, n);
+    const double c = dot_sized(dict.atom(j), residual, n);
     if (c * dict.inv_norm(j) > best_score) {
       best_score = c * dict.inv_norm(j);
       best = j;
@@ -85,7 +85,7 @@ bool add_atom_near_bump(const FitContext& ctx, const Dictionary& dict, const dou
   atom = best;
   if (best < 0 || best_score * best_score < 0.25 * dchi2 || m.npulses >= kMaxPulses) return false;
   m.amp[m.npulses] = best_c * dict.inv_norm(best) * dict.inv_norm(best);
-  auto score = [&](int j) { return dot_maybe_aligned(dict.atom(j), residual, n) * dict.inv_norm(j); };
+  auto score = [&](int j) { return dot_sized(dict.atom(j), residual, n) * dict.inv_norm(j); };
   m.tau[m.npulses] = vertex_time(dict, best, best_score, score);
   ++m.npulses;
   return true;

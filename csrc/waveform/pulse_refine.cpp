@@ -27,22 +27,22 @@ void detail::drop_weakest(PulseModel& m) {
 namespace {
 
 // r = y - sum_a theta[a] col[a]: per sample the same subtractions in the same order as column
-// by column, two samples at a time with every column applied before the pair is stored
+// by column, eight samples at a time with every column applied before they are stored
 // (column by column, each step reloaded and stored the whole residual: 5 % of the fit).
 void subtract_columns(const double* y, const double* const* col, const double* theta, int np, int n, double* r) {
   int q = 0;
 #if defined(__GNUC__) || defined(__clang__)
-  typedef double pair __attribute__((vector_size(16)));
-  for (; q + 8 <= n; q += 8) {  // eight samples (four pairs) per pass over the columns
-    pair v[4];
-    std::memcpy(v, y + q, sizeof(v));
+  using linalg_detail::load_quad;
+  using linalg_detail::quad;
+  for (; q + 8 <= n; q += 8) {
+    quad v0 = load_quad(y + q), v1 = load_quad(y + q + 4);
     for (int a = 0; a < np; ++a) {
-      pair c[4];
-      std::memcpy(c, col[a] + q, sizeof(c));
-      const pair t = {theta[a], theta[a]};
-      for (int j = 0; j < 4; ++j) v[j] -= t * c[j];
+      const quad t = {theta[a], theta[a], theta[a], theta[a]};
+      v0 -= t * load_quad(col[a] + q);
+      v1 -= t * load_quad(col[a] + q + 4);
     }
-    std::memcpy(r + q, v, sizeof(v));
+    std::memcpy(r + q, &v0, sizeof(quad));
+    std::memcpy(r + q + 4, &v1, sizeof(quad));
   }
 #endif
   for (; q < n; ++q) {

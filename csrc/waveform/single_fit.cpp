@@ -14,20 +14,17 @@ using namespace detail;
 
 namespace {
 
-// r = ywp - a1 f - a2 d, two samples per step with GCC/Clang vector types (same operations).
+// r = ywp - a1 f - a2 d, four samples per step with GCC/Clang vector types (same operations).
 void linear_residual(const double* ywp, double a1, const double* f, double a2, const double* d, int n, double* r) {
   int q = 0;
 #if defined(__GNUC__) || defined(__clang__)
-  typedef double pair __attribute__((vector_size(16)));
-  const pair c1 = {a1, a1}, c2 = {a2, a2};
+  using linalg_detail::load_quad;
+  using linalg_detail::quad;
+  const quad c1 = {a1, a1, a1, a1}, c2 = {a2, a2, a2, a2};
 #pragma GCC unroll 4
-  for (; q + 2 <= n; q += 2) {
-    pair y, fv, dv;
-    std::memcpy(&y, ywp + q, sizeof(pair));
-    std::memcpy(&fv, f + q, sizeof(pair));
-    std::memcpy(&dv, d + q, sizeof(pair));
-    const pair v = y - c1 * fv - c2 * dv;
-    std::memcpy(r + q, &v, sizeof(pair));
+  for (; q + 4 <= n; q += 4) {
+    const quad v = load_quad(ywp + q) - c1 * load_quad(f + q) - c2 * load_quad(d + q);
+    std::memcpy(r + q, &v, sizeof(quad));
   }
 #endif
   for (; q < n; ++q) r[q] = ywp[q] - a1 * f[q] - a2 * d[q];

@@ -8,7 +8,6 @@
 // same floating-point operations in the same order, so results do not depend on the path.
 #pragma once
 #include <cmath>
-#include <cstdint>
 #include <cstring>
 
 namespace na64::waveform {
@@ -153,25 +152,30 @@ inline void cholesky_inverse_diagonal(const double* l, int n, int ld, double* di
 // Four independent partial sums: without them the additions form one serial dependency
 // chain (the compiler may not reorder floating-point sums), which dominated the fit time.
 // Partial sum l takes the products k = l (mod 4), the tail goes to sum 0; with GCC/Clang
-// vector types the four sums are two pairs of SIMD lanes (the same operations, so the same
-// result, and dot(a, b) == dot(b, a) exactly either way).
+// vector types the four sums are the lanes of one four-wide vector (one AVX instruction per
+// four products where the build has AVX, two SSE2 ones otherwise: the same operations either
+// way, so the same result, and dot(a, b) == dot(b, a) exactly).
+#if defined(__GNUC__) || defined(__clang__)
+namespace linalg_detail {
+typedef double quad __attribute__((vector_size(32)));
+inline quad load_quad(const double* p) {
+  quad q;
+  std::memcpy(&q, p, sizeof(quad));
+  return q;
+}
+inline double lane_sum(quad s) { return (s[0] + s[1]) + (s[2] + s[3]); }
+}  // namespace linalg_detail
+#endif
+
 inline double dot(const double* a, const double* b, int n) {
 #if defined(__GNUC__) || defined(__clang__)
-  typedef double pair __attribute__((vector_size(16)));
-  pair s01 = {0.0, 0.0}, s23 = {0.0, 0.0};
+  using namespace linalg_detail;
+  quad s = {0.0, 0.0, 0.0, 0.0};
   int k = 0;
-  for (; k + 4 <= n; k += 4) {
-    pair a01, b01, a23, b23;
-    std::memcpy(&a01, a + k, sizeof(pair));
-    std::memcpy(&b01, b + k, sizeof(pair));
-    std::memcpy(&a23, a + k + 2, sizeof(pair));
-    std::memcpy(&b23, b + k + 2, sizeof(pair));
-    s01 += a01 * b01;
-    s23 += a23 * b23;
-  }
-  double s0 = s01[0];
+  for (; k + 4 <= n; k += 4) s += load_quad(a + k) * load_quad(b + k);
+  double s0 = s[0];
   for (; k < n; ++k) s0 += a[k] * b[k];
-  return (s0 + s01[1]) + (s23[0] + s23[1]);
+  return (s0 + s[1]) + (s[2] + s[3]);
 #else
   double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
   int k = 0;
@@ -186,75 +190,55 @@ inline double dot(const double* a, const double* b, int n) {
 #endif
 }
 
-// dot() of two 32-element vectors that both start on a 16-byte boundary: the same operations
-// in the same order, fully unrolled with aligned loads.
-inline double dot_aligned32(const double* a, const double* b) {
+// dot() of two 32-element vectors: the same operations in the same order, fully unrolled.
+inline double dot32(const double* a, const double* b) {
 #if defined(__GNUC__) || defined(__clang__)
-  typedef double pair __attribute__((vector_size(16)));
-  const pair* pa = static_cast<const pair*>(__builtin_assume_aligned(a, 16));
-  const pair* pb = static_cast<const pair*>(__builtin_assume_aligned(b, 16));
-  pair s01 = {0.0, 0.0}, s23 = {0.0, 0.0};
+  using namespace linalg_detail;
+  quad s = {0.0, 0.0, 0.0, 0.0};
 #pragma GCC unroll 8
-  for (int k = 0; k < 8; ++k) {
-    s01 += pa[2 * k] * pb[2 * k];
-    s23 += pa[2 * k + 1] * pb[2 * k + 1];
-  }
-  return (s01[0] + s01[1]) + (s23[0] + s23[1]);
+  for (int k = 0; k < 32; k += 4) s += load_quad(a + k) * load_quad(b + k);
+  return lane_sum(s);
 #else
   return dot(a, b, 32);
 #endif
 }
 
-// dot_aligned32(a0, v) and dot_aligned32(a1, v) in one pass over v (each the same operations
+// dot32(a0, v) and dot32(a1, v) in one pass over v (each the same operations
 // in the same order as alone): the loads of v are shared.
-inline void dot2_aligned32(const double* a0, const double* a1, const double* v, double& r0, double& r1) {
+inline void dot2_32(const double* a0, const double* a1, const double* v, double& r0, double& r1) {
 #if defined(__GNUC__) || defined(__clang__)
-  typedef double pair __attribute__((vector_size(16)));
-  const pair* p0 = static_cast<const pair*>(__builtin_assume_aligned(a0, 16));
-  const pair* p1 = static_cast<const pair*>(__builtin_assume_aligned(a1, 16));
-  const pair* pv = static_cast<const pair*>(__builtin_assume_aligned(v, 16));
-  pair s01 = {0.0, 0.0}, s23 = {0.0, 0.0}, t01 = {0.0, 0.0}, t23 = {0.0, 0.0};
+  using namespace linalg_detail;
+  quad s = {0.0, 0.0, 0.0, 0.0}, t = {0.0, 0.0, 0.0, 0.0};
 #pragma GCC unroll 8
-  for (int k = 0; k < 8; ++k) {
-    const pair v01 = pv[2 * k], v23 = pv[2 * k + 1];
-    s01 += p0[2 * k] * v01;
-    s23 += p0[2 * k + 1] * v23;
-    t01 += p1[2 * k] * v01;
-    t23 += p1[2 * k + 1] * v23;
+  for (int k = 0; k < 32; k += 4) {
+    const quad x = load_quad(v + k);
+    s += load_quad(a0 + k) * x;
+    t += load_quad(a1 + k) * x;
   }
-  r0 = (s01[0] + s01[1]) + (s23[0] + s23[1]);
-  r1 = (t01[0] + t01[1]) + (t23[0] + t23[1]);
+  r0 = lane_sum(s);
+  r1 = lane_sum(t);
 #else
   r0 = dot(a0, v, 32);
   r1 = dot(a1, v, 32);
 #endif
 }
 
-// The four products of two pairs of aligned 32-element rows, {a0.b0, a0.b1, a1.b0, a1.b1},
-// in one pass (each the same operations in the same order as dot_aligned32 alone): every
-// row is loaded once instead of twice.
-inline void cross4_aligned32(const double* a0, const double* a1, const double* b0, const double* b1, double out[4]) {
+// The four products of two pairs of 32-element rows, {a0.b0, a0.b1, a1.b0, a1.b1}, in one
+// pass (each the same operations in the same order as dot32 alone): every row is
+// loaded once instead of twice.
+inline void cross4_32(const double* a0, const double* a1, const double* b0, const double* b1, double out[4]) {
 #if defined(__GNUC__) || defined(__clang__)
-  typedef double pair __attribute__((vector_size(16)));
-  const pair* pa0 = static_cast<const pair*>(__builtin_assume_aligned(a0, 16));
-  const pair* pa1 = static_cast<const pair*>(__builtin_assume_aligned(a1, 16));
-  const pair* pb0 = static_cast<const pair*>(__builtin_assume_aligned(b0, 16));
-  const pair* pb1 = static_cast<const pair*>(__builtin_assume_aligned(b1, 16));
-  pair s[4][2] = {};
+  using namespace linalg_detail;
+  quad s[4] = {};
 #pragma GCC unroll 8
-  for (int k = 0; k < 8; ++k) {
-    const pair x0 = pa0[2 * k], x1 = pa0[2 * k + 1], y0 = pa1[2 * k], y1 = pa1[2 * k + 1];
-    const pair u0 = pb0[2 * k], u1 = pb0[2 * k + 1], w0 = pb1[2 * k], w1 = pb1[2 * k + 1];
-    s[0][0] += x0 * u0;
-    s[0][1] += x1 * u1;
-    s[1][0] += x0 * w0;
-    s[1][1] += x1 * w1;
-    s[2][0] += y0 * u0;
-    s[2][1] += y1 * u1;
-    s[3][0] += y0 * w0;
-    s[3][1] += y1 * w1;
+  for (int k = 0; k < 32; k += 4) {
+    const quad x = load_quad(a0 + k), y = load_quad(a1 + k), u = load_quad(b0 + k), w = load_quad(b1 + k);
+    s[0] += x * u;
+    s[1] += x * w;
+    s[2] += y * u;
+    s[3] += y * w;
   }
-  for (int j = 0; j < 4; ++j) out[j] = (s[j][0][0] + s[j][0][1]) + (s[j][1][0] + s[j][1][1]);
+  for (int j = 0; j < 4; ++j) out[j] = lane_sum(s[j]);
 #else
   out[0] = dot(a0, b0, 32);
   out[1] = dot(a0, b1, 32);
@@ -263,30 +247,17 @@ inline void cross4_aligned32(const double* a0, const double* a1, const double* b
 #endif
 }
 
-// dot(), taking the aligned kernel when it applies (same result either way).
-inline double dot_maybe_aligned(const double* a, const double* b, int n) {
-  if (n == 32 && ((reinterpret_cast<std::uintptr_t>(a) | reinterpret_cast<std::uintptr_t>(b)) & 15u) == 0)
-    return dot_aligned32(a, b);
-  return dot(a, b, n);
-}
+// dot(), through the unrolled 32-element kernel when n is 32 (same result either way).
+inline double dot_sized(const double* a, const double* b, int n) { return n == 32 ? dot32(a, b) : dot(a, b, n); }
 
-// out[j] = atom(j) . v for j in [0, count), atom(j) = atoms(j) (pointer to row j); pairs of
-// aligned 32-sample rows share one pass over v. Same values as dot() row by row.
+// out[j] = atom(j) . v for j in [0, count), atom(j) = atoms(j) (pointer to row j); with 32
+// samples pairs of rows share one pass over v. Same values as dot() row by row.
 template <typename Atom>
 inline void dots_against(Atom atoms, int count, const double* v, int n, double* out) {
-  const bool v_aligned = (reinterpret_cast<std::uintptr_t>(v) & 15u) == 0;
   int j = 0;
-  if (n == 32 && v_aligned)
-    for (; j + 2 <= count; j += 2) {
-      const double *a0 = atoms(j), *a1 = atoms(j + 1);
-      if (((reinterpret_cast<std::uintptr_t>(a0) | reinterpret_cast<std::uintptr_t>(a1)) & 15u) == 0) {
-        dot2_aligned32(a0, a1, v, out[j], out[j + 1]);
-      } else {
-        out[j] = dot(a0, v, n);
-        out[j + 1] = dot(a1, v, n);
-      }
-    }
-  for (; j < count; ++j) out[j] = dot_maybe_aligned(atoms(j), v, n);
+  if (n == 32)
+    for (; j + 2 <= count; j += 2) dot2_32(atoms(j), atoms(j + 1), v, out[j], out[j + 1]);
+  for (; j < count; ++j) out[j] = dot_sized(atoms(j), v, n);
 }
 
 }  // namespace na64::waveform
