@@ -50,27 +50,32 @@ class FitStage:
     def available(self) -> bool:
         return True
 
-    def _mark_crowded_by_counters(self, digits: Columns, digit: np.ndarray, amplitude: np.ndarray, time_ns: np.ndarray,
-                                  suspect: np.ndarray, kind_of_digit: np.ndarray, n_events: int) -> None:
-        """Sets ``suspect`` (per digit, in place) for the fitted waveforms (``kind_of_digit``:
-        the fitter code of each digit, -1 unfitted) of the kinds in
-        ``fit_bounds.CROWDED_BY_COUNTERS`` in events whose counter planes' pulses (``digit``,
-        ``amplitude``, ``time_ns``: every fitted pulse) show two particles within the kind's
-        NEAR_PILEUP_NS of its expected in-time time (the counters peak 2 ns after the SRD:
-        immaterial at that width)."""
+    def _mark_crowded_by_counters(self, digits: Columns, parts: dict[str, dict[str, np.ndarray]],
+                                  rows_of_kind: dict[str, np.ndarray], suspect: np.ndarray, n_events: int) -> None:
+        """Sets ``suspect`` (per digit, in place) for the fitted waveforms (``rows_of_kind``:
+        digit rows by fitter kind) of the kinds in ``fit_bounds.CROWDED_BY_COUNTERS`` in
+        events whose counter planes' pulses (``parts``: each kind's fitted pulses, digit,
+        amplitude and time_ns) show two particles within the kind's NEAR_PILEUP_NS of its
+        expected in-time time (the counters peak 2 ns after the SRD: immaterial at that width)."""
         from ..calo.fit_bounds import CROWDED_BY_COUNTERS, NEAR_PILEUP_NS, crowded_by_counters
         from ..calo.fit_options import fit_options
 
         plane = np.asarray(digits["plane"])
-        event = np.asarray(digits["event"], dtype=np.int64)
+        event = np.asarray(digits["event"])
         for kind, counter_planes in CROWDED_BY_COUNTERS.items():
             centre = fit_options(kind).get("trigger_time_ns")
-            if centre is None or not digit.size:
+            rows = rows_of_kind.get(kind)
+            if centre is None or rows is None:
                 continue
-            counters = np.isin(plane[digit], [SADC_PLANE_NAMES.index(p) for p in counter_planes])
-            crowded = crowded_by_counters(event[digit[counters]], time_ns[counters], amplitude[counters], n_events,
-                                          float(centre), NEAR_PILEUP_NS[kind])  # fmt: skip
-            rows = np.flatnonzero(kind_of_digit == list(self.fitters).index(kind))
+            indices = [SADC_PLANE_NAMES.index(p) for p in counter_planes]
+            # only the kinds that fit those planes hold their pulses
+            found = [parts[k] for k in sorted({template_kind(i) for i in indices}) if k in parts]
+            pulses = {c: np.concatenate([q[c] for q in found]) if found else np.zeros(0) for c in ("digit", "time_ns",
+                                                                                                    "amplitude")}
+            digit = pulses["digit"].astype(np.int64)
+            counters = np.isin(plane[digit], indices)
+            crowded = crowded_by_counters(event[digit[counters]], pulses["time_ns"][counters],
+                                          pulses["amplitude"][counters], n_events, float(centre), NEAR_PILEUP_NS[kind])
             suspect[rows] |= crowded[event[rows]]
 
     def __call__(self, state: EventState) -> None:
@@ -85,6 +90,7 @@ class FitStage:
         kind_of_plane = np.array([kind_names.index(template_kind(p)) for p in range(len(SADC_PLANE_NAMES))] + [-1])
         kind_of_digit = kind_of_plane[np.where(plane >= 0, plane, len(SADC_PLANE_NAMES))] if plane.size else np.zeros(0, np.int64)
         from ..calo.fit_bounds import saturation_only_of_fit, suspects_of_fit, template_peak_floor
+        from ..waveform import FLAGS
 
         from ..raw import parity_span_and_lowest, sample_range
 
@@ -97,7 +103,8 @@ class FitStage:
             kind_of_digit = np.where(span < self.zero_suppress, -1, kind_of_digit)
         else:
             lowest, _ = sample_range(digits["samples"], digits["nsamples"])
-        parts: list[dict[str, np.ndarray]] = []
+        parts: dict[str, dict[str, np.ndarray]] = {}  # each kind's fitted pulses (of min_amplitude)
+        rows_of_kind: dict[str, np.ndarray] = {}
         # per digit (a batch holds millions: only what later stages read per digit is made per
         # digit, the rest per fitted waveform or per suspect)
         suspect = np.zeros(plane.size, bool)
@@ -105,34 +112,41 @@ class FitStage:
         wave_flags = np.zeros(plane.size, np.uint32)
         wave_chi2_ndf = np.zeros(plane.size)
         floor_of_kind = np.ones(len(self.fitters) + 1)  # template peak floor by kind code (-1: last)
-        pulse_digit: list[np.ndarray] = []  # every fitted pulse: digit row and time, for failed_fits
+        # the pulses of clipped pile-up waveforms (the only ones failed_fits looks at): digit
+        # row and time
+        clipped_pileup = FLAGS["saturated"] | FLAGS["pileup"]
+        pulse_digit: list[np.ndarray] = []
         pulse_time: list[np.ndarray] = []
         for code, (kind, fitter) in enumerate(self.fitters.items()):
             rows = np.flatnonzero(kind_of_digit == code)
             if not rows.size:
                 continue
+            rows_of_kind[kind] = rows
             res = fitter.fit(digits["samples"][rows], nsamples=digits["nsamples"][rows])
             wave_flags[rows] = res.waves["flags"]
             wave_chi2_ndf[rows] = res.waves["chi2"] / np.maximum(res.waves["ndf"], 1)
             p = res.pulses
-            pulse_digit.append(rows[p["wave"]])
-            pulse_time.append(p["time_ns"])
+            of_clipped_pileup = (res.waves["flags"] & clipped_pileup) == clipped_pileup
+            if of_clipped_pileup.any():
+                mine = of_clipped_pileup[p["wave"]]
+                pulse_digit.append(rows[p["wave"][mine]])
+                pulse_time.append(p["time_ns"][mine])
             # doubtful fits: the calo stage bounds / re-measures those cells from the samples
             suspect[rows] = suspects_of_fit(kind, res.waves, p)
             saturated_only[rows] = saturation_only_of_fit(kind, res.waves, p)
             floor_of_kind[code] = template_peak_floor(fitter.template)
             keep = p["amplitude"] >= self.min_amplitude
             digit = rows[p["wave"][keep]]
-            parts.append({"digit": digit, "amplitude": p["amplitude"][keep], "time_ns": p["time_ns"][keep],
-                          "time_err": p["time_err"][keep], "chi2": np.asarray(res.waves["chi2"])[p["wave"][keep]]})
+            parts[kind] = {"digit": digit, "amplitude": p["amplitude"][keep], "time_ns": p["time_ns"][keep],
+                           "time_err": p["time_err"][keep], "chi2": np.asarray(res.waves["chi2"])[p["wave"][keep]]}
         if parts:
-            digit = np.concatenate([q["digit"] for q in parts])
+            digit = np.concatenate([q["digit"] for q in parts.values()])
             order = np.argsort(digit, kind="stable")
             digit = digit[order]
-            amplitude = np.concatenate([q["amplitude"] for q in parts])[order]
-            time_ns = np.concatenate([q["time_ns"] for q in parts])[order]
-            time_err = np.concatenate([q["time_err"] for q in parts])[order]
-            pulse_chi2 = np.concatenate([q["chi2"] for q in parts])[order]  # the fit of the pulse's waveform
+            amplitude = np.concatenate([q["amplitude"] for q in parts.values()])[order]
+            time_ns = np.concatenate([q["time_ns"] for q in parts.values()])[order]
+            time_err = np.concatenate([q["time_err"] for q in parts.values()])[order]
+            pulse_chi2 = np.concatenate([q["chi2"] for q in parts.values()])[order]  # the fit of the pulse's waveform
         else:
             digit = np.zeros(0, np.int64)
             amplitude = np.zeros(0)
@@ -141,10 +155,9 @@ class FitStage:
             pulse_chi2 = np.zeros(0)
         # the SRD waveforms of events whose beam counters saw a second particle near the
         # in-time one are doubtful too, however many pulses their own fit found
-        self._mark_crowded_by_counters(digits, digit, amplitude, time_ns, suspect, kind_of_digit, state.n)
+        self._mark_crowded_by_counters(digits, parts, rows_of_kind, suspect, state.n)
         from ..calo import failed_fits
         from ..calo.fit_bounds import BOUND_PLANES, channel_pedestal, suspect_table
-        from ..waveform import FLAGS
 
         event = digits["event"][digit]
         pulses = Columns(
@@ -183,14 +196,11 @@ class FitStage:
         # absurd chi2): the calo stage marks them in calo_status (the selection bounds them
         # instead, through the doubtful fits above)
         fitted = np.flatnonzero(kind_of_digit >= 0)
+        # every such pulse's digit is a fitted one: its place among them
         pd = np.concatenate(pulse_digit) if pulse_digit else np.zeros(0, np.int64)
-        # every pulse's digit is a fitted one: its place among them, by a lookup table (a
-        # search of the unsorted pulse digits in millions of fitted ones cost ~1 us per event)
-        wave_of_digit = np.empty(plane.size, np.int64)
-        wave_of_digit[fitted] = np.arange(fitted.size)
         state.extras["failed_planes"] = failed_fits(
             digits, fitted, wave_flags[fitted], n, len(SADC_PLANE_NAMES), chi2_ndf=wave_chi2_ndf[fitted],
-            pulse_wave=wave_of_digit[pd],
+            pulse_wave=np.searchsorted(fitted, pd),
             pulse_time_ns=np.concatenate(pulse_time) if pulse_time else np.zeros(0),
         )  # fmt: skip
         ev_of_digit = digits["event"]
