@@ -9,13 +9,48 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from . import _cpu  # noqa: F401  (first: refuses a CPU the compiled core was not built for)
 from ._core import build_info
-from .columns import Columns
-from . import calo, detector, firmware, selection, sim, straw
-from .raw import decode_bytes, open_raw
-from .waveform import PulseTemplate, WaveformFitter
-from .pipeline import reconstruct, run_job
+
+# The public names are imported when first used: a job's worker processes import only the
+# chain (not the simulation, awkward, pyarrow or uproot), which starts them in about half the
+# time, and `import na64reco` costs little until something is used.
+_LAZY = {
+    "Columns": ".columns",
+    "PulseTemplate": ".waveform",
+    "WaveformFitter": ".waveform",
+    "decode_bytes": ".raw",
+    "open_raw": ".raw",
+    "reconstruct": ".pipeline",
+    "run_job": ".pipeline",
+}
+_SUBPACKAGES = ("calo", "detector", "firmware", "selection", "sim", "straw")
+
+if TYPE_CHECKING:
+    from . import calo, detector, firmware, selection, sim, straw
+    from .columns import Columns
+    from .pipeline import reconstruct, run_job
+    from .raw import decode_bytes, open_raw
+    from .waveform import PulseTemplate, WaveformFitter
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name], __name__), name)
+    elif name in _SUBPACKAGES:
+        value = import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "__version__",

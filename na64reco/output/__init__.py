@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .atomic import OutputExistsError
 from .histograms import HISTOGRAMS, StandardHistograms
-from .reader import read_accounting, read_events, read_histograms
-from .writers import open_writer
+
+# The readers and writers (awkward, uproot, pyarrow) are imported when first used: the
+# processes that only fill histograms never need them.
+_LAZY = {
+    "open_writer": ".writers",
+    "read_accounting": ".reader",
+    "read_events": ".reader",
+    "read_histograms": ".reader",
+}
+
+if TYPE_CHECKING:
+    from .reader import read_accounting, read_events, read_histograms
+    from .writers import open_writer
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "HISTOGRAMS",

@@ -10,14 +10,57 @@
 
 from __future__ import annotations
 
-from . import status
-from .accounting import Accounting
-from .batch import EVENT_COLUMNS, JAGGED_COLUMNS, RecoBatch
-from .chain import Reconstruction, reconstruct
-from .chunks import Chunk, plan_chunks, read_headers, scan_file
-from .job import JobResult, NothingReadError, StrictModeError, plan_job, run_job
-from .process import ChunkResult, process_chunk
-from .status import STATUS_BITS
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+# Imported when first used, as in the package above: a worker process that runs chunks
+# imports the chain, not the job runner and its output writers.
+_LAZY = {
+    "Accounting": ".accounting",
+    "EVENT_COLUMNS": ".batch",
+    "JAGGED_COLUMNS": ".batch",
+    "RecoBatch": ".batch",
+    "Reconstruction": ".chain",
+    "reconstruct": ".chain",
+    "Chunk": ".chunks",
+    "plan_chunks": ".chunks",
+    "read_headers": ".chunks",
+    "scan_file": ".chunks",
+    "JobResult": ".job",
+    "NothingReadError": ".job",
+    "StrictModeError": ".job",
+    "plan_job": ".job",
+    "run_job": ".job",
+    "ChunkResult": ".process",
+    "process_chunk": ".process",
+    "STATUS_BITS": ".status",
+}
+
+if TYPE_CHECKING:
+    from . import status
+    from .accounting import Accounting
+    from .batch import EVENT_COLUMNS, JAGGED_COLUMNS, RecoBatch
+    from .chain import Reconstruction, reconstruct
+    from .chunks import Chunk, plan_chunks, read_headers, scan_file
+    from .job import JobResult, NothingReadError, StrictModeError, plan_job, run_job
+    from .process import ChunkResult, process_chunk
+    from .status import STATUS_BITS
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name], __name__), name)
+    elif name == "status":
+        value = import_module(".status", __name__)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "Accounting",

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import awkward as ak
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..columns import Columns
+
+if TYPE_CHECKING:
+    import awkward as ak
 
 __all__ = ["RecoBatch", "EVENT_COLUMNS", "JAGGED_COLUMNS"]
 
@@ -101,12 +105,16 @@ class RecoBatch:
 
     def awkward(self, name: str) -> ak.Array:
         """Jagged table ``name`` as an awkward array of records, one list per event."""
+        import awkward as ak
+
         table = self.jagged[name]
         fields = {k: v for k, v in table.items() if k != "row"}
         return ak.unflatten(ak.zip(fields, depth_limit=1), self.counts(name))
 
     def to_awkward(self) -> ak.Array:
         """The whole batch as one awkward record array (what the output file holds)."""
+        import awkward as ak
+
         fields = dict(self.events.items())
         for name in self.jagged:
             fields[name] = self.awkward(name)

