@@ -20,6 +20,7 @@ from typing import Any
 from .. import __version__
 from ..config import JobConfig
 from ..output.histograms import StandardHistograms
+from ..output.writers import open_writer  # with the job runner (the main process), not in workers
 from .accounting import Accounting
 from .chain import REPORT_ONLY_ERRORS
 from .chunks import Chunk, FileScan, plan_chunks, scan_file
@@ -189,11 +190,9 @@ def run_job(
 
     executor = make_executor(jobs=jobs, scheduler=scheduler, client=client)
     # Other processes or a cluster start on the first chunks now, while this one opens the
-    # output (importing its writer) and sets up; serial chunks run only once asked for.
+    # output and sets up; serial chunks run only once asked for.
     computed: Iterator[ChunkResult] = executor.map_ordered(todo, config)
     try:
-        from ..output.writers import open_writer
-
         writer = open_writer(
             target, out_cfg["format"], int(out_cfg["rows_per_basket"]), bool(out_cfg["jagged"]), out_cfg["compression"],
             force=True, expected_rows=sum(c.nevents for c in chunks),
