@@ -85,6 +85,18 @@ def test_output_does_not_depend_on_chunking_or_parallelism(run_files, tmp_path):
     assert len(a) == len(read_events(ref.output))
 
 
+def test_forkserver_preloads_the_chain_only_where_it_imports_this_package(tmp_path, monkeypatch):
+    # a directory of the package's name in the working directory (a source checkout without
+    # the compiled core, next to an installed build) would be what a forkserver imports
+    package_dir = Path(executors_module.__file__).resolve().parents[1]
+    monkeypatch.chdir(tmp_path)
+    assert executors_module._server_imports_this_package()
+    (tmp_path / package_dir.name).mkdir()
+    assert not executors_module._server_imports_this_package()
+    monkeypatch.chdir(package_dir.parent)
+    assert executors_module._server_imports_this_package()
+
+
 def test_dask_local_cluster_gives_identical_output(run_files, tmp_path):
     distributed = pytest.importorskip("distributed")
     inputs, _ = run_files

@@ -12,6 +12,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from ..config import JobConfig
@@ -84,6 +85,17 @@ def _process_chunk_in_pool(chunk: Chunk, config: JobConfig) -> ChunkResult:
     return process_chunk(chunk, config)
 
 
+def _server_imports_this_package() -> bool:
+    """Whether a forkserver started now would import this very package for its preload. The
+    server may start with its own ``sys.path``, the working directory first (Python 3.11 does):
+    in a source checkout without the compiled core (the tree an installed package was built
+    from) it would import that tree, fail, and leave its half-imported modules to every
+    worker."""
+    here = Path(__file__).resolve().parents[1]
+    shadow = Path.cwd() / here.name
+    return not shadow.exists() or shadow.resolve() == here
+
+
 class ProcessExecutor(Executor):
     """A local pool of ``jobs`` processes (one chunk at a time each, a few queued ahead)."""
 
@@ -94,7 +106,7 @@ class ProcessExecutor(Executor):
         self.description = f"{jobs} local processes"
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        if ctx.get_start_method() == "forkserver":
+        if ctx.get_start_method() == "forkserver" and _server_imports_this_package():
             # The server imports the chain once and forks workers that have it: they start on
             # their first chunk ~0.15 s sooner than when each imports it for itself.
             ctx.set_forkserver_preload(["na64reco.pipeline.executors", "na64reco.pipeline.stages"])
