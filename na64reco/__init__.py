@@ -9,8 +9,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+import typing as _typing
 
 from . import _cpu  # noqa: F401  (first: refuses a CPU the compiled core was not built for)
 from ._core import build_info
@@ -29,7 +29,7 @@ _LAZY = {
 }
 _SUBPACKAGES = ("calo", "detector", "firmware", "selection", "sim", "straw")
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from . import calo, detector, firmware, selection, sim, straw
     from .columns import Columns
     from .pipeline import reconstruct, run_job
@@ -37,11 +37,11 @@ if TYPE_CHECKING:
     from .waveform import PulseTemplate, WaveformFitter
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     if name in _LAZY:
-        value = getattr(import_module(_LAZY[name], __name__), name)
+        value = getattr(_importlib.import_module(_LAZY[name], __name__), name)
     elif name in _SUBPACKAGES:
-        value = import_module(f".{name}", __name__)
+        value = _importlib.import_module(f".{name}", __name__)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value
@@ -49,7 +49,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(__all__)
 
 
 __all__ = [

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+import typing as _typing
 
 from .atomic import OutputExistsError
 from .histograms import HISTOGRAMS, StandardHistograms
@@ -17,17 +17,21 @@ _LAZY = {
     "read_histograms": ".reader",
 }
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from .reader import read_accounting, read_events, read_histograms
     from .writers import open_writer
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(_LAZY[name], __name__), name)
+    value = getattr(_importlib.import_module(_LAZY[name], __name__), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
 
 
 __all__ = [

@@ -10,8 +10,8 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+import typing as _typing
 
 # Imported when first used, as in the package above: a worker process that runs chunks
 # imports the chain, not the job runner and its output writers.
@@ -36,7 +36,7 @@ _LAZY = {
     "STATUS_BITS": ".status",
 }
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from . import status
     from .accounting import Accounting
     from .batch import EVENT_COLUMNS, JAGGED_COLUMNS, RecoBatch
@@ -47,11 +47,11 @@ if TYPE_CHECKING:
     from .status import STATUS_BITS
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     if name in _LAZY:
-        value = getattr(import_module(_LAZY[name], __name__), name)
+        value = getattr(_importlib.import_module(_LAZY[name], __name__), name)
     elif name == "status":
-        value = import_module(".status", __name__)
+        value = _importlib.import_module(".status", __name__)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value
@@ -59,7 +59,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(__all__)
 
 
 __all__ = [
