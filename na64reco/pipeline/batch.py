@@ -9,7 +9,6 @@ with the counter ``n<name>``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
 from typing import TYPE_CHECKING
 
 import numpy as np

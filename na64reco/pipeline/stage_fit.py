@@ -70,8 +70,8 @@ class FitStage:
             indices = [SADC_PLANE_NAMES.index(p) for p in counter_planes]
             # only the kinds that fit those planes hold their pulses
             found = [parts[k] for k in sorted({template_kind(i) for i in indices}) if k in parts]
-            pulses = {c: np.concatenate([q[c] for q in found]) if found else np.zeros(0) for c in ("digit", "time_ns",
-                                                                                                    "amplitude")}
+            columns = ("digit", "time_ns", "amplitude")
+            pulses = {c: np.concatenate([q[c] for q in found]) if found else np.zeros(0) for c in columns}
             digit = pulses["digit"].astype(np.int64)
             counters = np.isin(plane[digit], indices)
             crowded = crowded_by_counters(event[digit[counters]], pulses["time_ns"][counters],
