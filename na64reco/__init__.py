@@ -27,7 +27,9 @@ _LAZY = {
     "reconstruct": ".pipeline",
     "run_job": ".pipeline",
 }
-_SUBPACKAGES = ("calo", "detector", "firmware", "selection", "sim", "straw")
+# every subpackage and module, as `import na64reco as nr; nr.waveform.load_template(...)` reads it
+_SUBMODULES = ("calo", "cli", "columns", "config", "detector", "firmware", "output", "pipeline", "plotting", "raw",
+               "selection", "sim", "straw", "waveform")
 
 if _typing.TYPE_CHECKING:
     from . import calo, detector, firmware, selection, sim, straw
@@ -40,7 +42,7 @@ if _typing.TYPE_CHECKING:
 def __getattr__(name: str) -> _typing.Any:
     if name in _LAZY:
         value = getattr(_importlib.import_module(_LAZY[name], __name__), name)
-    elif name in _SUBPACKAGES:
+    elif name in _SUBMODULES:
         value = _importlib.import_module(f".{name}", __name__)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

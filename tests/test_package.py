@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -23,6 +26,17 @@ def test_columns_take_and_concatenate_keep_rows_aligned():
     assert both.nrows == 6 and both.b.tolist() == [0, 20, 40, 0, 20, 40]
     with pytest.raises(AttributeError, match="no column 'c'"):
         _ = t.c
+
+
+def test_every_subpackage_is_an_attribute_of_a_fresh_import():
+    # the package imports its parts when first used; a fresh interpreter must still see them
+    code = ("import na64reco as nr; "
+            "[getattr(nr, m) for m in ('calo', 'cli', 'columns', 'config', 'detector', 'firmware', 'output', "
+            "'pipeline', 'plotting', 'raw', 'selection', 'sim', 'straw', 'waveform')]; "
+            "print(nr.waveform.load_template('ecal').peak_value, nr.run_job.__name__, nr.Columns.__name__, "
+            "nr.output.read_events.__name__, nr.pipeline.RecoBatch.__name__, sorted(dir(nr)) == sorted(nr.__all__))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[1:] == ["run_job", "Columns", "read_events", "RecoBatch", "True"]
 
 
 def test_cli_version(capsys):
