@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import importlib as _importlib
+from importlib.util import find_spec as _find_spec
 import typing as _typing
 
 # Imported when first used, as in the package above: a worker process that runs chunks
@@ -50,8 +51,8 @@ if _typing.TYPE_CHECKING:
 def __getattr__(name: str) -> _typing.Any:
     if name in _LAZY:
         value = getattr(_importlib.import_module(_LAZY[name], __name__), name)
-    elif name == "status":
-        value = _importlib.import_module(".status", __name__)
+    elif not name.startswith("_") and _find_spec(f"{__name__}.{name}") is not None:
+        value = _importlib.import_module(f".{name}", __name__)  # a module of the package (status, job, ...)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value
