@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib as _importlib
+from importlib.util import find_spec as _find_spec
 import typing as _typing
 
 from .atomic import OutputExistsError
@@ -23,9 +24,12 @@ if _typing.TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> _typing.Any:
-    if name not in _LAZY:
+    if name in _LAZY:
+        value = getattr(_importlib.import_module(_LAZY[name], __name__), name)
+    elif not name.startswith("_") and _find_spec(f"{__name__}.{name}") is not None:
+        value = _importlib.import_module(f".{name}", __name__)  # a module of the package (reader, writers)
+    else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(_importlib.import_module(_LAZY[name], __name__), name)
     globals()[name] = value
     return value
 
