@@ -28,14 +28,16 @@ def test_columns_take_and_concatenate_keep_rows_aligned():
         _ = t.c
 
 
-def test_every_subpackage_is_an_attribute_of_a_fresh_import():
+def test_every_subpackage_is_an_attribute_of_a_fresh_import(tmp_path):
     # the package imports its parts when first used; a fresh interpreter must still see them
     code = ("import na64reco as nr; "
             "[getattr(nr, m) for m in ('calo', 'cli', 'columns', 'config', 'detector', 'firmware', 'output', "
             "'pipeline', 'plotting', 'raw', 'selection', 'sim', 'straw', 'waveform')]; "
             "print(nr.waveform.load_template('ecal').peak_value, nr.run_job.__name__, nr.Columns.__name__, "
             "nr.output.read_events.__name__, nr.pipeline.RecoBatch.__name__, sorted(dir(nr)) == sorted(nr.__all__))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    # (run elsewhere than the checkout: `python -c` puts the working directory first on its path)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=tmp_path).stdout.split()
     assert out[1:] == ["run_job", "Columns", "read_events", "RecoBatch", "True"]
 
 
