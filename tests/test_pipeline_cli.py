@@ -46,3 +46,21 @@ def test_reco_exit_status(tmp_path, capsys):
     cfg.write_text("[output]\nrows_per_basket = 0\n")
     assert main(["reco", str(raw), "-o", str(tmp_path / "c.root"), "-c", str(cfg), "--no-progress"]) == 2
     assert "output.rows_per_basket" in capsys.readouterr().err
+
+
+def test_reco_runs_one_process_per_usable_cpu_and_chunk_by_default(tmp_path, capsys, monkeypatch):
+    from na64reco.cli import cmd_reco
+
+    raw = tmp_path / "run.dat"
+    write_run(raw, nspills=1, per_spill=30)
+    monkeypatch.setattr(cmd_reco, "usable_cpus", lambda: 8)
+    # one chunk: a pool of eight would only start idle processes
+    assert main(["reco", str(raw), "-o", str(tmp_path / "one.parquet"), "--no-progress"]) == 0
+    assert "on 1 process" in capsys.readouterr().out
+    # three chunks: three processes, the same output as one
+    assert main(["reco", str(raw), "-o", str(tmp_path / "three.parquet"), "--no-progress",
+                 "--events-per-chunk", "12"]) == 0
+    assert "on 3 local processes" in capsys.readouterr().out
+    assert (tmp_path / "one.parquet").read_bytes() == (tmp_path / "three.parquet").read_bytes()
+    assert main(["reco", str(raw), "-o", str(tmp_path / "x.root"), "--no-progress", "--jobs", "-1"]) == 2
+    assert "--jobs must be >= 0" in capsys.readouterr().err

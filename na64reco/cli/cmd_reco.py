@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -23,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="raw DATE files, in run order")
     p.add_argument("-o", "--output", required=True, help="output file (.root, or .parquet)")
     p.add_argument("-c", "--config", help="TOML file overriding the package defaults")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="local processes (default 1)")
+    p.add_argument("-j", "--jobs", type=int, default=0,
+                   help="local processes; 0 (default): one per CPU this process may run on, at most one per chunk")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786")
     p.add_argument("--format", choices=("root", "parquet"), help="output format (default: from the file suffix)")
     p.add_argument("--events-per-chunk", type=int, help="DATE events per work unit")
@@ -33,6 +35,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--timing", action="store_true", help="print the per-stage time breakdown")
     p.set_defaults(func=run)
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask, which batch systems set to the
+    slot's cores; all of the machine's where the platform has no such mask)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,14 +59,15 @@ def run(args: argparse.Namespace) -> int:
     if args.strict:
         overrides["job.strict"] = True
     config = load_config(args.config, overrides)
-    if args.jobs < 1:
-        raise ValueError(f"--jobs must be >= 1, got {args.jobs}")
+    if args.jobs < 0:
+        raise ValueError(f"--jobs must be >= 0 (0: one per usable CPU), got {args.jobs}")
+    jobs = args.jobs or usable_cpus()
     try:
         result = run_job(
             args.inputs,
             args.output,
             config,
-            jobs=args.jobs,
+            jobs=jobs,
             scheduler=args.scheduler,
             resume=args.resume,
             force=args.force,

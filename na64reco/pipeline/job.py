@@ -188,7 +188,10 @@ def run_job(
     total_bytes = sum(c.nbytes for c in chunks)
     bar = _Progress(sum(c.nevents for c in chunks), total_bytes, progress)
 
-    executor = make_executor(jobs=jobs, scheduler=scheduler, client=client)
+    if jobs < 1:
+        raise ValueError(f"jobs must be >= 1, got {jobs}")
+    # more processes than chunks to compute would only start idle (the output is the same)
+    executor = make_executor(jobs=min(jobs, max(1, len(todo))), scheduler=scheduler, client=client)
     # Other processes or a cluster start on the first chunks now, while this one opens the
     # output and sets up; serial chunks run only once asked for.
     computed: Iterator[ChunkResult] = executor.map_ordered(todo, config)
