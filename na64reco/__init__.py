@@ -9,11 +9,11 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-import importlib as _importlib
 import typing as _typing
 
 from . import _cpu  # noqa: F401  (first: refuses a CPU the compiled core was not built for)
 from ._core import build_info
+from ._lazy import lazy_attributes
 
 # The public names are imported when first used: a job's worker processes import only the
 # chain (not the simulation, awkward, pyarrow or uproot), which starts them in about half the
@@ -39,20 +39,7 @@ if _typing.TYPE_CHECKING:
     from .waveform import PulseTemplate, WaveformFitter
 
 
-def __getattr__(name: str) -> _typing.Any:
-    if name in _LAZY:
-        value = getattr(_importlib.import_module(_LAZY[name], __name__), name)
-    elif name in _SUBMODULES:
-        value = _importlib.import_module(f".{name}", __name__)
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
-
+__getattr__, __dir__ = lazy_attributes(__name__, globals(), _LAZY, _SUBMODULES)
 
 __all__ = [
     "__version__",

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib as _importlib
-from importlib.util import find_spec as _find_spec
 import typing as _typing
 
+from .._lazy import lazy_attributes
 from .atomic import OutputExistsError
 from .histograms import HISTOGRAMS, StandardHistograms
 
@@ -23,20 +22,7 @@ if _typing.TYPE_CHECKING:
     from .writers import open_writer
 
 
-def __getattr__(name: str) -> _typing.Any:
-    if name in _LAZY:
-        value = getattr(_importlib.import_module(_LAZY[name], __name__), name)
-    elif not name.startswith("_") and _find_spec(f"{__name__}.{name}") is not None:
-        value = _importlib.import_module(f".{name}", __name__)  # a module of the package (reader, writers)
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
-
+__getattr__, __dir__ = lazy_attributes(__name__, globals(), _LAZY)
 
 __all__ = [
     "HISTOGRAMS",

@@ -10,9 +10,9 @@
 
 from __future__ import annotations
 
-import importlib as _importlib
-from importlib.util import find_spec as _find_spec
 import typing as _typing
+
+from .._lazy import lazy_attributes
 
 # Imported when first used, as in the package above: a worker process that runs chunks
 # imports the chain, not the job runner and its output writers.
@@ -48,20 +48,7 @@ if _typing.TYPE_CHECKING:
     from .status import STATUS_BITS
 
 
-def __getattr__(name: str) -> _typing.Any:
-    if name in _LAZY:
-        value = getattr(_importlib.import_module(_LAZY[name], __name__), name)
-    elif not name.startswith("_") and _find_spec(f"{__name__}.{name}") is not None:
-        value = _importlib.import_module(f".{name}", __name__)  # a module of the package (status, job, ...)
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
-
+__getattr__, __dir__ = lazy_attributes(__name__, globals(), _LAZY)
 
 __all__ = [
     "Accounting",
