@@ -23,7 +23,7 @@ constexpr int kArrivalHops = 4;  // ... and below this many phases (see refine_p
 // and HCAL pulses the scan changed no fitted time by more than 1 ns above 20 sigma of
 // amplitude (and 0.03 % by more than 0.1 ns above 40).
 constexpr double kScanFreePeakSigma = 25.0;
-constexpr int kSplitCandidates = 2;  // largest pulses split_merged_pulses tries per round
+constexpr int kSplitCandidates = 2;  // worst-described pulses split_merged_pulses tries per round
 constexpr double kCurvatureMaxShiftNs = 2.0;  // the single fit's curvature step takes shifts up to this
 constexpr double kEdgeStartSigma = 5.0;    // a pulse before the window's rising edge starts the fit
 constexpr double kPairReachSamples = 2.5;  // a merged pulse's pair lies this close to it

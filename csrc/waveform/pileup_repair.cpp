@@ -116,9 +116,9 @@ double local_residual_chi2(const FitContext& ctx, const PulseModel& m, double ta
 // A model the search leaves still suspicious may hold two pulses merged into one: closer
 // than about a sample, neither the residual's correlation with one more atom nor the
 // dictionary's grid separates them, and each trial refinement pulls a pulse added next to
-// the merged one back onto it. Each of the largest pulses is tried as a pair half a sample
-// either side of it (half the amplitude each), and the best split that gains pileup_dchi2 is
-// kept, while the model stays far off. The gain is the whole test: it is what dropping
+// the merged one back onto it. Each of the worst-described pulses (local_residual_chi2) is
+// tried as a pair half a sample either side of it (half the amplitude each), and the best
+// split that gains pileup_dchi2 is kept, while the model stays far off. The gain is the whole test: it is what dropping
 // either half would cost (the refit of the rest is the merged model), and the halves'
 // own significances are no guide when clipped samples hide their peaks (their amplitudes
 // then correlate strongly). Simulated 3 MHz ECAL windows with two pulses 5-20 ns apart:
@@ -183,15 +183,16 @@ void split_merged_pulses(const FitContext& ctx, PulseModel& m) {
   }
 }
 
-
 // Two pulses less than a couple of samples apart, one much smaller: a fit can describe them
 // almost as well with the small pulse on the wrong side of the large one (the large one
 // moved towards where the small one really is), and no test of the search sees it: the chi2
 // is acceptable, and the residual has no bump. The mirrored model (the small pulse as far on
-// the other side) is refitted, and kept when it describes the samples better; both have the
-// same parameters. Simulated 3 MHz signal events: a 600 ADC in-time pulse 8-13 ns beside a
-// 3,000 ADC pile-up pulse fitted on the wrong side (chi2 43 instead of 13 over 26 degrees of
-// freedom) had put the master time on the pile-up particle.
+// the other side) is refitted, and kept when it gains pileup_dchi2 (both have the same
+// parameters; a smaller gain is a coin-flip between two descriptions of pulses a few ns
+// apart, and one such flip made a fragment the anchor of a background event's master time).
+// Simulated 3 MHz signal events: a 600 ADC in-time pulse 8-13 ns beside a 3,000 ADC pile-up
+// pulse fitted on the wrong side (chi2 43 instead of 13 over 26 degrees of freedom) had put
+// the master time on the pile-up particle.
 bool mirror_close_pairs(const FitContext& ctx, PulseModel& m) {
   const double reach = kMirrorReachSamples * ctx.shape->sampling_ns();
   const double gain = ctx.cfg->pileup_dchi2;
@@ -208,7 +209,8 @@ bool mirror_close_pairs(const FitContext& ctx, PulseModel& m) {
       if (i == j || !(m.amp[j] < m.amp[i]) || std::fabs(m.tau[j] - m.tau[i]) >= reach) continue;
       PulseModel trial = m;
       trial.tau[j] = clampd(2.0 * m.tau[i] - m.tau[j], ctx.tau_lo, ctx.tau_hi);
-      if (!refine_pulses(ctx, trial, kTrialNs, 0) || trial.npulses != m.npulses || !(trial.chi2 <= m.chi2 - gain)) continue;
+      if (!refine_pulses(ctx, trial, kTrialNs, 0) || trial.npulses != m.npulses || !(trial.chi2 <= m.chi2 - gain))
+        continue;
       m = trial;
       changed = true;
     }
