@@ -143,7 +143,7 @@ class CaloConfig:
     # plane name -> pulse template: cells of these planes next to the largest ECAL tower
     # that have no in-time energy are measured at the event's time (quiet_cells), needing
     # reconstruct_calo(..., digits=...); amplitudes from quiet_min_adc count. The cells
-    # around a 0.2-0.6 GeV pre-shower deposit hold 1-4 ADC counts each (5-20 MeV): with 4
+    # around a 0.15-0.6 GeV pre-shower deposit hold 1-4 ADC counts each (5-20 MeV): with 4
     # counts they read 0.41 of their true energy and the pre-shower 0.946 of it; with 1
     # count (about 0.7 of the amplitude's noise error) 1.02 and 0.998, and the 3 MHz signal
     # efficiency rose 0.8990 -> 0.9024 (bench_reco_sim.py --events 5000). Pions: pre-shower
