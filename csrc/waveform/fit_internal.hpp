@@ -43,9 +43,6 @@ namespace na64::waveform {
 
 // Pieces of the pile-up search shared by pileup_search.cpp and pileup_repair.cpp.
 
-// A model accepted from trial refinements continues on the table until every pulse stays on
-// its phase (pileup_search.cpp).
-void settle_on_table(const FitContext& ctx, PulseModel& m);
 // Backward elimination down to `keep` pulses (pileup_search.cpp).
 void drop_unneeded_pulses(const FitContext& ctx, PulseModel& m, int keep);
 // Merged pulses of a model still far off split in two (pileup_repair.cpp).

@@ -107,9 +107,6 @@ bool any_atom_elsewhere(const FitContext& ctx, const Dictionary& dict, const Pul
   return refine_pulses(ctx, trial, kTrialNs, 0) && trial.npulses == 2 && single.chi2 - trial.chi2 >= dchi2;
 }
 
-
-}  // namespace
-
 // A trial refinement stops after a few table iterations, or once no pulse leaves its
 // neighbouring phase: enough to rank models, but a pulse started far from its place (steps
 // are clamped to 0.4 sample) can be left short of it. The accepted model continues from
@@ -121,6 +118,20 @@ void settle_on_table(const FitContext& ctx, PulseModel& m) {
     m = next;
   }
 }
+
+// An accepted model's last step: polished on the exact template where the context asks for
+// it (or has no table), else settled on the table (a polish that changes the pulse count is
+// not taken).
+void finish_accepted(const FitContext& ctx, PulseModel& m) {
+  if (ctx.exact_polish || ctx.table == nullptr) {
+    PulseModel polished = m;
+    if (refine_pulses(ctx, polished, kConvergedNs, 6) && polished.npulses == m.npulses) m = polished;
+  } else {
+    settle_on_table(ctx, m);
+  }
+}
+
+}  // namespace
 
 // Backward elimination: drops the pulse whose removal costs the least chi2 (all others
 // refitted) while that cost is below pileup_dchi2 and more than `keep` pulses remain; a local
@@ -224,12 +235,7 @@ void search_pileup(const FitContext& ctx, const Dictionary& dict, double* scratc
         break;
       if (trial.npulses > 2 && !all_significant(trial, cfg.pileup_dchi2)) break;
       if (!chi2_suspicious(trial)) {
-        if (ctx.exact_polish || ctx.table == nullptr) {
-          PulseModel polished = trial;
-          if (refine_pulses(ctx, polished, kConvergedNs, 6) && polished.npulses == trial.npulses) trial = polished;
-        } else {
-          settle_on_table(ctx, trial);
-        }
+        finish_accepted(ctx, trial);
         m = trial;
         return;
       }
@@ -357,12 +363,7 @@ void search_pileup(const FitContext& ctx, const Dictionary& dict, double* scratc
   if (cand.npulses >= 1) split_merged_pulses(ctx, cand);
   // The table fit leaves errors of order (phase step)^2: far below the resolution of piled-up
   // pulses. exact_refinement polishes them on the exact template in continuous time.
-  if (cand.npulses >= 2 && (ctx.exact_polish || ctx.table == nullptr)) {
-    PulseModel polished = cand;
-    if (refine_pulses(ctx, polished, kConvergedNs, 6) && polished.npulses == cand.npulses) cand = polished;
-  } else if (cand.npulses >= 2) {
-    settle_on_table(ctx, cand);
-  }
+  if (cand.npulses >= 2) finish_accepted(ctx, cand);
   m = cand;
 }
 
@@ -371,12 +372,7 @@ void search_pileup(const FitContext& ctx, const Dictionary& dict, double* scratc
 void resolve_pileup(const FitContext& ctx, const Dictionary& dict, double* scratch, PulseModel& m) {
   search_pileup(ctx, dict, scratch, m);
   if (m.npulses < 2 || !mirror_close_pairs(ctx, m)) return;
-  if (ctx.exact_polish || ctx.table == nullptr) {
-    PulseModel polished = m;
-    if (refine_pulses(ctx, polished, kConvergedNs, 6) && polished.npulses == m.npulses) m = polished;
-  } else {
-    settle_on_table(ctx, m);
-  }
+  finish_accepted(ctx, m);
 }
 
 }  // namespace na64::waveform
