@@ -128,6 +128,7 @@ SCHEMA: dict[str, dict[str, Option]] = {
         "noise_rms": _opt(2.0, "float", "sample noise in ADC counts", low=0.01, high=1000.0),
         "pileup": _opt(True, "bool", "fit several pulses per channel"),
         "min_amplitude": _opt(4.0, "float", "fitted pulses below this amplitude (ADC counts) are dropped", low=0.0, high=4096.0),
+        "leader_hints": _opt(True, "bool", "ECAL windows are first fitted at the pulse times of their event's largest ECAL1 channel (kept where the pile-up prefilter finds nothing suspicious, flag 'hinted'; the rest fitted freely)"),
         "zero_suppress_adc": _opt(10.0, "float", "channels whose even and whose odd recorded samples each span less than this (max - min per ADC phase, ADC counts) hold no pulse and are not fitted (0 = fit every channel)", low=0.0, high=4096.0),
     },
     "timing": {

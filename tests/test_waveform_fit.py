@@ -109,6 +109,34 @@ def test_threads_give_identical_results():
         np.testing.assert_array_equal(a.pulses[name], b.pulses[name])
 
 
+def test_chosen_rows_are_fitted_in_place_as_their_copies_would_be():
+    rng = np.random.default_rng(5)
+    w = simulate_windows(ECAL, np.stack([rng.uniform(50, 2000, 400), rng.uniform(20, 500, 400)], 1),
+                         np.stack([rng.uniform(50, 300, 400), rng.uniform(-100, 400, 400)], 1), rng=rng)
+    recorded = rng.integers(20, 33, 400)
+    rows = rng.permutation(400)[:150]
+    rows[:3] = rows[0]  # a row asked for more than once is fitted each time
+    for fitter in (FITTER, nr.WaveformFitter(ECAL, threads=3)):
+        copied = fitter.fit(w[rows], nsamples=recorded[rows])
+        in_place = fitter.fit(w, nsamples=recorded, rows=rows)
+        for name in copied.waves:
+            np.testing.assert_array_equal(copied.waves[name], in_place.waves[name])
+        for name in copied.pulses:
+            np.testing.assert_array_equal(copied.pulses[name], in_place.pulses[name])
+    fixed = nr.WaveformFitter(ECAL, pedestal="fixed")
+    ped = np.full((rows.size, 2), 100.0)
+    np.testing.assert_array_equal(fixed.fit(w[rows], pedestal=ped).amplitude, fixed.fit(w, pedestal=ped, rows=rows).amplitude)
+    assert FITTER.fit(w, rows=np.zeros(0, np.int64)).amplitude.shape == (0,)
+    with pytest.raises(ValueError, match=r"rows\[1\] = 400 is outside the 400 rows of samples"):
+        FITTER.fit(w, rows=[0, 400])
+    with pytest.raises(ValueError, match=r"rows\[0\] = -1 is outside"):
+        FITTER.fit(w, nsamples=recorded, rows=[-1])
+    with pytest.raises(ValueError, match="one count per row of samples"):
+        FITTER.fit(w, nsamples=recorded[rows], rows=rows)
+    with pytest.raises(ValueError, match="1-d array of row indices"):
+        FITTER.fit(w, rows=[[0]])
+
+
 def test_result_columns_outlive_the_result_and_are_independent():
     # 30000 windows: the per-window columns share one block of more than 2 MiB (the large,
     # huge-page path); each column must stay valid alone and not overlap another.

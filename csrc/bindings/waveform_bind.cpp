@@ -70,13 +70,74 @@ pb::array_t<int32_t, pb::array::c_style | pb::array::forcecast> recorded_counts(
   return recorded;
 }
 
+using IndexArray = pb::array_t<int64_t, pb::array::c_style | pb::array::forcecast>;
+using ValueArray = pb::array_t<double, pb::array::c_style | pb::array::forcecast>;
+
+// The arrays behind a TimeHints, checked (every index the fit follows inside its array,
+// finite times and shifts in time order within each group).
+struct HintArrays {
+  ValueArray times, shift_ns;
+  IndexArray offsets, group;
+  TimeHints view() const { return TimeHints{times.data(), offsets.data(), group.data(), shift_ns.data()}; }
+};
+
+HintArrays check_hints(const pb::object& times_obj, const pb::object& offsets_obj, const pb::object& group_obj,
+                       const pb::object& shift_obj, int64_t n) {
+  HintArrays h;
+  h.times = ValueArray::ensure(times_obj);
+  h.offsets = IndexArray::ensure(offsets_obj);
+  h.group = IndexArray::ensure(group_obj);
+  h.shift_ns = ValueArray::ensure(shift_obj);
+  if (!h.times || h.times.ndim() != 1) throw InputError("hint_times must be a 1-d array of times (ns)");
+  if (!h.offsets || h.offsets.ndim() != 1 || h.offsets.shape(0) < 1)
+    throw InputError("hint_offsets must be a 1-d integer array of at least one entry (groups + 1)");
+  if (!h.group || h.group.ndim() != 1 || h.group.shape(0) != n)
+    throw InputError(concat("hint_group must be a 1-d integer array with one entry per fitted waveform (", n, ")"));
+  if (!h.shift_ns || h.shift_ns.ndim() != 1 || h.shift_ns.shape(0) != n)
+    throw InputError(concat("hint_shift_ns must be a 1-d array with one entry per fitted waveform (", n, ")"));
+  const int64_t ngroups = h.offsets.shape(0) - 1, ntimes = h.times.shape(0);
+  const int64_t* off = h.offsets.data();
+  const double* t = h.times.data();
+  if (off[0] != 0 || off[ngroups] != ntimes)
+    throw InputError(concat("hint_offsets must run from 0 to len(hint_times) = ", ntimes, ", got ", off[0], " to ",
+                            off[ngroups]));
+  for (int64_t g = 0; g < ngroups; ++g) {
+    if (off[g + 1] < off[g]) throw InputError(concat("hint_offsets decrease at group ", g, " (", off[g], " then ", off[g + 1], ")"));
+    for (int64_t j = off[g]; j < off[g + 1]; ++j) {
+      if (!std::isfinite(t[j])) throw InputError(concat("hint_times[", j, "] is not finite: ", t[j]));
+      if (j > off[g] && t[j] < t[j - 1])
+        throw InputError(concat("hint_times of group ", g, " are not in time order at entry ", j, " (", t[j - 1], " then ", t[j], ")"));
+    }
+  }
+  const int64_t* grp = h.group.data();
+  const double* sh = h.shift_ns.data();
+  for (int64_t i = 0; i < n; ++i) {
+    if (grp[i] < -1 || grp[i] >= ngroups)
+      throw InputError(concat("hint_group[", i, "] = ", grp[i], " is not a group (-1 for none, 0 to ", ngroups - 1, ")"));
+    if (!std::isfinite(sh[i])) throw InputError(concat("hint_shift_ns[", i, "] is not finite: ", sh[i]));
+  }
+  return h;
+}
+
 template <typename Sample>
 pb::dict run_fit(const WaveformFitter& f, const pb::array& samples_any, const pb::object& recorded_obj,
-                 const pb::object& pedestal_obj) {
+                 const pb::object& pedestal_obj, const pb::object& rows_obj, const pb::object& hint_times,
+                 const pb::object& hint_offsets, const pb::object& hint_group, const pb::object& hint_shift) {
   auto samples = pb::array_t<Sample, pb::array::c_style | pb::array::forcecast>::ensure(samples_any);
   if (!samples) throw InputError("samples could not be converted to a numeric array");
   check_window_shape(f, samples, "");
-  const int64_t n = samples.shape(0);
+  // rows: the table rows to fit (waveform i = samples[rows[i]]), read in place
+  pb::array_t<int64_t, pb::array::c_style | pb::array::forcecast> rows;
+  if (!rows_obj.is_none()) {
+    rows = pb::array_t<int64_t, pb::array::c_style | pb::array::forcecast>::ensure(rows_obj);
+    if (!rows || rows.ndim() != 1) throw InputError("rows must be a 1-d integer array");
+    const int64_t* r = rows.data();
+    const int64_t table_rows = samples.shape(0);
+    for (int64_t i = 0; i < rows.shape(0); ++i)
+      if (r[i] < 0 || r[i] >= table_rows)
+        throw InputError(concat("rows[", i, "] = ", r[i], " is outside the ", table_rows, " rows of samples"));
+  }
+  const int64_t n = rows_obj.is_none() ? samples.shape(0) : rows.shape(0);
   const auto recorded = recorded_counts(recorded_obj, n, "");
   pb::array_t<double, pb::array::c_style | pb::array::forcecast> pedestal;
   if (!pedestal_obj.is_none()) {
@@ -97,11 +158,21 @@ pb::dict run_fit(const WaveformFitter& f, const pb::array& samples_any, const pb
                   wave_block.column<double>(3), wave_block.column<double>(4), wave_block.column<double>(5),
                   wave_block.column<double>(6), wave_block.column<double>(7), wave_block.column<int32_t>(8),
                   wave_block.column<int32_t>(9), wave_block.column<uint32_t>(10), wave_block.column<double>(11)};
+  const int given = !hint_times.is_none() + !hint_offsets.is_none() + !hint_group.is_none() + !hint_shift.is_none();
+  if (given != 0 && given != 4)
+    throw InputError("hints need all of hint_times, hint_offsets, hint_group and hint_shift_ns");
+  HintArrays hints;
+  TimeHints hint_view;
+  if (given == 4) {
+    hints = check_hints(hint_times, hint_offsets, hint_group, hint_shift, n);
+    hint_view = hints.view();
+  }
   PulseColumns found;
   {
     pb::gil_scoped_release release;
     f.fit(samples.data(), n, recorded_obj.is_none() ? nullptr : recorded.data(),
-          pedestal_obj.is_none() ? nullptr : pedestal.data(), out, found);
+          pedestal_obj.is_none() ? nullptr : pedestal.data(), out, found, rows_obj.is_none() ? nullptr : rows.data(),
+          given == 4 ? &hint_view : nullptr);
   }
   const auto m = static_cast<int64_t>(found.size());
   const int64_t* p_wave = found.wave();
@@ -279,14 +350,21 @@ void bind_waveform(pybind11::module_& m) {
       .def(
           "fit",
           [](const WaveformFitter& f, const pb::array& samples, const pb::object& nsamples,
-             const pb::object& pedestal) {
+             const pb::object& pedestal, const pb::object& rows, const pb::object& ht, const pb::object& ho,
+             const pb::object& hg, const pb::object& hs) {
             if (pb::isinstance<pb::array_t<uint16_t>>(samples))
-              return run_fit<uint16_t>(f, samples, nsamples, pedestal);
-            if (pb::isinstance<pb::array_t<float>>(samples)) return run_fit<float>(f, samples, nsamples, pedestal);
-            return run_fit<double>(f, samples, nsamples, pedestal);
+              return run_fit<uint16_t>(f, samples, nsamples, pedestal, rows, ht, ho, hg, hs);
+            if (pb::isinstance<pb::array_t<float>>(samples))
+              return run_fit<float>(f, samples, nsamples, pedestal, rows, ht, ho, hg, hs);
+            return run_fit<double>(f, samples, nsamples, pedestal, rows, ht, ho, hg, hs);
           },
           pb::arg("samples"), pb::arg("nsamples") = pb::none(), pb::arg("pedestal") = pb::none(),
-          "Fit (n, W) samples; returns {'waves': {...}, 'pulses': {...}} of numpy columns.")
+          pb::arg("rows") = pb::none(), pb::arg("hint_times") = pb::none(), pb::arg("hint_offsets") = pb::none(),
+          pb::arg("hint_group") = pb::none(), pb::arg("hint_shift_ns") = pb::none(),
+          "Fit (n, W) samples, or with rows the samples[rows] in place (nsamples and pedestal per "
+          "fitted waveform); waveform i may be offered pulse times hint_times[hint_offsets[g]:"
+          "hint_offsets[g + 1]] + hint_shift_ns[i] (g = hint_group[i], -1: none). Returns "
+          "{'waves': {...}, 'pulses': {...}} of numpy columns.")
       .def("fit_seeded", &run_fit_seeded, pb::arg("samples"), pb::arg("nsamples"), pb::arg("seed_offsets"),
            pb::arg("seed_times"), pb::arg("in_time_ns"), pb::arg("in_time_tolerance_ns") = 3.0,
            pb::arg("fixed_times") = false, pb::arg("seed_weights") = pb::none(), pb::arg("seed_merge_ns") = 0.0,

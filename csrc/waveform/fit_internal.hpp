@@ -1,6 +1,9 @@
 // Constants and helpers shared by the pieces of the per-waveform fit (single pulse,
 // multi-pulse refinement, pile-up search). Internal to csrc/waveform.
 #pragma once
+#include <cmath>
+#include <cstddef>
+
 #include "waveform/fit_model.hpp"
 
 namespace na64::waveform::detail {
@@ -28,11 +31,19 @@ constexpr double kCurvatureMaxShiftNs = 2.0;  // the single fit's curvature step
 constexpr double kEdgeStartSigma = 5.0;    // a pulse before the window's rising edge starts the fit
 constexpr double kPairReachSamples = 2.5;  // a merged pulse's pair lies this close to it
 constexpr double kPairStepSamples = 0.2;   // the pair search's time grid
-constexpr int kPairTimes = 26;
-constexpr double kMirrorReachSamples = 2.0;  // pairs this close are also tried mirrored             // 2 x 2.5 / 0.2 + 1 grid times
+constexpr int kPairTimes = 26;  // 2 x 2.5 / 0.2 + 1 grid times
+constexpr double kMirrorReachSamples = 2.0;  // pairs this close are also tried mirrored
 constexpr double kNnlsTolerance = 2.5;  // atoms enter the NNLS above this correlation (sigmas)
 
 inline double clampd(double v, double lo, double hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+// The noise rms per sample: the configured one, or the root mean of the covariance's diagonal.
+inline double noise_sigma(const FitterConfig& c) {
+  if (c.noise_covariance.empty()) return c.noise_rms;
+  double s = 0.0;
+  for (int k = 0; k < c.nsamples; ++k) s += c.noise_covariance[static_cast<std::size_t>(k) * c.nsamples + k];
+  return std::sqrt(s / c.nsamples);
+}
 
 // Removes the pulse with the smallest amplitude.
 void drop_weakest(PulseModel& m);

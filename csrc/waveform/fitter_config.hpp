@@ -16,6 +16,7 @@ enum Flag : uint32_t {
   kNegative = 1u << 5,        // significant negative excursion
   kPedestalFitted = 1u << 6,  // leading-sample pedestal was disturbed: fitted jointly instead
   kMaskedSamples = 1u << 7,   // samples beyond the recorded count or non-finite were masked
+  kHinted = 1u << 8,          // amplitudes fitted at pulse times given in advance (fit's hints)
 };
 
 enum class PedestalMode { kFit, kLeading, kFixed };

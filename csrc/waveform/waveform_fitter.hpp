@@ -16,6 +16,18 @@ namespace na64::waveform {
 
 struct FitWorkspace;
 struct FitContext;
+struct PulseModel;
+
+// Pulse times known in advance for some of a batch's waveforms (e.g. the times another channel
+// of the same detector saw the event's particles at): waveform i is offered
+// times[offsets[group[i]] .. offsets[group[i] + 1]) + shift_ns[i] (group[i] < 0: none), in
+// time order. The caller checks the indices.
+struct TimeHints {
+  const double* times = nullptr;
+  const int64_t* offsets = nullptr;  // ngroups + 1 entries
+  const int64_t* group = nullptr;    // per waveform
+  const double* shift_ns = nullptr;  // per waveform
+};
 
 class WaveformFitter {
  public:
@@ -27,12 +39,17 @@ class WaveformFitter {
   const FitterConfig& config() const { return cfg_; }
   const PulseTemplate& pulse_template() const { return tpl_; }
 
-  // samples: n rows of nsamples() values (row-major). recorded: optional per-row count of
-  // valid samples (the rest is masked). fixed_pedestal: n x 2 (even, odd), required in
-  // PedestalMode::kFixed. Fills out[0..n) and appends pulses (ordered by wave, then time).
+  // samples: rows of nsamples() values (row-major); waveform i is row i, or row rows[i] when
+  // rows is given (a table's chosen rows read where they lie; the caller checks the indices).
+  // recorded: optional per-waveform count of valid samples (the rest is masked).
+  // fixed_pedestal: n x 2 (even, odd), required in PedestalMode::kFixed. hints: optional pulse
+  // times known in advance; a window whose hinted model the pile-up prefilter accepts keeps it
+  // (flag kHinted), the others are fitted freely. Fills out[0..n) and appends pulses (ordered
+  // by wave, then time).
   template <typename Sample>
   void fit(const Sample* samples, int64_t n, const int32_t* recorded, const double* fixed_pedestal,
-           const WaveOutputs& out, PulseColumns& pulses) const;
+           const WaveOutputs& out, PulseColumns& pulses, const int64_t* rows = nullptr,
+           const TimeHints* hints = nullptr) const;
 
   // Fits with the pulse times known roughly in advance (seeds from other channels that saw
   // the same particles): no search, every seed refined in amplitude and time on the samples
@@ -56,10 +73,16 @@ class WaveformFitter {
   // the calorimeters'; short ones have a second chi2 valley a fraction of a sample away).
   bool converges_without_scan(const Variant& v) const;
   template <typename Sample>
-  void fit_range(const Sample* samples, int64_t begin, int64_t end, const int32_t* recorded,
-                 const double* fixed_pedestal, const WaveOutputs& out, PulseColumns& pulses) const;
-  void fit_one(const double* raw, int64_t wave, int nrecorded, const double* fixed_pedestal, FitWorkspace& ws,
-               const WaveOutputs& out, PulseColumns& pulses) const;
+  void fit_range(const Sample* samples, const int64_t* rows, const TimeHints* hints, int64_t begin, int64_t end,
+                 const int32_t* recorded, const double* fixed_pedestal, const WaveOutputs& out,
+                 PulseColumns& pulses) const;
+  void fit_one(const double* raw, int64_t wave, int nrecorded, const double* fixed_pedestal, const double* hint_times,
+               int nhints, FitWorkspace& ws, const WaveOutputs& out, PulseColumns& pulses) const;
+  // The free fit of a prepared window (free_fit.cpp): start time, single pulse, pile-up
+  // search. False when the window holds no fit at all (to be written as failed).
+  bool fit_free(const double* raw, const double* y, const unsigned char* mask, bool any_masked, bool fit_pedestal,
+                bool prepared, const Variant& variant, FitWorkspace& ws, FitContext& ctx, uint32_t& flags,
+                PulseModel& model, bool& edge_retry) const;
   // The context fields every fit of this fitter shares (config, shape, window, time range,
   // amplitude limit); space, table and data are the caller's.
   void init_context(FitContext& ctx) const;

@@ -61,6 +61,11 @@ class WaveformFitter:
         samples: npt.ArrayLike,
         nsamples: npt.ArrayLike | None = None,
         pedestal: npt.ArrayLike | None = None,
+        rows: npt.ArrayLike | None = None,
+        hint_times: npt.ArrayLike | None = None,
+        hint_offsets: npt.ArrayLike | None = None,
+        hint_group: npt.ArrayLike | None = None,
+        hint_shift_ns: npt.ArrayLike | None = None,
     ) -> dict[str, dict[str, Any]]: ...
     def fit_seeded(
         self,

@@ -19,15 +19,16 @@ def digit_rows(digits: Mapping[str, np.ndarray], layout: CaloLayout, plane: str,
     digit of the plane cost ~1 us an event."""
     nx, ny = layout.shape(plane)
     event = np.asarray(event, dtype=np.int64)
-    d_event = np.asarray(digits["event"], dtype=np.int64)
-    in_range = (d_event >= 0) & (d_event < n_events)
+    # the plane's digits first (one pass over the batch's millions of digits), then only those
+    rows_p = np.flatnonzero(np.asarray(digits["plane"]) == layout.index(plane))
+    pe = np.asarray(digits["event"])[rows_p].astype(np.int64, copy=False)
+    in_range = (pe >= 0) & (pe < n_events)
     need = np.zeros(n_events, dtype=bool)
     need[event] = True
-    rows_p = np.flatnonzero((np.asarray(digits["plane"]) == layout.index(plane)) & in_range
-                            & need[np.where(in_range, d_event, 0)])  # fmt: skip
+    wanted = in_range & need[np.where(in_range, pe, 0)]
+    rows_p, pe = rows_p[wanted], pe[wanted]
     px = np.asarray(digits["x"])[rows_p].astype(np.int64)
     py = np.asarray(digits["y"])[rows_p].astype(np.int64)
-    pe = d_event[rows_p]
     ok = (px >= 0) & (px < nx) & (py >= 0) & (py < ny)
     # by flat (event * cells + cell) index
     row_of = np.full(n_events * nx * ny, -1, dtype=np.int64)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from pathlib import Path
 from typing import Any
 
@@ -141,9 +143,11 @@ class CaloStage:
         state.flag(st.NO_ECAL, (cols["calo_status"] & 1) != 0)
 
 
+@functools.lru_cache(maxsize=8)
 def calo_calibration(run: int, data_dir: str | None = None) -> Any:
     """The calorimeter calibration of a run: gains and LED corrections from the detector
-    description (``na64reco.detector``), time means and widths from the calorimeter's file."""
+    description (``na64reco.detector``), time means and widths from the calorimeter's file.
+    Built once per run and process (the fit and calorimeter stages share it; read only)."""
     from ..calo import calibration_from_setup
     from ..detector import load_setup
 

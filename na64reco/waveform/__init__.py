@@ -11,7 +11,7 @@ The algorithm and the quality flags are described in docs/waveform.md.
 
 from __future__ import annotations
 
-from .fitter import FLAGS, FitResult, WaveformFitter, describe_flags
+from .fitter import FLAGS, FitResult, TimeHints, WaveformFitter, describe_flags
 from .templates import PulseTemplate, TEMPLATE_KINDS, load_template
 from .template_builder import build_template
 from .simulate import cramer_rao_bound, simulate_windows
@@ -21,6 +21,7 @@ __all__ = [
     "FitResult",
     "PulseTemplate",
     "TEMPLATE_KINDS",
+    "TimeHints",
     "WaveformFitter",
     "build_template",
     "cramer_rao_bound",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,7 @@ from .._core import waveform as _core
 from ..columns import Columns
 from .templates import PulseTemplate
 
-__all__ = ["FLAGS", "FitResult", "WaveformFitter", "describe_flags"]
+__all__ = ["FLAGS", "FitResult", "TimeHints", "WaveformFitter", "describe_flags"]
 
 #: Per-waveform quality flags (bit values of ``FitResult.flags``).
 FLAGS = {
@@ -22,12 +23,39 @@ FLAGS = {
     "negative": 1 << 5,
     "pedestal_fitted": 1 << 6,
     "masked_samples": 1 << 7,
+    "hinted": 1 << 8,
 }
 
 
 def describe_flags(value: int) -> list[str]:
     """Names of the flags set in one ``flags`` value."""
     return [name for name, bit in FLAGS.items() if int(value) & bit]
+
+
+@dataclass(frozen=True)
+class TimeHints:
+    """Pulse times known in advance for some of a batch's waveforms, e.g. the times another
+    channel of the same detector saw the event's particles at.
+
+    Fitted waveform ``i`` is offered ``times[offsets[g]:offsets[g + 1]] + shift_ns[i]`` with
+    ``g = group[i]`` (``-1``: no hints), in time order (ns from the first sample). The fit
+    measures the amplitudes at those times and keeps them when the pile-up prefilter finds
+    nothing suspicious (no chi2 excess, no residual bump; flag ``hinted``); otherwise, and
+    where a time holds no significant pulse, it fits the window as without hints.
+    """
+
+    times: Any
+    offsets: Any
+    group: Any
+    shift_ns: Any = 0.0
+
+    def arrays(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(times, offsets, group, shift_ns) as the compiled fitter takes them, for n waveforms."""
+        shift = np.asarray(self.shift_ns, dtype=np.float64)
+        if shift.ndim == 0:
+            shift = np.full(n, float(shift))
+        return (np.ascontiguousarray(self.times, dtype=np.float64), np.ascontiguousarray(self.offsets, dtype=np.int64),
+                np.ascontiguousarray(self.group, dtype=np.int64), np.ascontiguousarray(shift))
 
 
 class FitResult:
@@ -121,12 +149,17 @@ class WaveformFitter:
         samples: Any,
         nsamples: Any = None,
         pedestal: Any = None,
+        rows: Any = None,
+        hints: TimeHints | None = None,
     ) -> FitResult:
         """Fit every row of ``samples`` ((n, W) or (W,), uint16 or float).
 
         ``nsamples``: optional per-row count of recorded samples (the rest is ignored), e.g.
         ``batch.sadc.nsamples``. ``pedestal``: per-waveform pedestals for ``pedestal="fixed"``
-        (scalar, (n,) or (n, 2) even/odd).
+        (scalar, (n,) or (n, 2) even/odd). ``rows``: fit only ``samples[rows]``, read where
+        they lie (no gathered copy of a large table); ``nsamples`` then has one entry per row of
+        ``samples`` and the results one per entry of ``rows``. ``hints``: pulse times known in
+        advance (:class:`TimeHints`, one group and shift per fitted waveform).
         """
         arr = np.asarray(samples)
         if arr.ndim == 1:
@@ -138,6 +171,21 @@ class WaveformFitter:
         if arr.dtype != np.uint16 and arr.dtype != np.float32:
             arr = arr.astype(np.float64, copy=False)
         n, width = arr.shape
+        index = None
+        if rows is not None:
+            index = np.asarray(rows)
+            if index.ndim != 1 or (index.size and index.dtype.kind not in "iu"):
+                raise ValueError(f"rows must be a 1-d array of row indices, got shape {index.shape} and dtype {index.dtype}")
+            index = index.astype(np.int64, copy=False)
+            if nsamples is not None:
+                recorded = np.asarray(nsamples)
+                if recorded.shape != (n,):
+                    raise ValueError(f"nsamples must have shape ({n},) (one count per row of samples), got {recorded.shape}")
+                if index.size and (int(index.min()) < 0 or int(index.max()) >= n):
+                    bad = int(np.flatnonzero((index < 0) | (index >= n))[0])
+                    raise ValueError(f"rows[{bad}] = {int(index[bad])} is outside the {n} rows of samples")
+                nsamples = recorded[index]
+            n = index.size
         ped = None
         if self.options.get("pedestal", "fit") == "fixed":
             if pedestal is None:
@@ -153,7 +201,8 @@ class WaveformFitter:
         elif pedestal is not None:
             raise ValueError("pedestal values are only used with pedestal='fixed'")
         rec = _recorded_counts(nsamples, n, width)
-        raw = self._core(width).fit(np.ascontiguousarray(arr), rec, ped)
+        hint_arrays = hints.arrays(n) if hints is not None else (None, None, None, None)
+        raw = self._core(width).fit(np.ascontiguousarray(arr), rec, ped, index, *hint_arrays)
         return FitResult(Columns(raw["waves"]), Columns(raw["pulses"]))
 
     def fit_seeded(
