@@ -17,26 +17,38 @@ bool fit_at_times(const FitContext& ctx, const double* times, int ntimes, PulseM
   const PhaseTable& t = *ctx.table;
   const int n = ctx.nsamples;
   const double dt = ctx.shape->sampling_ns();
-  // The pulses: one per time inside the fit's time range, at its nearest table phase; a time
-  // within a quarter sample of the previous one is the same pulse (as the free fit merges).
+  // The pulses: one per time inside the fit's time range, at its table phase moved to the
+  // time itself to first order (T(t - tau_p - s) = f_p + s d_p + O(s^2), |s| <= half a phase
+  // step: a pulse of thousands of ADC counts left at the phase would leave a residual of
+  // several noise sigmas); a time within a quarter sample of the previous one is the same
+  // pulse (as the free fit merges).
   int phase[kMaxPulses];
+  double shift[kMaxPulses];
   int k = 0;
   double last = -1e300;
   for (int j = 0; j < ntimes && k < kMaxPulses; ++j) {
     const double tau = times[j];
     if (!(tau >= ctx.tau_lo && tau <= ctx.tau_hi) || tau - last < 0.25 * dt) continue;
-    phase[k++] = t.nearest(tau);
+    phase[k] = t.nearest(tau);
+    shift[k] = tau - t.tau_of(phase[k]);
+    ++k;
     last = tau;
   }
   if (k == 0) return false;
-  // Normal matrix of the template columns and their products with the data, once; each
+  // Normal matrix of the pulse columns f + s d and their products with the data, once; each
   // solve below takes the rows of the pulses still in.
   double gram[kMaxPulses * kMaxPulses], rhs[kMaxPulses];
   for (int i = 0; i < k; ++i) {
-    gram[i * kMaxPulses + i] = t.normal_at(phase[i])[0];
-    rhs[i] = ctx.dots->f_dot_y(phase[i]);
-    for (int j = 0; j < i; ++j)
-      gram[i * kMaxPulses + j] = gram[j * kMaxPulses + i] = dot_sized(t.f_row(phase[i]), t.f_row(phase[j]), n);
+    const double* g = t.normal_at(phase[i]);  // f.f, f.d, d.d
+    const double s = shift[i];
+    gram[i * kMaxPulses + i] = g[0] + 2.0 * s * g[1] + s * s * g[2];
+    rhs[i] = ctx.dots->f_dot_y(phase[i]) + s * ctx.dots->d_dot_y(phase[i]);
+    for (int j = 0; j < i; ++j) {
+      double c[4];  // f_i.f_j, f_i.d_j, d_i.f_j, d_i.d_j
+      ctx.dots->cross(phase[i], phase[j], c);
+      gram[i * kMaxPulses + j] = gram[j * kMaxPulses + i] =
+          c[0] + shift[j] * c[1] + s * c[2] + s * shift[j] * c[3];
+    }
   }
   int in[kMaxPulses];
   for (int i = 0; i < k; ++i) in[i] = i;
@@ -72,15 +84,18 @@ bool fit_at_times(const FitContext& ctx, const double* times, int ntimes, PulseM
   for (int q = 0; q < n; ++q) m.residual[q] = ctx.ywp[q];
   for (int i = 0; i < k; ++i) {
     const int p = phase[in[i]];
+    const double s = shift[in[i]];
     m.amp[i] = amp[i];
-    m.tau[i] = t.tau_of(p);
+    m.tau[i] = t.tau_of(p) + s;
     m.amp_err[i] = std::sqrt(std::max(var[i], 0.0));
     // the time error a free fit of this pulse alone would have had: this channel's own timing
     m.tau_err[i] = std::sqrt(std::max(t.minv_at(p)[2], 0.0)) / std::max(std::fabs(amp[i]), m.amp_err[i] + 1e-300);
     explained += amp[i] * b[i];
     const double* f = t.f_row(p);
-    for (int q = 0; q < n; ++q) m.residual[q] -= amp[i] * f[q];
-    for (int ind = 0; ind < ctx.space->nindicator; ++ind) m.model_indicator[ind] += amp[i] * t.ind_f_at(p)[ind];
+    const double* d = t.d_row(p);
+    for (int q = 0; q < n; ++q) m.residual[q] -= amp[i] * (f[q] + s * d[q]);
+    for (int ind = 0; ind < ctx.space->nindicator; ++ind)
+      m.model_indicator[ind] += amp[i] * (t.ind_f_at(p)[ind] + s * t.ind_d_at(p)[ind]);
   }
   m.chi2 = std::max(0.0, ctx.ypy - explained);
   return !model_suspicious(ctx, m);

@@ -21,7 +21,17 @@ import numpy as np
 
 from ..waveform import TimeHints
 
-__all__ = ["leaders_of_events", "fit_with_leader_hints"]
+__all__ = ["LEADER_PLANES", "leaders_of_events", "fit_with_leader_hints"]
+
+# Detector kinds whose windows are fitted at their leader's pulse times, and the planes the
+# leader is chosen from (the largest signal of an event among their channels). The beam
+# counters see every beam particle (one of S1..S4 serves the others and the veto counters),
+# the SRD modules the same electrons' synchrotron photons.
+LEADER_PLANES: dict[str, tuple[str, ...]] = {
+    "ecal": ("ECAL1",),
+    "counter": ("S1", "S2", "S3", "S4"),
+    "srd": ("SRD",),
+}
 
 
 def leaders_of_events(event: np.ndarray, candidate: np.ndarray, size: np.ndarray) -> np.ndarray:

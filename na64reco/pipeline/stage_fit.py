@@ -13,9 +13,6 @@ from . import status as st
 from .chain import EventState
 from .stage_common import SADC_PLANE_NAMES, template_kind, _run_of, _PerRun
 
-# the ECAL plane whose largest channel of an event gives the ECAL's fits their pulse times
-_LEADER_PLANE = "ECAL1"
-
 
 class FitStage:
     """Annotate MSADC digits with (plane, x, y) and fit them with their detector's template."""
@@ -60,7 +57,9 @@ class FitStage:
     def _fit(self, kind: str, fitter: Any, digits: Columns, rows: np.ndarray, span: np.ndarray | None, n_events: int,
              run: int) -> list[tuple[np.ndarray, Any]]:
         """The fits of one detector kind's windows ``rows``: [(rows, FitResult)], in parts."""
-        if kind != "ecal" or not self.leader_hints or span is None:
+        from .leader_hints import LEADER_PLANES
+
+        if kind not in LEADER_PLANES or not self.leader_hints or span is None:
             # the fitted rows read in place: a gathered copy of them (16 MB a 10k-event batch,
             # freshly faulted) cost 1.5 us an event
             return [(rows, fitter.fit(digits["samples"], nsamples=digits["nsamples"], rows=rows))]
@@ -68,7 +67,8 @@ class FitStage:
 
         plane = np.asarray(digits["plane"])[rows]
         event = np.asarray(digits["event"])[rows]
-        leader = leaders_of_events(event, plane == SADC_PLANE_NAMES.index(_LEADER_PLANE), span[rows])
+        leading = np.isin(plane, [SADC_PLANE_NAMES.index(p) for p in LEADER_PLANES[kind]])
+        leader = leaders_of_events(event, leading, span[rows])
         calib = self.calibration(run)
         cell = calib.layout.cell_index(plane, np.asarray(digits["x"])[rows], np.asarray(digits["y"])[rows])
         time_mean = np.where(cell >= 0, np.asarray(calib.time_mean_ns)[np.maximum(cell, 0)], 0.0)
