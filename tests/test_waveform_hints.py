@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import na64reco as nr
-from na64reco.pipeline.leader_hints import leaders_of_events
+from na64reco.pipeline.leader_hints import ClockTimes, leaders_of_events
 from na64reco.waveform import FLAGS, TimeHints, load_template, simulate_windows
 
 ECAL = load_template("ecal")
@@ -138,3 +138,13 @@ def test_leaders_are_each_events_largest_candidate():
     # the first of two equal ones
     np.testing.assert_array_equal(leaders_of_events(event, candidate, size), [1, 6])
     assert leaders_of_events(event, np.zeros(8, bool), size).size == 0
+
+
+def test_other_detectors_times_join_where_the_leader_saw_nothing():
+    own = ClockTimes.of_events(np.array([0, 0, 2]), np.array([10.0, 50.0, 7.0]), 3)
+    extra = ClockTimes.of_events(np.array([0, 0, 1, 2]), np.array([12.0, 80.0, 30.0, 3.0]), 3)
+    joined = own.joined(extra, 3.125)
+    # event 0: 12 is the particle at 10 (the own time stands), 80 is new; event 1 had no
+    # leader; event 2: 3 is 4 ns from 7, a particle of its own
+    np.testing.assert_array_equal(joined.offsets, [0, 3, 4, 6])
+    np.testing.assert_array_equal(joined.times, [10.0, 50.0, 80.0, 30.0, 3.0, 7.0])

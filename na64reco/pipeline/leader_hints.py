@@ -3,7 +3,8 @@
 Every particle of an event reaches all cells of the ECAL within a nanosecond or so (after each
 cell's calibrated delay), so the pulse times one cell's free fit found serve the others. The
 leader, fitted freely, is the main section's channel with the largest signal of its event (the
-largest span of its even or odd samples); every other ECAL window is then offered the leader's
+largest span of its even or odd samples) whose samples stay below the ADC's overflow (a
+clipped peak times its pulse worse); every other ECAL window is then offered the leader's
 pulse times, moved by the difference of the two cells' time means, and keeps the amplitudes
 fitted at those times when the pile-up prefilter finds nothing suspicious in them (no chi2
 excess, no residual bump: ``WaveformFitter.fit(..., hints=...)``, flag ``hinted``). A window
@@ -15,13 +16,16 @@ hinted amplitudes, and the ECAL's fit time drops by about a third
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..waveform import TimeHints
 
-__all__ = ["LEADER_PLANES", "leaders_of_events", "fit_with_leader_hints"]
+__all__ = ["ClockTimes", "LEADER_PLANES", "EXTRA_HINTS", "leaders_of_events", "fit_with_leader_hints", "reaches_overflow"]
+
+SAMPLING_NS = 12.5
 
 # Detector kinds whose windows are fitted at their leader's pulse times, and the planes the
 # leader is chosen from (the largest signal of an event among their channels). The beam
@@ -32,6 +36,20 @@ LEADER_PLANES: dict[str, tuple[str, ...]] = {
     "counter": ("S1", "S2", "S3", "S4"),
     "srd": ("SRD",),
 }
+# ... and the kinds whose leaders' times join a kind's own leader's (fitted before it): the
+# beam counters see every particle that reaches the ECAL, also those its leading cell misses
+EXTRA_HINTS: dict[str, tuple[str, ...]] = {"ecal": ("counter",)}
+# the order of the fits: hint sources first
+FIT_ORDER = ("counter", "srd", "ecal", "hcal", "veto")
+
+
+def reaches_overflow(span: np.ndarray, lowest: np.ndarray, overflow: int = 4095, margin: int = 64) -> np.ndarray:
+    """Windows whose samples (probably) reach the ADC's overflow, from ``raw.parity_span_and_lowest``:
+    the largest span of one parity's samples reaches the overflow from within ``margin`` of
+    the lowest sample (the two parities' pedestals lie closer than that). A clipped peak times
+    its pulse worse than an unclipped one; such windows are fitted freely anyway (their
+    clipped samples are masked) and lead no other."""
+    return np.asarray(span, dtype=np.int64) + np.asarray(lowest, dtype=np.int64) >= overflow - margin
 
 
 def leaders_of_events(event: np.ndarray, candidate: np.ndarray, size: np.ndarray) -> np.ndarray:
@@ -50,12 +68,55 @@ def leaders_of_events(event: np.ndarray, candidate: np.ndarray, size: np.ndarray
     return order[first]
 
 
+@dataclass(frozen=True)
+class ClockTimes:
+    """Pulse times of an event's leading channel on the detectors' common clock (its fitted
+    times minus its calibrated delay), by event: ``times[offsets[e]:offsets[e + 1]]`` in time
+    order for event e."""
+
+    times: np.ndarray
+    offsets: np.ndarray
+
+    @classmethod
+    def of_events(cls, event: np.ndarray, times: np.ndarray, n_events: int) -> "ClockTimes":
+        """From per-pulse (event, time), in (event, time) order."""
+        order = np.lexsort((times, event))
+        return cls(np.asarray(times, dtype=np.float64)[order], np.searchsorted(np.asarray(event)[order], np.arange(n_events + 1)))
+
+    def event_of_time(self) -> np.ndarray:
+        return np.repeat(np.arange(self.offsets.size - 1), np.diff(self.offsets))
+
+    def joined(self, extra: "ClockTimes", min_gap_ns: float) -> "ClockTimes":
+        """These times and those of ``extra`` farther than ``min_gap_ns`` from every one of
+        these in the same event (where both saw a particle, these times stand)."""
+        n_events = self.offsets.size - 1
+        ev = np.concatenate([self.event_of_time(), extra.event_of_time()])
+        t = np.concatenate([self.times, extra.times])
+        own = np.concatenate([np.ones(self.times.size, bool), np.zeros(extra.times.size, bool)])
+        order = np.lexsort((t, ev))
+        ev, t, own = ev[order], t[order], own[order]
+        # the nearest own time before and after each entry, within its event
+        idx = np.arange(t.size)
+        before = np.maximum.accumulate(np.where(own, idx, -1))
+        after = np.minimum.accumulate(np.where(own, idx, t.size)[::-1])[::-1]
+        near = np.zeros(t.size, bool)
+        ok = before >= 0
+        near[ok] |= (ev[before[ok]] == ev[ok]) & (t[ok] - t[before[ok]] < min_gap_ns)
+        ok = after < t.size
+        near[ok] |= (ev[after[ok]] == ev[ok]) & (t[after[ok]] - t[ok] < min_gap_ns)
+        keep = own | ~near
+        return ClockTimes(t[keep], np.searchsorted(ev[keep], np.arange(n_events + 1)))
+
+
 def fit_with_leader_hints(fitter: Any, samples: np.ndarray, nsamples: np.ndarray, rows: np.ndarray, event: np.ndarray,
-                          leader: np.ndarray, time_mean_ns: np.ndarray, n_events: int) -> list[tuple[np.ndarray, Any]]:
+                          leader: np.ndarray, time_mean_ns: np.ndarray, n_events: int,
+                          extra: ClockTimes | None = None) -> tuple[list[tuple[np.ndarray, Any]], ClockTimes]:
     """Fit the windows ``samples[rows]`` (``event``: each one's event, non-decreasing;
     ``time_mean_ns``: each one's calibrated delay) in two parts: the ``leader`` positions
-    freely, then every other window with its event's leader's pulse times as hints. Returns
-    ``[(rows of the leaders, their FitResult), (rows of the others, their FitResult)]``."""
+    freely, then every other window with its event's leader's pulse times as hints (joined by
+    the ``extra`` times of other detectors' leaders that these do not have within a quarter
+    sample). Returns ``([(rows of the leaders, their FitResult), (rows of the others, their
+    FitResult)], the leaders' times on the common clock)``."""
     is_leader = np.zeros(rows.size, bool)
     is_leader[leader] = True
     others = np.flatnonzero(~is_leader)
@@ -63,11 +124,11 @@ def fit_with_leader_hints(fitter: Any, samples: np.ndarray, nsamples: np.ndarray
     pulses = lead_res.pulses
     wave = np.asarray(pulses["wave"])
     # the leaders' pulses in event order (leaders are), each leader's in time order: its times
-    # as the ECAL's common clock (minus the leader's delay), one group per leader
-    times = np.asarray(pulses["time_ns"]) - time_mean_ns[leader][wave]
-    offsets = np.searchsorted(wave, np.arange(leader.size + 1))
-    group_of_event = np.full(n_events, -1, np.int64)
-    group_of_event[event[leader]] = np.arange(leader.size)
-    hints = TimeHints(times, offsets, group_of_event[event[others]], time_mean_ns[others])
+    # on the common clock (minus the leader's delay)
+    per_event = np.bincount(event[leader][wave], minlength=n_events)
+    clock = ClockTimes(np.asarray(pulses["time_ns"]) - time_mean_ns[leader][wave],
+                       np.concatenate([[0], np.cumsum(per_event)]))
+    hint_times = clock if extra is None else clock.joined(extra, 0.25 * SAMPLING_NS)
+    hints = TimeHints(hint_times.times, hint_times.offsets, event[others], time_mean_ns[others])
     other_res = fitter.fit(samples, nsamples=nsamples, rows=rows[others], hints=hints)
-    return [(rows[leader], lead_res), (rows[others], other_res)]
+    return [(rows[leader], lead_res), (rows[others], other_res)], clock

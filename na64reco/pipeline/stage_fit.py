@@ -54,26 +54,33 @@ class FitStage:
     def available(self) -> bool:
         return True
 
-    def _fit(self, kind: str, fitter: Any, digits: Columns, rows: np.ndarray, span: np.ndarray | None, n_events: int,
-             run: int) -> list[tuple[np.ndarray, Any]]:
-        """The fits of one detector kind's windows ``rows``: [(rows, FitResult)], in parts."""
-        from .leader_hints import LEADER_PLANES
+    def _fit(self, kind: str, fitter: Any, digits: Columns, rows: np.ndarray, span: np.ndarray | None,
+             lowest: np.ndarray, n_events: int, run: int, clocks: dict[str, Any]) -> list[tuple[np.ndarray, Any]]:
+        """The fits of one detector kind's windows ``rows``: [(rows, FitResult)], in parts.
+        ``clocks``: the leaders' pulse times of the kinds fitted so far (leader_hints.py),
+        this kind's added."""
+        from .leader_hints import EXTRA_HINTS, LEADER_PLANES
 
         if kind not in LEADER_PLANES or not self.leader_hints or span is None:
             # the fitted rows read in place: a gathered copy of them (16 MB a 10k-event batch,
             # freshly faulted) cost 1.5 us an event
             return [(rows, fitter.fit(digits["samples"], nsamples=digits["nsamples"], rows=rows))]
-        from .leader_hints import fit_with_leader_hints, leaders_of_events
+        from .leader_hints import fit_with_leader_hints, leaders_of_events, reaches_overflow
 
         plane = np.asarray(digits["plane"])[rows]
         event = np.asarray(digits["event"])[rows]
         leading = np.isin(plane, [SADC_PLANE_NAMES.index(p) for p in LEADER_PLANES[kind]])
-        leader = leaders_of_events(event, leading, span[rows])
+        leader = leaders_of_events(event, leading & ~reaches_overflow(span[rows], lowest[rows]), span[rows])
         calib = self.calibration(run)
         cell = calib.layout.cell_index(plane, np.asarray(digits["x"])[rows], np.asarray(digits["y"])[rows])
         time_mean = np.where(cell >= 0, np.asarray(calib.time_mean_ns)[np.maximum(cell, 0)], 0.0)
-        return fit_with_leader_hints(fitter, digits["samples"], digits["nsamples"], rows, event, leader, time_mean,
-                                     n_events)
+        extra = None
+        for source in EXTRA_HINTS.get(kind, ()):
+            if source in clocks:
+                extra = clocks[source] if extra is None else extra.joined(clocks[source], 0.0)
+        parts, clocks[kind] = fit_with_leader_hints(fitter, digits["samples"], digits["nsamples"], rows, event, leader,
+                                                    time_mean, n_events, extra)
+        return parts
 
     def _take_fit(self, kind: str, rows: np.ndarray, res: Any, wave_flags: np.ndarray, wave_chi2_ndf: np.ndarray,
                   suspect: np.ndarray, saturated_only: np.ndarray, pulse_digit: list[np.ndarray],
@@ -172,13 +179,18 @@ class FitStage:
         pulse_digit: list[np.ndarray] = []
         pulse_time: list[np.ndarray] = []
         found_parts: dict[str, list[dict[str, np.ndarray]]] = {}
-        for code, (kind, fitter) in enumerate(self.fitters.items()):
+        clocks: dict[str, Any] = {}
+        from .leader_hints import FIT_ORDER
+
+        codes = {kind: code for code, kind in enumerate(self.fitters)}
+        for kind in sorted(self.fitters, key=lambda k: FIT_ORDER.index(k) if k in FIT_ORDER else len(FIT_ORDER)):
+            code, fitter = codes[kind], self.fitters[kind]
             kind_rows = np.flatnonzero(kind_of_digit == code)
             if not kind_rows.size:
                 continue
             rows_of_kind[kind] = kind_rows
             floor_of_kind[code] = template_peak_floor(fitter.template)
-            for rows, res in self._fit(kind, fitter, digits, kind_rows, span, state.n, run):
+            for rows, res in self._fit(kind, fitter, digits, kind_rows, span, lowest, state.n, run, clocks):
                 self._take_fit(kind, rows, res, wave_flags, wave_chi2_ndf, suspect, saturated_only, pulse_digit,
                                pulse_time, found_parts)
         for kind, pieces in found_parts.items():
