@@ -60,12 +60,14 @@ def leaders_of_events(event: np.ndarray, candidate: np.ndarray, size: np.ndarray
     if cand.size == 0:
         return cand
     ev = event[cand]
-    # largest size first within each event; the stable sort keeps the first of equals first
-    order = cand[np.lexsort((-np.asarray(size[cand], dtype=np.int64), ev))]
-    ev_sorted = event[order]
-    first = np.ones(order.size, bool)
-    first[1:] = ev_sorted[1:] != ev_sorted[:-1]
-    return order[first]
+    sz = np.asarray(size)[cand]
+    # per event (a run of equal events): the largest size, and the first candidate holding it
+    starts = np.flatnonzero(np.concatenate([[True], ev[1:] != ev[:-1]]))
+    largest = np.maximum.reduceat(sz, starts)
+    at_max = np.flatnonzero(sz == np.repeat(largest, np.diff(np.append(starts, sz.size))))
+    group = np.searchsorted(starts, at_max, side="right") - 1
+    first = np.concatenate([[True], group[1:] != group[:-1]])
+    return cand[at_max[first]]
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,9 @@ class ClockTimes:
         ev = np.concatenate([self.event_of_time(), extra.event_of_time()])
         t = np.concatenate([self.times, extra.times])
         own = np.concatenate([np.ones(self.times.size, bool), np.zeros(extra.times.size, bool)])
-        order = np.lexsort((t, ev))
+        # (event, time) order of two runs already in that order: one merge of a float key
+        # (times of a window lie within +-2^14 ns, events below 2^30: exact in a double)
+        order = np.argsort(ev * 32768.0 + np.clip(t, -16383.0, 16383.0), kind="stable")
         ev, t, own = ev[order], t[order], own[order]
         # the nearest own time before and after each entry, within its event
         idx = np.arange(t.size)
