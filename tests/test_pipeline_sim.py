@@ -92,3 +92,36 @@ def test_planes_with_a_failed_fit_are_marked_in_calo_status_but_bounded_for_the_
     status = ak.to_numpy(events.status)
     # mostly clipped or failed waveforms (the rest: a chi2/ndf beyond failed_fits' limit)
     assert np.mean((status[failed] & (st.SATURATED | st.FIT_BAD)) != 0) > 0.8
+
+
+def test_ecal_and_srd_windows_are_fitted_at_their_leaders_times_the_counters_freely(reco_of_sim):
+    import na64reco as nr
+    from na64reco.config import load_config
+    from na64reco.pipeline import Reconstruction
+    from na64reco.pipeline.stage_common import SADC_PLANE_NAMES
+    from na64reco.waveform import FLAGS
+
+    result, _, _ = reco_of_sim
+    batch = nr.open_raw(result.output.parent / "run.dat").read_all()
+
+    def hinted_by_plane(leader_hints):
+        extras = Reconstruction(load_config(overrides={"waveform.leader_hints": leader_hints}))(batch).extras
+        plane = np.asarray(extras["digits"]["plane"])
+        waves = extras["waves"]
+        fitted = np.asarray(waves["fitted"])
+        hinted = (np.asarray(waves["flags"]) & FLAGS["hinted"]) != 0
+        return {name: hinted[fitted & (plane == i)].mean() for i, name in enumerate(SADC_PLANE_NAMES)
+                if np.any(fitted & (plane == i))}, extras
+
+    on, extras_on = hinted_by_plane(True)
+    off, extras_off = hinted_by_plane(False)
+    # most ECAL and SRD windows keep the leader's times (3 MHz pile-up), no counter does
+    assert on["ECAL1"] > 0.5 and on["ECAL0"] > 0.5 and on["SRD"] > 0.3
+    assert all(on[c] == 0 for c in ("S1", "S2", "S3", "S4") if c in on)
+    assert all(v == 0 for v in off.values())
+    # the in-time energies agree where the clean electron showers are
+    e_on = extras_on["calo"][0][1].events["e_ecal"]
+    e_off = extras_off["calo"][0][1].events["e_ecal"]
+    big = e_off > 20.0
+    assert big.sum() > 20
+    assert np.median(np.abs(e_on[big] / e_off[big] - 1)) < 0.002

@@ -1,17 +1,18 @@
-"""Calorimeter windows fitted at the pulse times of their event's leading channel.
+"""Windows fitted at the pulse times of their event's leading channel.
 
-Every particle of an event reaches all cells of the ECAL within a nanosecond or so (after each
-cell's calibrated delay), so the pulse times one cell's free fit found serve the others. The
-leader, fitted freely, is the main section's channel with the largest signal of its event (the
-largest span of its even or odd samples) whose samples stay below the ADC's overflow (a
-clipped peak times its pulse worse); every other ECAL window is then offered the leader's
-pulse times, moved by the difference of the two cells' time means, and keeps the amplitudes
-fitted at those times when the pile-up prefilter finds nothing suspicious in them (no chi2
-excess, no residual bump: ``WaveformFitter.fit(..., hints=...)``, flag ``hinted``). A window
-that saw a particle the leader did not, or whose pulse lies off the leader's time, is fitted
-freely as without hints. On a simulated 3 MHz run about four ECAL windows in five keep their
-hinted amplitudes, and the ECAL's fit time drops by about a third
-(``benchmarks/bench_pipeline.py``; docs/scaling.md).
+Every particle of an event reaches all channels of a detector within a nanosecond or so (after
+each channel's calibrated delay), so the pulse times one channel's free fit found serve the
+others. The leader, fitted freely, is the channel of the leading planes with the largest signal
+of its event (the largest span of its even or odd samples) whose samples stay below the ADC's
+overflow (a clipped peak times its pulse worse); every other window of the detector is then
+offered the leader's pulse times, moved by the difference of the two channels' time means,
+and keeps the amplitudes fitted at those times when the pile-up prefilter finds nothing
+suspicious in them (no chi2 excess, no residual bump: ``WaveformFitter.fit(..., hints=...)``,
+flag ``hinted``). A window that saw a particle the leader did not, or whose pulse lies off the
+leader's time, is fitted freely as without hints. The ECAL is also offered the beam counters'
+leader's times (every beam particle crosses the counters, also those the ECAL's leading cell
+misses). On a simulated 3 MHz run 85 % of the ECAL windows keep their hinted amplitudes
+(docs/reconstruction.md, docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -23,19 +24,25 @@ import numpy as np
 
 from ..waveform import TimeHints
 
-__all__ = ["ClockTimes", "LEADER_PLANES", "EXTRA_HINTS", "leaders_of_events", "fit_with_leader_hints", "reaches_overflow"]
+__all__ = ["ClockTimes", "EXTRA_HINTS", "HINTED", "LEADER_PLANES", "leaders_of_events", "fit_with_leader_hints",
+           "reaches_overflow"]
 
 SAMPLING_NS = 12.5
 
-# Detector kinds whose windows are fitted at their leader's pulse times, and the planes the
-# leader is chosen from (the largest signal of an event among their channels). The beam
-# counters see every beam particle (one of S1..S4 serves the others and the veto counters),
-# the SRD modules the same electrons' synchrotron photons.
+# Detector kinds with a leader per event, and the planes it is chosen from (the largest
+# signal of an event among their channels): the ECAL's main section, the SRD modules (the
+# same electrons' synchrotron photons), the beam counters S1..S4 (every beam particle).
 LEADER_PLANES: dict[str, tuple[str, ...]] = {
     "ecal": ("ECAL1",),
     "counter": ("S1", "S2", "S3", "S4"),
     "srd": ("SRD",),
 }
+# The kinds whose other windows are fitted at their leader's times. Not the counters: the
+# master time is the median of four independently timed counters, whose spread tells a pair
+# of particles merged into one pulse (docs/reconstruction.md); hinted, three of them would
+# carry their leader's time (on a simulated 3 MHz run the master time was then right 1 %
+# less often with another particle 20-50 ns away).
+HINTED: tuple[str, ...] = ("ecal", "srd")
 # ... and the kinds whose leaders' times join a kind's own leader's (fitted before it): the
 # beam counters see every particle that reaches the ECAL, also those its leading cell misses
 EXTRA_HINTS: dict[str, tuple[str, ...]] = {"ecal": ("counter",)}
@@ -113,14 +120,25 @@ class ClockTimes:
 
 
 def fit_with_leader_hints(fitter: Any, samples: np.ndarray, nsamples: np.ndarray, rows: np.ndarray, event: np.ndarray,
-                          leader: np.ndarray, time_mean_ns: np.ndarray, n_events: int,
-                          extra: ClockTimes | None = None) -> tuple[list[tuple[np.ndarray, Any]], ClockTimes]:
+                          leader: np.ndarray, time_mean_ns: np.ndarray, n_events: int, extra: ClockTimes | None = None,
+                          hint_others: bool = True) -> tuple[list[tuple[np.ndarray, Any]], ClockTimes]:
     """Fit the windows ``samples[rows]`` (``event``: each one's event, non-decreasing;
     ``time_mean_ns``: each one's calibrated delay) in two parts: the ``leader`` positions
     freely, then every other window with its event's leader's pulse times as hints (joined by
     the ``extra`` times of other detectors' leaders that these do not have within a quarter
-    sample). Returns ``([(rows of the leaders, their FitResult), (rows of the others, their
-    FitResult)], the leaders' times on the common clock)``."""
+    sample); with ``hint_others`` false, every window freely in one part. Returns ``([(rows,
+    their FitResult), ...], the leaders' times on the common clock)``."""
+    if not hint_others:
+        res = fitter.fit(samples, nsamples=nsamples, rows=rows)
+        is_leader = np.zeros(rows.size, bool)
+        is_leader[leader] = True
+        wave = np.asarray(res.pulses["wave"])
+        mine = np.flatnonzero(is_leader[wave])  # (event, time) order: rows are in event order
+        wave = wave[mine]
+        per_event = np.bincount(event[wave], minlength=n_events)
+        clock = ClockTimes(np.asarray(res.pulses["time_ns"])[mine] - time_mean_ns[wave],
+                           np.concatenate([[0], np.cumsum(per_event)]))
+        return [(rows, res)], clock
     is_leader = np.zeros(rows.size, bool)
     is_leader[leader] = True
     others = np.flatnonzero(~is_leader)

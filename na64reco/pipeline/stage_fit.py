@@ -59,7 +59,7 @@ class FitStage:
         """The fits of one detector kind's windows ``rows``: [(rows, FitResult)], in parts.
         ``clocks``: the leaders' pulse times of the kinds fitted so far (leader_hints.py),
         this kind's added."""
-        from .leader_hints import EXTRA_HINTS, LEADER_PLANES
+        from .leader_hints import EXTRA_HINTS, HINTED, LEADER_PLANES
 
         if kind not in LEADER_PLANES or not self.leader_hints or span is None:
             # the fitted rows read in place: a gathered copy of them (16 MB a 10k-event batch,
@@ -79,7 +79,7 @@ class FitStage:
             if source in clocks:
                 extra = clocks[source] if extra is None else extra.joined(clocks[source], 0.0)
         parts, clocks[kind] = fit_with_leader_hints(fitter, digits["samples"], digits["nsamples"], rows, event, leader,
-                                                    time_mean, n_events, extra)
+                                                    time_mean, n_events, extra, hint_others=kind in HINTED)
         return parts
 
     def _take_fit(self, kind: str, rows: np.ndarray, res: Any, wave_flags: np.ndarray, wave_chi2_ndf: np.ndarray,
