@@ -127,9 +127,9 @@ pb::dict run_fit(const WaveformFitter& f, const pb::array& samples_any, const pb
   if (!samples) throw InputError("samples could not be converted to a numeric array");
   check_window_shape(f, samples, "");
   // rows: the table rows to fit (waveform i = samples[rows[i]]), read in place
-  pb::array_t<int64_t, pb::array::c_style | pb::array::forcecast> rows;
+  IndexArray rows;
   if (!rows_obj.is_none()) {
-    rows = pb::array_t<int64_t, pb::array::c_style | pb::array::forcecast>::ensure(rows_obj);
+    rows = IndexArray::ensure(rows_obj);
     if (!rows || rows.ndim() != 1) throw InputError("rows must be a 1-d integer array");
     const int64_t* r = rows.data();
     const int64_t table_rows = samples.shape(0);

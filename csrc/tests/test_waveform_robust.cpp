@@ -1,5 +1,6 @@
 // Fits random and extreme 12-bit windows through every code path of the waveform fitter
-// (tables, masked samples, correlated noise, pedestal modes, pile-up search); run under
+// (tables, masked samples, correlated noise, pedestal modes, pile-up search, pulse times given
+// in advance, rows read through a table); run under
 // ASan/UBSan in CI. Checks: no crash, finite outputs, known flags only, consistent pulses.
 #include <cmath>
 #include <cstdint>
@@ -37,12 +38,14 @@ struct Columns {
   std::vector<uint32_t> flags;
 };
 
+// n outputs (rows: the sample rows they read, null = 0..n-1; recorded and pedestal per output).
 void check_batch(const WaveformFitter& fitter, const std::vector<uint16_t>& samples, int64_t n,
-                 const int32_t* recorded, const double* pedestal) {
+                 const int32_t* recorded, const double* pedestal, const int64_t* rows = nullptr,
+                 const TimeHints* hints = nullptr) {
   Columns c(static_cast<size_t>(n));
   PulseColumns pulses;
-  fitter.fit(samples.data(), n, recorded, pedestal, c.outputs(), pulses);
-  const uint32_t known = 0xFFu;
+  fitter.fit(samples.data(), n, recorded, pedestal, c.outputs(), pulses, rows, hints);
+  const uint32_t known = 0x1FFu;
   std::vector<int> per_wave(static_cast<size_t>(n), 0);
   for (int64_t i = 0; i < n; ++i) {
     const size_t k = static_cast<size_t>(i);
@@ -104,6 +107,38 @@ void check_seeded(const WaveformFitter& fitter, const std::vector<uint16_t>& sam
   }
 }
 
+// The same windows read through a table of rows (repeats, any order) and offered random pulse
+// times: more than a model holds, duplicates, times far outside the window, none.
+void check_hinted(const WaveformFitter& fitter, const std::vector<uint16_t>& samples, int64_t n_rows,
+                  const int32_t* recorded, const double* pedestal, Lcg& rng) {
+  const int64_t n = n_rows + n_rows / 3;
+  std::vector<int64_t> rows(static_cast<size_t>(n)), group(static_cast<size_t>(n));
+  std::vector<int32_t> rec(static_cast<size_t>(n));
+  std::vector<double> ped(static_cast<size_t>(n) * 2), shift(static_cast<size_t>(n)), times;
+  const int64_t ngroups = 50;
+  std::vector<int64_t> offsets(static_cast<size_t>(ngroups) + 1, 0);
+  for (int64_t g = 0; g < ngroups; ++g) {
+    const int count = static_cast<int>(rng.next() % 20);
+    double t = -400.0 + 100.0 * rng.uniform();
+    for (int j = 0; j < count; ++j) {
+      times.push_back(t);
+      t += j % 5 == 4 ? 0.0 : 60.0 * rng.uniform();  // some twice
+    }
+    offsets[static_cast<size_t>(g) + 1] = static_cast<int64_t>(times.size());
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const size_t k = static_cast<size_t>(i);
+    rows[k] = static_cast<int64_t>(rng.next() % static_cast<uint32_t>(n_rows));
+    rec[k] = recorded ? recorded[rows[k]] : 32;
+    ped[2 * k] = pedestal[2 * rows[k]];
+    ped[2 * k + 1] = pedestal[2 * rows[k] + 1];
+    group[k] = i % 7 == 0 ? -1 : static_cast<int64_t>(rng.next() % ngroups);
+    shift[k] = i % 13 == 0 ? 1e6 : -20.0 + 40.0 * rng.uniform();
+  }
+  const TimeHints hints{times.data(), offsets.data(), group.data(), shift.data()};
+  check_batch(fitter, samples, n, rec.data(), ped.data(), rows.data(), &hints);
+}
+
 }  // namespace
 
 int main() {
@@ -158,6 +193,7 @@ int main() {
     check_batch(fitter, samples, n, nullptr, pedestal.data());
     check_batch(fitter, samples, n, recorded.data(), pedestal.data());
     check_seeded(fitter, samples, n, recorded.data(), rng);
+    check_hinted(fitter, samples, n, recorded.data(), pedestal.data(), rng);
   }
   // Bad configuration is an InputError, not a crash.
   FitterConfig bad;
