@@ -27,8 +27,6 @@ from ..waveform import TimeHints
 __all__ = ["ClockTimes", "EXTRA_HINTS", "HINTED", "LEADER_PLANES", "leaders_of_events", "fit_with_leader_hints",
            "reaches_overflow"]
 
-SAMPLING_NS = 12.5
-
 # Detector kinds with a leader per event, and the planes it is chosen from (the largest
 # signal of an event among their channels): the ECAL's main section, the SRD modules (the
 # same electrons' synchrotron photons), the beam counters S1..S4 (every beam particle).
@@ -150,7 +148,8 @@ def fit_with_leader_hints(fitter: Any, samples: np.ndarray, nsamples: np.ndarray
     per_event = np.bincount(event[leader][wave], minlength=n_events)
     clock = ClockTimes(np.asarray(pulses["time_ns"]) - time_mean_ns[leader][wave],
                        np.concatenate([[0], np.cumsum(per_event)]))
-    hint_times = clock if extra is None else clock.joined(extra, 0.25 * SAMPLING_NS)
+    quarter_sample = 0.25 * float(fitter.options.get("sampling_ns", 12.5))  # the fitter merges closer pulses
+    hint_times = clock if extra is None else clock.joined(extra, quarter_sample)
     hints = TimeHints(hint_times.times, hint_times.offsets, event[others], time_mean_ns[others])
     other_res = fitter.fit(samples, nsamples=nsamples, rows=rows[others], hints=hints)
     return [(rows[leader], lead_res), (rows[others], other_res)], clock
