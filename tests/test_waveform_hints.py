@@ -148,3 +148,29 @@ def test_other_detectors_times_join_where_the_leader_saw_nothing():
     # leader; event 2: 3 is 4 ns from 7, a particle of its own
     np.testing.assert_array_equal(joined.offsets, [0, 3, 4, 6])
     np.testing.assert_array_equal(joined.times, [10.0, 50.0, 80.0, 30.0, 3.0, 7.0])
+
+
+def test_leaders_hint_the_other_windows_of_their_event_only():
+    from na64reco.pipeline.leader_hints import fit_with_leader_hints
+
+    rng = np.random.default_rng(6)
+    # three events of three windows each, the particles of event e at 100 + 20 e ns; window 0
+    # of each event leads; window 2 of event 1 has no calibrated delay
+    times = np.repeat(100.0 + 20.0 * np.arange(3), 3)
+    amps = np.tile([1500.0, 300.0, 200.0], 3)
+    samples = simulate_windows(ECAL, amps, times, rng=rng, noise_rms=2.0)
+    event = np.repeat(np.arange(3), 3)
+    delay = np.zeros(9)
+    delay[5] = np.nan
+    parts, clock = fit_with_leader_hints(FITTER, samples, None, np.arange(9), event, np.array([0, 3, 6]), delay, 3,
+                                         takes_hints=np.isfinite(delay))
+    (lead_rows, lead), (other_rows, other) = parts
+    np.testing.assert_array_equal(lead_rows, [0, 3, 6])
+    np.testing.assert_array_equal(other_rows, [1, 2, 4, 5, 7, 8])
+    assert not np.any(lead.flags & FLAGS["hinted"])
+    hinted = (other.flags & FLAGS["hinted"]) != 0
+    np.testing.assert_array_equal(hinted, [True, True, True, False, True, True])
+    # the hinted pulses sit at their own event's leader's time
+    np.testing.assert_allclose(other.time_ns[hinted], np.repeat(lead.time_ns, 2)[hinted])
+    np.testing.assert_array_equal(clock.offsets, [0, 1, 2, 3])
+    np.testing.assert_allclose(clock.times, lead.time_ns)

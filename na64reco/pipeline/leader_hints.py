@@ -119,13 +119,16 @@ class ClockTimes:
 
 def fit_with_leader_hints(fitter: Any, samples: np.ndarray, nsamples: np.ndarray, rows: np.ndarray, event: np.ndarray,
                           leader: np.ndarray, time_mean_ns: np.ndarray, n_events: int, extra: ClockTimes | None = None,
-                          hint_others: bool = True) -> tuple[list[tuple[np.ndarray, Any]], ClockTimes]:
+                          hint_others: bool = True,
+                          takes_hints: np.ndarray | None = None) -> tuple[list[tuple[np.ndarray, Any]], ClockTimes]:
     """Fit the windows ``samples[rows]`` (``event``: each one's event, non-decreasing;
     ``time_mean_ns``: each one's calibrated delay) in two parts: the ``leader`` positions
     freely, then every other window with its event's leader's pulse times as hints (joined by
     the ``extra`` times of other detectors' leaders that these do not have within a quarter
-    sample); with ``hint_others`` false, every window freely in one part. Returns ``([(rows,
-    their FitResult), ...], the leaders' times on the common clock)``."""
+    sample); with ``hint_others`` false, every window freely in one part. ``takes_hints``
+    (per window, default all): the windows offered hints (the others are fitted freely; their
+    ``time_mean_ns`` is not read). Returns ``([(rows, their FitResult), ...], the leaders'
+    times on the common clock)``."""
     if not hint_others:
         res = fitter.fit(samples, nsamples=nsamples, rows=rows)
         is_leader = np.zeros(rows.size, bool)
@@ -150,6 +153,11 @@ def fit_with_leader_hints(fitter: Any, samples: np.ndarray, nsamples: np.ndarray
                        np.concatenate([[0], np.cumsum(per_event)]))
     quarter_sample = 0.25 * float(fitter.options.get("sampling_ns", 12.5))  # the fitter merges closer pulses
     hint_times = clock if extra is None else clock.joined(extra, quarter_sample)
-    hints = TimeHints(hint_times.times, hint_times.offsets, event[others], time_mean_ns[others])
+    group = event[others]
+    shift = time_mean_ns[others]
+    if takes_hints is not None:
+        group = np.where(takes_hints[others], group, -1)
+        shift = np.where(takes_hints[others], shift, 0.0)
+    hints = TimeHints(hint_times.times, hint_times.offsets, group, shift)
     other_res = fitter.fit(samples, nsamples=nsamples, rows=rows[others], hints=hints)
     return [(rows[leader], lead_res), (rows[others], other_res)], clock

@@ -69,17 +69,20 @@ class FitStage:
 
         plane = np.asarray(digits["plane"])[rows]
         event = np.asarray(digits["event"])[rows]
-        leading = np.isin(plane, [SADC_PLANE_NAMES.index(p) for p in LEADER_PLANES[kind]])
-        leader = leaders_of_events(event, leading & ~reaches_overflow(span[rows], lowest[rows]), span[rows])
         calib = self.calibration(run)
         cell = calib.layout.cell_index(plane, np.asarray(digits["x"])[rows], np.asarray(digits["y"])[rows])
-        time_mean = np.where(cell >= 0, np.asarray(calib.time_mean_ns)[np.maximum(cell, 0)], 0.0)
+        # (a channel without a finite calibrated delay neither leads nor takes hints)
+        time_mean = np.where(cell >= 0, np.asarray(calib.time_mean_ns)[np.maximum(cell, 0)], np.nan)
+        timed = np.isfinite(time_mean)
+        leading = np.isin(plane, [SADC_PLANE_NAMES.index(p) for p in LEADER_PLANES[kind]]) & timed
+        leader = leaders_of_events(event, leading & ~reaches_overflow(span[rows], lowest[rows]), span[rows])
         extra = None
         for source in EXTRA_HINTS.get(kind, ()):
             if source in clocks:
                 extra = clocks[source] if extra is None else extra.joined(clocks[source], 0.0)
         parts, clocks[kind] = fit_with_leader_hints(fitter, digits["samples"], digits["nsamples"], rows, event, leader,
-                                                    time_mean, n_events, extra, hint_others=kind in HINTED)
+                                                    time_mean, n_events, extra, hint_others=kind in HINTED,
+                                                    takes_hints=timed)
         return parts
 
     def _take_fit(self, kind: str, rows: np.ndarray, res: Any, wave_flags: np.ndarray, wave_chi2_ndf: np.ndarray,
