@@ -113,6 +113,9 @@ def test_ecal_and_srd_windows_are_fitted_at_their_leaders_times_the_counters_fre
         return {name: hinted[fitted & (plane == i)].mean() for i, name in enumerate(SADC_PLANE_NAMES)
                 if np.any(fitted & (plane == i))}, extras
 
+    # the output says which pulses carry their leader's time
+    hinted_pulses = ak.to_numpy(ak.flatten(reco_of_sim[1].pulses.hinted))
+    assert 0 < hinted_pulses.mean() < 1
     on, extras_on = hinted_by_plane(True)
     off, extras_off = hinted_by_plane(False)
     # most ECAL and SRD windows keep the leader's times (3 MHz pile-up), no counter does

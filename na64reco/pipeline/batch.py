@@ -77,7 +77,7 @@ EVENT_COLUMNS: dict[str, str] = {
 # alone were 40 % of the file in double precision. Event-level quantities stay double.
 JAGGED_COLUMNS: dict[str, dict[str, str]] = {
     "cells": {"plane": "i2", "x": "i2", "y": "i2", "energy": "f4", "time": "f4"},
-    "pulses": {"plane": "i2", "x": "i2", "y": "i2", "amplitude": "f4", "time": "f4", "chi2": "f4"},
+    "pulses": {"plane": "i2", "x": "i2", "y": "i2", "amplitude": "f4", "time": "f4", "chi2": "f4", "hinted": "?"},
     "clusters": {"energy": "f4", "x": "f4", "y": "f4", "ncells": "i2", "pileup": "?"},
     "straw_hits": {"plane": "i2", "layer": "i1", "tube": "i2", "time": "f4", "radius": "f4"},
 }

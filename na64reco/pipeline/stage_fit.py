@@ -275,5 +275,8 @@ class FitStage:
             amplitude=amplitude,
             time=time_ns,
             chi2=pulse_chi2,
+            # amplitude fitted at the time of its event's leading channel (leader_hints.py):
+            # the time is the leader's, not measured in this channel
+            hinted=(wave_flags[digit] & FLAGS["hinted"]) != 0,
         )
 
