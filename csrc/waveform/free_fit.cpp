@@ -55,20 +55,10 @@ bool WaveformFitter::fit_free(const double* raw, const double* y, const unsigned
   int kmax = -1, kmin = -1;
   double ymax = -1e300, ymin = 1e300;
   const bool packed = !any_masked && scan::extremes_packed(y, n, base, kmax, ymax, kmin, ymin);
-  for (int k = 0; !any_masked && !packed && k < n; ++k) {  // the loop below without the mask test
-    const double v = y[k] - base[k & 1];
-    if (v > ymax) {
-      ymax = v;
-      kmax = k;
-    }
-    if (v < ymin) {
-      ymin = v;
-      kmin = k;
-    }
-  }
-  for (int k = 0; any_masked && k < n; ++k) {
+  // (the mask is all clear when nothing is masked)
+  for (int k = 0; !packed && k < n; ++k) {
     if (mask[k]) continue;
-    const double v = y[k] - base[k % 2];
+    const double v = y[k] - base[k & 1];
     if (v > ymax) {
       ymax = v;
       kmax = k;

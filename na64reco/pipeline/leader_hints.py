@@ -88,7 +88,7 @@ class ClockTimes:
     def of_events(cls, event: np.ndarray, times: np.ndarray, n_events: int) -> "ClockTimes":
         """From per-pulse (event, time), in (event, time) order."""
         order = np.lexsort((times, event))
-        return cls(np.asarray(times, dtype=np.float64)[order], np.searchsorted(np.asarray(event)[order], np.arange(n_events + 1)))
+        return _clock(np.asarray(event)[order], np.asarray(times, dtype=np.float64)[order], n_events)
 
     def event_of_time(self) -> np.ndarray:
         return np.repeat(np.arange(self.offsets.size - 1), np.diff(self.offsets))
@@ -117,6 +117,11 @@ class ClockTimes:
         return ClockTimes(t[keep], np.searchsorted(ev[keep], np.arange(n_events + 1)))
 
 
+def _clock(event: np.ndarray, times: np.ndarray, n_events: int) -> ClockTimes:
+    """ClockTimes of pulses already in (event, time) order."""
+    return ClockTimes(times, np.concatenate([[0], np.cumsum(np.bincount(event, minlength=n_events))]))
+
+
 def fit_with_leader_hints(fitter: Any, samples: np.ndarray, nsamples: np.ndarray, rows: np.ndarray, event: np.ndarray,
                           leader: np.ndarray, time_mean_ns: np.ndarray, n_events: int, extra: ClockTimes | None = None,
                           hint_others: bool = True,
@@ -129,28 +134,20 @@ def fit_with_leader_hints(fitter: Any, samples: np.ndarray, nsamples: np.ndarray
     (per window, default all): the windows offered hints (the others are fitted freely; their
     ``time_mean_ns`` is not read). Returns ``([(rows, their FitResult), ...], the leaders'
     times on the common clock)``."""
-    if not hint_others:
-        res = fitter.fit(samples, nsamples=nsamples, rows=rows)
-        is_leader = np.zeros(rows.size, bool)
-        is_leader[leader] = True
-        wave = np.asarray(res.pulses["wave"])
-        mine = np.flatnonzero(is_leader[wave])  # (event, time) order: rows are in event order
-        wave = wave[mine]
-        per_event = np.bincount(event[wave], minlength=n_events)
-        clock = ClockTimes(np.asarray(res.pulses["time_ns"])[mine] - time_mean_ns[wave],
-                           np.concatenate([[0], np.cumsum(per_event)]))
-        return [(rows, res)], clock
     is_leader = np.zeros(rows.size, bool)
     is_leader[leader] = True
+    if not hint_others:
+        res = fitter.fit(samples, nsamples=nsamples, rows=rows)
+        wave = np.asarray(res.pulses["wave"])
+        mine = np.flatnonzero(is_leader[wave])  # (event, time) order: rows are in event order
+        return [(rows, res)], _clock(event[wave[mine]], np.asarray(res.pulses["time_ns"])[mine] - time_mean_ns[wave[mine]],
+                                     n_events)
     others = np.flatnonzero(~is_leader)
     lead_res = fitter.fit(samples, nsamples=nsamples, rows=rows[leader])
-    pulses = lead_res.pulses
-    wave = np.asarray(pulses["wave"])
+    wave = np.asarray(lead_res.pulses["wave"])
     # the leaders' pulses in event order (leaders are), each leader's in time order: its times
     # on the common clock (minus the leader's delay)
-    per_event = np.bincount(event[leader][wave], minlength=n_events)
-    clock = ClockTimes(np.asarray(pulses["time_ns"]) - time_mean_ns[leader][wave],
-                       np.concatenate([[0], np.cumsum(per_event)]))
+    clock = _clock(event[leader][wave], np.asarray(lead_res.pulses["time_ns"]) - time_mean_ns[leader][wave], n_events)
     quarter_sample = 0.25 * float(fitter.options.get("sampling_ns", 12.5))  # the fitter merges closer pulses
     hint_times = clock if extra is None else clock.joined(extra, quarter_sample)
     group = event[others]
