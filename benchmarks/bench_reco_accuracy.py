@@ -187,8 +187,8 @@ def selection(n_sig: int, n_bkg: int, cal, geo, rt, rng) -> None:
         k = int(s.sum())
         limit = 2.303 / s.size if k == 0 else k / s.size
         rows.append((f"{name}: leakage into selection", k / s.size, s.size, "< 1e-4"))
-        rows.append((f"  90% CL upper limit" if k == 0 else "  observed fraction", limit, s.size, ""))
-        rows.append((f"  in box before other cuts", b.mean(), s.size, ""))
+        rows.append(("  90% CL upper limit" if k == 0 else "  observed fraction", limit, s.size, ""))
+        rows.append(("  in box before other cuts", b.mean(), s.size, ""))
         if kind == PARTICLE_ELECTRON:
             print("\ncut flow of the electron (background) sample, first batch:")
             print(tab.format_table())
