@@ -31,7 +31,7 @@ constexpr double kCurvatureMaxShiftNs = 2.0;  // the single fit's curvature step
 constexpr double kEdgeStartSigma = 5.0;    // a pulse before the window's rising edge starts the fit
 constexpr double kPairReachSamples = 2.5;  // a merged pulse's pair lies this close to it
 constexpr double kPairStepSamples = 0.2;   // the pair search's time grid
-constexpr int kPairTimes = 26;  // 2 x 2.5 / 0.2 + 1 grid times
+constexpr int kPairTimes = 26;             // 2 x 2.5 / 0.2 + 1 grid times
 constexpr double kMirrorReachSamples = 2.0;  // pairs this close are also tried mirrored
 constexpr double kNnlsTolerance = 2.5;  // atoms enter the NNLS above this correlation (sigmas)
 

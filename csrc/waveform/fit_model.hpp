@@ -93,10 +93,9 @@ void add_pulses_from_residual(const FitContext& ctx, const Dictionary& dict, dou
 
 // Amplitudes of pulses at the given peak times (ns from sample 0, in time order), each from the
 // nearest table phase's rows moved to the time to first order; pulses whose amplitude is not
-// significant (below
-// sqrt(pileup_dchi2) standard errors) are dropped. True, with the model in m, when pulses are
-// left and the prefilter (model_suspicious) finds nothing in the model: no chi2 excess and no
-// residual bump. Needs ctx.table and ctx.dots. See hinted_fit.cpp.
+// significant (below sqrt(pileup_dchi2) standard errors) are dropped. True, with the model in
+// m, when pulses are left and the prefilter (model_suspicious) finds nothing in the model: no
+// chi2 excess and no residual bump. Needs ctx.table and ctx.dots. See hinted_fit.cpp.
 bool fit_at_times(const FitContext& ctx, const double* times, int ntimes, PulseModel& m);
 
 // Full pile-up resolution starting from the single-pulse result; dict must match ctx.space.
